@@ -1,0 +1,48 @@
+# Everything a developer or CI needs; `make demo` and `make test` are the README's two commands.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime is python3.12: use it when this machine has it (pyenv included), else python3 (>= 3.11).
+PYTHON ?= $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1) python3; do \
+	  $$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { command -v $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .venv-tools
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv test lint openapi openapi-check demo serve bench cfn-lint sam-validate sam-build clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt layers/shared/requirements.txt layers/imaging/requirements.txt layers/vectors/requirements.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+venv: $(STAMP)  ## Create .venv with the project and its dev dependencies
+
+test: $(STAMP)  ## Run the whole test suite (unit, contract, integration)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+openapi: $(STAMP)  ## Write docs/openapi.json from the code
+	$(BIN)/sgd openapi --output docs/openapi.json
+
+openapi-check: $(STAMP)  ## Fail when docs/openapi.json drifts from the code
+	$(BIN)/sgd openapi --check docs/openapi.json
+
+demo: $(STAMP)  ## The main job: the end-to-end demo on the embedded defaults
+	$(BIN)/sgd demo
+
+serve: $(STAMP)  ## The Docker-free local runtime on 127.0.0.1:3000
+	$(BIN)/sgd serve
+
+clean:  ## Remove build output and local state
+	rm -rf .aws-sam .sgd out $(VENV) $(TOOLS)

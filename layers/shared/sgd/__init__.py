@@ -1,0 +1,3 @@
+"""Smart Graphic Designer: the shared package every Lambda function loads from the common layer."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Adapters: each external system behind a small interface (storage, tables, vectors, model gateway, clock)."""

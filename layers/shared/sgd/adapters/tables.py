@@ -1,0 +1,86 @@
+"""DynamoDB tables behind a small item interface; keys always come from sgd.tenancy."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, Protocol
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from sgd.adapters.aws import aws_client
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+def _to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+    # DynamoDB numbers must be Decimal; a JSON round trip converts nested floats too.
+    plain = json.loads(json.dumps(item, default=str), parse_float=Decimal)
+    return {name: _SERIALIZER.serialize(value) for name, value in plain.items()}
+
+
+def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        if isinstance(value, dict):
+            return {key: plain(inner) for key, inner in value.items()}
+        if isinstance(value, list | set):
+            return [plain(inner) for inner in value]
+        return value
+
+    return {name: plain(_DESERIALIZER.deserialize(value)) for name, value in item.items()}
+
+
+class ItemTable(Protocol):
+    def put(self, item: dict[str, Any], *, only_if_absent: bool = False) -> bool: ...
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+    def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
+              limit: int | None = None) -> list[dict[str, Any]]: ...
+
+
+class DynamoItemTable:
+    """A table keyed by pk (partition) and sk (sort), both strings."""
+
+    def __init__(self, name: str, client: Any = None) -> None:
+        self.name = name
+        self._client = client or aws_client("dynamodb")
+
+    def put(self, item: dict[str, Any], *, only_if_absent: bool = False) -> bool:
+        """Writes the item; with only_if_absent, returns False instead of overwriting an existing one."""
+        request: dict[str, Any] = {"TableName": self.name, "Item": _to_dynamo(item)}
+        if only_if_absent:
+            request["ConditionExpression"] = "attribute_not_exists(pk)"
+        try:
+            self._client.put_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self.name, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
+        )
+        return _from_dynamo(response["Item"]) if "Item" in response else None
+
+    def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
+              limit: int | None = None) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else ""),
+            "ExpressionAttributeValues": {":pk": {"S": pk}} | ({":prefix": {"S": sk_prefix}} if sk_prefix else {}),
+            "ScanIndexForward": not newest_first,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            if limit is not None:
+                request["Limit"] = limit - len(items)
+            response = self._client.query(**request)
+            items += [_from_dynamo(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response or (limit is not None and len(items) >= limit):
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

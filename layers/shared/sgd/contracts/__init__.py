@@ -1,0 +1,1 @@
+"""Request and response models of every route: the API contract, shared by handlers and the OpenAPI document."""

@@ -1,0 +1,66 @@
+"""The brand canon routes: derive, read, edit, list versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from sgd.contracts.common import Contract, HexColor, ProjectId, Reply, ResourceId
+
+Phrase = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class Voice(Contract):
+    tone: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    dos: list[Phrase] = Field(default_factory=list, max_length=50)
+    donts: list[Phrase] = Field(default_factory=list, max_length=50)
+
+
+class Canon(Contract):
+    """The brand rules render and critique enforce; mirrors guardrails/canon.json."""
+
+    palette_hex: list[HexColor] = Field(min_length=2, max_length=24)
+    forbidden_hex: list[HexColor] = Field(default_factory=list, max_length=24)
+    fonts: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=6
+    )
+    voice: Voice
+    logo_safe_zone_pct: float = Field(10.0, ge=0, le=40)
+    logo_asset_id: ResourceId | None = None
+
+
+class CanonDeriveRequest(Contract):
+    project_id: ProjectId
+    evidence_ids: list[ResourceId] = Field(default_factory=list, max_length=500, description="Empty: all.")
+
+
+class Provenance(Reply):
+    field: str
+    value: str
+    evidence_ids: list[str]
+    source: Literal["deterministic", "model", "manual"]
+    note: str | None = None
+
+
+class CanonDocument(Reply):
+    project_id: ProjectId
+    version: int = Field(ge=1)
+    canon: Canon
+    provenance: list[Provenance] = []
+    created_at: datetime
+    created_by: str
+    source: Literal["derived", "manual"]
+
+
+class CanonVersionSummary(Reply):
+    version: int
+    created_at: datetime
+    created_by: str
+    source: Literal["derived", "manual"]
+
+
+class CanonVersionList(Reply):
+    project_id: ProjectId
+    versions: list[CanonVersionSummary]

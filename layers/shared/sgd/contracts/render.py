@@ -1,0 +1,144 @@
+"""POST /render and the render job routes."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from sgd.contracts.common import (
+    AssetRef,
+    Audit,
+    Contract,
+    ErrorDetail,
+    HexColor,
+    HttpsUrl,
+    ProjectId,
+    Reply,
+    ResourceId,
+)
+
+MIN_SIDE, MAX_SIDE, MAX_AREA = 64, 4096, 16_777_216
+_DIMENSIONS = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+FontName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+def parse_dimensions(value: str) -> tuple[int, int]:
+    """'1200x628' -> (1200, 628); ValueError names the limit that was broken."""
+    match = _DIMENSIONS.fullmatch(value)
+    if not match:
+        raise ValueError("dimensions must be WIDTHxHEIGHT, e.g. 1080x1080")
+    width, height = int(match[1]), int(match[2])
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise ValueError(f"each side must be {MIN_SIDE}-{MAX_SIDE} px")
+    if width * height > MAX_AREA:
+        raise ValueError(f"area must be at most {MAX_AREA} px")
+    return width, height
+
+
+class RenderPrompts(Contract):
+    task: Literal["create", "edit", "variations"]
+    instruction: str = Field(min_length=5, max_length=2000)
+    references: list[AssetRef] = Field(default_factory=list, max_length=8)
+
+
+class RenderOutputs(Contract):
+    count: int = Field(1, ge=1, le=6)
+    format: Literal["png", "jpg", "webp"] = "png"
+    dimensions: str = Field("1080x1080", examples=["1200x628"])
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dimensions_within_limits(cls, value: str) -> str:
+        parse_dimensions(value)
+        return value
+
+
+class RenderConstraints(Contract):
+    palette_hex: list[HexColor] = Field(default_factory=list, max_length=12)
+    fonts: list[FontName] = Field(default_factory=list, max_length=6)
+    logo_safe_zone_pct: float | None = Field(None, ge=0, le=40)
+    override: bool = Field(False, description="Allow constraints that conflict with the canon; audited.")
+
+
+class RenderRequest(Contract):
+    project_id: ProjectId
+    prompts: RenderPrompts
+    outputs: RenderOutputs = Field(default_factory=RenderOutputs)
+    constraints: RenderConstraints | None = None
+    webhook_url: HttpsUrl | None = None
+    run_async: bool = Field(False, alias="async", description="Same as the header Prefer: respond-async.")
+    auto_repair: bool | None = Field(None, description="Re-render assets whose critique score is low.")
+
+
+class TextBox(Reply):
+    role: Literal["headline", "subline", "cta", "other"]
+    text: str
+    box: tuple[int, int, int, int] = Field(description="x, y, width, height in pixels")
+    font: str
+    size_px: int
+    color: HexColor
+    background: HexColor
+    contrast_ratio: float
+
+
+class AssetLayout(Reply):
+    text_boxes: list[TextBox] = []
+    logo_box: tuple[int, int, int, int] | None = None
+    colors_used: list[HexColor] = []
+
+
+class SynthId(Reply):
+    present: bool
+    payload: str | None = None
+
+
+class RenderedAsset(Reply):
+    id: ResourceId
+    url: str = Field(description="Presigned GET URL; expires (SGD_PRESIGN_TTL_SECONDS).")
+    width: int
+    height: int
+    format: Literal["png", "jpg", "webp"]
+    synthid: SynthId
+    layout: AssetLayout
+    critique: dict[str, Any] | None = None
+
+
+class FontSubstitution(Reply):
+    requested: str
+    used: str
+    reason: str
+
+
+class RenderAudit(Audit):
+    cache: Literal["hit", "miss"]
+    plan: dict[str, Any]
+    font_substitutions: list[FontSubstitution] = []
+    notes: list[str] = []
+
+
+class RenderResponse(Reply):
+    render_id: ResourceId
+    assets: list[RenderedAsset]
+    audit: RenderAudit
+
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class RenderJob(Reply):
+    job_id: ResourceId
+    status: JobStatus
+    progress: float = Field(ge=0, le=1)
+    created_at: datetime
+    updated_at: datetime
+    result: RenderResponse | None = None
+    error: ErrorDetail | None = None
+
+
+class RenderAccepted(Reply):
+    job_id: ResourceId
+    status: JobStatus
+    location: str = Field(description="Poll here: /render/jobs/{job_id}")

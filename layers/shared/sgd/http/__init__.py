@@ -1,0 +1,1 @@
+"""FastAPI + Mangum plumbing shared by the HTTP functions."""

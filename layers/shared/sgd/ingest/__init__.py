@@ -1,0 +1,1 @@
+"""Ingestion of brand material."""

@@ -1,0 +1,72 @@
+"""One validated settings object, read from the environment once per cold start."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at cold start when the environment is wrong; the message names the variable."""
+
+
+Name = Annotated[str, Field(min_length=3, max_length=255)]
+
+
+class Settings(BaseSettings):
+    """Every environment variable the functions read. The README's table mirrors this class."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=False)
+
+    service: str = Field(alias="POWERTOOLS_SERVICE_NAME", pattern=r"^[a-z][a-z0-9-]{1,40}$")
+    metrics_namespace: str = Field(alias="POWERTOOLS_METRICS_NAMESPACE", min_length=1, max_length=255)
+    stage: str = Field("dev", alias="SGD_STAGE", pattern=r"^[a-z][a-z0-9-]{0,15}$")
+    region: str = Field("us-east-1", alias="AWS_REGION")
+    assets_bucket: Name = Field(alias="SGD_ASSETS_BUCKET")
+    cache_table: Name = Field(alias="SGD_CACHE_TABLE")
+    idempotency_table: Name = Field(alias="SGD_IDEMPOTENCY_TABLE")
+    jobs_table: Name = Field(alias="SGD_JOBS_TABLE")
+    canon_table: Name = Field(alias="SGD_CANON_TABLE")
+    usage_table: Name = Field(alias="SGD_USAGE_TABLE")
+    assets_table: Name = Field(alias="SGD_ASSETS_TABLE")
+    org_claim: str = Field("org", alias="SGD_ORG_CLAIM", min_length=1)
+    presign_ttl_seconds: int = Field(900, alias="SGD_PRESIGN_TTL_SECONDS", ge=60, le=43_200)
+    max_upload_bytes: int = Field(25 * 1024 * 1024, alias="SGD_MAX_UPLOAD_BYTES", ge=1024)
+    qdrant_url: str = Field("", alias="QDRANT_URL")
+    qdrant_path: str = Field("/tmp/sgd-qdrant", alias="SGD_QDRANT_PATH")  # noqa: S108 - Lambda's only writable disk
+    qdrant_api_key_secret_arn: str = Field("", alias="QDRANT_API_KEY_SECRET_ARN")
+    openrouter_api_key_secret_arn: str = Field("", alias="OPENROUTER_API_KEY_SECRET_ARN")
+    openrouter_api_key: str = Field("", alias="OPENROUTER_API_KEY", repr=False)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="POWERTOOLS_LOG_LEVEL")
+
+    @field_validator("qdrant_url")
+    @classmethod
+    def _qdrant_url_is_http(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be empty (embedded local mode) or an http(s) URL")
+        return value
+
+    @property
+    def model_key_configured(self) -> bool:
+        """True when a provider key is configured: then provider failures are errors, never local output."""
+        return bool(self.openrouter_api_key or self.openrouter_api_key_secret_arn)
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        variable = ".".join(str(part) for part in item["loc"]) or "environment"
+        problems.append(f"{variable}: {item['msg']}")
+    return "; ".join(problems)
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The settings of this process, validated on first use (the cold start) and then reused."""
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        raise ConfigurationError(f"invalid configuration: {_describe(error)}") from error
