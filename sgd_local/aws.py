@@ -1,0 +1,269 @@
+"""Embedded AWS: a moto server on loopback (the real S3/DynamoDB/SQS wire protocol), provisioned from
+template.yaml, with state saved to disk so it survives restarts.
+
+moto keeps state in memory. The runtime snapshots it through the AWS API itself (scan, list, get) into
+.sgd/aws/ on shutdown and every few seconds while serving, and replays it into a fresh server at start.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus, unquote_plus
+
+import boto3
+from botocore.config import Config
+
+from sgd_local.template import LOCAL_REGION, Stack
+
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # noqa: S105
+log = logging.getLogger("sgd.local.aws")
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    """What a process needs to talk to the embedded AWS with boto3."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+        "AWS_REGION": LOCAL_REGION,
+        "AWS_DEFAULT_REGION": LOCAL_REGION,
+    }
+
+
+class LocalAws:
+    def __init__(self, stack: Stack, data_dir: Path, *, endpoint: str | None = None, port: int = 0):
+        self.stack = stack
+        self.snapshot_dir = data_dir / "aws"
+        self._server: Any = None
+        self._port = port
+        self.endpoint = endpoint or ""
+        self._object_etags: dict[str, str] = {}
+
+    # lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> LocalAws:
+        if not self.endpoint:
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self._port, verbose=False)
+            self._server.start()
+            host, port = self._server.get_host_and_port()
+            self.endpoint = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=LOCAL_REGION,
+                            config=Config(retries={"max_attempts": 2}), **LOCAL_CREDENTIALS)
+
+    # provisioning ----------------------------------------------------------------------------------
+    def provision(self) -> None:
+        """Creates the template's tables and bucket (idempotent), then replays the saved state."""
+        dynamodb, s3 = self.client("dynamodb"), self.client("s3")
+        existing = set(dynamodb.list_tables()["TableNames"])
+        for table in self.stack.tables.values():
+            if table.logical_id not in existing:
+                dynamodb.create_table(**table.create_request)
+                if table.ttl_attribute:
+                    dynamodb.update_time_to_live(TableName=table.logical_id, TimeToLiveSpecification={
+                        "Enabled": True, "AttributeName": table.ttl_attribute})
+        if self.stack.bucket_name not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=self.stack.bucket_name)
+            s3.put_public_access_block(Bucket=self.stack.bucket_name, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True})
+        self.restore()
+
+    def notification_queues(self) -> dict[str, str]:
+        """Routes the template's S3 triggers to one SQS queue each; returns {queue_url: function}.
+
+        Configured after restore(), so that replaying saved objects does not notify again.
+        """
+        sqs, s3 = self.client("sqs"), self.client("s3")
+        queues: dict[str, str] = {}
+        configurations = []
+        for trigger in self.stack.s3_triggers:
+            url = sqs.create_queue(QueueName=f"s3-{trigger.function}-{trigger.event_name}",
+                                   Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            configuration: dict[str, Any] = {"Id": f"{trigger.function}-{trigger.event_name}", "QueueArn": arn,
+                                             "Events": trigger.events}
+            if trigger.filter_rules:
+                configuration["Filter"] = {"Key": {"FilterRules": trigger.filter_rules}}
+            configurations.append(configuration)
+            queues[url] = trigger.function
+        if configurations:
+            s3.put_bucket_notification_configuration(Bucket=self.stack.bucket_name, NotificationConfiguration={
+                "QueueConfigurations": configurations})
+        return queues
+
+    # persistence -----------------------------------------------------------------------------------
+    def snapshot(self) -> None:
+        """Writes every table item and every object to .sgd/aws/ (objects only when their etag changed)."""
+        dynamodb, s3 = self.client("dynamodb"), self.client("s3")
+        tables_dir = self.snapshot_dir / "dynamodb"
+        objects_dir = self.snapshot_dir / "s3"
+        tables_dir.mkdir(parents=True, exist_ok=True)
+        objects_dir.mkdir(parents=True, exist_ok=True)
+        for name in self.stack.tables:
+            items = [item for page in dynamodb.get_paginator("scan").paginate(TableName=name)
+                     for item in page["Items"]]
+            _atomic_write(tables_dir / f"{name}.json", json.dumps(items, default=_json_default))
+        index: dict[str, dict[str, Any]] = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.stack.bucket_name):
+            for summary in page.get("Contents", []):
+                key, etag = summary["Key"], summary["ETag"].strip('"')
+                blob = _blob_name(key)
+                if self._object_etags.get(key) != etag or not (objects_dir / blob).exists():
+                    response = s3.get_object(Bucket=self.stack.bucket_name, Key=key)
+                    _atomic_write_bytes(objects_dir / blob, response["Body"].read())
+                    self._object_etags[key] = etag
+                    head = {"ContentType": response.get("ContentType", "binary/octet-stream"),
+                            "Metadata": response.get("Metadata", {})}
+                else:
+                    head = self._previous_index().get(key, {}).get("head", {})
+                index[key] = {"blob": blob, "etag": etag, "head": head}
+        for stale in {p.name for p in objects_dir.iterdir()} - {v["blob"] for v in index.values()} - {"index.json"}:
+            (objects_dir / stale).unlink(missing_ok=True)
+        _atomic_write(objects_dir / "index.json", json.dumps(index))
+        self._index_cache = index
+
+    def _previous_index(self) -> dict[str, Any]:
+        if getattr(self, "_index_cache", None) is None:
+            path = self.snapshot_dir / "s3" / "index.json"
+            self._index_cache = json.loads(path.read_text()) if path.exists() else {}
+        return self._index_cache
+
+    def restore(self) -> None:
+        dynamodb, s3 = self.client("dynamodb"), self.client("s3")
+        tables_dir = self.snapshot_dir / "dynamodb"
+        for name in self.stack.tables:
+            path = tables_dir / f"{name}.json"
+            if not path.exists():
+                continue
+            items = json.loads(path.read_text(), object_hook=_json_object_hook)
+            for start in range(0, len(items), 25):
+                batch = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
+                dynamodb.batch_write_item(RequestItems={name: batch})
+        for key, entry in self._previous_index().items():
+            blob = self.snapshot_dir / "s3" / entry["blob"]
+            if blob.exists():
+                head = entry.get("head", {})
+                s3.put_object(Bucket=self.stack.bucket_name, Key=key, Body=blob.read_bytes(),
+                              ContentType=head.get("ContentType", "binary/octet-stream"),
+                              Metadata=head.get("Metadata", {}))
+                self._object_etags[key] = entry["etag"]
+
+    def reset_saved_state(self) -> None:
+        shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+
+
+def _blob_name(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return {"__b64__": base64.b64encode(value).decode()}
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"cannot save {type(value).__name__}")
+
+
+def _json_object_hook(value: dict[str, Any]) -> Any:
+    return base64.b64decode(value["__b64__"]) if set(value) == {"__b64__"} else value
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    _atomic_write_bytes(path, text.encode())
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+class NotificationPump:
+    """Delivers S3 notifications to their function, as S3's Lambda trigger does (async, with retries)."""
+
+    MAX_ATTEMPTS = 3  # Lambda's asynchronous invocation: the first try and two retries
+
+    def __init__(self, aws: LocalAws, queues: dict[str, str], invoke: Callable[[str, dict[str, Any]], bool],
+                 dead_letters: Path):
+        self.aws, self.queues, self.invoke = aws, queues, invoke
+        self.dead_letters = dead_letters
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="s3-notifications", daemon=True)
+        self.delivered = 0
+
+    def start(self) -> NotificationPump:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        sqs = self.aws.client("sqs")
+        while not self._stop.is_set():
+            for url, function in self.queues.items():
+                try:
+                    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                                   AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+                except Exception:  # noqa: BLE001 - the server is stopping
+                    return
+                for message in messages:
+                    self._deliver(sqs, url, function, message)
+            self._stop.wait(0.1)
+
+    def _deliver(self, sqs: Any, url: str, function: str, message: dict[str, Any]) -> None:
+        body = json.loads(message["Body"])
+        if "Records" not in body:  # s3:TestEvent goes to queues, never to Lambda
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            return
+        event = {"Records": [self._as_delivered(record) for record in body["Records"]]}
+        attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        if self.invoke(function, event):
+            self.delivered += 1
+        elif attempts < self.MAX_ATTEMPTS:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                          VisibilityTimeout=attempts)  # back off before the retry
+            return
+        else:
+            with self.dead_letters.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"function": function, "event": event}) + "\n")
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _as_delivered(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Completes moto's record to the shape S3 sends Lambda: '/' unescaped, spaces as '+', a sequencer."""
+        s3 = record["s3"]
+        key = quote_plus(unquote_plus(s3["object"]["key"]), safe="/")
+        event_time = record["eventTime"]
+        if not event_time.endswith("Z"):
+            event_time = event_time[:23] + "Z"
+        return record | {
+            "eventTime": event_time,
+            "userIdentity": {"principalId": "AWS:LOCAL"},
+            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {"x-amz-request-id": "LOCAL", "x-amz-id-2": "LOCAL"},
+            "s3": s3 | {
+                "bucket": s3["bucket"] | {"ownerIdentity": {"principalId": "LOCAL"}},
+                "object": s3["object"] | {"key": key, "sequencer": f"{time.time_ns():018X}"},
+            },
+        }

@@ -1,0 +1,173 @@
+"""The local runtime: template.yaml's functions, routes, tables and bucket, on this machine, without Docker."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sgd_local.apigw import MAX_PAYLOAD_BYTES, HttpRequest, HttpResponse, build_event, gateway_error, to_response
+from sgd_local.auth import LocalSigningKey, Rejection, verify
+from sgd_local.aws import LocalAws, NotificationPump, aws_environment
+from sgd_local.lambda_host import FunctionPool, Invocation, lambda_environment
+from sgd_local.template import Route, Stack, read_stack
+
+log = logging.getLogger("sgd.local")
+PASSTHROUGH = ("OPENROUTER_API_KEY", "QDRANT_URL", "POWERTOOLS_LOG_LEVEL")
+
+
+def project_root() -> Path:
+    """The folder holding template.yaml: SGD_PROJECT_ROOT, else the nearest parent of the working dir."""
+    if os.environ.get("SGD_PROJECT_ROOT"):
+        return Path(os.environ["SGD_PROJECT_ROOT"]).resolve()
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "template.yaml").exists():
+            return folder
+    return Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class RuntimeOptions:
+    data_dir: Path
+    aws_port: int = 0
+    aws_endpoint: str | None = None  # reuse a running embedded AWS instead of starting one
+    persist: bool = True
+    snapshot_every_s: float = 5.0
+    environment: dict[str, str] | None = None  # --env-vars overrides, applied to every function
+
+
+class LocalRuntime:
+    def __init__(self, options: RuntimeOptions, root: Path | None = None):
+        self.root = root or project_root()
+        self.options = options
+        self.stack: Stack = read_stack(self.root)
+        options.data_dir.mkdir(parents=True, exist_ok=True)
+        (options.data_dir / "logs").mkdir(exist_ok=True)
+        self.aws = LocalAws(self.stack, options.data_dir, endpoint=options.aws_endpoint, port=options.aws_port)
+        self.signing_key = LocalSigningKey(options.data_dir / "keys")
+        self.pools: dict[str, FunctionPool] = {}
+        self._pump: NotificationPump | None = None
+        self._stop = threading.Event()
+        self._snapshotter: threading.Thread | None = None
+        self._dirty = threading.Event()
+        self._compiled = [(route, route.pattern) for route in self.stack.routes]
+
+    # lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> LocalRuntime:
+        self.aws.start()
+        if self.options.aws_endpoint is None:
+            self.aws.provision()
+        queues = self.aws.notification_queues()
+        for spec in self.stack.functions.values():
+            self.pools[spec.logical_id] = FunctionPool(
+                spec, self.function_environment(spec.logical_id),
+                log_path=self.options.data_dir / "logs" / f"{spec.logical_id}.log",
+            )
+        self._pump = NotificationPump(self.aws, queues, self._invoke_async,
+                                      self.options.data_dir / "logs" / "dead-letters.jsonl").start()
+        if self.options.persist and self.options.aws_endpoint is None:
+            self._snapshotter = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
+            self._snapshotter.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._pump:
+            self._pump.stop()
+        if self._snapshotter:
+            self._snapshotter.join(timeout=10)
+        for pool in self.pools.values():
+            pool.close()
+        if self.options.persist and self.options.aws_endpoint is None:
+            self.aws.snapshot()
+        self.aws.stop()
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _snapshot_loop(self) -> None:
+        while not self._stop.wait(self.options.snapshot_every_s):
+            if self._dirty.is_set():
+                self._dirty.clear()
+                try:
+                    self.aws.snapshot()
+                except Exception:
+                    log.exception("snapshot failed; will retry")
+                    self._dirty.set()
+
+    # functions -------------------------------------------------------------------------------------
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        spec = self.stack.functions[logical_id]
+        local = aws_environment(self.aws.endpoint) | {
+            "SGD_QDRANT_PATH": str(self.options.data_dir / "qdrant"),
+            "SGD_RESOURCES_DIR": str(self.root),
+        }
+        passthrough = {name: os.environ[name] for name in PASSTHROUGH if os.environ.get(name)}
+        return lambda_environment(spec, local | passthrough | (self.options.environment or {}))
+
+    def invoke(self, logical_id: str, event: Any) -> Invocation:
+        if logical_id not in self.pools:
+            raise KeyError(f"no function {logical_id!r} in template.yaml; have {sorted(self.pools)}")
+        self._dirty.set()
+        return self.pools[logical_id].invoke(event)
+
+    def _invoke_async(self, logical_id: str, event: dict[str, Any]) -> bool:
+        invocation = self.invoke(logical_id, event)
+        if not invocation.ok:
+            log.warning("async invoke of %s failed: %s", logical_id, invocation.payload)
+        return invocation.ok
+
+    @property
+    def notifications_delivered(self) -> int:
+        return self._pump.delivered if self._pump else 0
+
+    # the gateway -----------------------------------------------------------------------------------
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route, pattern in self._compiled:
+            found = pattern.match(path)
+            if found and route.method == method:
+                return route, found.groupdict()
+        return None
+
+    def handle_http(self, request: HttpRequest) -> HttpResponse:
+        """What API Gateway does with one request: route, authorize, invoke, translate."""
+        matched = self.match(request.method, request.path)
+        if matched is None:
+            return gateway_error(404, "Not Found")
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            return gateway_error(413, "Request Entity Too Large")
+        route, path_parameters = matched
+        claims = None
+        if route.authorized and self.stack.authorizer:
+            verdict = verify(request.headers.get("authorization"), self.signing_key, self.stack.authorizer)
+            if isinstance(verdict, Rejection):
+                return gateway_error(401, "Unauthorized", verdict.headers)
+            claims = verdict
+        invocation = self.invoke(route.function, build_event(request, route, path_parameters, claims))
+        if invocation.timed_out:
+            return gateway_error(503, "Service Unavailable")
+        if not invocation.ok:
+            return gateway_error(500, "Internal Server Error")
+        return to_response(invocation.payload)
+
+    def token(self, org: str, **options: Any) -> str:
+        if self.stack.authorizer is None:
+            raise RuntimeError("template.yaml defines no JWT authorizer")
+        return self.signing_key.issue(self.stack.authorizer, org=org, **options)
+
+    def state(self) -> dict[str, Any]:
+        return {"aws_endpoint": self.aws.endpoint, "bucket": self.stack.bucket_name,
+                "functions": sorted(self.pools), "routes": [r.route_key for r in self.stack.routes]}
+
+
+def write_state_file(data_dir: Path, state: dict[str, Any]) -> Path:
+    path = data_dir / "runtime.json"
+    path.write_text(json.dumps(state, indent=2))
+    return path
