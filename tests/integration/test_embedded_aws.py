@@ -1,0 +1,101 @@
+"""The embedded AWS matches template.yaml, delivers uploads to the ingest function, and survives restarts."""
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sgd_local.template import read_stack
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def wait_for(predicate: Any, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def ledger_item(runtime: Any, pk: str, sk: str) -> dict[str, Any] | None:
+    response = runtime.aws.client("dynamodb").get_item(TableName="AssetsTable",
+                                                       Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    return response.get("Item")
+
+
+def test_tables_and_bucket_match_the_template(runtime: Any) -> None:
+    dynamodb, s3 = runtime.aws.client("dynamodb"), runtime.aws.client("s3")
+    stack = read_stack(ROOT)
+    assert set(dynamodb.list_tables()["TableNames"]) == set(stack.tables)
+    for name, spec in stack.tables.items():
+        described = dynamodb.describe_table(TableName=name)["Table"]
+        assert described["KeySchema"] == spec.create_request["KeySchema"]
+        assert {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]} == {
+            a["AttributeName"]: a["AttributeType"] for a in spec.create_request["AttributeDefinitions"]}
+        ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        assert ttl["TimeToLiveStatus"] == "ENABLED" and ttl["AttributeName"] == spec.ttl_attribute
+    assert stack.bucket_name == "sgd-local-assets-123456789012-us-east-1"
+    block = s3.get_public_access_block(Bucket=stack.bucket_name)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    notification = s3.get_bucket_notification_configuration(Bucket=stack.bucket_name)
+    (queue,) = notification["QueueConfigurations"]
+    assert queue["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]
+
+
+def test_put_under_uploads_reaches_ingest_with_a_decoded_key(runtime: Any) -> None:
+    s3 = runtime.aws.client("s3")
+    s3.put_object(Bucket=runtime.stack.bucket_name, Key="uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf",
+                  Body=b"%PDF-1.7 test")
+    item = wait_for(lambda: ledger_item(runtime, "org#acme#project#spring", "upload#up-put-1"))
+    assert item["filename"]["S"] == "Brand Book+v2 été.pdf"
+    assert item["key"]["S"] == "uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf"
+    assert item["size"]["N"] == "13" and len(item["sequencer"]["S"]) >= 16
+
+
+def test_presigned_post_upload_reaches_ingest(runtime: Any) -> None:
+    s3 = runtime.aws.client("s3")
+    post = s3.generate_presigned_post(runtime.stack.bucket_name, "uploads/acme/spring/up-post-1/logo.png",
+                                      Fields={"Content-Type": "image/png"},
+                                      Conditions=[{"Content-Type": "image/png"}])
+    response = httpx.post(post["url"], data=post["fields"], files={"file": ("logo.png", b"\x89PNG....", "image/png")})
+    assert response.status_code == 204
+    item = wait_for(lambda: ledger_item(runtime, "org#acme#project#spring", "upload#up-post-1"))
+    assert item["filename"]["S"] == "logo.png"
+
+
+def test_objects_outside_uploads_do_not_trigger_ingest(runtime: Any) -> None:
+    s3 = runtime.aws.client("s3")
+    delivered = runtime.notifications_delivered
+    s3.put_object(Bucket=runtime.stack.bucket_name, Key="assets/acme/spring/up-x/file.pdf", Body=b"x")
+    s3.put_object(Bucket=runtime.stack.bucket_name, Key="uploads/acme/spring/up-marker/marker.txt", Body=b"m")
+    wait_for(lambda: ledger_item(runtime, "org#acme#project#spring", "upload#up-marker"))
+    assert runtime.notifications_delivered == delivered + 1
+    assert ledger_item(runtime, "org#acme#project#spring", "upload#up-x") is None
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    from sgd_local.runtime import LocalRuntime, RuntimeOptions
+
+    options = RuntimeOptions(data_dir=tmp_path, snapshot_every_s=0.2)
+    with LocalRuntime(options, root=ROOT) as first:
+        bucket = first.stack.bucket_name
+        first.aws.client("s3").put_object(Bucket=bucket, Key="uploads/acme/keep/up-1/a.txt", Body=b"kept")
+        wait_for(lambda: ledger_item(first, "org#acme#project#keep", "upload#up-1"))
+        first.aws.client("dynamodb").put_item(TableName="CacheTable", Item={"pk": {"S": "plan#1"},
+                                                                           "blob": {"B": b"\x00\x01"}})
+        endpoint = first.aws.endpoint
+    with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as second:
+        assert second.aws.endpoint != endpoint  # a new moto server, filled from the saved state
+        body = second.aws.client("s3").get_object(Bucket=bucket, Key="uploads/acme/keep/up-1/a.txt")["Body"]
+        assert body.read() == b"kept"
+        assert ledger_item(second, "org#acme#project#keep", "upload#up-1")["status"]["S"] == "received"
+        cached = second.aws.client("dynamodb").get_item(TableName="CacheTable", Key={"pk": {"S": "plan#1"}})
+        assert cached["Item"]["blob"]["B"] == b"\x00\x01"
+        time.sleep(1)
+        assert second.notifications_delivered == 0  # restoring objects does not re-notify

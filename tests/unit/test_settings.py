@@ -1,0 +1,40 @@
+import pytest
+
+from sgd.settings import ConfigurationError, Settings, get_settings
+
+
+def test_missing_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SGD_JOBS_TABLE")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigurationError, match="SGD_JOBS_TABLE"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_bad_qdrant_url_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QDRANT_URL", "qdrant.internal:6333")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigurationError, match=r"QDRANT_URL: .*http"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_settings_are_read_once_and_frozen() -> None:
+    assert get_settings() is get_settings()
+    with pytest.raises(Exception, match="frozen"):
+        get_settings().stage = "prod"  # type: ignore[misc]
+
+
+def test_model_key_switches_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not Settings().model_key_configured  # type: ignore[call-arg]
+    monkeypatch.setenv("OPENROUTER_API_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:k")
+    assert Settings().model_key_configured  # type: ignore[call-arg]
+
+
+def test_api_key_never_appears_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-secret-value")
+    assert "sk-or-secret-value" not in repr(Settings())  # type: ignore[call-arg]

@@ -1,0 +1,65 @@
+"""template.yaml is the one source of truth; these pin what the issue requires of it."""
+
+from sgd_local.template import LOCAL_PARAMETERS, Resolver, load_template, read_stack
+from tests.conftest import ROOT
+
+EXPECTED_ROUTES = {
+    "POST /render": "RenderFunction", "GET /render/jobs/{job_id}": "RenderFunction",
+    "DELETE /render/jobs/{job_id}": "RenderFunction", "POST /uploads": "IngestFunction",
+    "POST /ingest": "IngestFunction", "POST /canon/derive": "CanonFunction", "GET /canon/{project_id}": "CanonFunction",
+    "PUT /canon/{project_id}": "CanonFunction", "GET /canon/{project_id}/versions": "CanonFunction",
+    "POST /critique": "CritiqueFunction", "GET /healthz": "CanonFunction",
+}
+
+
+def test_routes_are_explicit_and_authorized_except_healthz() -> None:
+    stack = read_stack(ROOT)
+    assert {route.route_key: route.function for route in stack.routes} == EXPECTED_ROUTES
+    assert all("+}" not in route.path for route in stack.routes)
+    assert {route.route_key for route in stack.routes if not route.authorized} == {"GET /healthz"}
+    assert stack.authorizer is not None and stack.authorizer.audiences == ["sgd-api"]
+
+
+def test_uploads_trigger_ingest() -> None:
+    (trigger,) = read_stack(ROOT).s3_triggers
+    assert trigger.function == "IngestFunction"
+    assert trigger.events == ["s3:ObjectCreated:*"]
+    assert trigger.filter_rules == [{"Name": "prefix", "Value": "uploads/"}]
+
+
+def test_tables_have_ttl_and_the_idempotency_shape() -> None:
+    tables = read_stack(ROOT).tables
+    assert set(tables) == {"CacheTable", "IdempotencyTable", "JobsTable", "CanonTable", "UsageTable", "AssetsTable"}
+    assert all(table.ttl_attribute for table in tables.values())
+    idempotency = tables["IdempotencyTable"]
+    assert idempotency.create_request["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert idempotency.ttl_attribute == "expiration"
+
+
+def test_functions_are_least_privilege_with_their_own_logs_and_tracing() -> None:
+    template = load_template(ROOT / "template.yaml")
+    resolver = Resolver(template, LOCAL_PARAMETERS)
+    resources = template["Resources"]
+    functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
+    assert set(functions) >= {"RenderFunction", "IngestFunction", "CanonFunction", "CritiqueFunction"}
+    for logical_id, function in functions.items():
+        policies = resolver.resolve(function["Properties"]["Policies"])
+        assert all(isinstance(policy, dict) and "Statement" in policy for policy in policies), logical_id
+        for policy in policies:
+            for statement in policy["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert all("*" not in action for action in actions), (logical_id, actions)
+                resources_ = statement["Resource"] if isinstance(statement["Resource"], list) else [
+                    statement["Resource"]]
+                assert "*" not in resources_, (logical_id, statement)
+        log_groups = [r for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+        assert log_groups
+
+
+def test_heavy_layers_go_only_where_used() -> None:
+    stack = read_stack(ROOT)
+    layers = {name: {path.name for path in spec.layer_dirs} for name, spec in stack.functions.items()}
+    assert layers["CanonFunction"] == {"shared"}
+    assert "vectors" in layers["IngestFunction"]
+    assert "vectors" not in layers["RenderFunction"] | layers["CritiqueFunction"]
+    assert all(spec.timeout_s < 30 for spec in stack.functions.values())
