@@ -1,0 +1,107 @@
+"""The `sgd` command as users run it: invoke every event file, mint tokens, serve over real HTTP."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+SGD = [sys.executable, "-m", "sgd_local.cli"]
+EVENT_FILES = sorted(str(p.relative_to(ROOT / "events")) for p in (ROOT / "events").glob("*/*.json"))
+FUNCTION_OF_FOLDER = {"render": "RenderFunction", "ingest": "IngestFunction", "canon": "CanonFunction",
+                      "critique": "CritiqueFunction"}
+
+
+def run_sgd(*args: str, data_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SGD, "--data-dir", str(data_dir), *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+@pytest.mark.parametrize("event_file", EVENT_FILES)
+def test_invoke_every_event_file(event_file: str, tmp_path: Path) -> None:
+    function = FUNCTION_OF_FOLDER[event_file.split("/")[0]]
+    result = run_sgd("invoke", function, "-e", f"events/{event_file}", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    payload = json.loads(result.stdout)
+    if "Records" in json.loads((ROOT / "events" / event_file).read_text()):
+        assert payload["recorded"] == ["uploads/acme/brand-kit/up-demo-1/Brand Guidelines (2026) été.pdf"]
+    elif event_file.endswith("get_healthz.json"):
+        assert payload["statusCode"] == 200
+    else:
+        assert payload["statusCode"] == 501, payload
+        body = json.loads(payload["body"])
+        assert body["request_id"] == "Jk2mQeXYoAMEbXw=" and body["error"]["details"]["input_valid"] is True
+
+
+def test_invoke_reports_unknown_functions(tmp_path: Path) -> None:
+    result = run_sgd("invoke", "NopeFunction", "-e", "events/render/post_render.json", data_dir=tmp_path)
+    assert result.returncode == 2 and "RenderFunction" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_over_http_with_tokens_and_persistence(tmp_path: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen([*SGD, "--data-dir", str(tmp_path), "serve", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=30)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "sgd serve did not start"
+                time.sleep(0.2)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        token = run_sgd("token", "--org", "acme", data_dir=tmp_path).stdout.strip()
+        expired = run_sgd("token", "--org", "acme", "--ttl", "-60", data_dir=tmp_path).stdout.strip()
+        body = {"project_id": "p1", "prompts": {"task": "create", "instruction": "Spring sale banner"}}
+        ok = httpx.post(f"{base}/render", json=body, headers={"authorization": f"Bearer {token}"}, timeout=30)
+        assert ok.status_code == 501 and ok.json()["request_id"] == ok.headers["x-request-id"]
+        late = httpx.post(f"{base}/render", json=body, headers={"authorization": f"Bearer {expired}"}, timeout=30)
+        assert late.status_code == 401 and "expired" in late.headers["www-authenticate"]
+        jwks = httpx.get(f"{base}/.well-known/jwks.json", timeout=10).json()
+        assert jwks["keys"][0]["alg"] == "RS256"
+        state = json.loads((tmp_path / "runtime.json").read_text())
+        assert state["api"] == base and state["pid"] == server.pid
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert "state saved" in output
+    assert (tmp_path / "aws" / "dynamodb" / "AssetsTable.json").exists()
+    assert not (tmp_path / "runtime.json").exists()
+
+
+def test_invoke_shares_state_with_a_running_serve(tmp_path: Path) -> None:
+    port = free_port()
+    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen([*SGD, "--data-dir", str(tmp_path), "serve", "--port", str(port), "--no-persist"],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "runtime.json").exists():
+            assert time.monotonic() < deadline and server.poll() is None
+            time.sleep(0.2)
+        result = run_sgd("invoke", "IngestFunction", "-e", "events/ingest/s3_put_upload.json", data_dir=tmp_path)
+        assert json.loads(result.stdout)["recorded"], result.stderr[-1000:]
+        again = run_sgd("invoke", "IngestFunction", "-e", "events/ingest/s3_put_upload.json", data_dir=tmp_path)
+        assert json.loads(again.stdout)["repeated"], "the second invoke must see the first one's ledger entry"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
