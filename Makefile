@@ -10,7 +10,12 @@ BIN := $(VENV)/bin
 TOOLS := .venv-tools
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint openapi openapi-check demo serve bench cfn-lint sam-validate sam-build clean
+# sam build needs a real python3.12 on PATH (the Lambda runtime); empty when this machine has none.
+PY312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1); do \
+	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help venv tools test lint openapi openapi-check demo serve bench cfn-lint sam-validate sam-build check clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,12 +30,34 @@ $(STAMP): requirements-dev.txt layers/shared/requirements.txt layers/imaging/req
 
 venv: $(STAMP)  ## Create .venv with the project and its dev dependencies
 
+$(TOOLS)/.installed: requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	@touch $@
+
+tools: $(TOOLS)/.installed  ## Create .venv-tools with the SAM CLI (it pins its own boto3, so it lives apart)
+
 test: $(STAMP)  ## Run the whole test suite (unit, contract, integration)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+
+cfn-lint: $(STAMP)  ## cfn-lint on template.yaml (zero errors, zero warnings)
+	$(BIN)/cfn-lint template.yaml
+
+sam-validate: $(TOOLS)/.installed  ## sam validate --lint
+	$(TOOLS)/bin/sam validate --lint
+
+sam-build: $(TOOLS)/.installed  ## sam build (needs python3.12; skipped with a message when absent)
+	@if [ -z "$(PY312)" ]; then echo "sam-build: SKIPPED, no python3.12 on this machine (the Lambda runtime)"; \
+	else PATH="$(dir $(PY312)):$$PATH" PYTHON="$(PY312)" $(TOOLS)/bin/sam build; fi
+
+bench: $(STAMP) $(TOOLS)/.installed  ## Performance budgets: cold init and package size -> bench/results/
+	$(BIN)/python -m bench.run
+
+check: lint openapi-check cfn-lint sam-validate sam-build test  ## Everything CI runs
 
 openapi: $(STAMP)  ## Write docs/openapi.json from the code
 	$(BIN)/sgd openapi --output docs/openapi.json

@@ -25,7 +25,7 @@ from botocore.config import Config
 
 from sgd_local.template import LOCAL_REGION, Stack
 
-LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # noqa: S105
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 log = logging.getLogger("sgd.local.aws")
 
 
@@ -226,7 +226,7 @@ class NotificationPump:
                 try:
                     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
                                                    AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
-                except Exception:  # noqa: BLE001 - the server is stopping
+                except Exception:
                     return
                 for message in messages:
                     self._deliver(sqs, url, function, message)

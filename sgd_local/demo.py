@@ -138,12 +138,16 @@ def _drive(runtime: LocalRuntime, client: httpx.Client, kit: Path, run: DemoRun)
                      f"{error.get('code', 'ok')}: {error.get('message', '')[:70]}", response.json()))
 
 
+def _pretty(body: Any) -> str:
+    return html.escape(json.dumps(body, indent=2, default=str)) if body is not None else ""
+
+
 def render_report(run: DemoRun, brand: str) -> str:
     rows = "\n".join(
         f"<tr class='{'bad' if s.status >= 500 and s.status != 501 else ''}'><td>{html.escape(s.title)}</td>"
         f"<td><code>{html.escape(s.request)}</code></td><td>{s.status}</td><td>{s.took_ms:.1f}</td>"
         f"<td>{html.escape(s.summary)}</td><td><details><summary>body</summary><pre>"
-        f"{html.escape(json.dumps(s.body, indent=2, default=str)) if s.body is not None else ''}</pre></details></td></tr>"
+        f"{_pretty(s.body)}</pre></details></td></tr>"
         for s in run.steps)
     uploads = "\n".join(
         f"<tr><td>{html.escape(str(u.get('filename')))}</td><td>{html.escape(str(u.get('status')))}</td>"

@@ -5,6 +5,7 @@ Kept light on imports: every worker process imports this module before it import
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import multiprocessing
@@ -107,7 +108,7 @@ def _worker_main(connection: Any, spec: FunctionSpec, environment: dict[str, str
     try:
         handler = load_handler(spec, environment)
         init_error = None
-    except BaseException as error:  # noqa: BLE001 - an init failure is reported on every invoke, as Lambda does
+    except BaseException as error:
         traceback.print_exc()
         handler, init_error = None, error_payload(error)
     connection.send({"init_ms": (time.perf_counter() - started) * 1000, "init_error": init_error})
@@ -224,10 +225,8 @@ class FunctionPool:
         with self._lock:
             workers, self._idle = self._idle, []
         for worker in workers:
-            try:
+            with contextlib.suppress(OSError):
                 worker.connection.send(None)
-            except OSError:
-                pass
             worker.process.join(timeout=5)
             if worker.process.is_alive():
                 self._kill(worker)

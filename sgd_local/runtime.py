@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sgd_local.apigw import MAX_PAYLOAD_BYTES, HttpRequest, HttpResponse, build_event, gateway_error, to_response
+from sgd_local.apigw import (
+    MAX_PAYLOAD_BYTES,
+    HttpRequest,
+    HttpResponse,
+    build_event,
+    gateway_error,
+    to_response,
+)
 from sgd_local.auth import LocalSigningKey, Rejection, verify
 from sgd_local.aws import LocalAws, NotificationPump, aws_environment
 from sgd_local.lambda_host import FunctionPool, Invocation, lambda_environment

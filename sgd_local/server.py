@@ -30,7 +30,7 @@ def make_server(runtime: LocalRuntime, host: str = "127.0.0.1", port: int = 3000
             try:
                 response = runtime.handle_http(HttpRequest(self.command, path, query, headers, body,
                                                            self.client_address[0]))
-            except Exception:  # noqa: BLE001 - the gateway itself must never hang up without an answer
+            except Exception:
                 self.log_error("gateway failure", exc_info=True)
                 response = gateway_error(500, "Internal Server Error")
             self._send(response.status, response.headers, response.body, response.cookies)
@@ -49,7 +49,7 @@ def make_server(runtime: LocalRuntime, host: str = "127.0.0.1", port: int = 3000
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             runtime_log = runtime.options.data_dir / "logs" / "access.log"
             with runtime_log.open("a", encoding="utf-8") as handle:
                 handle.write(f"{self.address_string()} {format % args}\n")

@@ -5,7 +5,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from sgd.adapters.storage import S3ObjectStorage
 from sgd.adapters.tables import DynamoItemTable
 from sgd.adapters.vectors import QdrantVectorStore, SparseVector, VectorPoint
@@ -29,10 +28,12 @@ def test_storage_put_head_move_delete(storage: S3ObjectStorage) -> None:
     source, target = tenant.area_key("quarantine", "u1", "a.txt"), tenant.area_key("assets", "u1", "a.txt")
     storage.put(source, b"hello", content_type="text/plain", metadata={"reason": "pending"})
     head = storage.head(source)
-    assert head is not None and (head.size, head.content_type, head.metadata) == (5, "text/plain",
+    assert head is not None
+    assert (head.size, head.content_type, head.metadata) == (5, "text/plain",
                                                                                {"reason": "pending"})
     storage.move(source, target)
-    assert storage.head(source) is None and storage.get(target) == b"hello"
+    assert storage.head(source) is None
+    assert storage.get(target) == b"hello"
     assert httpx.get(storage.presign_get(target, ttl_seconds=60)).content == b"hello"
     storage.delete(target)
     assert storage.head(target) is None
@@ -41,9 +42,11 @@ def test_storage_put_head_move_delete(storage: S3ObjectStorage) -> None:
 def test_presigned_post_pins_key_and_content_type(storage: S3ObjectStorage) -> None:
     key = Tenant("acme", "storage").upload_key("up-7", "logo.png")
     post = storage.presign_post(key, content_type="image/png", max_bytes=1000, ttl_seconds=60)
-    assert post["fields"]["key"] == key and post["fields"]["Content-Type"] == "image/png"
+    assert post["fields"]["key"] == key
+    assert post["fields"]["Content-Type"] == "image/png"
     response = httpx.post(post["url"], data=post["fields"], files={"file": ("x.png", b"png-bytes", "image/png")})
-    assert response.status_code == 204 and storage.get(key) == b"png-bytes"
+    assert response.status_code == 204
+    assert storage.get(key) == b"png-bytes"
 
 
 def test_tables_conditional_put_and_ordered_queries(jobs: DynamoItemTable) -> None:
@@ -56,7 +59,8 @@ def test_tables_conditional_put_and_ordered_queries(jobs: DynamoItemTable) -> No
     assert jobs.get(pk, "job#001") == {"pk": pk, "sk": "job#001", "progress": 0.5, "nested": {"ratio": 1.25}}
     newest = jobs.query(pk, sk_prefix="job#", newest_first=True, limit=3)
     assert [item["sk"] for item in newest] == ["job#007", "job#006", "job#005"]
-    assert len(jobs.query(pk)) == 7 and jobs.get("org#globex", "job#002") is None
+    assert len(jobs.query(pk)) == 7
+    assert jobs.get("org#globex", "job#002") is None
 
 
 def test_vectors_are_isolated_by_tenant_and_idempotent(tmp_path: Path) -> None:
@@ -69,9 +73,17 @@ def test_vectors_are_isolated_by_tenant_and_idempotent(tmp_path: Path) -> None:
         store.upsert(acme, [point])  # a redelivered event: same id, no duplicate
         store.upsert(globex, [VectorPoint("7f1c4d3e-0000-4000-8000-000000000002",
                                           SparseVector([1], [1.0]), {"kind": "pdf"})])
-        assert store.count(acme) == 1 and store.count(globex) == 1
+        assert store.count(acme) == 1
+        assert store.count(globex) == 1
         hits = store.search(acme, SparseVector([1], [1.0]))
         assert [hit.payload["org"] for hit in hits] == ["acme"]  # the tenant overrides a forged payload
         assert store.search(acme, SparseVector([1], [1.0]), kind="font") == []
     finally:
         store.close()
+
+
+def test_partition_only_tables(runtime: Any) -> None:
+    cache = DynamoItemTable("CacheTable", client=runtime.aws.client("dynamodb"))
+    assert cache.put({"pk": "plan#abc", "plan": {"goal": "x"}, "expires_at": 1}, only_if_absent=True)
+    assert not cache.put({"pk": "plan#abc"}, only_if_absent=True)
+    assert cache.get("plan#abc") == {"pk": "plan#abc", "plan": {"goal": "x"}, "expires_at": 1}

@@ -62,9 +62,12 @@ def test_cognito_style_client_id_is_accepted_as_audience(runtime: Any, api: Any)
 def test_valid_claims_reach_the_handler_and_tag_its_logs(runtime: Any, api: Any) -> None:
     token = runtime.token("initech", extra={"groups": ["design", "admin"]})
     response = api.request("GET", "/canon/launch", token=token)
-    assert response.status == 501 and response.json()["error"]["details"]["route"] == "GET /canon/{project_id}"
+    assert response.status == 501
+    assert response.json()["error"]["details"]["route"] == "GET /canon/{project_id}"
     log = (runtime.options.data_dir / "logs" / "CanonFunction.log").read_text().splitlines()
     handled = [json.loads(line) for line in log if '"request handled"' in line]
     mine = [entry for entry in handled if entry.get("org") == "initech"]
-    assert mine and mine[-1]["project"] == "launch" and mine[-1]["status"] == 501
+    assert mine
+    assert mine[-1]["project"] == "launch"
+    assert mine[-1]["status"] == 501
     assert mine[-1]["correlation_id"] == response.headers["x-request-id"]

@@ -39,12 +39,14 @@ def test_invoke_every_event_file(event_file: str, tmp_path: Path) -> None:
     else:
         assert payload["statusCode"] == 501, payload
         body = json.loads(payload["body"])
-        assert body["request_id"] == "Jk2mQeXYoAMEbXw=" and body["error"]["details"]["input_valid"] is True
+        assert body["request_id"] == "Jk2mQeXYoAMEbXw="
+        assert body["error"]["details"]["input_valid"] is True
 
 
 def test_invoke_reports_unknown_functions(tmp_path: Path) -> None:
     result = run_sgd("invoke", "NopeFunction", "-e", "events/render/post_render.json", data_dir=tmp_path)
-    assert result.returncode == 2 and "RenderFunction" in result.stderr
+    assert result.returncode == 2
+    assert "RenderFunction" in result.stderr
 
 
 def free_port() -> int:
@@ -65,20 +67,25 @@ def test_serve_over_http_with_tokens_and_persistence(tmp_path: Path) -> None:
                 health = httpx.get(f"{base}/healthz", timeout=30)
                 break
             except httpx.TransportError:
-                assert time.monotonic() < deadline and server.poll() is None, "sgd serve did not start"
+                assert time.monotonic() < deadline, "sgd serve did not start in time"
+                assert server.poll() is None, "sgd serve exited"
                 time.sleep(0.2)
-        assert health.status_code == 200 and health.json()["status"] == "ok"
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok"
         token = run_sgd("token", "--org", "acme", data_dir=tmp_path).stdout.strip()
         expired = run_sgd("token", "--org", "acme", "--ttl", "-60", data_dir=tmp_path).stdout.strip()
         body = {"project_id": "p1", "prompts": {"task": "create", "instruction": "Spring sale banner"}}
         ok = httpx.post(f"{base}/render", json=body, headers={"authorization": f"Bearer {token}"}, timeout=30)
-        assert ok.status_code == 501 and ok.json()["request_id"] == ok.headers["x-request-id"]
+        assert ok.status_code == 501
+        assert ok.json()["request_id"] == ok.headers["x-request-id"]
         late = httpx.post(f"{base}/render", json=body, headers={"authorization": f"Bearer {expired}"}, timeout=30)
-        assert late.status_code == 401 and "expired" in late.headers["www-authenticate"]
+        assert late.status_code == 401
+        assert "expired" in late.headers["www-authenticate"]
         jwks = httpx.get(f"{base}/.well-known/jwks.json", timeout=10).json()
         assert jwks["keys"][0]["alg"] == "RS256"
         state = json.loads((tmp_path / "runtime.json").read_text())
-        assert state["api"] == base and state["pid"] == server.pid
+        assert state["api"] == base
+        assert state["pid"] == server.pid
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=60)
@@ -96,7 +103,8 @@ def test_invoke_shares_state_with_a_running_serve(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 60
         while not (tmp_path / "runtime.json").exists():
-            assert time.monotonic() < deadline and server.poll() is None
+            assert time.monotonic() < deadline
+            assert server.poll() is None
             time.sleep(0.2)
         result = run_sgd("invoke", "IngestFunction", "-e", "events/ingest/s3_put_upload.json", data_dir=tmp_path)
         assert json.loads(result.stdout)["recorded"], result.stderr[-1000:]

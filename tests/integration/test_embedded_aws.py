@@ -39,7 +39,8 @@ def test_tables_and_bucket_match_the_template(runtime: Any) -> None:
         assert {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]} == {
             a["AttributeName"]: a["AttributeType"] for a in spec.create_request["AttributeDefinitions"]}
         ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-        assert ttl["TimeToLiveStatus"] == "ENABLED" and ttl["AttributeName"] == spec.ttl_attribute
+        assert ttl["TimeToLiveStatus"] == "ENABLED"
+        assert ttl["AttributeName"] == spec.ttl_attribute
     assert stack.bucket_name == "sgd-local-assets-123456789012-us-east-1"
     block = s3.get_public_access_block(Bucket=stack.bucket_name)["PublicAccessBlockConfiguration"]
     assert all(block.values())
@@ -55,7 +56,8 @@ def test_put_under_uploads_reaches_ingest_with_a_decoded_key(runtime: Any) -> No
     item = wait_for(lambda: ledger_item(runtime, "org#acme#project#spring", "upload#up-put-1"))
     assert item["filename"]["S"] == "Brand Book+v2 été.pdf"
     assert item["key"]["S"] == "uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf"
-    assert item["size"]["N"] == "13" and len(item["sequencer"]["S"]) >= 16
+    assert item["size"]["N"] == "13"
+    assert len(item["sequencer"]["S"]) >= 16
 
 
 def test_presigned_post_upload_reaches_ingest(runtime: Any) -> None:

@@ -41,7 +41,8 @@ def assert_error_shape(response: Any, status: int, code: str) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error", "request_id"}
     assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code and body["error"]["message"]
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
     assert body["request_id"] == response.headers["x-request-id"]
     return body
 
@@ -64,7 +65,8 @@ def test_valid_requests_reach_the_handler_and_get_an_honest_501(api: Any, route:
 def test_invalid_requests_get_422_naming_the_fields(api: Any, route: str) -> None:
     method, path = split(route)
     body = assert_error_shape(api.request(method, path, INVALID_BODIES[route]), 422, "validation_error")
-    assert body["error"]["details"] and all("field" in item for item in body["error"]["details"])
+    assert body["error"]["details"]
+    assert all("field" in item for item in body["error"]["details"])
 
 
 @pytest.mark.parametrize("route", sorted(VALID_BODIES))
@@ -82,7 +84,8 @@ def test_malformed_json_is_a_422_not_a_500(api: Any) -> None:
 def test_unrouted_paths_and_methods_are_gateway_404s(api: Any) -> None:
     for method, path in (("GET", "/nope"), ("PATCH", "/render"), ("GET", "/render/jobs/a/b")):
         response = api.request(method, path)
-        assert response.status == 404 and response.json() == {"message": "Not Found"}
+        assert response.status == 404
+        assert response.json() == {"message": "Not Found"}
 
 
 def test_token_without_org_claim_is_403(runtime: Any, api: Any) -> None:

@@ -2,7 +2,6 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-
 from sgd.contracts.canon import Canon
 from sgd.contracts.critique import CritiqueRequest
 from sgd.contracts.ingest import IngestRequest, UploadRequest
@@ -24,7 +23,8 @@ def render_request(**changes: Any) -> dict[str, Any]:
 def test_minimal_render_request_gets_defaults() -> None:
     request = RenderRequest.model_validate({"project_id": "p", "prompts": {"task": "edit", "instruction": "hello"}})
     assert (request.outputs.count, request.outputs.format, request.outputs.dimensions) == (1, "png", "1080x1080")
-    assert request.run_async is False and request.constraints is None
+    assert request.run_async is False
+    assert request.constraints is None
 
 
 @pytest.mark.parametrize(("change", "value"), [

@@ -2,7 +2,6 @@ import json
 
 import pytest
 from jsonschema import Draft202012Validator
-
 from sgd.errors import ValidationFailed
 from sgd.guardrails import CONTRACTS, contract_errors, validate_contract
 from sgd.resources import load_json, resource_root
@@ -27,7 +26,8 @@ def test_render_plan_contract() -> None:
 def test_canon_contract_needs_two_colours_a_font_and_a_tone() -> None:
     with pytest.raises(ValidationFailed) as raised:
         validate_contract("canon.json", {"palette_hex": ["#112233"], "fonts": [], "voice": {}})
-    assert raised.value.status_code == 422 and raised.value.code == "guardrails_error"
+    assert raised.value.status_code == 422
+    assert raised.value.code == "guardrails_error"
     assert len(raised.value.details["errors"]) == 3
 
 

@@ -4,10 +4,10 @@ import json
 from typing import Any
 
 from fastapi import APIRouter
-
 from sgd.errors import Conflict
 from sgd.http.app import create_api
 from sgd.http.lambda_entry import is_s3_notification, lambda_entry, without_stage_prefix
+
 from sgd_local.lambda_host import make_context
 from sgd_local.template import read_stack
 from tests.conftest import ROOT, load_event
@@ -61,7 +61,8 @@ def test_api_errors_carry_code_message_and_details() -> None:
 
 def test_unknown_paths_are_404_in_the_error_shape() -> None:
     status, _, body = call("/nowhere")
-    assert status == 404 and body["error"]["code"] == "not_found"
+    assert status == 404
+    assert body["error"]["code"] == "not_found"
 
 
 def test_named_stage_prefix_is_removed_before_routing() -> None:

@@ -1,5 +1,4 @@
 import pytest
-
 from sgd.settings import ConfigurationError, Settings, get_settings
 
 

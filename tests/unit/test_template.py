@@ -17,7 +17,8 @@ def test_routes_are_explicit_and_authorized_except_healthz() -> None:
     assert {route.route_key: route.function for route in stack.routes} == EXPECTED_ROUTES
     assert all("+}" not in route.path for route in stack.routes)
     assert {route.route_key for route in stack.routes if not route.authorized} == {"GET /healthz"}
-    assert stack.authorizer is not None and stack.authorizer.audiences == ["sgd-api"]
+    assert stack.authorizer is not None
+    assert stack.authorizer.audiences == ["sgd-api"]
 
 
 def test_uploads_trigger_ingest() -> None:

@@ -1,7 +1,6 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from sgd.tenancy import Tenant, parse_upload_key
 
 identifiers = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)

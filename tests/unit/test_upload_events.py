@@ -4,6 +4,7 @@ from typing import Any
 
 from sgd.adapters.clock import FixedClock
 from sgd.ingest.uploads import parse_upload_event, record_uploads
+
 from tests.conftest import load_event
 
 
@@ -20,7 +21,7 @@ class MemoryTable:
         self.items[key] = item
         return True
 
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+    def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:
         return self.items.get((pk, sk))
 
     def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
@@ -44,7 +45,8 @@ def test_sample_event_key_is_decoded() -> None:
     assert upload.key == "uploads/acme/brand-kit/up-demo-1/Brand Guidelines (2026) été.pdf"
     assert upload.upload.filename == "Brand Guidelines (2026) été.pdf"
     assert (upload.tenant.org, upload.tenant.project, upload.upload.upload_id) == ("acme", "brand-kit", "up-demo-1")
-    assert upload.size == 48213 and upload.sequencer == "0055AED6DCD90281E5"
+    assert upload.size == 48213
+    assert upload.sequencer == "0055AED6DCD90281E5"
 
 
 def test_plus_is_a_space_and_percent_2b_a_plus() -> None:
@@ -65,8 +67,11 @@ def test_redelivered_notification_is_recorded_once() -> None:
     event = load_event("ingest/s3_put_upload.json")
     first = record_uploads(event, ledger, clock)
     second = record_uploads(event, ledger, clock)
-    assert len(first["recorded"]) == 1 and first["repeated"] == []
-    assert second["recorded"] == [] and second["repeated"] == first["recorded"]
+    assert len(first["recorded"]) == 1
+    assert first["repeated"] == []
+    assert second["recorded"] == []
+    assert second["repeated"] == first["recorded"]
     item = ledger.get("org#acme#project#brand-kit", "upload#up-demo-1")
     assert item is not None
-    assert item["status"] == "received" and item["expires_at"] > clock.now().timestamp()
+    assert item["status"] == "received"
+    assert item["expires_at"] > clock.now().timestamp()

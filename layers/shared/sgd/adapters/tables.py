@@ -36,17 +36,21 @@ def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
 
 class ItemTable(Protocol):
     def put(self, item: dict[str, Any], *, only_if_absent: bool = False) -> bool: ...
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+    def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None: ...
     def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
               limit: int | None = None) -> list[dict[str, Any]]: ...
 
 
 class DynamoItemTable:
-    """A table keyed by pk (partition) and sk (sort), both strings."""
+    """A table keyed by pk (partition) and, except for the cache table, sk (sort); both strings."""
 
     def __init__(self, name: str, client: Any = None) -> None:
         self.name = name
         self._client = client or aws_client("dynamodb")
+
+    @staticmethod
+    def _key(pk: str, sk: str | None) -> dict[str, Any]:
+        return {"pk": {"S": pk}} | ({"sk": {"S": sk}} if sk is not None else {})
 
     def put(self, item: dict[str, Any], *, only_if_absent: bool = False) -> bool:
         """Writes the item; with only_if_absent, returns False instead of overwriting an existing one."""
@@ -61,10 +65,8 @@ class DynamoItemTable:
             raise
         return True
 
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        response = self._client.get_item(
-            TableName=self.name, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
-        )
+    def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:
+        response = self._client.get_item(TableName=self.name, Key=self._key(pk, sk), ConsistentRead=True)
         return _from_dynamo(response["Item"]) if "Item" in response else None
 
     def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,

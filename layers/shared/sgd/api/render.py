@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path
 
+from sgd.api.pending import pipeline_not_built
 from sgd.contracts.common import ResourceId
 from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest, RenderResponse
 from sgd.http.app import create_api
 from sgd.http.identity import Caller, current_caller
-from sgd.api.pending import pipeline_not_built
 
 router = APIRouter(tags=["render"])
 JobId = Annotated[ResourceId, Path(description="The id POST /render returned with 202")]
