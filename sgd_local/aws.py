@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import threading
+from collections import deque
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -209,6 +210,7 @@ class NotificationPump:
         self.dead_letters = dead_letters
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="s3-notifications", daemon=True)
+        self.recent_events: deque[dict[str, Any]] = deque(maxlen=50)  # what was delivered, for inspection
         self.delivered = 0
 
     def start(self) -> NotificationPump:
@@ -238,6 +240,7 @@ class NotificationPump:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             return
         event = {"Records": [self._as_delivered(record) for record in body["Records"]]}
+        self.recent_events.append(event)
         attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         if self.invoke(function, event):
             self.delivered += 1

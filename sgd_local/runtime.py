@@ -135,6 +135,10 @@ class LocalRuntime:
     def notifications_delivered(self) -> int:
         return self._pump.delivered if self._pump else 0
 
+    @property
+    def recent_notifications(self) -> list[dict[str, Any]]:
+        return list(self._pump.recent_events) if self._pump else []
+
     # the gateway -----------------------------------------------------------------------------------
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route, pattern in self._compiled:

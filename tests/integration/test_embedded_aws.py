@@ -1,5 +1,6 @@
 """The embedded AWS matches template.yaml, delivers uploads to the ingest function, and survives restarts."""
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -8,7 +9,7 @@ import httpx
 import pytest
 
 from sgd_local.template import read_stack
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_event
 
 pytestmark = pytest.mark.integration
 
@@ -49,11 +50,23 @@ def test_tables_and_bucket_match_the_template(runtime: Any) -> None:
     assert queue["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]
 
 
+def key_paths(value: Any, prefix: str = "") -> set[str]:
+    if not isinstance(value, dict):
+        return {prefix}
+    return {path for key, inner in value.items() for path in key_paths(inner, f"{prefix}/{key}")}
+
+
 def test_put_under_uploads_reaches_ingest_with_a_decoded_key(runtime: Any) -> None:
     s3 = runtime.aws.client("s3")
     s3.put_object(Bucket=runtime.stack.bucket_name, Key="uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf",
                   Body=b"%PDF-1.7 test")
     item = wait_for(lambda: ledger_item(runtime, "org#acme#project#spring", "upload#up-put-1"))
+    (record,) = next(e for e in runtime.recent_notifications if "up-put-1" in json.dumps(e))["Records"]
+    # The delivered record has every field of a real S3 notification, with S3's key encoding.
+    (reference,) = load_event("ingest/s3_put_upload.json")["Records"]
+    assert key_paths(record) == key_paths(reference)
+    assert record["s3"]["object"]["key"] == "uploads/acme/spring/up-put-1/Brand+Book%2Bv2+%C3%A9t%C3%A9.pdf"
+    assert record["eventName"] == "ObjectCreated:Put" and record["eventTime"].endswith("Z")
     assert item["filename"]["S"] == "Brand Book+v2 été.pdf"
     assert item["key"]["S"] == "uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf"
     assert item["size"]["N"] == "13"
