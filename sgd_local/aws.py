@@ -14,8 +14,8 @@ import logging
 import os
 import shutil
 import threading
-from collections import deque
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,9 @@ from sgd import __version__
 from sgd.contracts.common import ErrorResponse
 from sgd.errors import ApiError, error_body
 from sgd.observability import logger
+
+# FastAPI's own Body() metadata trips a pydantic warning on every cold start; it is FastAPI's, not ours.
+warnings.filterwarnings("ignore", message=".*'alias' attribute with value 'body'.*")
 
 ERROR_STATUSES = {
     400: "Malformed request",
