@@ -1,0 +1,232 @@
+"""Runs every benchmark and writes bench/results/latest.json and bench/results/latest.md.
+
+    python -m bench.run [--runs 7] [--no-build] [--skip-size] [--sam PATH] [--strict]
+
+Exit code 0 even when a target is missed (this is a measurement, not a gate) unless --strict is given;
+1 when something could not be measured at all (a crashed cold start, a failed sam build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import cold_start, package_size
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+ROOT = cold_start.ROOT
+
+
+def first_line_with(path: str, prefix: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith(prefix):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def machine_info() -> dict[str, Any]:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_model": first_line_with("/proc/cpuinfo", "model name") or platform.processor() or "unknown",
+        "memory_gb": memory_gb(),
+        "python": sys.version.split()[0],
+        "python_executable": sys.executable,
+        "platform": platform.platform(),
+        "git_commit": commit or None,
+    }
+
+
+def memory_gb() -> float | None:
+    total = first_line_with("/proc/meminfo", "MemTotal")  # "24684096 kB"
+    return round(int(total.split()[0]) / 1024**2, 1) if total else None
+
+
+def load_average() -> list[float] | None:
+    """Other work on the machine shows up in cold starts: record how busy it was."""
+    return [round(value, 2) for value in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+# Markdown -----------------------------------------------------------------------------------------------
+def ms(stats: dict[str, Any], key: str) -> str:
+    return f"{stats[key]:.0f}"
+
+
+def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    cold = results.get("cold_start")
+    if cold:
+        target = f"≤ {cold['target_ms']:.0f} ms (median and p95)"
+        for case in cold["cases"]:
+            name = f"Cold init: {case['label']}"
+            if case["verdict"] == "ERROR":
+                rows.append((name, target, "crashed (see latest.json)", "ERROR"))
+                continue
+            total = case["total_ms"]
+            measured = f"median {ms(total, 'median')} ms, p95 {ms(total, 'p95')} ms"
+            rows.append((name, target if case["http"] else "not gated (S3, async)", measured, case["verdict"]))
+        floor = cold["interpreter_floor_ms"]
+        if floor:
+            rows.append(
+                (
+                    "Interpreter floor: `python -c pass` (wall, not in cold init)",
+                    "-",
+                    f"median {ms(floor, 'median')} ms, p95 {ms(floor, 'p95')} ms",
+                    "info",
+                )
+            )
+    sizes = results.get("package_size")
+    if sizes and "error" in sizes:
+        rows.append(("Package size", f"≤ {package_size.TARGET_MB:.0f} MB", "sam build failed", "ERROR"))
+    elif sizes:
+        for function in sizes["functions"]:
+            parts = " + ".join(["code", *function["layers"]])
+            rows.append(
+                (
+                    f"Package (unzipped): {function['function']} ({parts})",
+                    f"≤ {sizes['target_mb']:.0f} MB",
+                    f"{function['total_mb']:.1f} MB",
+                    function["verdict"],
+                )
+            )
+    return rows
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        "# SGD benchmark results",
+        "",
+        f"Measured {results['measured_at']} with `{results['command']}`. Overall: **{results['verdict']}**.",
+        "",
+        "| Measurement | Target | Measured | Verdict |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in summary_rows(results)]
+
+    cold = results.get("cold_start")
+    if cold:
+        lines += [
+            "",
+            f"## Cold init breakdown (ms, medians of {cold['runs']} runs unless noted)",
+            "",
+            "A fresh `python -X frozen_modules=on` process per run, compiled bytecode, warm file cache. "
+            "total = local host (sgd_local.lambda_host import) + handler import + first invoke; "
+            "CPU is the CPU time of the same span (far below total: the machine was busy).",
+            "",
+            "| Case | Status | Local host | Handler import | First invoke | CPU | Total min | Total median "
+            "| Total p95 |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for case in cold["cases"]:
+            if case["verdict"] == "ERROR":
+                lines.append(f"| {case['label']} | crashed | | | | | | | |")
+                continue
+            lines.append(
+                f"| {case['label']} | {'/'.join(case['status_codes'])} | {ms(case['host_ms'], 'median')} "
+                f"| {ms(case['import_ms'], 'median')} | {ms(case['first_invoke_ms'], 'median')} "
+                f"| {ms(case['cpu_ms'], 'median')} | {ms(case['total_ms'], 'min')} | {ms(case['total_ms'], 'median')} "
+                f"| {ms(case['total_ms'], 'p95')} |"
+            )
+
+    sizes = results.get("package_size")
+    if sizes and "error" not in sizes:
+        lines += ["", f"## Layers: {package_size.LARGEST_PACKAGES} largest packages (MB, unzipped)", ""]
+        for layer in sizes["layers"]:
+            packages = ", ".join(f"{p['name']} {p['mb']:.1f}" for p in layer["largest_packages"])
+            lines.append(f"- **{layer['layer']}** ({layer['mb']:.1f} MB): {packages}")
+        duplicated = [function for function in sizes["functions"] if function["duplicated_mb"]]
+        if duplicated:
+            lines += ["", "## Packages in more than one of a function's layers (only the first copy is used)", ""]
+        for function in duplicated:
+            total = sum(function["duplicated_mb"].values())
+            biggest = ", ".join(f"{name} {mb:.1f}" for name, mb in list(function["duplicated_mb"].items())[:6])
+            lines.append(f"- {function['function']}: {total:.1f} MB of extra copies: {biggest}, ...")
+
+    machine = results["machine"]
+    lines += [
+        "",
+        "## Machine",
+        "",
+        f"- nproc: {machine['nproc']}",
+        f"- CPU: {machine['cpu_model']}",
+        f"- memory: {machine['memory_gb']} GB",
+        f"- Python: {machine['python']} ({machine['python_executable']})",
+        f"- platform: {machine['platform']}",
+        f"- load average (1, 5, 15 min) before: {results['load_average']['before']}, "
+        f"after: {results['load_average']['after']}",
+    ]
+    if machine["git_commit"]:
+        lines.append(f"- git commit: {machine['git_commit']}")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=cold_start.DEFAULT_RUNS,
+        help=f"timed cold starts per case ({cold_start.DEFAULT_RUNS})",
+    )
+    parser.add_argument("--no-build", action="store_true", help="size the existing .aws-sam/build")
+    parser.add_argument("--skip-size", action="store_true", help="cold starts only")
+    parser.add_argument("--sam", help="SAM CLI to run (default: $SAM, .venv-tools/bin/sam, sam on PATH)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    results: dict[str, Any] = {
+        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
+        "machine": machine_info(),
+        "load_average": {"before": load_average()},
+    }
+    failed_to_measure = False
+    if not args.skip_size:
+        try:
+            results["package_size"] = package_size.measure(build=not args.no_build, sam=args.sam)
+            package_size.print_report(results["package_size"])
+        except package_size.BuildFailed as failure:
+            print(failure, file=sys.stderr)
+            results["package_size"] = {"error": str(failure), "verdict": "ERROR"}
+            failed_to_measure = True
+    results["cold_start"] = cold_start.measure(runs=args.runs)
+    cold_start.print_report(results["cold_start"])
+    results["load_average"]["after"] = load_average()
+    failed_to_measure |= any(case["verdict"] == "ERROR" for case in results["cold_start"]["cases"])
+
+    verdicts = [part["verdict"] for key in ("cold_start", "package_size") if (part := results.get(key))]
+    results["verdict"] = "PASS" if all(verdict == "PASS" for verdict in verdicts) else "FAIL"
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    write_atomically(RESULTS_DIR / "latest.json", json.dumps(results, indent=2) + "\n")
+    write_atomically(RESULTS_DIR / "latest.md", markdown(results))
+    print(f"\nOverall: {results['verdict']}; wrote {RESULTS_DIR.relative_to(ROOT)}/latest.json and latest.md")
+    return 1 if failed_to_measure or (args.strict and results["verdict"] != "PASS") else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
