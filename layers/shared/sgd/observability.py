@@ -1,9 +1,65 @@
-"""Logger, Tracer and Metrics, created once per process (service name from POWERTOOLS_SERVICE_NAME)."""
+"""Logger, Tracer and Metrics, created once per process (service name from POWERTOOLS_SERVICE_NAME).
+
+The X-Ray SDK costs ~300 ms at import (it builds a botocore client for sampling), so the Tracer gets it
+lazily: a cold start pays for it only on a path that traces something. Lambda's own tracing
+(Tracing: Active) records every invocation regardless; Powertools adds subsegments for AWS SDK calls
+(patched when the first client is created, see trace_library) and for model calls.
+"""
 
 from __future__ import annotations
 
+import functools
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.tracing.base import BaseProvider
+
+
+class LazyXRayProvider(BaseProvider):
+    """Powertools' default X-Ray provider, imported on first use instead of at cold start."""
+
+    @functools.cached_property
+    def _recorder(self) -> Any:
+        from aws_xray_sdk.core import xray_recorder
+
+        xray_recorder.configure(streaming_threshold=0)  # as Powertools does: send subsegments one by one
+        return xray_recorder
+
+    def in_subsegment(self, name=None, **kwargs):  # type: ignore[no-untyped-def]
+        return self._recorder.in_subsegment(name=name, **kwargs)
+
+    def in_subsegment_async(self, name=None, **kwargs):  # type: ignore[no-untyped-def]
+        return self._recorder.in_subsegment_async(name=name, **kwargs)
+
+    def put_annotation(self, key: str, value: str | numbers.Number | bool) -> None:
+        self._recorder.put_annotation(key=key, value=value)
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        self._recorder.put_metadata(key=key, value=value, namespace=namespace)
+
+    def patch(self, modules: Sequence[str]) -> None:
+        from aws_xray_sdk.core import patch
+
+        self._recorder  # noqa: B018 - configure the recorder before anything it patches records
+        patch(modules)
+
+    def patch_all(self) -> None:
+        from aws_xray_sdk.core import patch_all
+
+        self._recorder  # noqa: B018
+        patch_all()
+
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(provider=LazyXRayProvider(), auto_patch=False)
 metrics = Metrics()
+_patched: set[str] = set()
+
+
+def trace_library(name: str) -> None:
+    """X-Ray-patches a client library (botocore, httpx) the first time a code path is about to use it."""
+    if name not in _patched:
+        tracer.patch([name])
+        _patched.add(name)

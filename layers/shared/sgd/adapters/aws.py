@@ -1,6 +1,8 @@
-"""boto3 clients, created once per process and reused by warm invocations.
+"""boto3 clients, created once per process on first use and reused by warm invocations.
 
 boto3 honours AWS_ENDPOINT_URL, which is how the local runtime points the functions at its moto server.
+boto3 itself (~250 ms) is imported here, on first use, so that routes which never touch AWS (and the
+HTTP cold start of every function) do not pay for it.
 """
 
 from __future__ import annotations
@@ -8,19 +10,16 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
+from sgd.observability import trace_library
 from sgd.settings import get_settings
-
-_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=2,
-    read_timeout=10,
-    tcp_keepalive=True,
-)
 
 
 @functools.cache
 def aws_client(service: str) -> Any:
-    return boto3.session.Session().client(service, region_name=get_settings().region, config=_CONFIG)
+    import boto3
+    from botocore.config import Config
+
+    trace_library("botocore")
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10,
+                    tcp_keepalive=True)
+    return boto3.session.Session().client(service, region_name=get_settings().region, config=config)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from sgd.adapters.aws import aws_client
 
 
@@ -33,7 +31,11 @@ class ObjectStorage(Protocol):
 class S3ObjectStorage:
     def __init__(self, bucket: str, client: Any = None) -> None:
         self.bucket = bucket
-        self._client = client or aws_client("s3")
+        self._given_client = client
+
+    @property
+    def _client(self) -> Any:
+        return self._given_client or aws_client("s3")
 
     def put(self, key: str, body: bytes, *, content_type: str, metadata: dict[str, str] | None = None) -> None:
         self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
@@ -43,6 +45,8 @@ class S3ObjectStorage:
         return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
     def head(self, key: str) -> StoredObject | None:
+        from botocore.exceptions import ClientError  # botocore is loaded by now: the client needs it
+
         try:
             response = self._client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:

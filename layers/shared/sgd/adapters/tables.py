@@ -6,22 +6,23 @@ import json
 from decimal import Decimal
 from typing import Any, Protocol
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
 from sgd.adapters.aws import aws_client
-
-_SERIALIZER = TypeSerializer()
-_DESERIALIZER = TypeDeserializer()
 
 
 def _to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeSerializer  # with boto3, on first use: see sgd.adapters.aws
+
     # DynamoDB numbers must be Decimal; a JSON round trip converts nested floats too.
     plain = json.loads(json.dumps(item, default=str), parse_float=Decimal)
-    return {name: _SERIALIZER.serialize(value) for name, value in plain.items()}
+    serializer = TypeSerializer()
+    return {name: serializer.serialize(value) for name, value in plain.items()}
 
 
 def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+
     def plain(value: Any) -> Any:
         if isinstance(value, Decimal):
             return int(value) if value == value.to_integral_value() else float(value)
@@ -31,7 +32,7 @@ def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
             return [plain(inner) for inner in value]
         return value
 
-    return {name: plain(_DESERIALIZER.deserialize(value)) for name, value in item.items()}
+    return {name: plain(deserializer.deserialize(value)) for name, value in item.items()}
 
 
 class ItemTable(Protocol):
@@ -46,7 +47,11 @@ class DynamoItemTable:
 
     def __init__(self, name: str, client: Any = None) -> None:
         self.name = name
-        self._client = client or aws_client("dynamodb")
+        self._given_client = client
+
+    @property
+    def _client(self) -> Any:
+        return self._given_client or aws_client("dynamodb")
 
     @staticmethod
     def _key(pk: str, sk: str | None) -> dict[str, Any]:
@@ -59,10 +64,8 @@ class DynamoItemTable:
             request["ConditionExpression"] = "attribute_not_exists(pk)"
         try:
             self._client.put_item(**request)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
         return True
 
     def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
-from sgd.observability import logger, metrics, tracer
+from sgd.observability import logger, metrics
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
@@ -32,8 +32,9 @@ def lambda_entry(app: Any, *, on_s3_event: LambdaHandler | None = None) -> Lambd
     """Wraps a FastAPI app (through Mangum) and, for the ingest function, an S3 notification handler."""
     asgi = Mangum(app, lifespan="off")
 
+    # No tracer.capture_lambda_handler: Lambda's own tracing records each invocation, and the decorator
+    # would load the X-Ray SDK (~300 ms) on every cold start; see sgd.observability.
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: Any) -> Any:
         if on_s3_event is not None and is_s3_notification(event):
