@@ -84,6 +84,16 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             total = case["total_ms"]
             measured = f"median {ms(total, 'median')} ms, p95 {ms(total, 'p95')} ms"
             rows.append((name, target if case["http"] else "not gated (S3, async)", measured, case["verdict"]))
+        framework = cold.get("framework_floor_ms")
+        if framework:
+            rows.append(
+                (
+                    "Framework floor: `import fastapi` alone, from the built layer (inside every HTTP cold init)",
+                    "-",
+                    f"median {ms(framework, 'median')} ms, p95 {ms(framework, 'p95')} ms",
+                    "info",
+                )
+            )
         floor = cold["interpreter_floor_ms"]
         if floor:
             rows.append(
