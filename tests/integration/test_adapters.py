@@ -87,3 +87,15 @@ def test_partition_only_tables(runtime: Any) -> None:
     assert cache.put({"pk": "plan#abc", "plan": {"goal": "x"}, "expires_at": 1}, only_if_absent=True)
     assert not cache.put({"pk": "plan#abc"}, only_if_absent=True)
     assert cache.get("plan#abc") == {"pk": "plan#abc", "plan": {"goal": "x"}, "expires_at": 1}
+
+
+def test_vectors_survive_a_reopen(tmp_path: Path) -> None:
+    tenant = Tenant("acme", "p")
+    first = QdrantVectorStore(path=str(tmp_path / "qdrant"))
+    first.upsert(tenant, [VectorPoint("7f1c4d3e-0000-4000-8000-000000000003", SparseVector([3], [1.0]), {})])
+    first.close()
+    second = QdrantVectorStore(path=str(tmp_path / "qdrant"))
+    try:
+        assert second.count(tenant) == 1
+    finally:
+        second.close()
