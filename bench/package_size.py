@@ -38,18 +38,12 @@ def log(message: str) -> None:
 
 
 def find_sam(explicit: str | None = None) -> str:
-    """--sam, else $SAM, else the project's tools venv, else `sam` on PATH, else the scratch install."""
-    candidates = [
-        explicit,
-        os.environ.get("SAM"),
-        str(ROOT / ".venv-tools" / "bin" / "sam"),
-        shutil.which("sam"),
-        "/tmp/samtest/bin/sam",
-    ]  # where this machine's SAM CLI was installed
+    """--sam, else $SAM, else the project's tools venv (`make tools`), else `sam` on PATH."""
+    candidates = [explicit, os.environ.get("SAM"), str(ROOT / ".venv-tools" / "bin" / "sam"), shutil.which("sam")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    raise SystemExit("SAM CLI not found: pass --sam PATH or set SAM")
+    raise SystemExit("SAM CLI not found: run `make tools`, pass --sam PATH or set SAM")
 
 
 def python312_bin_dir() -> str | None:

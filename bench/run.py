@@ -138,11 +138,11 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"## Cold init breakdown (ms, medians of {cold['runs']} runs unless noted)",
             "",
-            "A fresh `python -X frozen_modules=on` process per run, compiled bytecode, warm file cache. "
-            "total = local host (sgd_local.lambda_host import) + handler import + first invoke; "
-            "CPU is the CPU time of the same span (far below total: the machine was busy).",
+            "A fresh `python3.12 -I -S` process per run on `sam build`'s output (function + layers + the runtime's "
+            "boto3), no bytecode written, tracing on, warm file cache. total = bootstrap (stdlib only) + handler "
+            "import + first invoke; CPU is the CPU time of the same span.",
             "",
-            "| Case | Status | Local host | Handler import | First invoke | CPU | Total min | Total median "
+            "| Case | Status | Bootstrap | Handler import | First invoke | CPU | Total min | Total median "
             "| Total p95 |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
