@@ -135,7 +135,7 @@ def _drive(runtime: LocalRuntime, client: httpx.Client, kit: Path, run: DemoRun)
         response, took = _call(client, method, path, body, token)
         error = response.json().get("error", {})
         run.add(Step("Contract", f"{method} {path}", response.status_code, took,
-                     f"{error.get('code', 'ok')}: {error.get('message', '')[:70]}", response.json()))
+                     f"{error.get('code', 'ok')}: {error.get('message', '')}", response.json()))
 
 
 def _pretty(body: Any) -> str:
@@ -172,6 +172,7 @@ never a fake result.</p>
 <table><tr><th>Step</th><th>Request</th><th>Status</th><th>ms</th><th>Result</th><th></th></tr>
 {rows}
 </table>
+<p>The first call to each function includes its cold start (a fresh worker process importing the handler).</p>
 <h2>Upload ledger (written by the ingest function)</h2>
 <table><tr><th>File</th><th>Status</th><th>Bytes</th><th>Key</th></tr>
 {uploads}
