@@ -1,6 +1,10 @@
 """Embedded AWS: a moto server on loopback (the real S3/DynamoDB/SQS wire protocol), provisioned from
 template.yaml, with state saved to disk so it survives restarts.
 
+The server runs in its own process: moto's state is global to a process, so two runtimes in one process
+(tests, the demo beside a test) would otherwise share buckets and queues, and moto's work would compete
+with the gateway for this process's GIL.
+
 moto keeps state in memory. The runtime snapshots it through the AWS API itself (scan, list, get) into
 .sgd/aws/ on shutdown and every few seconds while serving, and replays it into a fresh server at start.
 """
@@ -10,11 +14,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import logging
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +34,6 @@ from botocore.config import Config
 from sgd_local.template import LOCAL_REGION, Stack
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-log = logging.getLogger("sgd.local.aws")
 
 
 def aws_environment(endpoint: str) -> dict[str, str]:
@@ -45,26 +51,42 @@ class LocalAws:
     def __init__(self, stack: Stack, data_dir: Path, *, endpoint: str | None = None, port: int = 0):
         self.stack = stack
         self.snapshot_dir = data_dir / "aws"
-        self._server: Any = None
+        self._log_path = data_dir / "logs" / "moto.log"
+        self._server: subprocess.Popen[bytes] | None = None
         self._port = port
         self.endpoint = endpoint or ""
         self._object_etags: dict[str, str] = {}
 
     # lifecycle -------------------------------------------------------------------------------------
-    def start(self) -> LocalAws:
-        if not self.endpoint:
-            from moto.server import ThreadedMotoServer
-
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)
-            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self._port, verbose=False)
-            self._server.start()
-            host, port = self._server.get_host_and_port()
-            self.endpoint = f"http://{host}:{port}"
-        return self
+    def start(self, timeout_s: float = 30.0) -> LocalAws:
+        if self.endpoint:
+            return self
+        port = self._port or _free_port()
+        self._log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._log_path.open("ab") as log_file:
+            self._server = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdout=log_file, stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"},
+            )
+        self.endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=1):  # noqa: S310
+                    return self
+            except OSError:
+                if self._server.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"the embedded moto server did not start; see {self._log_path}") from None
+                time.sleep(0.1)
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop()
+            self._server.terminate()
+            try:
+                self._server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
             self._server = None
 
     def client(self, service: str) -> Any:
@@ -171,6 +193,12 @@ class LocalAws:
 
     def reset_saved_state(self) -> None:
         shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _blob_name(key: str) -> str:

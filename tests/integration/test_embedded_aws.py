@@ -107,7 +107,9 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
                                                                            "blob": {"B": b"\x00\x01"}})
         endpoint = first.aws.endpoint
     with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as second:
-        assert second.aws.endpoint != endpoint  # a new moto server, filled from the saved state
+        assert second.aws.endpoint != endpoint  # a new moto server, filled from the saved state...
+        with pytest.raises(httpx.TransportError):
+            httpx.get(endpoint, timeout=2)  # ...because the first one is gone
         body = second.aws.client("s3").get_object(Bucket=bucket, Key="uploads/acme/keep/up-1/a.txt")["Body"]
         assert body.read() == b"kept"
         assert ledger_item(second, "org#acme#project#keep", "upload#up-1")["status"]["S"] == "received"
