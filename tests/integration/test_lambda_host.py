@@ -42,9 +42,12 @@ def test_warm_instances_are_reused_and_errors_are_lambda_shaped(tmp_path: Path) 
     try:
         first = pool.invoke({}, request_id="r-1")
         second = pool.invoke({})
-        assert first.ok and first.init_ms is not None  # a cold start
-        assert second.init_ms is None and second.payload["instance"] == first.payload["instance"]  # warm
-        assert first.payload["request_id"] == "r-1" and first.payload["function"] == "ProbeFunction"
+        assert first.ok
+        assert first.init_ms is not None
+        assert second.init_ms is None
+        assert second.payload["instance"] == first.payload["instance"]
+        assert first.payload["request_id"] == "r-1"
+        assert first.payload["function"] == "ProbeFunction"
         assert 1000 < first.payload["remaining_ms"] <= 2000
         failed = pool.invoke({"raise": "no such brand"})
         assert not failed.ok
@@ -58,10 +61,12 @@ def test_a_timed_out_instance_is_killed_and_replaced(tmp_path: Path) -> None:
     try:
         warm = pool.invoke({})
         late = pool.invoke({"sleep": 5})
-        assert late.timed_out and late.payload["errorType"] == "Sandbox.Timedout"
+        assert late.timed_out
+        assert late.payload["errorType"] == "Sandbox.Timedout"
         assert late.duration_ms < 3000
         fresh = pool.invoke({})
-        assert fresh.ok and fresh.payload["instance"] != warm.payload["instance"]
+        assert fresh.ok
+        assert fresh.payload["instance"] != warm.payload["instance"]
     finally:
         pool.close()
 
@@ -71,6 +76,7 @@ def test_init_errors_are_reported_on_every_invoke(tmp_path: Path) -> None:
     try:
         for _ in range(2):
             result = pool.invoke({})
-            assert not result.ok and result.payload["errorMessage"] == "bad configuration at cold start"
+            assert not result.ok
+            assert result.payload["errorMessage"] == "bad configuration at cold start"
     finally:
         pool.close()
