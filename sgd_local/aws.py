@@ -56,6 +56,7 @@ class LocalAws:
         self._port = port
         self.endpoint = endpoint or ""
         self._object_etags: dict[str, str] = {}
+        self._index_cache: dict[str, Any] | None = None
 
     # lifecycle -------------------------------------------------------------------------------------
     def start(self, timeout_s: float = 30.0) -> LocalAws:
@@ -166,7 +167,7 @@ class LocalAws:
         self._index_cache = index
 
     def _previous_index(self) -> dict[str, Any]:
-        if getattr(self, "_index_cache", None) is None:
+        if self._index_cache is None:
             path = self.snapshot_dir / "s3" / "index.json"
             self._index_cache = json.loads(path.read_text()) if path.exists() else {}
         return self._index_cache

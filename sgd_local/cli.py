@@ -85,9 +85,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     """`sam local invoke`, without Docker: one fresh instance, the event in, the result on stdout."""
-    from sgd_local.aws import LocalAws, aws_environment
-    from sgd_local.lambda_host import call_handler, lambda_environment, load_handler
-    from sgd_local.runtime import project_root
+    from sgd_local.aws import LocalAws
+    from sgd_local.lambda_host import call_handler, load_handler
+    from sgd_local.runtime import local_environment, project_root
     from sgd_local.template import read_stack
 
     stack = read_stack(project_root())
@@ -101,9 +101,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     if endpoint is None:
         aws.provision()
     spec = stack.functions[args.function]
-    environment = lambda_environment(spec, aws_environment(aws.endpoint) | {
-        "SGD_QDRANT_PATH": str(data_dir / "qdrant"), "SGD_RESOURCES_DIR": str(project_root()),
-    } | _env_overrides(args.env_vars, args.function))
+    environment = local_environment(spec, aws_endpoint=aws.endpoint, data_dir=data_dir, root=project_root(),
+                                    overrides=_env_overrides(args.env_vars, args.function))
     try:
         with contextlib.redirect_stdout(sys.stderr):  # logs to stderr, the result alone to stdout
             handler = load_handler(spec, environment)

@@ -21,7 +21,7 @@ from sgd_local.apigw import (
 from sgd_local.auth import LocalSigningKey, Rejection, verify
 from sgd_local.aws import LocalAws, NotificationPump, aws_environment
 from sgd_local.lambda_host import FunctionPool, Invocation, lambda_environment
-from sgd_local.template import Route, Stack, read_stack
+from sgd_local.template import FunctionSpec, Route, Stack, read_stack
 
 log = logging.getLogger("sgd.local")
 PASSTHROUGH = ("OPENROUTER_API_KEY", "QDRANT_URL", "POWERTOOLS_LOG_LEVEL")
@@ -111,13 +111,9 @@ class LocalRuntime:
 
     # functions -------------------------------------------------------------------------------------
     def function_environment(self, logical_id: str) -> dict[str, str]:
-        spec = self.stack.functions[logical_id]
-        local = aws_environment(self.aws.endpoint) | {
-            "SGD_QDRANT_PATH": str(self.options.data_dir / "qdrant"),
-            "SGD_RESOURCES_DIR": str(self.root),
-        }
-        passthrough = {name: os.environ[name] for name in PASSTHROUGH if os.environ.get(name)}
-        return lambda_environment(spec, local | passthrough | (self.options.environment or {}))
+        return local_environment(self.stack.functions[logical_id], aws_endpoint=self.aws.endpoint,
+                                 data_dir=self.options.data_dir, root=self.root,
+                                 overrides=self.options.environment)
 
     def invoke(self, logical_id: str, event: Any) -> Invocation:
         if logical_id not in self.pools:
@@ -176,6 +172,18 @@ class LocalRuntime:
     def state(self) -> dict[str, Any]:
         return {"aws_endpoint": self.aws.endpoint, "bucket": self.stack.bucket_name,
                 "functions": sorted(self.pools), "routes": [r.route_key for r in self.stack.routes]}
+
+
+def local_environment(spec: FunctionSpec, *, aws_endpoint: str, data_dir: Path, root: Path,
+                      overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """A function's environment here: Lambda's and the template's variables, the embedded services, the
+    developer's passthrough variables (a model key, a Qdrant server), then --env-vars overrides."""
+    local = aws_environment(aws_endpoint) | {
+        "SGD_QDRANT_PATH": str(data_dir / "qdrant"),
+        "SGD_RESOURCES_DIR": str(root),
+    }
+    passthrough = {name: os.environ[name] for name in PASSTHROUGH if os.environ.get(name)}
+    return lambda_environment(spec, local | passthrough | (overrides or {}))
 
 
 def write_state_file(data_dir: Path, state: dict[str, Any]) -> Path:
