@@ -45,6 +45,15 @@ define prune_site_packages
 	cd "$(1)" && rm -rf numpy/_core/include
 endef
 
+# $(call install_requirements,<extra pip flags>): the layer's requirements.txt into $(ARTIFACTS_DIR)/python,
+# as Lambda wheels, pruned. Every layer Makefile starts with it.
+define install_requirements
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (run through sam build)"; exit 1; }
+	mkdir -p "$(ARTIFACTS_DIR)/python"
+	$(PIP_INSTALL) $(1) --target "$(ARTIFACTS_DIR)/python" -r "$(LAYER_DIR)/requirements.txt"
+	$(call prune_site_packages,$(ARTIFACTS_DIR)/python)
+endef
+
 # $(call compile_bytecode,<dir>): .pyc files Lambda can use. unchecked-hash bytecode is trusted without
 # looking at the source's timestamp (which the zip resets) - right for files that never change once
 # deployed. Without it every cold start compiles every module it imports (measured: 3x slower init).
