@@ -15,7 +15,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -55,8 +54,9 @@ class LocalAws:
         self._server: subprocess.Popen[bytes] | None = None
         self._port = port
         self.endpoint = endpoint or ""
-        self._object_etags: dict[str, str] = {}
-        self._index_cache: dict[str, Any] | None = None
+        self._index_cache: dict[str, Any] | None = None  # the last saved S3 index: key -> blob, etag, head
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     # lifecycle -------------------------------------------------------------------------------------
     def start(self, timeout_s: float = 30.0) -> LocalAws:
@@ -91,8 +91,13 @@ class LocalAws:
             self._server = None
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=LOCAL_REGION,
-                            config=Config(retries={"max_attempts": 2}), **LOCAL_CREDENTIALS)
+        """One client per service, shared by threads (boto3 clients are thread-safe; creating them is not)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(
+                    service, endpoint_url=self.endpoint, region_name=LOCAL_REGION,
+                    config=Config(retries={"max_attempts": 2}), **LOCAL_CREDENTIALS)
+            return self._clients[service]
 
     # provisioning ----------------------------------------------------------------------------------
     def provision(self) -> None:
@@ -147,20 +152,21 @@ class LocalAws:
             items = [item for page in dynamodb.get_paginator("scan").paginate(TableName=name)
                      for item in page["Items"]]
             _atomic_write(tables_dir / f"{name}.json", json.dumps(items, default=_json_default))
+        previous = self._previous_index()
         index: dict[str, dict[str, Any]] = {}
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.stack.bucket_name):
             for summary in page.get("Contents", []):
                 key, etag = summary["Key"], summary["ETag"].strip('"')
                 blob = _blob_name(key)
-                if self._object_etags.get(key) != etag or not (objects_dir / blob).exists():
-                    response = s3.get_object(Bucket=self.stack.bucket_name, Key=key)
-                    _atomic_write_bytes(objects_dir / blob, response["Body"].read())
-                    self._object_etags[key] = etag
-                    head = {"ContentType": response.get("ContentType", "binary/octet-stream"),
-                            "Metadata": response.get("Metadata", {})}
-                else:
-                    head = self._previous_index().get(key, {}).get("head", {})
-                index[key] = {"blob": blob, "etag": etag, "head": head}
+                saved = previous.get(key)
+                if saved and saved["etag"] == etag and (objects_dir / blob).exists():
+                    index[key] = saved
+                    continue
+                response = s3.get_object(Bucket=self.stack.bucket_name, Key=key)
+                _atomic_write_bytes(objects_dir / blob, response["Body"].read())
+                index[key] = {"blob": blob, "etag": etag, "head": {
+                    "ContentType": response.get("ContentType", "binary/octet-stream"),
+                    "Metadata": response.get("Metadata", {})}}
         for stale in {p.name for p in objects_dir.iterdir()} - {v["blob"] for v in index.values()} - {"index.json"}:
             (objects_dir / stale).unlink(missing_ok=True)
         _atomic_write(objects_dir / "index.json", json.dumps(index))
@@ -190,10 +196,6 @@ class LocalAws:
                 s3.put_object(Bucket=self.stack.bucket_name, Key=key, Body=blob.read_bytes(),
                               ContentType=head.get("ContentType", "binary/octet-stream"),
                               Metadata=head.get("Metadata", {}))
-                self._object_etags[key] = entry["etag"]
-
-    def reset_saved_state(self) -> None:
-        shutil.rmtree(self.snapshot_dir, ignore_errors=True)
 
 
 def _free_port() -> int:

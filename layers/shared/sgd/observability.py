@@ -55,11 +55,9 @@ class LazyXRayProvider(BaseProvider):
 logger = Logger()
 tracer = Tracer(provider=LazyXRayProvider(), auto_patch=False)
 metrics = Metrics()
-_patched: set[str] = set()
 
 
+@functools.cache
 def trace_library(name: str) -> None:
     """X-Ray-patches a client library (botocore, httpx) the first time a code path is about to use it."""
-    if name not in _patched:
-        tracer.patch([name])
-        _patched.add(name)
+    tracer.patch([name])

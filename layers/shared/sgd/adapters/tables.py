@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from decimal import Decimal
 from typing import Any, Protocol
@@ -9,19 +10,23 @@ from typing import Any, Protocol
 from sgd.adapters.aws import aws_client
 
 
-def _to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeSerializer  # with boto3, on first use: see sgd.adapters.aws
+@functools.cache
+def _codecs() -> tuple[Any, Any]:
+    """boto3's (serializer, deserializer), imported with boto3 on first use: see sgd.adapters.aws."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+    return TypeSerializer(), TypeDeserializer()
+
+
+def _to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
     # DynamoDB numbers must be Decimal; a JSON round trip converts nested floats too.
     plain = json.loads(json.dumps(item, default=str), parse_float=Decimal)
-    serializer = TypeSerializer()
+    serializer, _ = _codecs()
     return {name: serializer.serialize(value) for name, value in plain.items()}
 
 
 def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
+    _, deserializer = _codecs()
 
     def plain(value: Any) -> Any:
         if isinstance(value, Decimal):
