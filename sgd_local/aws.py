@@ -66,7 +66,7 @@ class LocalAws:
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._log_path.open("ab") as log_file:
             self._server = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                [sys.executable, "-m", "sgd_local.moto_main", "-H", "127.0.0.1", "-p", str(port)],
                 stdout=log_file, stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"},
             )
         self.endpoint = f"http://127.0.0.1:{port}"
