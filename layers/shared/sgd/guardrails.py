@@ -12,21 +12,26 @@ CONTRACTS = ("render_plan.json", "canon.json", "critique.json")
 
 
 @functools.cache
-def _validator(name: str) -> Any:
-    # jsonschema costs ~150 ms to import: only paths that validate model output pay for it.
+def _validator(kind: str, name: str) -> Any:
+    # jsonschema costs ~90 ms to import: only code paths that validate a document pay for it.
     from jsonschema import Draft202012Validator, FormatChecker
 
-    schema = load_json("guardrails", name)
+    schema = load_json(kind, name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def schema_errors(kind: str, schema_name: str, document: Any) -> list[str]:
+    """Every violation of <kind>/<schema_name> (a JSON Schema), as 'path: message' lines (empty when valid)."""
+    errors = sorted(_validator(kind, schema_name).iter_errors(document), key=lambda error: list(error.absolute_path))
+    return [f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}" for error in errors]
 
 
 def contract_errors(name: str, document: Any) -> list[str]:
     """Every violation of guardrails/<name>, as 'path: message' lines (empty when valid)."""
     if name not in CONTRACTS:
         raise ValueError(f"unknown contract {name!r}; expected one of {CONTRACTS}")
-    errors = sorted(_validator(name).iter_errors(document), key=lambda error: list(error.absolute_path))
-    return [f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}" for error in errors]
+    return schema_errors("guardrails", name, document)
 
 
 class GuardrailsError(ValidationFailed):
