@@ -1,0 +1,1 @@
+"""Offline design logic: colour maths and the rule-based render planner."""
