@@ -1,0 +1,1 @@
+"""Loopback fakes of third-party services, for tests and benchmarks only (never imported by the product)."""
