@@ -11,8 +11,11 @@ class ApiError(Exception):
     status_code = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, details: Any = None, headers: dict[str, str] | None = None):
+    def __init__(self, message: str, *, details: Any = None, headers: dict[str, str] | None = None,
+                 code: str | None = None):
         super().__init__(message)
+        if code is not None:
+            self.code = code  # a more specific code than the class's, e.g. budget_exceeded for a 429
         self.message = message
         self.details = details
         self.headers = headers or {}

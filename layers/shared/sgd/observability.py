@@ -8,12 +8,14 @@ lazily: a cold start pays for it only on a path that traces something. Lambda's 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.tracing.base import BaseProvider
 
 
@@ -61,3 +63,32 @@ metrics = Metrics()
 def trace_library(name: str) -> None:
     """X-Ray-patches a client library (botocore, httpx) the first time a code path is about to use it."""
     tracer.patch([name])
+
+
+@contextlib.asynccontextmanager
+async def traced(name: str, *, annotations: dict[str, str | int | bool]) -> AsyncIterator[None]:
+    """An X-Ray subsegment around an awaited call (nothing when tracing is off, as it is locally)."""
+    if tracer.disabled:
+        yield
+        return
+    async with tracer.provider.in_subsegment_async(name=name) as subsegment:
+        for key, value in annotations.items():
+            subsegment.put_annotation(key, value)
+        yield
+
+
+def model_call_metrics(task: str, model: str, *, latency_ms: float | None = None, cost_usd: float | None = None,
+                       failure_reason: str | None = None, fallback_used: bool = False) -> None:
+    """One EMF record per model call, with task and model as dimensions (the handler's Metrics has none)."""
+    record = EphemeralMetrics(namespace=metrics.namespace, service=metrics.service)
+    record.add_dimension(name="task", value=task)
+    record.add_dimension(name="model", value=model)
+    if latency_ms is not None:
+        record.add_metric(name="ModelCallLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
+    if cost_usd is not None:
+        record.add_metric(name="ModelCallCostUSD", unit=MetricUnit.NoUnit, value=cost_usd)
+    if failure_reason is not None:
+        record.add_metric(name=f"ModelCallFailed_{failure_reason}", unit=MetricUnit.Count, value=1)
+    if fallback_used:
+        record.add_metric(name="ModelFallbackUsed", unit=MetricUnit.Count, value=1)
+    record.flush_metrics()

@@ -44,6 +44,7 @@ class Settings(BaseModel):
     qdrant_api_key_secret_arn: str = Field("", alias="QDRANT_API_KEY_SECRET_ARN")
     openrouter_api_key_secret_arn: str = Field("", alias="OPENROUTER_API_KEY_SECRET_ARN")
     openrouter_api_key: str = Field("", alias="OPENROUTER_API_KEY", repr=False)
+    openrouter_base_url: str = Field("https://openrouter.ai/api/v1", alias="OPENROUTER_BASE_URL")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="POWERTOOLS_LOG_LEVEL")
 
     @field_validator("qdrant_url")
@@ -52,6 +53,15 @@ class Settings(BaseModel):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be empty (embedded local mode) or an http(s) URL")
         return value
+
+    @field_validator("openrouter_base_url")
+    @classmethod
+    def _provider_url_is_https(cls, value: str) -> str:
+        # Plain http only to a loopback address: the test suite's fake provider, never a real network hop.
+        loopback = value.startswith(("http://127.0.0.1:", "http://localhost:"))
+        if not (value.startswith("https://") or loopback):
+            raise ValueError("must be an https URL (http only to 127.0.0.1 or localhost)")
+        return value.rstrip("/")
 
     @classmethod
     def from_environment(cls) -> Settings:

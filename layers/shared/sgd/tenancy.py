@@ -31,6 +31,11 @@ class Tenant:
     def partition_key(self) -> str:
         return f"org#{self.org}#project#{self.project}"
 
+    @staticmethod
+    def org_partition_key(org: str) -> str:
+        """For what belongs to the whole org rather than one project: its daily model budget."""
+        return f"org#{org}"
+
     def upload_key(self, upload_id: str, filename: str) -> str:
         return f"{UPLOADS_PREFIX}{self.org}/{self.project}/{upload_id}/{filename}"
 

@@ -35,3 +35,20 @@ def epoch_seconds(clock: Clock) -> int:
 
 def monotonic_ms() -> float:
     return time.perf_counter() * 1000
+
+
+class Deadline:
+    """When the current invocation must have answered by; model calls stop short of it (see the gateway)."""
+
+    DEFAULT_MS = 28_000  # the functions' Timeout, for callers without a Lambda context
+
+    def __init__(self, remaining_ms: float) -> None:
+        self._expires_at_ms = monotonic_ms() + remaining_ms
+
+    @classmethod
+    def from_lambda_context(cls, context: object | None) -> Deadline:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        return cls(remaining() if callable(remaining) else cls.DEFAULT_MS)
+
+    def remaining_ms(self) -> float:
+        return self._expires_at_ms - monotonic_ms()

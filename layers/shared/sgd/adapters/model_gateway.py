@@ -1,20 +1,24 @@
 """The model gateway port: every AI step (plan, canon, critique, imagery) goes through this interface.
 
-Two implementations fill it: the OpenRouter client (a key is configured) and the offline local engine
-(no key; its results are labelled local/... in every audit).
+Two implementations fill it (sgd.gateway): the policy-routed OpenRouter gateway (a key is configured) and the
+offline local engine (no key; its results are labelled local/... in every audit, at zero cost).
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-Task = Literal["planner", "canon", "critic", "image"]
+from sgd.adapters.clock import Deadline
+from sgd.tenancy import Tenant
+
+Engine = Literal["openrouter", "local"]
 
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    """One model call, as it appears in a response's audit."""
+    """One model call (or one local step), as it appears in a response's audit."""
 
     model: str
     attempt: int
@@ -22,6 +26,14 @@ class CallRecord:
     tokens: int
     cost_usd: float
     outcome: str
+    cost_source: Literal["provider", "price_table", "cap", "none"] = "none"
+
+    def as_audit(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "attempt": self.attempt, "latency_ms": round(self.latency_ms, 1),
+            "tokens": self.tokens, "cost_usd": round(self.cost_usd, 6), "outcome": self.outcome,
+            "cost_source": self.cost_source,
+        }
 
 
 @dataclass(slots=True)
@@ -31,15 +43,55 @@ class GatewayResult:
 
     @property
     def model_route(self) -> list[str]:
-        return [call.model for call in self.calls if call.outcome == "ok"]
+        """The models whose output was used, in order (a repaired answer lists its model once)."""
+        route: list[str] = []
+        for call in self.calls:
+            if call.outcome in ("ok", "repaired", "local_fallback") and call.model not in route:
+                route.append(call.model)
+        return route
 
     @property
     def cost_usd(self) -> float:
         return round(sum(call.cost_usd for call in self.calls), 6)
 
 
+@dataclass(frozen=True, slots=True)
+class ImageInput:
+    """An image for a vision model: bytes (sent as a data URL) or a presigned HTTPS URL."""
+
+    data: bytes | None = None
+    mime: str = "image/png"
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.data is None) == (self.url is None):
+            raise ValueError("give exactly one of data or url")
+
+    def as_url(self) -> str:
+        if self.url is not None:
+            return self.url
+        return f"data:{self.mime};base64,{base64.b64encode(self.data or b'').decode('ascii')}"
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedImage:
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+
 class ModelGateway(Protocol):
-    def plan(self, *, instruction: str, canon: dict[str, Any], request: dict[str, Any]) -> GatewayResult: ...
-    def extract_canon(self, *, evidence: list[dict[str, Any]]) -> GatewayResult: ...
-    def critique(self, *, image: bytes, canon: dict[str, Any]) -> GatewayResult: ...
-    def generate_image(self, *, prompt: str, width: int, height: int) -> GatewayResult: ...
+    engine: Engine
+
+    async def plan(self, *, tenant: Tenant, instruction: str, canon: dict[str, Any] | None,
+                   request: dict[str, Any], deadline: Deadline) -> GatewayResult: ...
+
+    async def extract_canon(self, *, tenant: Tenant, evidence: list[dict[str, Any]],
+                            deadline: Deadline) -> GatewayResult: ...
+
+    async def critique(self, *, tenant: Tenant, image: ImageInput, canon: dict[str, Any],
+                       deadline: Deadline) -> GatewayResult: ...
+
+    async def generate_image(self, *, tenant: Tenant, prompt: str, width: int, height: int,
+                             deadline: Deadline) -> GatewayResult: ...

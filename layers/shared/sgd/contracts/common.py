@@ -46,7 +46,10 @@ class ModelCall(Reply):
     latency_ms: float
     tokens: int = 0
     cost_usd: float = 0.0
-    outcome: str
+    outcome: str = Field(description="ok, repaired, invalid_output, timeout, rate_limited, server_error, ...")
+    cost_source: Literal["provider", "price_table", "cap", "none"] = Field(
+        "none", description="provider: reported by OpenRouter; price_table: tokens x policy prices; cap: unknown, "
+        "charged at the task's max_cost_usd")
 
 
 class Audit(Reply):

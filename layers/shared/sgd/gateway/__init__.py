@@ -1,0 +1,58 @@
+"""The model gateway: one interface (sgd.adapters.model_gateway.ModelGateway) for every AI step.
+
+model_gateway() picks the implementation once per process: with a provider key, the policy-routed OpenRouter
+gateway (a provider failure is a 5xx, never silent local output); without one, the offline local engine.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from sgd.adapters.model_gateway import ModelGateway
+from sgd.gateway.local import CanonExtractor, LocalCritic, LocalEngine
+from sgd.gateway.policy import load_policy
+from sgd.settings import Settings, get_settings
+
+
+@functools.cache
+def provider_api_key() -> str:
+    """The OpenRouter key: from Secrets Manager in AWS (read once per process), or OPENROUTER_API_KEY locally."""
+    settings = get_settings()
+    if settings.openrouter_api_key:
+        return settings.openrouter_api_key
+    from sgd.adapters.aws import aws_client
+    from sgd.errors import ServiceUnavailable
+
+    try:
+        secret = aws_client("secretsmanager").get_secret_value(SecretId=settings.openrouter_api_key_secret_arn)
+    except Exception as error:  # any failure means the same to the caller: no usable key
+        raise ServiceUnavailable("the model provider key could not be read from Secrets Manager "
+                                 f"({type(error).__name__}); check OPENROUTER_API_KEY_SECRET_ARN") from None
+    value = secret.get("SecretString", "").strip()
+    if value.startswith("{"):  # a JSON secret: {"api_key": "..."}
+        value = str(json.loads(value).get("api_key", ""))
+    if not value:
+        raise ServiceUnavailable("the model provider secret is empty; store the key as the secret string")
+    return value
+
+
+def build_gateway(settings: Settings, *, canon_extractor: CanonExtractor | None = None,
+                  critic: LocalCritic | None = None) -> ModelGateway:
+    policy = load_policy()
+    local = LocalEngine(canon_extractor=canon_extractor, critic=critic)
+    if not settings.model_key_configured:
+        return local
+    from sgd.gateway.budget import UsageAccounting
+    from sgd.gateway.openrouter import OpenRouterClient
+    from sgd.gateway.routing import OpenRouterGateway
+
+    accounting = UsageAccounting(settings.usage_table, daily_limit_usd=policy.org_daily_budget_usd,
+                                 thresholds=policy.budget_thresholds)
+    client = OpenRouterClient(settings.openrouter_base_url, provider_api_key)
+    return OpenRouterGateway(policy, client, accounting, local_fallback=local if policy.local_fallback else None)
+
+
+def model_gateway(*, canon_extractor: CanonExtractor | None = None, critic: LocalCritic | None = None) -> ModelGateway:
+    """The gateway of this function; call it at module scope so the policy is validated during the cold start."""
+    return build_gateway(get_settings(), canon_extractor=canon_extractor, critic=critic)

@@ -1,0 +1,169 @@
+"""Per-org daily model budget and the usage ledger, in the usage table (DynamoDB, atomic conditional updates).
+
+Every provider request reserves its worst case (the task's max_cost_usd) before it is sent, settles the real
+cost after, and releases the reservation when it fails. The condition on the reservation makes concurrent
+calls safe: committed = spent + reserved never passes the limit, whatever the interleaving.
+Amounts are integer micro-dollars so that DynamoDB's ADD is exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sgd.adapters.aws import aws_client
+from sgd.adapters.clock import Clock, SystemClock
+from sgd.errors import TooManyRequests
+from sgd.observability import logger, metrics
+from sgd.tenancy import Tenant
+
+MICROS_PER_USD = 1_000_000
+BUDGET_ITEM_DAYS = 35  # TTL of a day's budget item: a month of history for support questions
+LEDGER_ITEM_DAYS = 400  # TTL of usage records: a year of invoices, plus disputes
+
+
+def to_micros(usd: float) -> int:
+    return round(usd * MICROS_PER_USD)
+
+
+class BudgetExceeded(TooManyRequests):
+    code = "budget_exceeded"
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    org: str
+    day: str
+    micros: int
+
+
+class UsageAccounting:
+    """Reserve, settle and release against an org's daily budget; record every gateway call for billing."""
+
+    def __init__(self, table_name: str, *, daily_limit_usd: float, thresholds: tuple[float, ...],
+                 clock: Clock | None = None, client: Any = None) -> None:
+        self.table_name = table_name
+        self.daily_limit_micros = to_micros(daily_limit_usd)
+        self.thresholds = thresholds
+        self._clock = clock or SystemClock()
+        self._given_client = client
+
+    @property
+    def _client(self) -> Any:
+        return self._given_client or aws_client("dynamodb")
+
+    def _day(self) -> str:
+        return self._clock.now().date().isoformat()
+
+    def _seconds_to_reset(self) -> int:
+        now = self._clock.now()
+        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return max(1, int((midnight - now).total_seconds()) + 1)
+
+    def _expiry(self, days: int) -> str:
+        return str(int((self._clock.now() + timedelta(days=days)).timestamp()))
+
+    @staticmethod
+    def _key(org: str, day: str) -> dict[str, Any]:
+        return {"pk": {"S": Tenant.org_partition_key(org)}, "sk": {"S": f"budget#{day}"}}
+
+    async def reserve(self, tenant: Tenant, usd: float) -> Reservation:
+        """Holds usd of today's budget, or raises BudgetExceeded (429, Retry-After = seconds to UTC midnight)."""
+        reservation = Reservation(tenant.org, self._day(), to_micros(usd))
+        headroom = self.daily_limit_micros - reservation.micros
+        client = self._client
+        if headroom < 0:
+            raise self._exhausted(reservation)
+        try:
+            await asyncio.to_thread(
+                client.update_item,
+                TableName=self.table_name, Key=self._key(reservation.org, reservation.day),
+                UpdateExpression="ADD committed_micros :amount, reserved_micros :amount "
+                                 "SET limit_micros = :limit, expires_at = if_not_exists(expires_at, :expires)",
+                ConditionExpression="attribute_not_exists(committed_micros) OR committed_micros <= :headroom",
+                ExpressionAttributeValues={
+                    ":amount": {"N": str(reservation.micros)}, ":headroom": {"N": str(headroom)},
+                    ":limit": {"N": str(self.daily_limit_micros)}, ":expires": {"N": self._expiry(BUDGET_ITEM_DAYS)},
+                },
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            raise self._exhausted(reservation) from None
+        return reservation
+
+    def _exhausted(self, reservation: Reservation) -> BudgetExceeded:
+        retry_after = self._seconds_to_reset()
+        limit_usd = self.daily_limit_micros / MICROS_PER_USD
+        logger.warning("budget exhausted", extra={"org": reservation.org, "day": reservation.day,
+                                                  "limit_usd": limit_usd})
+        metrics.add_metric(name="BudgetRejected", unit="Count", value=1)
+        return BudgetExceeded(
+            f"the org's daily model budget of ${limit_usd:.2f} is used up; it resets at 00:00 UTC",
+            headers={"Retry-After": str(retry_after)}, details={"limit_usd": limit_usd, "retry_after_s": retry_after},
+        )
+
+    async def settle(self, reservation: Reservation, cost_usd: float) -> None:
+        """Replaces the reservation by the real cost, and emits each budget threshold the spend crosses."""
+        actual = to_micros(cost_usd)
+        response = await asyncio.to_thread(
+            self._client.update_item,
+            TableName=self.table_name, Key=self._key(reservation.org, reservation.day),
+            UpdateExpression="ADD committed_micros :delta, reserved_micros :release, spent_micros :actual, calls :one",
+            ExpressionAttributeValues={
+                ":delta": {"N": str(actual - reservation.micros)}, ":release": {"N": str(-reservation.micros)},
+                ":actual": {"N": str(actual)}, ":one": {"N": "1"},
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+        spent_after = int(response["Attributes"]["spent_micros"]["N"])
+        self._emit_crossed_thresholds(reservation, spent_after - actual, spent_after)
+
+    async def release(self, reservation: Reservation) -> None:
+        await asyncio.to_thread(
+            self._client.update_item,
+            TableName=self.table_name, Key=self._key(reservation.org, reservation.day),
+            UpdateExpression="ADD committed_micros :release, reserved_micros :release",
+            ExpressionAttributeValues={":release": {"N": str(-reservation.micros)}},
+        )
+
+    def _emit_crossed_thresholds(self, reservation: Reservation, before: int, after: int) -> None:
+        # Each settle sees its own before/after from one atomic update, so every crossing is emitted exactly once.
+        for threshold in self.thresholds:
+            mark = threshold * self.daily_limit_micros
+            if before < mark <= after:
+                percent = round(threshold * 100)
+                logger.warning("budget threshold crossed", extra={
+                    "org": reservation.org, "day": reservation.day, "threshold_pct": percent,
+                    "spent_usd": after / MICROS_PER_USD, "limit_usd": self.daily_limit_micros / MICROS_PER_USD})
+                metrics.add_metric(name=f"BudgetThreshold{percent}Crossed", unit="Count", value=1)
+
+    async def spent_today(self, org: str) -> dict[str, float]:
+        response = await asyncio.to_thread(self._client.get_item, TableName=self.table_name,
+                                           Key=self._key(org, self._day()), ConsistentRead=True)
+        item = response.get("Item", {})
+
+        def usd(name: str) -> float:
+            return int(item.get(name, {}).get("N", "0")) / MICROS_PER_USD
+
+        return {"spent_usd": usd("spent_micros"), "reserved_usd": usd("reserved_micros"),
+                "committed_usd": usd("committed_micros"), "limit_usd": self.daily_limit_micros / MICROS_PER_USD}
+
+    async def record(self, tenant: Tenant, task: str, calls: list[dict[str, Any]], cost_usd: float) -> None:
+        """One ledger item per gateway call, under the project's partition: what was called and what it cost."""
+        now = self._clock.now()
+        item = {
+            "pk": {"S": tenant.partition_key},
+            "sk": {"S": f"usage#{now.isoformat()}#{uuid.uuid4().hex[:8]}"},
+            "task": {"S": task},
+            "cost_micros": {"N": str(to_micros(cost_usd))},
+            "calls": {"S": _compact_json(calls)},
+            "expires_at": {"N": self._expiry(LEDGER_ITEM_DAYS)},
+        }
+        await asyncio.to_thread(self._client.put_item, TableName=self.table_name, Item=item)
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

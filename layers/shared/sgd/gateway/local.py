@@ -1,0 +1,63 @@
+"""The offline local engine: the gateway interface served without a model, deterministically, at zero cost.
+
+Every result says so in its audit (model_route local/..., cost 0). The planner is rule-based
+(sgd.design.planner); canon extraction and critique are hooks the canon and critique pipelines register.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sgd.adapters.clock import Deadline, monotonic_ms
+from sgd.adapters.model_gateway import CallRecord, GatewayResult, ImageInput
+from sgd.errors import NotImplementedYet
+from sgd.guardrails import validate_contract
+from sgd.tenancy import Tenant
+
+CanonExtractor = Callable[[list[dict[str, Any]]], dict[str, Any]]
+LocalCritic = Callable[[ImageInput, dict[str, Any]], dict[str, Any]]
+
+
+def _local_result(step: str, started_ms: float, output: Any) -> GatewayResult:
+    return GatewayResult(output, [CallRecord(f"local/{step}", 1, monotonic_ms() - started_ms, 0, 0.0, "ok")])
+
+
+class LocalEngine:
+    engine = "local"
+
+    def __init__(self, *, canon_extractor: CanonExtractor | None = None, critic: LocalCritic | None = None) -> None:
+        self.canon_extractor = canon_extractor
+        self.critic = critic
+
+    async def plan(self, *, tenant: Tenant, instruction: str, canon: dict[str, Any] | None,
+                   request: dict[str, Any], deadline: Deadline) -> GatewayResult:
+        from sgd.design.planner import rule_based_plan
+
+        started = monotonic_ms()
+        plan = rule_based_plan(instruction, canon, request)
+        validate_contract("render_plan.json", plan)  # the same guardrail a model's plan must pass
+        return _local_result("planner", started, plan)
+
+    async def extract_canon(self, *, tenant: Tenant, evidence: list[dict[str, Any]],
+                            deadline: Deadline) -> GatewayResult:
+        if self.canon_extractor is None:
+            raise NotImplementedYet("the deterministic canon extractor is not registered in this function")
+        started = monotonic_ms()
+        canon = self.canon_extractor(evidence)
+        validate_contract("canon.json", canon)
+        return _local_result("extractor", started, canon)
+
+    async def critique(self, *, tenant: Tenant, image: ImageInput, canon: dict[str, Any],
+                       deadline: Deadline) -> GatewayResult:
+        if self.critic is None:
+            raise NotImplementedYet("the pixel critic is not registered in this function")
+        started = monotonic_ms()
+        critique = self.critic(image, canon)
+        validate_contract("critique.json", critique)
+        return _local_result("critic", started, critique)
+
+    async def generate_image(self, *, tenant: Tenant, prompt: str, width: int, height: int,
+                             deadline: Deadline) -> GatewayResult:
+        """No imagery offline: the design engine composes the whole design itself (output None)."""
+        return _local_result("compositor", monotonic_ms(), None)

@@ -1,0 +1,188 @@
+"""OpenRouter's chat-completions API over one async httpx connection pool, reused across warm invocations.
+
+This module speaks HTTP and classifies what comes back; what to do about a failure (retry, fall back, stop)
+is decided by sgd.gateway.routing from the failure's kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+
+from sgd import __version__
+
+FailureKind = Literal[
+    "timeout", "transport", "rate_limited", "server_error", "invalid_response",  # retryable
+    "model_unavailable", "invalid_output",  # this model won't do: try the next one
+    "bad_request", "auth", "payment_required", "moderation", "refused",  # stop at once
+]
+RETRY_SAME_MODEL: frozenset[str] = frozenset({"timeout", "transport", "rate_limited", "server_error",
+                                              "invalid_response"})
+NEXT_MODEL: frozenset[str] = RETRY_SAME_MODEL | {"model_unavailable", "invalid_output"}
+
+_STATUS_KINDS: dict[int, FailureKind] = {
+    400: "bad_request", 401: "auth", 402: "payment_required", 403: "moderation", 404: "model_unavailable",
+    408: "timeout", 413: "bad_request", 422: "bad_request", 429: "rate_limited",
+}
+_MESSAGE_LIMIT = 300
+_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
+
+
+def redact(text: str, secret: str) -> str:
+    """Provider messages end up in logs and error bodies: no key, ours or any key-shaped token, survives."""
+    if secret:
+        text = text.replace(secret, "[redacted]")
+    return _KEY_LIKE.sub("[redacted]", text)
+
+
+class AttemptFailure(Exception):
+    """One failed request to one model, classified."""
+
+    def __init__(self, kind: FailureKind, message: str, *, status: int | None = None,
+                 retry_after_ms: float | None = None, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.retry_after_ms = retry_after_ms
+        self.errors = errors or []
+
+    @property
+    def retry_same_model(self) -> bool:
+        return self.kind in RETRY_SAME_MODEL
+
+    @property
+    def try_next_model(self) -> bool:
+        return self.kind in NEXT_MODEL
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    content: str | None
+    images: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reported_cost_usd: float | None = None
+    finish_reason: str | None = None
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def retry_after_ms(value: str | None) -> float | None:
+    """Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value) * 1000)
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value).timestamp() - time.time()) * 1000)
+    except (TypeError, ValueError):
+        return None
+
+
+def _status_kind(status: int) -> FailureKind:
+    if status in _STATUS_KINDS:
+        return _STATUS_KINDS[status]
+    return "server_error" if status >= 500 else "bad_request"
+
+
+def _error_failure(error: Any, status: int, headers: httpx.Headers) -> AttemptFailure:
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code") if isinstance(error.get("code"), int) else status
+    message = str(error.get("message") or f"HTTP {status}")[:_MESSAGE_LIMIT]
+    return AttemptFailure(_status_kind(code), message, status=code, retry_after_ms=retry_after_ms(
+        headers.get("retry-after")))
+
+
+def _read_completion(body: Any) -> Completion:
+    try:
+        choice = body["choices"][0]
+        message = choice.get("message") or {}
+    except (KeyError, IndexError, TypeError) as missing:
+        raise AttemptFailure("invalid_response", "response has no choices[0].message") from missing
+    finish_reason = choice.get("finish_reason")
+    if message.get("refusal") or finish_reason == "content_filter":
+        raise AttemptFailure("refused", str(message.get("refusal") or "the model's content filter stopped the "
+                                            "answer")[:_MESSAGE_LIMIT])
+    usage = body.get("usage") or {}
+    cost = usage.get("cost")
+    images = [
+        image["image_url"]["url"] for image in message.get("images") or []
+        if isinstance(image, dict) and isinstance(image.get("image_url"), dict) and image["image_url"].get("url")
+    ]
+    content = message.get("content")
+    return Completion(
+        content=content if isinstance(content, str) else None,
+        images=images,
+        prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        completion_tokens=int(usage.get("completion_tokens") or 0),
+        reported_cost_usd=float(cost) if isinstance(cost, int | float) else None,
+        finish_reason=finish_reason,
+    )
+
+
+class OpenRouterClient:
+    """POST /chat/completions. One AsyncClient per event loop: Mangum reuses one loop across invocations."""
+
+    def __init__(self, base_url: str, api_key: Callable[[], str], *, max_connections: int = 20) -> None:
+        self.base_url = base_url
+        self._api_key = api_key
+        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            # A pool is bound to the loop that opened its connections; a new loop (tests, asyncio.run) needs its own.
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url, limits=self._limits,
+                headers={"HTTP-Referer": "https://sgd.dev", "X-Title": "Smart Graphic Designer",
+                         "User-Agent": f"sgd/{__version__}"},
+            )
+            self._client_loop = loop
+        return self._client
+
+    async def complete(self, payload: dict[str, Any], *, timeout_s: float) -> Completion:
+        """One request; raises AttemptFailure with a kind for everything but a usable completion."""
+        api_key = self._api_key()
+        try:
+            return await self._complete(payload, timeout_s, api_key)
+        except AttemptFailure as failure:
+            failure.message = redact(failure.message, api_key)
+            raise
+
+    async def _complete(self, payload: dict[str, Any], timeout_s: float, api_key: str) -> Completion:
+        try:
+            response = await self._http().post(
+                "/chat/completions", json=payload, timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0)),
+                headers={"Authorization": f"Bearer {api_key}"},
+            )
+        except httpx.TimeoutException as error:
+            raise AttemptFailure("timeout", f"no answer within {timeout_s:.1f} s") from error
+        except httpx.TransportError as error:
+            raise AttemptFailure("transport", f"connection failed: {type(error).__name__}") from error
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            if response.status_code >= 400:
+                raise AttemptFailure(_status_kind(response.status_code), f"HTTP {response.status_code}",
+                                     status=response.status_code,
+                                     retry_after_ms=retry_after_ms(response.headers.get("retry-after"))) from error
+            raise AttemptFailure("invalid_response", "response body is not valid JSON") from error
+        if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
+            raise _error_failure(body.get("error") if isinstance(body, dict) else None, response.status_code,
+                                 response.headers)
+        return _read_completion(body)

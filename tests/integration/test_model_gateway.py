@@ -1,0 +1,448 @@
+"""The policy-routed model gateway against a loopback fake OpenRouter and the embedded DynamoDB (usage table).
+
+Every routing branch, deadlines, structured-output repair, cost from both sources, the org budget under
+concurrency, image output, and what reaches the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import io
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sgd.adapters.clock import Deadline
+from sgd.adapters.model_gateway import ImageInput
+from sgd.errors import ApiError
+from sgd.gateway.budget import UsageAccounting
+from sgd.gateway.openrouter import OpenRouterClient
+from sgd.gateway.policy import GatewayPolicy
+from sgd.gateway.routing import OpenRouterGateway
+from sgd.resources import load_json
+from sgd.tenancy import Tenant
+
+from tests.fakes.openrouter import FakeOpenRouter, Reply
+
+pytestmark = pytest.mark.integration
+
+API_KEY = "sk-or-v1-test-" + "k" * 40
+PRIMARY, SECOND, THIRD = "openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "google/gemini-2.0-flash-001"
+VALID_PLAN = {"goal": "Announce the spring sale on a square post", "ops": ["text_overlay"],
+              "safety": {"respect_logo_safe_zone": True, "palette_only": True}}
+CANON = {"palette_hex": ["#0B3D2E", "#F2E8CF"], "fonts": ["Inter"], "voice": {"tone": "warm"}}
+SECRET_INSTRUCTION = "Spring sale poster with the words 'Zanzibar-Quokka-7731'"
+PLANNER_CAP = 0.02
+
+
+def run(awaitable: Any) -> Any:
+    """Runs a coroutine on a private loop: asyncio.run would unset the thread's current loop, which the
+    Mangum adapters of in-process tests rely on (as Lambda's one loop per process)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(awaitable)
+    finally:
+        loop.close()
+
+
+def policy_document(**changes: Any) -> dict[str, Any]:
+    document = copy.deepcopy(load_json("policies", "openrouter_policy.json"))
+    document["retry"]["backoff_ms"] = {"base": 10, "max": 40, "jitter": True}
+    document["deadline"] = {"safety_margin_ms": 200, "min_attempt_ms": 50}
+    for path, value in changes.items():
+        node = document
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    return document
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenRouter]:
+    with FakeOpenRouter() as server:
+        yield server
+
+
+class Harness:
+    """A gateway wired to the fake provider and the embedded usage table; sleeps are recorded, not slept."""
+
+    def __init__(self, fake: FakeOpenRouter, dynamodb: Any, **policy_changes: Any) -> None:
+        self.policy = GatewayPolicy.from_document(policy_document(**policy_changes))
+        self.tenant = Tenant(f"org{uuid.uuid4().hex[:10]}", "launch")
+        self.sleeps: list[float] = []
+        self.accounting = UsageAccounting("UsageTable", daily_limit_usd=self.policy.org_daily_budget_usd,
+                                          thresholds=self.policy.budget_thresholds, client=dynamodb)
+
+        async def record_sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+
+        self.gateway = OpenRouterGateway(self.policy, OpenRouterClient(fake.base_url, lambda: API_KEY),
+                                         self.accounting, sleep=record_sleep, random_fraction=lambda: 0.5)
+
+    def plan(self, deadline_ms: float = 20_000) -> Any:
+        return run(self.gateway.plan(tenant=self.tenant, instruction=SECRET_INSTRUCTION, canon=CANON,
+                                             request={"outputs": {"dimensions": "1080x1080"}},
+                                             deadline=Deadline(deadline_ms)))
+
+    def plan_error(self, deadline_ms: float = 20_000) -> ApiError:
+        with pytest.raises(ApiError) as raised:
+            self.plan(deadline_ms)
+        return raised.value
+
+    def budget(self) -> dict[str, float]:
+        return run(self.accounting.spent_today(self.tenant.org))
+
+
+@pytest.fixture
+def harness(fake: FakeOpenRouter, runtime: Any) -> Harness:
+    fake.reset()
+    return Harness(fake, runtime.aws.client("dynamodb"))
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """What the functions' logger writes (JSON lines), captured for the duration of a test."""
+    from sgd.observability import logger
+
+    buffer = io.StringIO()
+    previous = logger.registered_handler.setStream(buffer)
+    yield buffer
+    logger.registered_handler.setStream(previous)
+
+
+def outcomes(result_or_error: Any) -> list[tuple[str, str]]:
+    calls = result_or_error.calls if hasattr(result_or_error, "calls") else [
+        type("Call", (), call) for call in result_or_error.details["attempts"]]
+    return [(call.model, call.outcome) for call in calls]
+
+
+# -- routing ----------------------------------------------------------------------------------------------------
+
+def test_primary_answers_with_a_valid_plan(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.json(VALID_PLAN, cost=0.00042))
+    result = harness.plan()
+    assert result.output == VALID_PLAN
+    assert result.model_route == [PRIMARY]
+    assert outcomes(result) == [(PRIMARY, "ok")]
+    assert result.cost_usd == pytest.approx(0.00042)
+    assert result.calls[0].cost_source == "provider"
+    sent = fake.requests_for(PRIMARY)[0]
+    assert sent.headers["authorization"] == f"Bearer {API_KEY}"
+    assert sent.body["response_format"]["type"] == "json_schema"
+    assert sent.body["response_format"]["json_schema"]["schema"]["required"] == ["goal", "ops", "safety"]
+    assert 64 <= sent.body["max_tokens"] <= harness.policy.tasks["planner"].max_output_tokens
+    user_turn = json.loads(sent.body["messages"][-1]["content"])
+    assert user_turn["instruction"] == SECRET_INSTRUCTION
+    assert user_turn["canon"] == CANON
+
+
+def test_retryable_failures_retry_with_backoff_then_fall_back(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.status(500), Reply.status(502))
+    fake.script(SECOND, Reply.json(VALID_PLAN))
+    result = harness.plan()
+    assert result.model_route == [SECOND]
+    assert outcomes(result) == [(PRIMARY, "server_error"), (PRIMARY, "server_error"), (SECOND, "ok")]
+    assert [call.attempt for call in result.calls] == [1, 2, 3]
+    # One backoff between the primary's two attempts: base 10 ms x full jitter 0.5.
+    assert harness.sleeps == [pytest.approx(0.005)]
+    assert harness.budget()["reserved_usd"] == 0
+
+
+def test_every_model_failing_is_a_clear_502_listing_each_attempt(harness: Harness, fake: FakeOpenRouter) -> None:
+    for model in (PRIMARY, SECOND, THIRD):
+        fake.script(model, Reply.status(502, "upstream down"), Reply.body_error(500, "mid-generation failure"))
+    error = harness.plan_error()
+    assert (error.status_code, error.code) == (502, "provider_error")
+    assert [attempt["model"] for attempt in error.details["attempts"]] == [PRIMARY] * 2 + [SECOND] * 2 + [THIRD] * 2
+    assert "mid-generation failure" in error.message
+    assert harness.budget() == {"spent_usd": 0, "reserved_usd": 0, "committed_usd": 0,
+                                "limit_usd": harness.policy.org_daily_budget_usd}
+
+
+@pytest.mark.parametrize(("status", "code", "http"), [
+    (400, "provider_bad_request", 502), (401, "provider_auth", 502), (402, "provider_payment_required", 502),
+    (403, "content_refused", 422),
+])
+def test_non_retryable_statuses_stop_at_once(harness: Harness, fake: FakeOpenRouter, status: int, code: str,
+                                             http: int) -> None:
+    fake.script(PRIMARY, Reply.status(status, "nope"))
+    error = harness.plan_error()
+    assert (error.status_code, error.code) == (http, code)
+    assert len(fake.requests) == 1  # no retry, no fallback
+    assert harness.sleeps == []
+
+
+@pytest.mark.parametrize("reply", [Reply.refusal("I won't design that."), Reply.refusal(content_filter=True)])
+def test_a_refusal_stops_with_a_422_naming_the_model(harness: Harness, fake: FakeOpenRouter, reply: Reply) -> None:
+    fake.script(PRIMARY, reply)
+    error = harness.plan_error()
+    assert (error.status_code, error.code) == (422, "content_refused")
+    assert PRIMARY in error.message
+    assert fake.requests_for(SECOND) == []
+
+
+def test_429_retry_after_is_honoured_when_it_fits(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.status(429, retry_after="1"), Reply.json(VALID_PLAN))
+    result = harness.plan()
+    assert result.model_route == [PRIMARY]
+    assert harness.sleeps == [1.0]
+
+
+def test_429_retry_after_longer_than_the_policy_allows_moves_to_the_fallback(harness: Harness,
+                                                                            fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.status(429, retry_after="30"))
+    fake.script(SECOND, Reply.json(VALID_PLAN))
+    result = harness.plan()
+    assert result.model_route == [SECOND]
+    assert harness.sleeps == []
+
+
+def test_429_retry_after_beyond_the_deadline_is_not_waited_for(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.status(429, retry_after="3"))
+    fake.script(SECOND, Reply.json(VALID_PLAN))
+    result = harness.plan(deadline_ms=2_500)
+    assert result.model_route == [SECOND]
+    assert harness.sleeps == []
+
+
+def test_all_models_rate_limited_is_a_503_with_retry_after(harness: Harness, fake: FakeOpenRouter) -> None:
+    for model in (PRIMARY, SECOND, THIRD):
+        fake.script(model, Reply.status(429, retry_after="20"))
+    error = harness.plan_error()
+    assert (error.status_code, error.code) == (503, "service_unavailable")
+    assert error.headers["Retry-After"] == "20"
+
+
+def test_truncated_bodies_and_disconnects_are_retried(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.truncated(), Reply.disconnect())
+    fake.script(SECOND, Reply.json(VALID_PLAN))
+    result = harness.plan()
+    assert outcomes(result) == [(PRIMARY, "invalid_response"), (PRIMARY, "transport"), (SECOND, "ok")]
+
+
+# -- structured output repair -------------------------------------------------------------------------------------
+
+def test_one_repair_attempt_fixes_a_schema_invalid_answer(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.json({"goal": "x", "ops": ["paint"]}), Reply.text("```json\n" + json.dumps(VALID_PLAN)
+                                                                                  + "\n```"))
+    result = harness.plan()
+    assert result.output == VALID_PLAN
+    assert outcomes(result) == [(PRIMARY, "invalid_output"), (PRIMARY, "repaired")]
+    assert result.model_route == [PRIMARY]
+    repair_turn = fake.requests_for(PRIMARY)[1].body["messages"][-1]["content"]
+    assert "safety" in repair_turn
+    assert "'paint' is not one of" in repair_turn
+    assert result.cost_usd == pytest.approx(0.0002)  # both calls are paid for
+
+
+def test_a_failed_repair_falls_back_to_the_next_model(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.text("not json at all"), Reply.text('{"goal": "truncated'))
+    fake.script(SECOND, Reply.json(VALID_PLAN))
+    result = harness.plan()
+    assert outcomes(result) == [(PRIMARY, "invalid_output"), (PRIMARY, "invalid_output"), (SECOND, "ok")]
+
+
+def test_invalid_after_repair_everywhere_is_a_guardrails_error(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.set_default(Reply.json({"goal": "short"}))
+    error = harness.plan_error()
+    assert (error.status_code, error.code) == (422, "guardrails_error")
+    assert any("'ops' is a required property" in line for line in error.details["errors"])
+    assert len(fake.requests) == 6  # three models, each answer and its repair
+
+
+# -- deadlines ------------------------------------------------------------------------------------------------------
+
+def test_no_call_starts_without_time_for_it(harness: Harness, fake: FakeOpenRouter) -> None:
+    error = harness.plan_error(deadline_ms=harness.policy.safety_margin_ms + 20)
+    assert (error.status_code, error.code) == (504, "upstream_timeout")
+    assert fake.requests == []
+
+
+def test_a_slow_provider_is_cut_off_before_the_deadline(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.set_default(Reply.json(VALID_PLAN).after(3.0))
+    started = time.monotonic()
+    error = harness.plan_error(deadline_ms=1_200)
+    elapsed_ms = (time.monotonic() - started) * 1000
+    assert (error.status_code, error.code) == (504, "upstream_timeout")
+    # Stops with the safety margin (200 ms) still in hand, never past the invocation's deadline.
+    assert elapsed_ms < 1_200 - 100
+    assert {attempt["outcome"] for attempt in error.details["attempts"]} == {"timeout"}
+
+
+def test_the_task_timeout_bounds_each_attempt(fake: FakeOpenRouter, runtime: Any) -> None:
+    fake.reset()
+    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"timeouts_ms.planner": 300})
+    fake.script(PRIMARY, Reply.json(VALID_PLAN).after(2.0), Reply.json(VALID_PLAN).after(2.0))
+    fake.script(SECOND, Reply.json(VALID_PLAN))
+    started = time.monotonic()
+    result = harness.plan()
+    assert result.model_route == [SECOND]
+    assert outcomes(result)[:2] == [(PRIMARY, "timeout"), (PRIMARY, "timeout")]
+    assert time.monotonic() - started < 1.5
+
+
+# -- cost -----------------------------------------------------------------------------------------------------------
+
+def test_cost_falls_back_to_tokens_times_the_price_table(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.json(VALID_PLAN, cost=None, prompt_tokens=1000, completion_tokens=500))
+    result = harness.plan()
+    assert result.calls[0].cost_source == "price_table"
+    assert result.cost_usd == pytest.approx((1000 * 0.15 + 500 * 0.6) / 1_000_000)
+    assert harness.budget()["spent_usd"] == pytest.approx(0.00045)
+
+
+def test_an_unpriced_model_without_reported_cost_is_charged_its_cap(fake: FakeOpenRouter, runtime: Any) -> None:
+    fake.reset()
+    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"tasks.planner.primary": "acme/unpriced-1"})
+    fake.script("acme/unpriced-1", Reply.json(VALID_PLAN, cost=None))
+    result = harness.plan()
+    assert (result.calls[0].cost_source, result.cost_usd) == ("cap", PLANNER_CAP)
+    assert fake.requests[0].body["max_tokens"] == harness.policy.tasks["planner"].max_output_tokens
+
+
+def test_the_output_cap_keeps_a_call_within_max_cost(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.json(VALID_PLAN))
+    harness.plan()
+    price = harness.policy.prices[PRIMARY]
+    sent = fake.requests[0].body
+    prompt_tokens_upper_bound = len(json.dumps(sent["messages"])) // 2
+    worst_case = price.cost_usd(prompt_tokens_upper_bound, sent["max_tokens"])
+    assert worst_case <= PLANNER_CAP
+
+
+def test_every_gateway_call_is_recorded_in_the_project_ledger(harness: Harness, fake: FakeOpenRouter,
+                                                               runtime: Any) -> None:
+    fake.script(PRIMARY, Reply.status(500), Reply.json(VALID_PLAN, cost=0.001))
+    harness.plan()
+    items = runtime.aws.client("dynamodb").query(
+        TableName="UsageTable", KeyConditionExpression="pk = :pk AND begins_with(sk, :usage)",
+        ExpressionAttributeValues={":pk": {"S": harness.tenant.partition_key}, ":usage": {"S": "usage#"}})["Items"]
+    assert len(items) == 1
+    assert items[0]["task"]["S"] == "planner"
+    assert items[0]["cost_micros"]["N"] == "1000"
+    assert [call["outcome"] for call in json.loads(items[0]["calls"]["S"])] == ["server_error", "ok"]
+
+
+# -- budget ---------------------------------------------------------------------------------------------------------
+
+def test_twenty_concurrent_calls_never_spend_more_than_a_budget_that_fits_five(fake: FakeOpenRouter,
+                                                                               runtime: Any) -> None:
+    fake.reset()
+    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"budgets.org_daily_usd": 5 * PLANNER_CAP})
+    fake.set_default(Reply.json(VALID_PLAN, cost=PLANNER_CAP).after(0.05))
+
+    async def twenty() -> list[Any]:
+        calls = [harness.gateway.plan(tenant=harness.tenant, instruction="Spring sale", canon=CANON, request={},
+                                      deadline=Deadline(20_000)) for _ in range(20)]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    results = run(twenty())
+    served = [result for result in results if not isinstance(result, BaseException)]
+    refused = [result for result in results if isinstance(result, ApiError)]
+    assert len(served) == 5
+    assert len(refused) == 15
+    assert {(error.status_code, error.code) for error in refused} == {(429, "budget_exceeded")}
+    assert all(0 < int(error.headers["Retry-After"]) <= 86_400 for error in refused)
+    assert len(fake.requests) == 5  # nothing is generated for a refused call
+    budget = harness.budget()
+    assert budget["spent_usd"] == pytest.approx(5 * PLANNER_CAP)
+    assert budget["spent_usd"] <= budget["limit_usd"]
+    assert budget["reserved_usd"] == 0
+
+
+def test_cheaper_calls_free_their_unused_reservation(fake: FakeOpenRouter, runtime: Any) -> None:
+    fake.reset()
+    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"budgets.org_daily_usd": 5 * PLANNER_CAP})
+    fake.set_default(Reply.json(VALID_PLAN, cost=PLANNER_CAP / 4))
+    for _ in range(12):
+        harness.plan()
+    budget = harness.budget()
+    assert budget["spent_usd"] == pytest.approx(12 * PLANNER_CAP / 4)
+    assert budget["spent_usd"] <= budget["limit_usd"]
+
+
+def test_budget_thresholds_are_announced_once_each(fake: FakeOpenRouter, runtime: Any,
+                                                   log_output: io.StringIO) -> None:
+    fake.reset()
+    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"budgets.org_daily_usd": 10 * PLANNER_CAP})
+    fake.set_default(Reply.json(VALID_PLAN, cost=PLANNER_CAP))
+    for _ in range(10):
+        harness.plan()
+    crossed = [json.loads(line) for line in log_output.getvalue().splitlines()
+               if "budget threshold crossed" in line]
+    assert [event["threshold_pct"] for event in crossed] == [50, 80, 100]
+    assert harness.plan_error().code == "budget_exceeded"
+
+
+# -- images ---------------------------------------------------------------------------------------------------------
+
+def png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (11, 61, 46)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def generate(harness: Harness) -> Any:
+    return run(harness.gateway.generate_image(tenant=harness.tenant, prompt="calm forest", width=1200,
+                                                      height=628, deadline=Deadline(20_000)))
+
+
+def test_a_generated_image_is_decoded_and_verified(harness: Harness, fake: FakeOpenRouter) -> None:
+    image_model = harness.policy.tasks["image"].primary
+    fake.script(image_model, Reply.image(png(96, 50)))
+    result = generate(harness)
+    assert (result.output.width, result.output.height, result.output.mime) == (96, 50, "image/png")
+    assert result.cost_usd == pytest.approx(0.04)
+    sent = fake.requests[0].body
+    assert sent["modalities"] == ["image", "text"]
+    assert sent["image_config"] == {"aspect_ratio": "16:9"}
+
+
+def test_images_that_are_not_images_or_too_large_are_rejected(fake: FakeOpenRouter, runtime: Any) -> None:
+    fake.reset()
+    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"image_output.max_bytes": 2048})
+    primary, fallback = harness.policy.tasks["image"].models
+    fake.script(primary, Reply.image(b"MZ\x90\x00 not an image"))
+    fake.script(fallback, Reply.image(png(400, 400) + b"\x00" * 4096))
+    with pytest.raises(ApiError) as raised:
+        generate(harness)
+    error = raised.value
+    assert error.status_code == 502
+    assert outcomes(error) == [(primary, "invalid_output"), (fallback, "invalid_output")]
+    assert "not PNG, JPEG or WebP" in error.message
+    assert "larger than 2048 bytes" in error.message
+
+
+def test_vision_input_travels_as_a_data_url(harness: Harness, fake: FakeOpenRouter) -> None:
+    critique = {"score": 0.9, "violations": [], "repair_suggestions": []}
+    fake.script(harness.policy.tasks["critic"].primary, Reply.json(critique))
+    result = run(harness.gateway.critique(tenant=harness.tenant, image=ImageInput(data=png(8, 8)),
+                                                  canon=CANON, deadline=Deadline(20_000)))
+    assert result.output == critique
+    parts = fake.requests[0].body["messages"][-1]["content"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,iVBOR")
+
+
+# -- logs -----------------------------------------------------------------------------------------------------------
+
+def test_logs_carry_prompt_hashes_never_prompts_or_keys(harness: Harness, fake: FakeOpenRouter,
+                                                        log_output: io.StringIO) -> None:
+    fake.script(PRIMARY, Reply.status(500, f"echoing {API_KEY}"), Reply.json(VALID_PLAN))
+    harness.plan()
+    fake.set_default(Reply.status(401, "bad key"))
+    error = harness.plan_error()
+    logged = log_output.getvalue()
+    output = logged + json.dumps(error.details) + error.message
+    calls = [json.loads(line) for line in logged.splitlines() if '"model call"' in line]
+    assert len(calls) == 3
+    assert all(len(call["prompt_sha256"]) == 16 for call in calls)
+    assert "Zanzibar-Quokka-7731" not in output
+    assert API_KEY not in output
+    assert "sk-or-v1" not in output
