@@ -1,9 +1,11 @@
 """Lambda entry point of the render function: thin by design, all logic lives in the shared layer."""
 
 from sgd.api.render import create_app
+from sgd.gateway.policy import load_policy
 from sgd.http.lambda_entry import lambda_entry
 from sgd.settings import get_settings
 
 get_settings()  # cold start fails fast, naming the misconfigured variable
+load_policy()  # ... and the field of a bad model policy
 app = create_app()
 handler = lambda_entry(app)

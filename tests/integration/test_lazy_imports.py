@@ -14,6 +14,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # Top-level packages, or exact modules where the package itself is light (Powertools imports `botocore`).
 HEAVY = ("qdrant_client", "numpy", "PIL", "jsonschema", "moto", "grpc", "boto3", "botocore.session",
          "botocore.client", "aws_xray_sdk.core", "pydantic_settings")
+# Functions that call models validate policies/openrouter_policy.json against its JSON Schema during the cold
+# start (a bad policy must stop the function there); the ingest function calls no model and stays without it.
+ALLOWED = {"jsonschema": {"RenderFunction", "CanonFunction", "CritiqueFunction"}}
 PROBE = """
 import json, sys
 from sgd_local.lambda_host import load_handler
@@ -31,5 +34,5 @@ def test_handlers_import_no_heavy_modules_at_cold_start(function: str) -> None:
     result = subprocess.run([sys.executable, "-c", PROBE, str(ROOT), function, json.dumps(environment)],
                             capture_output=True, text=True, check=True, cwd=ROOT)
     loaded = set(json.loads(result.stdout.splitlines()[-1]))
-    heavy = sorted(name for name in HEAVY if name in loaded)
+    heavy = sorted(name for name in HEAVY if name in loaded and function not in ALLOWED.get(name, ()))
     assert heavy == [], f"{function} imports {heavy} at cold start"

@@ -51,7 +51,7 @@ def test_healthz_needs_no_token(api: Any) -> None:
     response = api.request("GET", "/healthz", token=None)
     assert response.status == 200
     assert response.json() == {"status": "ok", "service": "canon", "version": "0.1.0", "stage": "local",
-                               "model_engine": "local"}
+                               "model_engine": "local", "model_policy_version": 2}
 
 
 @pytest.mark.parametrize("route", sorted(VALID_BODIES))

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from sgd import __version__
 from sgd.contracts.health import HealthResponse
+from sgd.gateway.policy import load_policy
 from sgd.settings import get_settings
 
 router = APIRouter(tags=["health"])
@@ -20,4 +21,5 @@ def healthz() -> HealthResponse:
         version=__version__,
         stage=settings.stage,
         model_engine="openrouter" if settings.model_key_configured else "local",
+        model_policy_version=load_policy().version,
     )

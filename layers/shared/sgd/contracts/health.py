@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sgd.contracts.common import Reply
 
 
@@ -10,4 +12,5 @@ class HealthResponse(Reply):
     service: str
     version: str
     stage: str
-    model_engine: str
+    model_engine: Literal["openrouter", "local"]
+    model_policy_version: int
