@@ -1,0 +1,167 @@
+"""Which engine serves the gateway, how the offline engine labels itself, the explicit local fallback, the
+provider key from Secrets Manager, and a bad policy failing a function's cold start."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sgd.adapters.aws import aws_client
+from sgd.adapters.clock import Deadline
+from sgd.adapters.model_gateway import ImageInput
+from sgd.errors import ApiError
+from sgd.gateway import build_gateway, provider_api_key
+from sgd.gateway.budget import UsageAccounting
+from sgd.gateway.local import LocalEngine
+from sgd.gateway.openrouter import OpenRouterClient
+from sgd.gateway.policy import GatewayPolicy, load_policy
+from sgd.gateway.routing import OpenRouterGateway
+from sgd.settings import Settings, get_settings
+from sgd.tenancy import Tenant
+
+from sgd_local.aws import aws_environment
+from sgd_local.lambda_host import FunctionPool
+from tests.conftest import ROOT, load_event
+from tests.fakes.openrouter import FakeOpenRouter, Reply
+from tests.integration.test_model_gateway import policy_document, run
+
+pytestmark = pytest.mark.integration
+TENANT = Tenant("acme", "launch")
+REQUEST = {"prompts": {"task": "create", "instruction": "x", "references": []},
+           "outputs": {"count": 1, "format": "png", "dimensions": "1200x628"}, "constraints": None}
+CANON = {"palette_hex": ["#0B3D2E", "#F2E8CF", "#E07A5F"], "fonts": ["Inter"], "voice": {"tone": "warm"},
+         "logo_asset_id": "logo1"}
+
+
+def plan_with(gateway: Any, instruction: str = 'Spring sale banner "Fresh Roast Friday"') -> Any:
+    return run(gateway.plan(tenant=TENANT, instruction=instruction, canon=CANON, request=REQUEST,
+                            deadline=Deadline(10_000)))
+
+
+def test_without_a_key_the_local_engine_serves_and_says_so() -> None:
+    gateway = build_gateway(Settings.from_environment())
+    assert isinstance(gateway, LocalEngine)
+    result = plan_with(gateway)
+    assert result.model_route == ["local/planner"]
+    assert result.cost_usd == 0
+    assert result.output["layout"]["headline"] == "Fresh Roast Friday"
+    assert result.output["layout"]["template"] == "split"
+    image = run(gateway.generate_image(tenant=TENANT, prompt="p", width=64, height=64, deadline=Deadline(1000)))
+    assert image.output is None
+    assert image.model_route == ["local/compositor"]
+
+
+def test_local_hooks_are_501_until_registered_then_validated() -> None:
+    engine = LocalEngine()
+    with pytest.raises(ApiError) as raised:
+        run(engine.extract_canon(tenant=TENANT, evidence=[], deadline=Deadline(1000)))
+    assert raised.value.status_code == 501
+    registered = LocalEngine(canon_extractor=lambda evidence: CANON | {"fonts": ["Inter", "Lora"]},
+                             critic=lambda image, canon: {"score": 1.5, "violations": [], "repair_suggestions": []})
+    canon = run(registered.extract_canon(tenant=TENANT, evidence=[{"text": "x"}], deadline=Deadline(1000)))
+    assert canon.model_route == ["local/extractor"]
+    assert canon.output["fonts"] == ["Inter", "Lora"]
+    with pytest.raises(ApiError) as invalid:  # a hook's output passes the same guardrail a model's must
+        run(registered.critique(tenant=TENANT, image=ImageInput(data=b"x"), canon=CANON, deadline=Deadline(1000)))
+    assert invalid.value.code == "guardrails_error"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenRouter]:
+    with FakeOpenRouter() as server:
+        yield server
+
+
+def provider_gateway(fake: FakeOpenRouter, runtime: Any, *, local_fallback: bool) -> OpenRouterGateway:
+    policy = GatewayPolicy.from_document(policy_document(local_fallback=local_fallback))
+    accounting = UsageAccounting("UsageTable", daily_limit_usd=1.0, thresholds=(), client=runtime.aws.client(
+        "dynamodb"))
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    return OpenRouterGateway(policy, OpenRouterClient(fake.base_url, lambda: "sk-test"), accounting,
+                             local_fallback=LocalEngine() if local_fallback else None, sleep=no_wait)
+
+
+def test_with_a_key_provider_failure_is_an_error_never_local_output(fake: FakeOpenRouter, runtime: Any) -> None:
+    fake.set_default(Reply.status(503))
+    with pytest.raises(ApiError) as raised:
+        plan_with(provider_gateway(fake, runtime, local_fallback=False))
+    assert raised.value.status_code == 503
+    assert all(not attempt["model"].startswith("local/") for attempt in raised.value.details["attempts"])
+
+
+def test_the_explicit_local_fallback_is_audited(fake: FakeOpenRouter, runtime: Any) -> None:
+    fake.set_default(Reply.status(500))
+    result = plan_with(provider_gateway(fake, runtime, local_fallback=True))
+    assert result.model_route == ["local/planner"]
+    outcomes = [call.outcome for call in result.calls]
+    assert outcomes[-1] == "local_fallback"
+    assert set(outcomes[:-1]) == {"server_error"}
+    assert len(outcomes) == 1 + 2 * len(load_policy().tasks["planner"].models)
+
+
+def test_fatal_provider_errors_are_not_papered_over_by_the_local_fallback(fake: FakeOpenRouter,
+                                                                          runtime: Any) -> None:
+    fake.set_default(Reply.status(401))
+    with pytest.raises(ApiError) as raised:
+        plan_with(provider_gateway(fake, runtime, local_fallback=True))
+    assert raised.value.code == "provider_auth"
+
+
+@pytest.fixture
+def embedded_aws_environment(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in aws_environment(runtime.aws.endpoint).items():
+        monkeypatch.setenv(name, value)
+    caches = (get_settings, aws_client, provider_api_key)
+    for cache in caches:
+        cache.cache_clear()
+    yield runtime.aws.client("secretsmanager")
+    for cache in caches:
+        cache.cache_clear()
+
+
+@pytest.mark.parametrize("secret_string", ["sk-or-v1-from-secrets-manager",
+                                           '{"api_key": "sk-or-v1-from-secrets-manager"}'])
+def test_the_provider_key_comes_from_secrets_manager(embedded_aws_environment: Any, monkeypatch: pytest.MonkeyPatch,
+                                                     secret_string: str) -> None:
+    arn = embedded_aws_environment.create_secret(Name=f"sgd/openrouter/{len(secret_string)}",
+                                                 SecretString=secret_string)["ARN"]
+    monkeypatch.setenv("OPENROUTER_API_KEY_SECRET_ARN", arn)
+    assert isinstance(build_gateway(get_settings()), OpenRouterGateway)
+    assert provider_api_key() == "sk-or-v1-from-secrets-manager"
+
+
+def test_an_unreadable_secret_is_a_503_naming_the_variable(embedded_aws_environment: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENROUTER_API_KEY_SECRET_ARN",
+                       "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf")
+    with pytest.raises(ApiError) as raised:
+        provider_api_key()
+    assert raised.value.status_code == 503
+    assert "OPENROUTER_API_KEY_SECRET_ARN" in raised.value.message
+
+
+@pytest.mark.slow
+def test_a_bad_policy_fails_the_cold_start_naming_the_field(runtime: Any, tmp_path: Path) -> None:
+    resources = tmp_path / "resources"
+    shutil.copytree(ROOT / "guardrails", resources / "guardrails")
+    shutil.copytree(ROOT / "policies", resources / "policies")
+    bad = json.loads((resources / "policies" / "openrouter_policy.json").read_text())
+    bad["tasks"]["critic"]["max_cost_usd"] = "three cents"
+    (resources / "policies" / "openrouter_policy.json").write_text(json.dumps(bad))
+    spec = runtime.stack.functions["CritiqueFunction"]
+    environment = runtime.function_environment("CritiqueFunction") | {"SGD_RESOURCES_DIR": str(resources)}
+    pool = FunctionPool(spec, environment=environment)
+    try:
+        invocation = pool.invoke(load_event("critique/post_critique.json"))
+    finally:
+        pool.close()
+    assert not invocation.ok
+    assert invocation.payload["errorType"] == "ConfigurationError"
+    assert "tasks/critic/max_cost_usd: 'three cents' is not of type 'number'" in invocation.payload["errorMessage"]
