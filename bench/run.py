@@ -1,6 +1,6 @@
 """Runs every benchmark and writes bench/results/latest.json and bench/results/latest.md.
 
-    python -m bench.run [--runs 7] [--no-build] [--skip-size] [--sam PATH] [--strict]
+    python -m bench.run [--runs 7] [--no-build] [--skip-size] [--skip-gateway] [--sam PATH] [--strict]
 
 Exit code 0 even when a target is missed (this is a measurement, not a gate) unless --strict is given;
 1 when something could not be measured at all (a crashed cold start, a failed sam build).
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, package_size
+from bench import cold_start, gateway_overhead, package_size
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ROOT = cold_start.ROOT
@@ -118,6 +118,19 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     function["verdict"],
                 )
             )
+    gateway = results.get("model_gateway")
+    if gateway:
+        for label, key in (("gateway only", "gateway_only"),
+                           ("with budget reserve/settle + usage ledger on moto DynamoDB", "with_budget_and_ledger")):
+            overhead = gateway[key]["overhead_ms"]
+            rows.append((f"Model gateway overhead per call, {label} (fake provider at zero latency)", "reported",
+                         f"p50 {overhead['p50']:.2f} ms, p95 {overhead['p95']:.2f} ms", "info"))
+        budget = gateway["budget"]
+        rows.append((f"Org budget: {budget['concurrent_calls']} concurrent calls, budget fits "
+                     f"{gateway_overhead.CALLS_THE_BUDGET_FITS}", "spent ≤ budget",
+                     f"served {budget['served']}, refused {budget['refused_count']} ({', '.join(budget['refused'])}), "
+                     f"provider requests {budget['provider_requests']}, spent ${budget['spent_usd']:.2f} of "
+                     f"${budget['limit_usd']:.2f}", budget["verdict"]))
     return rows
 
 
@@ -201,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         help=f"timed cold starts per case ({cold_start.DEFAULT_RUNS})",
     )
     parser.add_argument("--no-build", action="store_true", help="size the existing .aws-sam/build")
-    parser.add_argument("--skip-size", action="store_true", help="cold starts only")
+    parser.add_argument("--skip-size", action="store_true", help="no sam build and package sizes")
+    parser.add_argument("--skip-gateway", action="store_true", help="no model gateway overhead and budget runs")
     parser.add_argument("--sam", help="SAM CLI to run (default: $SAM, .venv-tools/bin/sam, sam on PATH)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -225,10 +239,14 @@ def main(argv: list[str] | None = None) -> int:
             failed_to_measure = True
     results["cold_start"] = cold_start.measure(runs=args.runs)
     cold_start.print_report(results["cold_start"])
+    if not args.skip_gateway:
+        results["model_gateway"] = gateway_overhead.measure()
+        gateway_overhead.print_report(results["model_gateway"])
     results["load_average"]["after"] = load_average()
     failed_to_measure |= any(case["verdict"] == "ERROR" for case in results["cold_start"]["cases"])
 
-    verdicts = [part["verdict"] for key in ("cold_start", "package_size") if (part := results.get(key))]
+    verdicts = [part["verdict"] for key in ("cold_start", "package_size", "model_gateway")
+                if (part := results.get(key))]
     results["verdict"] = "PASS" if all(verdict == "PASS" for verdict in verdicts) else "FAIL"
 
     RESULTS_DIR.mkdir(exist_ok=True)
