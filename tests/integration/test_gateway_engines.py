@@ -165,3 +165,9 @@ def test_a_bad_policy_fails_the_cold_start_naming_the_field(runtime: Any, tmp_pa
     assert not invocation.ok
     assert invocation.payload["errorType"] == "ConfigurationError"
     assert "tasks/critic/max_cost_usd: 'three cents' is not of type 'number'" in invocation.payload["errorMessage"]
+
+
+def test_the_process_builds_its_gateway_once() -> None:
+    from sgd.gateway import model_gateway
+
+    assert model_gateway() is model_gateway()

@@ -446,3 +446,20 @@ def test_logs_carry_prompt_hashes_never_prompts_or_keys(harness: Harness, fake: 
     assert "Zanzibar-Quokka-7731" not in output
     assert API_KEY not in output
     assert "sk-or-v1" not in output
+
+
+# -- connection pool ------------------------------------------------------------------------------------------
+
+def test_warm_invocations_reuse_one_pooled_connection(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.set_default(Reply.json(VALID_PLAN))
+    loop = asyncio.new_event_loop()  # Mangum runs every invocation of a warm function on the same loop
+    try:
+        for _ in range(5):
+            loop.run_until_complete(harness.gateway.plan(tenant=harness.tenant, instruction="Spring sale",
+                                                         canon=CANON, request={}, deadline=Deadline(5_000)))
+    finally:
+        loop.close()
+    assert len(fake.requests) == 5
+    assert fake.connections == 1
+    harness.plan()  # a new loop (a test's asyncio.run) gets a pool of its own instead of a dead one
+    assert fake.connections == 2

@@ -7,9 +7,10 @@ from sgd.guardrails import CONTRACTS, contract_errors, validate_contract
 from sgd.resources import load_json, resource_root
 
 
-@pytest.mark.parametrize("name", CONTRACTS)
-def test_contracts_are_valid_draft_2020_12(name: str) -> None:
-    Draft202012Validator.check_schema(load_json("guardrails", name))
+@pytest.mark.parametrize(("kind", "name"), [*(("guardrails", name) for name in CONTRACTS),
+                                            ("policies", "openrouter_policy.schema.json")])
+def test_schemas_are_valid_draft_2020_12(kind: str, name: str) -> None:
+    Draft202012Validator.check_schema(load_json(kind, name))
 
 
 def test_render_plan_contract() -> None:

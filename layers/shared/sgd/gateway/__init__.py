@@ -53,6 +53,7 @@ def build_gateway(settings: Settings, *, canon_extractor: CanonExtractor | None 
     return OpenRouterGateway(policy, client, accounting, local_fallback=local if policy.local_fallback else None)
 
 
+@functools.cache
 def model_gateway(*, canon_extractor: CanonExtractor | None = None, critic: LocalCritic | None = None) -> ModelGateway:
-    """The gateway of this function; call it at module scope so the policy is validated during the cold start."""
+    """The gateway of this process, built once: its connection pool then serves every warm invocation."""
     return build_gateway(get_settings(), canon_extractor=canon_extractor, critic=critic)
