@@ -19,8 +19,8 @@ import pytest
 from sgd.adapters.clock import Deadline
 from sgd.adapters.model_gateway import ImageInput
 from sgd.errors import ApiError
-from sgd.gateway.budget import UsageAccounting
-from sgd.gateway.openrouter import OpenRouterClient
+from sgd.gateway.budget import BudgetStatus, UsageAccounting
+from sgd.gateway.openrouter import AttemptFailure, OpenRouterClient
 from sgd.gateway.policy import GatewayPolicy
 from sgd.gateway.routing import OpenRouterGateway
 from sgd.resources import load_json
@@ -94,8 +94,8 @@ class Harness:
             self.plan(deadline_ms)
         return raised.value
 
-    def budget(self) -> dict[str, float]:
-        return run(self.accounting.spent_today(self.tenant.org))
+    def budget(self) -> BudgetStatus:
+        return run(self.accounting.status(self.tenant.org))
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_retryable_failures_retry_with_backoff_then_fall_back(harness: Harness, 
     assert [call.attempt for call in result.calls] == [1, 2, 3]
     # One backoff between the primary's two attempts: base 10 ms x full jitter 0.5.
     assert harness.sleeps == [pytest.approx(0.005)]
-    assert harness.budget()["reserved_usd"] == 0
+    assert harness.budget().reserved_usd == 0
 
 
 def test_every_model_failing_is_a_clear_502_listing_each_attempt(harness: Harness, fake: FakeOpenRouter) -> None:
@@ -160,8 +160,9 @@ def test_every_model_failing_is_a_clear_502_listing_each_attempt(harness: Harnes
     assert (error.status_code, error.code) == (502, "provider_error")
     assert [attempt["model"] for attempt in error.details["attempts"]] == [PRIMARY] * 2 + [SECOND] * 2 + [THIRD] * 2
     assert "mid-generation failure" in error.message
-    assert harness.budget() == {"spent_usd": 0, "reserved_usd": 0, "committed_usd": 0,
-                                "limit_usd": harness.policy.org_daily_budget_usd}
+    budget = harness.budget()
+    assert (budget.spent_usd, budget.reserved_usd, budget.calls) == (0, 0, 0)
+    assert budget.remaining_usd == harness.policy.org_daily_budget_usd
 
 
 @pytest.mark.parametrize(("status", "code", "http"), [
@@ -293,7 +294,7 @@ def test_cost_falls_back_to_tokens_times_the_price_table(harness: Harness, fake:
     result = harness.plan()
     assert result.calls[0].cost_source == "price_table"
     assert result.cost_usd == pytest.approx((1000 * 0.15 + 500 * 0.6) / 1_000_000)
-    assert harness.budget()["spent_usd"] == pytest.approx(0.00045)
+    assert harness.budget().spent_usd == pytest.approx(0.00045)
 
 
 def test_an_unpriced_model_without_reported_cost_is_charged_its_cap(fake: FakeOpenRouter, runtime: Any) -> None:
@@ -350,9 +351,9 @@ def test_twenty_concurrent_calls_never_spend_more_than_a_budget_that_fits_five(f
     assert all(0 < int(error.headers["Retry-After"]) <= 86_400 for error in refused)
     assert len(fake.requests) == 5  # nothing is generated for a refused call
     budget = harness.budget()
-    assert budget["spent_usd"] == pytest.approx(5 * PLANNER_CAP)
-    assert budget["spent_usd"] <= budget["limit_usd"]
-    assert budget["reserved_usd"] == 0
+    assert budget.spent_usd == pytest.approx(5 * PLANNER_CAP)
+    assert budget.spent_usd <= budget.limit_usd
+    assert budget.reserved_usd == 0
 
 
 def test_cheaper_calls_free_their_unused_reservation(fake: FakeOpenRouter, runtime: Any) -> None:
@@ -362,8 +363,8 @@ def test_cheaper_calls_free_their_unused_reservation(fake: FakeOpenRouter, runti
     for _ in range(12):
         harness.plan()
     budget = harness.budget()
-    assert budget["spent_usd"] == pytest.approx(12 * PLANNER_CAP / 4)
-    assert budget["spent_usd"] <= budget["limit_usd"]
+    assert budget.spent_usd == pytest.approx(12 * PLANNER_CAP / 4)
+    assert budget.spent_usd <= budget.limit_usd
 
 
 def test_budget_thresholds_are_announced_once_each(fake: FakeOpenRouter, runtime: Any,
@@ -463,3 +464,13 @@ def test_warm_invocations_reuse_one_pooled_connection(harness: Harness, fake: Fa
     assert fake.connections == 1
     harness.plan()  # a new loop (a test's asyncio.run) gets a pool of its own instead of a dead one
     assert fake.connections == 2
+
+
+def test_an_oversized_response_is_refused_while_it_streams(fake: FakeOpenRouter) -> None:
+    fake.reset()
+    fake.set_default(Reply.image(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50_000))
+    client = OpenRouterClient(fake.base_url, lambda: API_KEY, max_response_bytes=10_000)
+    with pytest.raises(AttemptFailure) as raised:
+        run(client.complete({"model": PRIMARY, "messages": []}, timeout_s=5))
+    assert raised.value.kind == "invalid_response"
+    assert "larger than 10000 bytes" in raised.value.message

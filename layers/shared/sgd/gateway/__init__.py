@@ -10,6 +10,7 @@ import functools
 import json
 
 from sgd.adapters.model_gateway import ModelGateway
+from sgd.gateway.budget import UsageAccounting
 from sgd.gateway.local import CanonExtractor, LocalCritic, LocalEngine
 from sgd.gateway.policy import load_policy
 from sgd.settings import Settings, get_settings
@@ -43,14 +44,22 @@ def build_gateway(settings: Settings, *, canon_extractor: CanonExtractor | None 
     local = LocalEngine(canon_extractor=canon_extractor, critic=critic)
     if not settings.model_key_configured:
         return local
-    from sgd.gateway.budget import UsageAccounting
     from sgd.gateway.openrouter import OpenRouterClient
     from sgd.gateway.routing import OpenRouterGateway
 
-    accounting = UsageAccounting(settings.usage_table, daily_limit_usd=policy.org_daily_budget_usd,
-                                 thresholds=policy.budget_thresholds)
-    client = OpenRouterClient(settings.openrouter_base_url, provider_api_key)
-    return OpenRouterGateway(policy, client, accounting, local_fallback=local if policy.local_fallback else None)
+    # The largest legitimate answer is a generated image as base64 (4/3 of its bytes) plus its JSON envelope.
+    client = OpenRouterClient(settings.openrouter_base_url, provider_api_key,
+                              max_response_bytes=policy.image_max_bytes * 4 // 3 + 1024 * 1024)
+    return OpenRouterGateway(policy, client, usage_accounting(),
+                             local_fallback=local if policy.local_fallback else None)
+
+
+@functools.cache
+def usage_accounting() -> UsageAccounting:
+    """The org budget and usage ledger of this process, with the policy's limit and thresholds."""
+    policy = load_policy()
+    return UsageAccounting(get_settings().usage_table, daily_limit_usd=policy.org_daily_budget_usd,
+                           thresholds=policy.budget_thresholds)
 
 
 @functools.cache

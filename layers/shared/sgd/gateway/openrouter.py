@@ -136,9 +136,11 @@ def _read_completion(body: Any) -> Completion:
 class OpenRouterClient:
     """POST /chat/completions. One AsyncClient per event loop: Mangum reuses one loop across invocations."""
 
-    def __init__(self, base_url: str, api_key: Callable[[], str], *, max_connections: int = 20) -> None:
+    def __init__(self, base_url: str, api_key: Callable[[], str], *, max_response_bytes: int = 32 * 1024 * 1024,
+                 max_connections: int = 20) -> None:
         self.base_url = base_url
         self._api_key = api_key
+        self.max_response_bytes = max_response_bytes
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._client: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
@@ -166,14 +168,15 @@ class OpenRouterClient:
 
     async def _complete(self, payload: dict[str, Any], timeout_s: float, api_key: str) -> Completion:
         try:
-            response = await self._http().post(
-                "/chat/completions", json=payload, timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0)),
-                headers={"Authorization": f"Bearer {api_key}"},
-            )
-        except httpx.TimeoutException as error:
+            # httpx's timeouts bound each socket operation; asyncio.timeout bounds the whole exchange, so a
+            # provider dribbling bytes cannot hold the call past its deadline.
+            async with asyncio.timeout(timeout_s):
+                status, headers, raw = await self._exchange(payload, timeout_s, api_key)
+        except (TimeoutError, httpx.TimeoutException) as error:
             raise AttemptFailure("timeout", f"no answer within {timeout_s:.1f} s") from error
         except httpx.TransportError as error:
             raise AttemptFailure("transport", f"connection failed: {type(error).__name__}") from error
+        response = httpx.Response(status, headers=headers, content=raw)
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -186,3 +189,21 @@ class OpenRouterClient:
             raise _error_failure(body.get("error") if isinstance(body, dict) else None, response.status_code,
                                  response.headers)
         return _read_completion(body)
+
+    async def _exchange(self, payload: dict[str, Any], timeout_s: float,
+                        api_key: str) -> tuple[int, httpx.Headers, bytes]:
+        """POSTs and reads the body, refusing one larger than max_response_bytes before it is all in memory."""
+        request = self._http().build_request(
+            "POST", "/chat/completions", json=payload, headers={"Authorization": f"Bearer {api_key}"},
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0)))
+        response = await self._http().send(request, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > self.max_response_bytes:
+                    raise AttemptFailure("invalid_response",
+                                         f"the response is larger than {self.max_response_bytes} bytes")
+            return response.status_code, response.headers, bytes(body)
+        finally:
+            await response.aclose()
