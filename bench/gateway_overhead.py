@@ -120,15 +120,15 @@ async def _budget_under_concurrency(fake: FakeOpenRouter, dynamodb: Any) -> dict
         gateway.plan(tenant=tenant, instruction=INSTRUCTION, canon=CANON, request=REQUEST, deadline=Deadline(20_000))
         for _ in range(CONCURRENT_CALLS)], return_exceptions=True)
     refused = [result for result in results if isinstance(result, Exception)]
-    budget = await accounting.spent_today(tenant.org)
+    budget = await accounting.status(tenant.org)
     return {
-        "concurrent_calls": CONCURRENT_CALLS, "limit_usd": budget["limit_usd"], "cost_per_call_usd": cap,
+        "concurrent_calls": CONCURRENT_CALLS, "limit_usd": budget.limit_usd, "cost_per_call_usd": cap,
         "served": CONCURRENT_CALLS - len(refused),
         "refused": sorted({f"{getattr(error, 'status_code', '?')} {getattr(error, 'code', type(error).__name__)}"
                            for error in refused}),
         "refused_count": len(refused), "provider_requests": len(fake.requests),
-        "spent_usd": budget["spent_usd"], "reserved_after_usd": budget["reserved_usd"],
-        "verdict": "PASS" if budget["spent_usd"] <= budget["limit_usd"] + 1e-9 else "FAIL",
+        "spent_usd": budget.spent_usd, "reserved_after_usd": budget.reserved_usd,
+        "verdict": "PASS" if budget.spent_usd <= budget.limit_usd + 1e-9 else "FAIL",
     }
 
 

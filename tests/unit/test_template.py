@@ -8,7 +8,7 @@ EXPECTED_ROUTES = {
     "DELETE /render/jobs/{job_id}": "RenderFunction", "POST /uploads": "IngestFunction",
     "POST /ingest": "IngestFunction", "POST /canon/derive": "CanonFunction", "GET /canon/{project_id}": "CanonFunction",
     "PUT /canon/{project_id}": "CanonFunction", "GET /canon/{project_id}/versions": "CanonFunction",
-    "POST /critique": "CritiqueFunction", "GET /healthz": "CanonFunction",
+    "POST /critique": "CritiqueFunction", "GET /healthz": "CanonFunction", "GET /usage": "CanonFunction",
 }
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path
 
-from sgd.api import health
+from sgd.api import health, usage
 from sgd.api.pending import pipeline_not_built
 from sgd.contracts.canon import Canon, CanonDeriveRequest, CanonDocument, CanonVersionList
 from sgd.contracts.common import ProjectId
@@ -47,4 +47,4 @@ def versions(project_id: ProjectPath, caller: Annotated[Caller, Depends(current_
 
 
 def create_app() -> FastAPI:
-    return create_api(title="SGD canon", routers=[router, health.router])
+    return create_api(title="SGD canon", routers=[router, usage.router, health.router])

@@ -12,7 +12,7 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sgd.adapters.aws import aws_client
@@ -32,6 +32,20 @@ def to_micros(usd: float) -> int:
 
 class BudgetExceeded(TooManyRequests):
     code = "budget_exceeded"
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    day: str
+    limit_usd: float
+    spent_usd: float
+    reserved_usd: float
+    calls: int
+    resets_at: datetime
+
+    @property
+    def remaining_usd(self) -> float:
+        return max(0.0, round(self.limit_usd - self.spent_usd - self.reserved_usd, 6))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +73,11 @@ class UsageAccounting:
     def _day(self) -> str:
         return self._clock.now().date().isoformat()
 
+    def _next_reset(self) -> datetime:
+        return (self._clock.now() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
     def _seconds_to_reset(self) -> int:
-        now = self._clock.now()
-        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        return max(1, int((midnight - now).total_seconds()) + 1)
+        return max(1, int((self._next_reset() - self._clock.now()).total_seconds()) + 1)
 
     def _expiry(self, days: int) -> str:
         return str(int((self._clock.now() + timedelta(days=days)).timestamp()))
@@ -140,16 +155,30 @@ class UsageAccounting:
                     "spent_usd": after / MICROS_PER_USD, "limit_usd": self.daily_limit_micros / MICROS_PER_USD})
                 metrics.add_metric(name=f"BudgetThreshold{percent}Crossed", unit="Count", value=1)
 
-    async def spent_today(self, org: str) -> dict[str, float]:
+    async def status(self, org: str) -> BudgetStatus:
+        """Today's budget of the org, read consistently."""
+        day = self._day()
         response = await asyncio.to_thread(self._client.get_item, TableName=self.table_name,
-                                           Key=self._key(org, self._day()), ConsistentRead=True)
+                                           Key=self._key(org, day), ConsistentRead=True)
         item = response.get("Item", {})
 
-        def usd(name: str) -> float:
-            return int(item.get(name, {}).get("N", "0")) / MICROS_PER_USD
+        def number(name: str) -> int:
+            return int(item.get(name, {}).get("N", "0"))
 
-        return {"spent_usd": usd("spent_micros"), "reserved_usd": usd("reserved_micros"),
-                "committed_usd": usd("committed_micros"), "limit_usd": self.daily_limit_micros / MICROS_PER_USD}
+        return BudgetStatus(day=day, limit_usd=self.daily_limit_micros / MICROS_PER_USD,
+                            spent_usd=number("spent_micros") / MICROS_PER_USD,
+                            reserved_usd=number("reserved_micros") / MICROS_PER_USD, calls=number("calls"),
+                            resets_at=self._next_reset())
+
+    async def ledger(self, tenant: Tenant, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Today's usage records of one project, newest first."""
+        response = await asyncio.to_thread(
+            self._client.query, TableName=self.table_name, ScanIndexForward=False, Limit=limit,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :today)",
+            ExpressionAttributeValues={":pk": {"S": tenant.partition_key}, ":today": {"S": f"usage#{self._day()}"}})
+        return [{"at": item["sk"]["S"].split("#")[1], "task": item["task"]["S"],
+                 "cost_usd": int(item["cost_micros"]["N"]) / MICROS_PER_USD, "calls": json.loads(item["calls"]["S"])}
+                for item in response.get("Items", [])]
 
     async def record(self, tenant: Tenant, task: str, calls: list[dict[str, Any]], cost_usd: float) -> None:
         """One ledger item per gateway call, under the project's partition: what was called and what it cost."""
