@@ -131,6 +131,12 @@ def _drive(runtime: LocalRuntime, client: httpx.Client, kit: Path, run: DemoRun)
         ("POST", "/critique", {"project_id": PROJECT, "asset_ids": ["asset-1"]}),
         ("POST", "/render", {"project_id": PROJECT, "prompts": {"task": "paint", "instruction": "hi"}}),
     ]
+    response, took = _call(client, "GET", f"/usage?project_id={PROJECT}", None, token)
+    budget = response.json().get("budget", {})
+    run.add(Step("Model spend today", f"GET /usage?project_id={PROJECT}", response.status_code, took,
+                 f"engine={response.json().get('model_engine')}: ${budget.get('spent_usd', 0):.2f} of the org's "
+                 f"${budget.get('limit_usd', 0):.2f} daily budget", response.json()))
+
     for method, path, body in contract_calls:
         response, took = _call(client, method, path, body, token)
         error = response.json().get("error", {})
