@@ -63,5 +63,17 @@ def api_other_org(runtime: Any) -> ApiClient:
     return ApiClient(runtime, org="globex")
 
 
+def run_async(awaitable: Any) -> Any:
+    """Runs a coroutine on a private loop. asyncio.run would unset the thread's current loop, which the
+    Mangum adapters of in-process tests rely on (as Lambda relies on one loop per process)."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(awaitable)
+    finally:
+        loop.close()
+
+
 def load_event(relative: str) -> dict[str, Any]:
     return json.loads((ROOT / "events" / relative).read_text())

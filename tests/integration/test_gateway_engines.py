@@ -25,9 +25,9 @@ from sgd.tenancy import Tenant
 
 from sgd_local.aws import aws_environment
 from sgd_local.lambda_host import FunctionPool
-from tests.conftest import ROOT, load_event
+from tests.conftest import ROOT, load_event, run_async
 from tests.fakes.openrouter import FakeOpenRouter, Reply
-from tests.integration.test_model_gateway import policy_document, run
+from tests.integration.test_model_gateway import policy_document
 
 pytestmark = pytest.mark.integration
 TENANT = Tenant("acme", "launch")
@@ -38,7 +38,7 @@ CANON = {"palette_hex": ["#0B3D2E", "#F2E8CF", "#E07A5F"], "fonts": ["Inter"], "
 
 
 def plan_with(gateway: Any, instruction: str = 'Spring sale banner "Fresh Roast Friday"') -> Any:
-    return run(gateway.plan(tenant=TENANT, instruction=instruction, canon=CANON, request=REQUEST,
+    return run_async(gateway.plan(tenant=TENANT, instruction=instruction, canon=CANON, request=REQUEST,
                             deadline=Deadline(10_000)))
 
 
@@ -50,7 +50,7 @@ def test_without_a_key_the_local_engine_serves_and_says_so() -> None:
     assert result.cost_usd == 0
     assert result.output["layout"]["headline"] == "Fresh Roast Friday"
     assert result.output["layout"]["template"] == "split"
-    image = run(gateway.generate_image(tenant=TENANT, prompt="p", width=64, height=64, deadline=Deadline(1000)))
+    image = run_async(gateway.generate_image(tenant=TENANT, prompt="p", width=64, height=64, deadline=Deadline(1000)))
     assert image.output is None
     assert image.model_route == ["local/compositor"]
 
@@ -58,15 +58,15 @@ def test_without_a_key_the_local_engine_serves_and_says_so() -> None:
 def test_local_hooks_are_501_until_registered_then_validated() -> None:
     engine = LocalEngine()
     with pytest.raises(ApiError) as raised:
-        run(engine.extract_canon(tenant=TENANT, evidence=[], deadline=Deadline(1000)))
+        run_async(engine.extract_canon(tenant=TENANT, evidence=[], deadline=Deadline(1000)))
     assert raised.value.status_code == 501
     registered = LocalEngine(canon_extractor=lambda evidence: CANON | {"fonts": ["Inter", "Lora"]},
                              critic=lambda image, canon: {"score": 1.5, "violations": [], "repair_suggestions": []})
-    canon = run(registered.extract_canon(tenant=TENANT, evidence=[{"text": "x"}], deadline=Deadline(1000)))
+    canon = run_async(registered.extract_canon(tenant=TENANT, evidence=[{"text": "x"}], deadline=Deadline(1000)))
     assert canon.model_route == ["local/extractor"]
     assert canon.output["fonts"] == ["Inter", "Lora"]
     with pytest.raises(ApiError) as invalid:  # a hook's output passes the same guardrail a model's must
-        run(registered.critique(tenant=TENANT, image=ImageInput(data=b"x"), canon=CANON, deadline=Deadline(1000)))
+        run_async(registered.critique(tenant=TENANT, image=ImageInput(data=b"x"), canon=CANON, deadline=Deadline(1000)))
     assert invalid.value.code == "guardrails_error"
 
 

@@ -26,6 +26,7 @@ from sgd.gateway.routing import OpenRouterGateway
 from sgd.resources import load_json
 from sgd.tenancy import Tenant
 
+from tests.conftest import run_async
 from tests.fakes.openrouter import FakeOpenRouter, Reply
 
 pytestmark = pytest.mark.integration
@@ -37,16 +38,6 @@ VALID_PLAN = {"goal": "Announce the spring sale on a square post", "ops": ["text
 CANON = {"palette_hex": ["#0B3D2E", "#F2E8CF"], "fonts": ["Inter"], "voice": {"tone": "warm"}}
 SECRET_INSTRUCTION = "Spring sale poster with the words 'Zanzibar-Quokka-7731'"
 PLANNER_CAP = 0.02
-
-
-def run(awaitable: Any) -> Any:
-    """Runs a coroutine on a private loop: asyncio.run would unset the thread's current loop, which the
-    Mangum adapters of in-process tests rely on (as Lambda's one loop per process)."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(awaitable)
-    finally:
-        loop.close()
 
 
 def policy_document(**changes: Any) -> dict[str, Any]:
@@ -85,7 +76,7 @@ class Harness:
                                          self.accounting, sleep=record_sleep, random_fraction=lambda: 0.5)
 
     def plan(self, deadline_ms: float = 20_000) -> Any:
-        return run(self.gateway.plan(tenant=self.tenant, instruction=SECRET_INSTRUCTION, canon=CANON,
+        return run_async(self.gateway.plan(tenant=self.tenant, instruction=SECRET_INSTRUCTION, canon=CANON,
                                              request={"outputs": {"dimensions": "1080x1080"}},
                                              deadline=Deadline(deadline_ms)))
 
@@ -95,7 +86,7 @@ class Harness:
         return raised.value
 
     def budget(self) -> BudgetStatus:
-        return run(self.accounting.status(self.tenant.org))
+        return run_async(self.accounting.status(self.tenant.org))
 
 
 @pytest.fixture
@@ -342,7 +333,7 @@ def test_twenty_concurrent_calls_never_spend_more_than_a_budget_that_fits_five(f
                                       deadline=Deadline(20_000)) for _ in range(20)]
         return await asyncio.gather(*calls, return_exceptions=True)
 
-    results = run(twenty())
+    results = run_async(twenty())
     served = [result for result in results if not isinstance(result, BaseException)]
     refused = [result for result in results if isinstance(result, ApiError)]
     assert len(served) == 5
@@ -391,7 +382,7 @@ def png(width: int, height: int) -> bytes:
 
 
 def generate(harness: Harness) -> Any:
-    return run(harness.gateway.generate_image(tenant=harness.tenant, prompt="calm forest", width=1200,
+    return run_async(harness.gateway.generate_image(tenant=harness.tenant, prompt="calm forest", width=1200,
                                                       height=628, deadline=Deadline(20_000)))
 
 
@@ -424,7 +415,7 @@ def test_images_that_are_not_images_or_too_large_are_rejected(fake: FakeOpenRout
 def test_vision_input_travels_as_a_data_url(harness: Harness, fake: FakeOpenRouter) -> None:
     critique = {"score": 0.9, "violations": [], "repair_suggestions": []}
     fake.script(harness.policy.tasks["critic"].primary, Reply.json(critique))
-    result = run(harness.gateway.critique(tenant=harness.tenant, image=ImageInput(data=png(8, 8)),
+    result = run_async(harness.gateway.critique(tenant=harness.tenant, image=ImageInput(data=png(8, 8)),
                                                   canon=CANON, deadline=Deadline(20_000)))
     assert result.output == critique
     parts = fake.requests[0].body["messages"][-1]["content"]
@@ -471,6 +462,17 @@ def test_an_oversized_response_is_refused_while_it_streams(fake: FakeOpenRouter)
     fake.set_default(Reply.image(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50_000))
     client = OpenRouterClient(fake.base_url, lambda: API_KEY, max_response_bytes=10_000)
     with pytest.raises(AttemptFailure) as raised:
-        run(client.complete({"model": PRIMARY, "messages": []}, timeout_s=5))
+        run_async(client.complete({"model": PRIMARY, "messages": []}, timeout_s=5))
     assert raised.value.kind == "invalid_response"
     assert "larger than 10000 bytes" in raised.value.message
+
+
+def test_an_orgs_own_limit_overrides_the_policys(harness: Harness, fake: FakeOpenRouter) -> None:
+    run_async(harness.accounting.set_org_limit(harness.tenant.org, 2 * PLANNER_CAP))
+    fake.set_default(Reply.json(VALID_PLAN, cost=PLANNER_CAP))
+    harness.plan()
+    harness.plan()
+    error = harness.plan_error()
+    assert (error.status_code, error.code) == (429, "budget_exceeded")
+    assert error.details["limit_usd"] == pytest.approx(2 * PLANNER_CAP)
+    assert harness.budget().limit_usd == pytest.approx(2 * PLANNER_CAP)

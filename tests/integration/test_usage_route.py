@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 from sgd.gateway.budget import UsageAccounting
 from sgd.tenancy import Tenant
+
+from tests.conftest import ApiClient, run_async
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +25,7 @@ def spend(runtime: Any, tenant: Tenant, cost_usd: float) -> None:
                                                      "tokens": 950, "cost_usd": cost_usd, "outcome": "ok",
                                                      "cost_source": "provider"}], cost_usd)
 
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(one_call())
-    finally:
-        loop.close()
+    run_async(one_call())
 
 
 def test_usage_needs_a_token(api: Any) -> None:
@@ -55,6 +52,14 @@ def test_an_org_sees_its_budget_and_a_projects_records(runtime: Any, api: Any, a
     assert other["org"] == "globex"
     assert other["budget"]["spent_usd"] == 0
     assert other["records"] == []
+
+
+def test_an_org_on_a_larger_plan_sees_its_own_limit(runtime: Any) -> None:
+    accounting = UsageAccounting("UsageTable", daily_limit_usd=5.0, thresholds=(),
+                                 client=runtime.aws.client("dynamodb"))
+    run_async(accounting.set_org_limit("initech", 25.0))
+    initech = ApiClient(runtime, org="initech")
+    assert initech.request("GET", "/usage").json()["budget"]["limit_usd"] == 25.0
 
 
 def test_without_a_project_only_the_budget_is_listed(api: Any) -> None:

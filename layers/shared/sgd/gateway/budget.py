@@ -3,13 +3,15 @@
 Every provider request reserves its worst case (the task's max_cost_usd) before it is sent, settles the real
 cost after, and releases the reservation when it fails. The condition on the reservation makes concurrent
 calls safe: committed = spent + reserved never passes the limit, whatever the interleaving.
-Amounts are integer micro-dollars so that DynamoDB's ADD is exact.
+Amounts are integer micro-dollars so that DynamoDB's ADD is exact. An org's limit is the policy's
+org_daily_usd unless the org has its own (a budget#limit item, e.g. for a larger plan).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +26,8 @@ from sgd.tenancy import Tenant
 MICROS_PER_USD = 1_000_000
 BUDGET_ITEM_DAYS = 35  # TTL of a day's budget item: a month of history for support questions
 LEDGER_ITEM_DAYS = 400  # TTL of usage records: a year of invoices, plus disputes
+ORG_LIMIT_SK = "budget#limit"  # an org's own daily limit; without it, the policy's org_daily_usd applies
+ORG_LIMIT_CACHE_S = 60.0  # a changed limit reaches warm functions within a minute
 
 
 def to_micros(usd: float) -> int:
@@ -53,6 +57,7 @@ class Reservation:
     org: str
     day: str
     micros: int
+    limit_micros: int
 
 
 class UsageAccounting:
@@ -61,10 +66,11 @@ class UsageAccounting:
     def __init__(self, table_name: str, *, daily_limit_usd: float, thresholds: tuple[float, ...],
                  clock: Clock | None = None, client: Any = None) -> None:
         self.table_name = table_name
-        self.daily_limit_micros = to_micros(daily_limit_usd)
+        self.default_limit_micros = to_micros(daily_limit_usd)
         self.thresholds = thresholds
         self._clock = clock or SystemClock()
         self._given_client = client
+        self._org_limits: dict[str, tuple[int, float]] = {}  # org -> (limit, read at monotonic s)
 
     @property
     def _client(self) -> Any:
@@ -86,10 +92,33 @@ class UsageAccounting:
     def _key(org: str, day: str) -> dict[str, Any]:
         return {"pk": {"S": Tenant.org_partition_key(org)}, "sk": {"S": f"budget#{day}"}}
 
+    @staticmethod
+    def _limit_key(org: str) -> dict[str, Any]:
+        return {"pk": {"S": Tenant.org_partition_key(org)}, "sk": {"S": ORG_LIMIT_SK}}
+
+    async def limit_micros(self, org: str) -> int:
+        """The org's own daily limit (its budget#limit item) or the policy's default; re-read after a minute."""
+        cached = self._org_limits.get(org)
+        if cached and time.monotonic() - cached[1] < ORG_LIMIT_CACHE_S:
+            return cached[0]
+        response = await asyncio.to_thread(self._client.get_item, TableName=self.table_name,
+                                           Key=self._limit_key(org))
+        daily_usd = response.get("Item", {}).get("daily_usd", {}).get("N")
+        limit = to_micros(float(daily_usd)) if daily_usd is not None else self.default_limit_micros
+        self._org_limits[org] = (limit, time.monotonic())
+        return limit
+
+    async def set_org_limit(self, org: str, daily_usd: float) -> None:
+        """An operator's override of one org's daily limit (its plan); the policy's limit is the default."""
+        await asyncio.to_thread(self._client.put_item, TableName=self.table_name, Item={
+            **self._limit_key(org), "daily_usd": {"N": str(daily_usd)}})
+        self._org_limits.pop(org, None)
+
     async def reserve(self, tenant: Tenant, usd: float) -> Reservation:
         """Holds usd of today's budget, or raises BudgetExceeded (429, Retry-After = seconds to UTC midnight)."""
-        reservation = Reservation(tenant.org, self._day(), to_micros(usd))
-        headroom = self.daily_limit_micros - reservation.micros
+        limit = await self.limit_micros(tenant.org)
+        reservation = Reservation(tenant.org, self._day(), to_micros(usd), limit)
+        headroom = limit - reservation.micros
         client = self._client
         if headroom < 0:
             raise self._exhausted(reservation)
@@ -102,7 +131,7 @@ class UsageAccounting:
                 ConditionExpression="attribute_not_exists(committed_micros) OR committed_micros <= :headroom",
                 ExpressionAttributeValues={
                     ":amount": {"N": str(reservation.micros)}, ":headroom": {"N": str(headroom)},
-                    ":limit": {"N": str(self.daily_limit_micros)}, ":expires": {"N": self._expiry(BUDGET_ITEM_DAYS)},
+                    ":limit": {"N": str(limit)}, ":expires": {"N": self._expiry(BUDGET_ITEM_DAYS)},
                 },
             )
         except client.exceptions.ConditionalCheckFailedException:
@@ -111,7 +140,7 @@ class UsageAccounting:
 
     def _exhausted(self, reservation: Reservation) -> BudgetExceeded:
         retry_after = self._seconds_to_reset()
-        limit_usd = self.daily_limit_micros / MICROS_PER_USD
+        limit_usd = reservation.limit_micros / MICROS_PER_USD
         logger.warning("budget exhausted", extra={"org": reservation.org, "day": reservation.day,
                                                   "limit_usd": limit_usd})
         metrics.add_metric(name="BudgetRejected", unit="Count", value=1)
@@ -147,17 +176,18 @@ class UsageAccounting:
     def _emit_crossed_thresholds(self, reservation: Reservation, before: int, after: int) -> None:
         # Each settle sees its own before/after from one atomic update, so every crossing is emitted exactly once.
         for threshold in self.thresholds:
-            mark = threshold * self.daily_limit_micros
+            mark = threshold * reservation.limit_micros
             if before < mark <= after:
                 percent = round(threshold * 100)
                 logger.warning("budget threshold crossed", extra={
                     "org": reservation.org, "day": reservation.day, "threshold_pct": percent,
-                    "spent_usd": after / MICROS_PER_USD, "limit_usd": self.daily_limit_micros / MICROS_PER_USD})
+                    "spent_usd": after / MICROS_PER_USD, "limit_usd": reservation.limit_micros / MICROS_PER_USD})
                 metrics.add_metric(name=f"BudgetThreshold{percent}Crossed", unit="Count", value=1)
 
     async def status(self, org: str) -> BudgetStatus:
         """Today's budget of the org, read consistently."""
         day = self._day()
+        limit = await self.limit_micros(org)
         response = await asyncio.to_thread(self._client.get_item, TableName=self.table_name,
                                            Key=self._key(org, day), ConsistentRead=True)
         item = response.get("Item", {})
@@ -165,7 +195,7 @@ class UsageAccounting:
         def number(name: str) -> int:
             return int(item.get(name, {}).get("N", "0"))
 
-        return BudgetStatus(day=day, limit_usd=self.daily_limit_micros / MICROS_PER_USD,
+        return BudgetStatus(day=day, limit_usd=limit / MICROS_PER_USD,
                             spent_usd=number("spent_micros") / MICROS_PER_USD,
                             reserved_usd=number("reserved_micros") / MICROS_PER_USD, calls=number("calls"),
                             resets_at=self._next_reset())
