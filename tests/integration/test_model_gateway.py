@@ -476,3 +476,44 @@ def test_an_orgs_own_limit_overrides_the_policys(harness: Harness, fake: FakeOpe
     assert (error.status_code, error.code) == (429, "budget_exceeded")
     assert error.details["limit_usd"] == pytest.approx(2 * PLANNER_CAP)
     assert harness.budget().limit_usd == pytest.approx(2 * PLANNER_CAP)
+
+
+# -- tracing --------------------------------------------------------------------------------------------------
+
+class RecordingTraceProvider:
+    """Stands in for the X-Ray recorder: records the subsegments a traced call opens."""
+
+    def __init__(self) -> None:
+        self.subsegments: list[tuple[str, dict[str, Any]]] = []
+
+    def in_subsegment_async(self, name: str) -> Any:
+        import contextlib
+
+        annotations: dict[str, Any] = {}
+        self.subsegments.append((name, annotations))
+
+        class Subsegment:
+            def put_annotation(self, key: str, value: Any) -> None:
+                annotations[key] = value
+
+        @contextlib.asynccontextmanager
+        async def opened() -> Any:
+            yield Subsegment()
+
+        return opened()
+
+
+def test_every_provider_request_gets_an_annotated_subsegment(harness: Harness, fake: FakeOpenRouter,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from sgd.observability import tracer
+
+    provider = RecordingTraceProvider()
+    monkeypatch.setattr(tracer, "disabled", False)
+    monkeypatch.setattr(tracer, "provider", provider)
+    fake.script(PRIMARY, Reply.status(503))
+    fake.script(PRIMARY, Reply.json(VALID_PLAN))
+    harness.plan()
+    assert provider.subsegments == [
+        ("## model planner", {"task": "planner", "model": PRIMARY, "attempt": 1}),
+        ("## model planner", {"task": "planner", "model": PRIMARY, "attempt": 2}),
+    ]
