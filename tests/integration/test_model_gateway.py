@@ -517,3 +517,17 @@ def test_every_provider_request_gets_an_annotated_subsegment(harness: Harness, f
         ("## model planner", {"task": "planner", "model": PRIMARY, "attempt": 1}),
         ("## model planner", {"task": "planner", "model": PRIMARY, "attempt": 2}),
     ]
+
+
+def test_a_failed_ledger_write_is_logged_and_does_not_hide_the_answer(harness: Harness, fake: FakeOpenRouter,
+                                                                      log_output: io.StringIO,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    async def table_unavailable(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("usage table unreachable")
+
+    monkeypatch.setattr(harness.accounting, "record", table_unavailable)
+    fake.script(PRIMARY, Reply.json(VALID_PLAN, cost=0.0005))
+    assert harness.plan().output == VALID_PLAN
+    failure = next(json.loads(line) for line in log_output.getvalue().splitlines() if "ledger write failed" in line)
+    assert failure["cost_usd"] == 0.0005
+    assert failure["calls"][0]["model"] == PRIMARY

@@ -178,8 +178,15 @@ class OpenRouterGateway:
             raise _exhausted_error(task, failures, calls)
         finally:
             if calls:
-                await self.accounting.record(tenant, task, [call.as_audit() for call in calls],
-                                             sum(call.cost_usd for call in calls))
+                await self._record_usage(tenant, task, calls)
+
+    async def _record_usage(self, tenant: Tenant, task: Task, calls: list[CallRecord]) -> None:
+        """The ledger write must not hide the call's own outcome: on failure the record goes to the log."""
+        records, cost = [call.as_audit() for call in calls], sum(call.cost_usd for call in calls)
+        try:
+            await self.accounting.record(tenant, task, records, cost)
+        except Exception:  # the answer (or its error) was already paid for; losing the ledger row is worse
+            logger.exception("usage ledger write failed", extra={"task": task, "cost_usd": cost, "calls": records})
 
     async def _serve_locally(self, task: Task, calls: list[CallRecord], failures: list[tuple[str, AttemptFailure]],
                              local: Callable[[], Awaitable[GatewayResult]]) -> GatewayResult:
