@@ -531,3 +531,13 @@ def test_a_failed_ledger_write_is_logged_and_does_not_hide_the_answer(harness: H
     failure = next(json.loads(line) for line in log_output.getvalue().splitlines() if "ledger write failed" in line)
     assert failure["cost_usd"] == 0.0005
     assert failure["calls"][0]["model"] == PRIMARY
+
+
+def test_an_image_answer_without_an_image_moves_to_the_next_image_model(harness: Harness,
+                                                                        fake: FakeOpenRouter) -> None:
+    primary, fallback = harness.policy.tasks["image"].models
+    fake.script(primary, Reply.text("I can only describe it: a calm forest."))
+    fake.script(fallback, Reply.image(png(64, 64)))
+    result = generate(harness)
+    assert outcomes(result) == [(primary, "invalid_output"), (fallback, "ok")]
+    assert result.model_route == [fallback]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import hashlib
 import json
 import math
@@ -127,16 +128,13 @@ class OpenRouterGateway:
                              deadline: Deadline) -> GatewayResult:
         payload = image_request(prompt, width, height)
 
-        def decode(completion: Completion) -> GeneratedImage:
-            if not completion.images:
-                raise AttemptFailure("invalid_output", "the answer carries no image")
-            return decode_image(completion.images[0], max_bytes=self.policy.image_max_bytes,
-                                max_pixels=self.policy.image_max_pixels)
-
-        async def from_model(model: str, calls: list[CallRecord]) -> Any:
+        async def from_model(model: str, calls: list[CallRecord]) -> GeneratedImage:
             completion = await self._call_with_retries("image", model, payload, tenant, deadline, calls)
             try:
-                return decode(completion)
+                if not completion.images:
+                    raise AttemptFailure("invalid_output", "the answer carries no image")
+                return decode_image(completion.images[0], max_bytes=self.policy.image_max_bytes,
+                                    max_pixels=self.policy.image_max_pixels)
             except AttemptFailure:
                 calls[-1] = _with_outcome(calls[-1], "invalid_output")
                 raise
@@ -309,8 +307,7 @@ class OpenRouterGateway:
 
 
 def _with_outcome(call: CallRecord, outcome: str) -> CallRecord:
-    return CallRecord(call.model, call.attempt, call.latency_ms, call.tokens, call.cost_usd, outcome,
-                      call.cost_source)
+    return dataclasses.replace(call, outcome=outcome)
 
 
 def _details(task: str, calls: list[CallRecord], **extra: Any) -> dict[str, Any]:
