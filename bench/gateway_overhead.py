@@ -59,7 +59,7 @@ class InMemoryAccounting:
     """The accounting interface with no storage, to separate the gateway's own cost from DynamoDB's."""
 
     async def reserve(self, tenant: Tenant, usd: float) -> Reservation:
-        return Reservation(tenant.org, "today", round(usd * 1e6))
+        return Reservation(tenant.org, "today", round(usd * 1e6), limit_micros=10**12)
 
     async def settle(self, reservation: Reservation, cost_usd: float) -> None:
         return None
