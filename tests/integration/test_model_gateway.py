@@ -541,3 +541,30 @@ def test_an_image_answer_without_an_image_moves_to_the_next_image_model(harness:
     result = generate(harness)
     assert outcomes(result) == [(primary, "invalid_output"), (fallback, "ok")]
     assert result.model_route == [fallback]
+
+
+def test_a_rotated_key_is_read_again_after_a_401(fake: FakeOpenRouter) -> None:
+    fake.reset()
+    keys = iter(["sk-or-v1-old-key", "sk-or-v1-new-key"])
+    current = {"key": next(keys)}
+
+    def rotate() -> None:
+        current["key"] = next(keys)
+
+    fake.respond_with(lambda request: Reply.json(VALID_PLAN) if request.headers["authorization"].endswith("new-key")
+                      else Reply.status(401, "key revoked"))
+    client = OpenRouterClient(fake.base_url, lambda: current["key"], forget_key=rotate)
+    completion = run_async(client.complete({"model": PRIMARY, "messages": []}, timeout_s=5))
+    assert json.loads(completion.content or "") == VALID_PLAN
+    assert [request.headers["authorization"] for request in fake.requests] == [
+        "Bearer sk-or-v1-old-key", "Bearer sk-or-v1-new-key"]
+
+
+def test_a_401_with_an_unchanged_key_stops(fake: FakeOpenRouter) -> None:
+    fake.reset()
+    fake.set_default(Reply.status(401, "bad key"))
+    client = OpenRouterClient(fake.base_url, lambda: API_KEY, forget_key=lambda: None)
+    with pytest.raises(AttemptFailure) as raised:
+        run_async(client.complete({"model": PRIMARY, "messages": []}, timeout_s=5))
+    assert raised.value.kind == "auth"
+    assert len(fake.requests) == 1

@@ -48,7 +48,7 @@ def build_gateway(settings: Settings, *, canon_extractor: CanonExtractor | None 
     from sgd.gateway.routing import OpenRouterGateway
 
     # The largest legitimate answer is a generated image as base64 (4/3 of its bytes) plus its JSON envelope.
-    client = OpenRouterClient(settings.openrouter_base_url, provider_api_key,
+    client = OpenRouterClient(settings.openrouter_base_url, provider_api_key, forget_key=provider_api_key.cache_clear,
                               max_response_bytes=policy.image_max_bytes * 4 // 3 + 1024 * 1024)
     return OpenRouterGateway(policy, client, usage_accounting(),
                              local_fallback=local if policy.local_fallback else None)

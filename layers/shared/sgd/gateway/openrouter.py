@@ -136,10 +136,11 @@ def _read_completion(body: Any) -> Completion:
 class OpenRouterClient:
     """POST /chat/completions. One AsyncClient per event loop: Mangum reuses one loop across invocations."""
 
-    def __init__(self, base_url: str, api_key: Callable[[], str], *, max_response_bytes: int = 32 * 1024 * 1024,
-                 max_connections: int = 20) -> None:
+    def __init__(self, base_url: str, api_key: Callable[[], str], *, forget_key: Callable[[], None] | None = None,
+                 max_response_bytes: int = 32 * 1024 * 1024, max_connections: int = 20) -> None:
         self.base_url = base_url
         self._api_key = api_key
+        self._forget_key = forget_key
         self.max_response_bytes = max_response_bytes
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._client: httpx.AsyncClient | None = None
@@ -160,6 +161,20 @@ class OpenRouterClient:
     async def complete(self, payload: dict[str, Any], *, timeout_s: float) -> Completion:
         """One request; raises AttemptFailure with a kind for everything but a usable completion."""
         api_key = self._api_key()
+        try:
+            return await self._redacted(payload, timeout_s, api_key)
+        except AttemptFailure as failure:
+            if failure.kind != "auth" or self._forget_key is None:
+                raise
+            rejected = failure
+        # A 401 after the secret was rotated: warm functions still hold the old key. Re-read it once.
+        self._forget_key()
+        fresh_key = self._api_key()
+        if fresh_key == api_key:
+            raise rejected
+        return await self._redacted(payload, timeout_s, fresh_key)
+
+    async def _redacted(self, payload: dict[str, Any], timeout_s: float, api_key: str) -> Completion:
         try:
             return await self._complete(payload, timeout_s, api_key)
         except AttemptFailure as failure:
