@@ -171,3 +171,16 @@ def test_the_process_builds_its_gateway_once() -> None:
     from sgd.gateway import model_gateway
 
     assert model_gateway() is model_gateway()
+
+
+def test_gateway_results_fill_a_responses_audit() -> None:
+    from sgd.adapters.model_gateway import audit_fields
+    from sgd.contracts.common import Audit
+
+    engine = LocalEngine()
+    plan = plan_with(engine)
+    image = run_async(engine.generate_image(tenant=TENANT, prompt="p", width=64, height=64, deadline=Deadline(1000)))
+    audit = Audit.model_validate({"trace_id": "1-abc", "guardrails_ok": True, **audit_fields(plan, image)})
+    assert audit.model_route == ["local/planner", "local/compositor"]
+    assert audit.cost_usd == 0
+    assert [call.model for call in audit.calls] == ["local/planner", "local/compositor"]

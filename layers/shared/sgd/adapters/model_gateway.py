@@ -55,6 +55,13 @@ class GatewayResult:
         return round(sum(call.cost_usd for call in self.calls), 6)
 
 
+def audit_fields(*results: GatewayResult) -> dict[str, Any]:
+    """model_route, cost_usd and calls of a response's audit, over every gateway call that served it."""
+    combined = GatewayResult(None, [call for result in results for call in result.calls])
+    return {"model_route": combined.model_route, "cost_usd": combined.cost_usd,
+            "calls": [call.as_audit() for call in combined.calls]}
+
+
 @dataclass(frozen=True, slots=True)
 class ImageInput:
     """An image for a vision model: bytes (sent as a data URL) or a presigned HTTPS URL."""
