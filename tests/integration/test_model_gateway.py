@@ -107,9 +107,10 @@ def log_output() -> Iterator[io.StringIO]:
 
 
 def outcomes(result_or_error: Any) -> list[tuple[str, str]]:
-    calls = result_or_error.calls if hasattr(result_or_error, "calls") else [
-        type("Call", (), call) for call in result_or_error.details["attempts"]]
-    return [(call.model, call.outcome) for call in calls]
+    """(model, outcome) of each call: from a result's records, or from an error's details."""
+    if isinstance(result_or_error, ApiError):
+        return [(attempt["model"], attempt["outcome"]) for attempt in result_or_error.details["attempts"]]
+    return [(call.model, call.outcome) for call in result_or_error.calls]
 
 
 # -- routing ----------------------------------------------------------------------------------------------------
@@ -568,3 +569,17 @@ def test_a_401_with_an_unchanged_key_stops(fake: FakeOpenRouter) -> None:
         run_async(client.complete({"model": PRIMARY, "messages": []}, timeout_s=5))
     assert raised.value.kind == "auth"
     assert len(fake.requests) == 1
+
+
+def test_a_failed_budget_settlement_keeps_the_paid_answer_and_logs_the_cost(harness: Harness, fake: FakeOpenRouter,
+                                                                            log_output: io.StringIO,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    async def table_unavailable(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("usage table unreachable")
+
+    monkeypatch.setattr(harness.accounting, "settle", table_unavailable)
+    fake.script(PRIMARY, Reply.json(VALID_PLAN, cost=0.0007))
+    assert harness.plan().output == VALID_PLAN
+    failure = next(json.loads(line) for line in log_output.getvalue().splitlines() if "budget settle failed" in line)
+    assert (failure["cost_usd"], failure["model"], failure["org"]) == (0.0007, PRIMARY, harness.tenant.org)
+    assert harness.budget().reserved_usd == pytest.approx(PLANNER_CAP)  # still held: errs on the safe side

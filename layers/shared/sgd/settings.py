@@ -68,6 +68,11 @@ class Settings(BaseModel):
         return cls.model_validate(dict(os.environ))
 
     @property
+    def model_engine(self) -> Literal["openrouter", "local"]:
+        """What serves model calls in this process, as /healthz and /usage report it."""
+        return "openrouter" if self.model_key_configured else "local"
+
+    @property
     def model_key_configured(self) -> bool:
         """True when a provider key is configured: then provider failures are errors, never local output."""
         return bool(self.openrouter_api_key or self.openrouter_api_key_secret_arn)

@@ -20,6 +20,6 @@ def healthz() -> HealthResponse:
         service=settings.service,
         version=__version__,
         stage=settings.stage,
-        model_engine="openrouter" if settings.model_key_configured else "local",
+        model_engine=settings.model_engine,
         model_policy_version=load_policy().version,
     )

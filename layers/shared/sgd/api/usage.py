@@ -24,7 +24,7 @@ async def usage(caller: Annotated[Caller, Depends(current_caller)],
     records = await accounting.ledger(caller.tenant(project_id)) if project_id else []
     return UsageResponse(
         org=caller.org,
-        model_engine="openrouter" if get_settings().model_key_configured else "local",
+        model_engine=get_settings().model_engine,
         budget=BudgetToday(day=status.day, limit_usd=status.limit_usd, spent_usd=status.spent_usd,
                            reserved_usd=status.reserved_usd, remaining_usd=status.remaining_usd, calls=status.calls,
                            resets_at=status.resets_at),

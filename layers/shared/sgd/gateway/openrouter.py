@@ -191,18 +191,14 @@ class OpenRouterClient:
             raise AttemptFailure("timeout", f"no answer within {timeout_s:.1f} s") from error
         except httpx.TransportError as error:
             raise AttemptFailure("transport", f"connection failed: {type(error).__name__}") from error
-        response = httpx.Response(status, headers=headers, content=raw)
         try:
-            body = response.json()
+            body = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            if response.status_code >= 400:
-                raise AttemptFailure(_status_kind(response.status_code), f"HTTP {response.status_code}",
-                                     status=response.status_code,
-                                     retry_after_ms=retry_after_ms(response.headers.get("retry-after"))) from error
+            if status >= 400:
+                raise _error_failure(None, status, headers) from error
             raise AttemptFailure("invalid_response", "response body is not valid JSON") from error
-        if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
-            raise _error_failure(body.get("error") if isinstance(body, dict) else None, response.status_code,
-                                 response.headers)
+        if status >= 400 or (isinstance(body, dict) and "error" in body):
+            raise _error_failure(body.get("error") if isinstance(body, dict) else None, status, headers)
         return _read_completion(body)
 
     async def _exchange(self, payload: dict[str, Any], timeout_s: float,

@@ -179,12 +179,9 @@ class OpenRouterGateway:
                 await self._record_usage(tenant, task, calls)
 
     async def _record_usage(self, tenant: Tenant, task: Task, calls: list[CallRecord]) -> None:
-        """The ledger write must not hide the call's own outcome: on failure the record goes to the log."""
         records, cost = [call.as_audit() for call in calls], sum(call.cost_usd for call in calls)
-        try:
-            await self.accounting.record(tenant, task, records, cost)
-        except Exception:  # the answer (or its error) was already paid for; losing the ledger row is worse
-            logger.exception("usage ledger write failed", extra={"task": task, "cost_usd": cost, "calls": records})
+        await _bookkeeping("usage ledger write", self.accounting.record(tenant, task, records, cost),
+                           task=task, cost_usd=cost, calls=records)
 
     async def _serve_locally(self, task: Task, calls: list[CallRecord], failures: list[tuple[str, AttemptFailure]],
                              local: Callable[[], Awaitable[GatewayResult]]) -> GatewayResult:
@@ -242,9 +239,8 @@ class OpenRouterGateway:
                          deadline: Deadline, calls: list[CallRecord]) -> Completion:
         time_left = self._time_left_ms(deadline)
         if time_left < self.policy.min_attempt_ms:
-            raise UpstreamTimeout(
-                f"not enough time left for a {task} model call before the function's deadline",
-                details={"task": task, "attempts": [call.as_audit() for call in calls]})
+            raise UpstreamTimeout(f"not enough time left for a {task} model call before the function's deadline",
+                                  details=_details(task, calls))
         body = {"model": model, **payload}
         if task != "image":
             body["max_tokens"] = self._max_output_tokens(spec, model, payload)
@@ -257,14 +253,16 @@ class OpenRouterGateway:
                 completion = await self.client.complete(body, timeout_s=timeout_ms / 1000)
             except BaseException as error:
                 latency = monotonic_ms() - started
-                await self.accounting.release(reservation)
+                await _bookkeeping("budget release", self.accounting.release(reservation), org=reservation.org,
+                                   day=reservation.day, reserved_micros=reservation.micros)
                 if isinstance(error, AttemptFailure):
                     calls.append(CallRecord(model, attempt, latency, 0, 0.0, error.kind))
                     self._log_call(task, model, attempt, body, calls[-1], error.message)
                 raise
         latency = monotonic_ms() - started
         cost, source = self._cost(spec, model, completion)
-        await self.accounting.settle(reservation, cost)
+        await _bookkeeping("budget settle", self.accounting.settle(reservation, cost), org=reservation.org,
+                           day=reservation.day, reserved_micros=reservation.micros, cost_usd=cost, model=model)
         calls.append(CallRecord(model, attempt, latency, completion.tokens, cost, "ok", source))
         self._log_call(task, model, attempt, body, calls[-1])
         return completion
@@ -274,13 +272,14 @@ class OpenRouterGateway:
         price = self.policy.prices.get(model)
         if price is None or price.output_per_million == 0:
             return spec.max_output_tokens
-        prompt_cost = estimated_prompt_tokens(payload) * price.input_per_million / 1_000_000
+        prompt_tokens = estimated_prompt_tokens(payload)
+        prompt_cost = prompt_tokens * price.input_per_million / 1_000_000
         affordable = math.floor((spec.max_cost_usd - prompt_cost) * 1_000_000 / price.output_per_million)
         if affordable < 64:
             raise ValidationFailed(
                 f"the input is too large for the {model} call's cost cap of ${spec.max_cost_usd}",
                 code="cost_cap_exceeded", details={"model": model, "max_cost_usd": spec.max_cost_usd,
-                                                   "estimated_prompt_tokens": estimated_prompt_tokens(payload)})
+                                                   "estimated_prompt_tokens": prompt_tokens})
         return min(spec.max_output_tokens, affordable)
 
     def _cost(self, spec: TaskPolicy, model: str, completion: Completion) -> tuple[float, str]:
@@ -304,6 +303,16 @@ class OpenRouterGateway:
             "task": task, "model": model, "attempt": attempt, "outcome": call.outcome,
             "latency_ms": round(call.latency_ms, 1), "tokens": call.tokens, "cost_usd": call.cost_usd,
             "cost_source": call.cost_source, "prompt_sha256": prompt_hash(body), "failure": failure_message})
+
+
+async def _bookkeeping(step: str, operation: Awaitable[None], **context: Any) -> None:
+    """Budget and ledger writes after a provider call must not lose its answer (already paid for) or hide its
+    error: a failed write is logged with what reconciling it needs. A reservation left held errs on the safe
+    side: it only lowers the org's headroom until the day ends."""
+    try:
+        await operation
+    except Exception:
+        logger.exception(f"{step} failed", extra=context)
 
 
 def _with_outcome(call: CallRecord, outcome: str) -> CallRecord:
