@@ -6,7 +6,7 @@ import functools
 import os
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ConfigurationError(RuntimeError):
@@ -46,6 +46,20 @@ class Settings(BaseModel):
     openrouter_api_key: str = Field("", alias="OPENROUTER_API_KEY", repr=False)
     openrouter_base_url: str = Field("https://openrouter.ai/api/v1", alias="OPENROUTER_BASE_URL")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="POWERTOOLS_LOG_LEVEL")
+    # Outbound fetches (POST /ingest URLs, render references, webhooks) go through sgd.net.outbound's SSRF guard.
+    fetch_max_bytes: int = Field(10 * 1024 * 1024, alias="SGD_FETCH_MAX_BYTES", ge=1024)
+    fetch_timeout_seconds: float = Field(10.0, alias="SGD_FETCH_TIMEOUT_SECONDS", gt=0, le=60)
+    fetch_allowed_domains: str = Field("", alias="SGD_FETCH_ALLOWED_DOMAINS",
+                                       description="Comma-separated; empty allows every public host")
+    outbound_allow_loopback: bool = Field(False, alias="SGD_OUTBOUND_ALLOW_LOOPBACK",
+                                          description="Local runtime and tests only; refused on stage prod")
+    render_jobs_queue_url: str = Field("", alias="SGD_RENDER_JOBS_QUEUE_URL")
+    webhook_secret: str = Field("", alias="SGD_WEBHOOK_SECRET", repr=False)
+    webhook_secret_arn: str = Field("", alias="SGD_WEBHOOK_SECRET_ARN")
+    embeddings: Literal["sparse", "bedrock", "openai"] = Field("sparse", alias="SGD_EMBEDDINGS")
+    embeddings_model: str = Field("", alias="SGD_EMBEDDINGS_MODEL")
+    embeddings_url: str = Field("", alias="SGD_EMBEDDINGS_URL")
+    embeddings_api_key_secret_arn: str = Field("", alias="SGD_EMBEDDINGS_API_KEY_SECRET_ARN")
 
     @field_validator("qdrant_url")
     @classmethod
@@ -62,6 +76,16 @@ class Settings(BaseModel):
         if not (value.startswith("https://") or loopback):
             raise ValueError("must be an https URL (http only to 127.0.0.1 or localhost)")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _loopback_never_in_prod(self) -> Settings:
+        if self.outbound_allow_loopback and self.stage == "prod":
+            raise ValueError("SGD_OUTBOUND_ALLOW_LOOPBACK must not be set on stage prod")
+        return self
+
+    @property
+    def allowed_fetch_domains(self) -> tuple[str, ...]:
+        return tuple(part.strip().lower() for part in self.fetch_allowed_domains.split(",") if part.strip())
 
     @classmethod
     def from_environment(cls) -> Settings:

@@ -45,6 +45,8 @@ class ItemTable(Protocol):
     def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None: ...
     def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
               limit: int | None = None) -> list[dict[str, Any]]: ...
+    def delete(self, pk: str, sk: str | None = None) -> None: ...
+    def put_if_newer(self, item: dict[str, Any], *, version_attribute: str = "version") -> bool: ...
 
 
 class DynamoItemTable:
@@ -76,6 +78,22 @@ class DynamoItemTable:
     def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:
         response = self._client.get_item(TableName=self.name, Key=self._key(pk, sk), ConsistentRead=True)
         return _from_dynamo(response["Item"]) if "Item" in response else None
+
+    def put_if_newer(self, item: dict[str, Any], *, version_attribute: str = "version") -> bool:
+        """Writes the item unless the stored one has the same or a higher version: a cache never goes back."""
+        try:
+            self._client.put_item(
+                TableName=self.name, Item=_to_dynamo(item),
+                ConditionExpression="attribute_not_exists(pk) OR #version < :version",
+                ExpressionAttributeNames={"#version": version_attribute},
+                ExpressionAttributeValues={":version": {"N": str(item[version_attribute])}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def delete(self, pk: str, sk: str | None = None) -> None:
+        self._client.delete_item(TableName=self.name, Key=self._key(pk, sk))
 
     def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
               limit: int | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""The brand canon: derivation from evidence, and its versioned store."""

@@ -1,0 +1,80 @@
+"""The versioned canon store against the embedded DynamoDB: append-only versions, If-Match, a cache that never
+goes back."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sgd.adapters.clock import FixedClock
+from sgd.adapters.tables import DynamoItemTable
+from sgd.canon.store import CanonStore, cache_key, parse_if_match
+from sgd.errors import PreconditionFailed
+from sgd.tenancy import Tenant
+
+pytestmark = pytest.mark.integration
+
+CANON = {"palette_hex": ["#0B3D91", "#FFB81C"], "forbidden_hex": [], "fonts": ["Liberation Sans"],
+         "voice": {"tone": "precise", "dos": [], "donts": []}, "logo_safe_zone_pct": 8}
+
+
+@pytest.fixture
+def store(runtime: Any) -> CanonStore:
+    client = runtime.aws.client("dynamodb")
+    return CanonStore(DynamoItemTable("CanonTable", client=client), DynamoItemTable("CacheTable", client=client),
+                      clock=FixedClock(datetime(2026, 11, 27, tzinfo=UTC)))
+
+
+def test_versions_append_and_the_latest_is_cached(store: CanonStore, runtime: Any) -> None:
+    tenant = Tenant("acme", "store-append")
+    assert store.latest(tenant) is None
+    first = store.create(tenant, CANON, provenance=[], source="derived", created_by="user-1")
+    second = store.create(tenant, CANON | {"fonts": ["Noto Serif"]}, provenance=[], source="manual",
+                          created_by="user-2", expected_version=1)
+    assert (first["version"], second["version"]) == (1, 2)
+    assert store.latest(tenant)["canon"]["fonts"] == ["Noto Serif"]
+    assert store.version(tenant, 1)["canon"]["fonts"] == ["Liberation Sans"]
+    assert [summary["version"] for summary in store.versions(tenant)] == [2, 1]
+    cache = DynamoItemTable("CacheTable", client=runtime.aws.client("dynamodb"))
+    assert cache.get(cache_key(tenant))["version"] == 2
+
+
+def test_a_stale_if_match_is_refused_with_412(store: CanonStore) -> None:
+    tenant = Tenant("acme", "store-stale")
+    store.create(tenant, CANON, provenance=[], source="derived", created_by="u")
+    store.create(tenant, CANON, provenance=[], source="manual", created_by="u", expected_version=1)
+    with pytest.raises(PreconditionFailed) as refused:
+        store.create(tenant, CANON, provenance=[], source="manual", created_by="u", expected_version=1)
+    assert refused.value.details["current_version"] == 2
+
+
+def test_concurrent_writers_never_share_a_version(store: CanonStore) -> None:
+    tenant = Tenant("acme", "store-race")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        documents = list(pool.map(
+            lambda n: store.create(tenant, CANON, provenance=[], source="manual", created_by=f"u{n}"), range(6)))
+    assert sorted(document["version"] for document in documents) == [1, 2, 3, 4, 5, 6]
+    assert store.latest(tenant)["version"] == 6
+
+
+def test_the_cache_never_goes_back_to_an_older_version(runtime: Any) -> None:
+    cache = DynamoItemTable("CacheTable", client=runtime.aws.client("dynamodb"))
+    assert cache.put_if_newer({"pk": "canon#acme#order", "version": 3, "document": {}})
+    assert not cache.put_if_newer({"pk": "canon#acme#order", "version": 2, "document": {}})
+    assert cache.put_if_newer({"pk": "canon#acme#order", "version": 4, "document": {}})
+    assert cache.get("canon#acme#order")["version"] == 4
+
+
+def test_tenants_never_see_each_others_canon(store: CanonStore) -> None:
+    store.create(Tenant("acme", "shared-name"), CANON, provenance=[], source="derived", created_by="u")
+    assert store.latest(Tenant("globex", "shared-name")) is None
+
+
+@pytest.mark.parametrize(("header", "version"), [(None, None), ("*", None), ("3", 3), ('"3"', 3), ('W/"12"', 12)])
+def test_if_match_forms(header: str | None, version: int | None) -> None:
+    assert parse_if_match(header) == version
+
+
+def test_if_match_that_is_not_a_version_is_a_412() -> None:
+    with pytest.raises(PreconditionFailed):
+        parse_if_match('"abc"')
