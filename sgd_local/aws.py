@@ -23,14 +23,15 @@ import time
 import urllib.request
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote_plus, unquote_plus
 
 import boto3
 from botocore.config import Config
 
-from sgd_local.template import LOCAL_REGION, Stack
+from sgd_local.template import LOCAL_REGION, Stack, local_queue_url, queue_arn
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -115,15 +116,34 @@ class LocalAws:
             s3.put_public_access_block(Bucket=self.stack.bucket_name, PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                 "RestrictPublicBuckets": True})
+        self.provision_queues()
         self.restore()
 
-    def notification_queues(self) -> dict[str, str]:
-        """Routes the template's S3 triggers to one SQS queue each; returns {queue_url: function}.
+    def provision_queues(self) -> dict[str, str]:
+        """Creates the template's SQS queues, dead-letter targets first; returns {logical id: queue URL}."""
+        sqs = self.client("sqs")
+        urls: dict[str, str] = {}
+        ordered = sorted(self.stack.queues.values(), key=lambda queue: queue.dead_letter_queue is not None)
+        for queue in ordered:
+            urls[queue.logical_id] = sqs.create_queue(QueueName=queue.name, Attributes=queue.attributes)["QueueUrl"]
+        return urls
+
+    def event_sources(self) -> list[EventSource]:
+        """The template's SQS event sources, polled like Lambda's event source mappings."""
+        sources = []
+        for trigger in self.stack.sqs_triggers:
+            queue = self.stack.queues[trigger.queue]
+            sources.append(EventSource("sqs", local_queue_url(self.endpoint, queue.name), trigger.function,
+                                       trigger.batch_size, trigger.report_batch_item_failures, queue_arn(queue.name)))
+        return sources
+
+    def notification_queues(self) -> list[EventSource]:
+        """Routes the template's S3 triggers to one SQS queue each; returns them as event sources.
 
         Configured after restore(), so that replaying saved objects does not notify again.
         """
         sqs, s3 = self.client("sqs"), self.client("s3")
-        queues: dict[str, str] = {}
+        queues: list[EventSource] = []
         configurations = []
         for trigger in self.stack.s3_triggers:
             url = sqs.create_queue(QueueName=f"s3-{trigger.function}-{trigger.event_name}",
@@ -134,7 +154,7 @@ class LocalAws:
             if trigger.filter_rules:
                 configuration["Filter"] = {"Key": {"FilterRules": trigger.filter_rules}}
             configurations.append(configuration)
-            queues[url] = trigger.function
+            queues.append(EventSource("s3", url, trigger.function))
         if configurations:
             s3.put_bucket_notification_configuration(Bucket=self.stack.bucket_name, NotificationConfiguration={
                 "QueueConfigurations": configurations})
@@ -230,42 +250,96 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-class NotificationPump:
-    """Delivers S3 notifications to their function, as S3's Lambda trigger does (async, with retries)."""
+@dataclass(frozen=True)
+class EventSource:
+    """A queue the runtime polls for one function: S3 notifications (kind s3) or an SQS event source (kind sqs)."""
+
+    kind: Literal["s3", "sqs"]
+    queue_url: str
+    function: str
+    batch_size: int = 10
+    report_batch_item_failures: bool = False
+    queue_arn: str = ""
+
+
+Invoke = Callable[[str, dict[str, Any]], tuple[bool, Any]]
+
+
+class EventSourcePump:
+    """Delivers queued events to their functions as Lambda's pollers do, one thread per source.
+
+    s3: S3's asynchronous invocation: 3 attempts, then a line in dead-letters.jsonl.
+    sqs: Lambda's SQS event source mapping: batches of BatchSize in a real SQS event; succeeded messages are
+    deleted, failed ones (the whole batch on a function error, else the batchItemFailures it reported) become
+    visible again after a short backoff, and SQS itself (the queue's RedrivePolicy) moves a message to the
+    dead-letter queue once it was received maxReceiveCount times. Locally the backoff is `attempts` seconds (at
+    most SQS_MAX_BACKOFF_S), not the queue's visibility timeout, so retries are observable in seconds.
+    """
 
     MAX_ATTEMPTS = 3  # Lambda's asynchronous invocation: the first try and two retries
+    SQS_MAX_BACKOFF_S = 2  # SQS visibility is whole seconds; locally a failed message is back within 1-2 s
 
-    def __init__(self, aws: LocalAws, queues: dict[str, str], invoke: Callable[[str, dict[str, Any]], bool],
-                 dead_letters: Path):
-        self.aws, self.queues, self.invoke = aws, queues, invoke
+    def __init__(self, aws: LocalAws, sources: list[EventSource], invoke: Invoke, dead_letters: Path):
+        self.aws, self.sources, self.invoke = aws, sources, invoke
         self.dead_letters = dead_letters
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="s3-notifications", daemon=True)
-        self.recent_events: deque[dict[str, Any]] = deque(maxlen=50)  # what was delivered, for inspection
-        self.delivered = 0
+        self._threads = [threading.Thread(target=self._run, args=(source,), name=f"events-{source.function}",
+                                          daemon=True) for source in sources]
+        self.recent_events: deque[dict[str, Any]] = deque(maxlen=50)  # S3 events delivered, for inspection
+        self.delivered = 0  # S3 events delivered
+        self.sqs_batches = 0  # SQS batches handed to a function
 
-    def start(self) -> NotificationPump:
-        self._thread.start()
+    def start(self) -> EventSourcePump:
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
 
-    def _run(self) -> None:
+    def _run(self, source: EventSource) -> None:
         sqs = self.aws.client("sqs")
         while not self._stop.is_set():
-            for url, function in self.queues.items():
-                try:
-                    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                                   AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
-                except Exception:
-                    return
+            try:
+                messages = sqs.receive_message(
+                    QueueUrl=source.queue_url, MaxNumberOfMessages=min(10, source.batch_size), WaitTimeSeconds=0,
+                    AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+            except Exception:
+                return
+            if not messages:
+                self._stop.wait(0.1)
+                continue
+            if source.kind == "s3":
                 for message in messages:
-                    self._deliver(sqs, url, function, message)
-            self._stop.wait(0.1)
+                    self._deliver_s3(sqs, source, message)
+            else:
+                self._deliver_sqs(sqs, source, messages)
 
-    def _deliver(self, sqs: Any, url: str, function: str, message: dict[str, Any]) -> None:
+    def _deliver_sqs(self, sqs: Any, source: EventSource, messages: list[dict[str, Any]]) -> None:
+        event = {"Records": [_sqs_record(message, source.queue_arn) for message in messages]}
+        self.sqs_batches += 1
+        ok, payload = self.invoke(source.function, event)
+        if not ok:
+            failed = {message["MessageId"] for message in messages}
+        elif source.report_batch_item_failures and isinstance(payload, dict):
+            items = payload.get("batchItemFailures") or []
+            reported = {str((item or {}).get("itemIdentifier") or "") for item in items}
+            ids = {message["MessageId"] for message in messages}
+            failed = ids if reported - ids else reported  # an unknown identifier fails the whole batch, as in AWS
+        else:
+            failed = set()
+        for message in messages:
+            if message["MessageId"] in failed:
+                attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+                sqs.change_message_visibility(QueueUrl=source.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                              VisibilityTimeout=min(attempts, self.SQS_MAX_BACKOFF_S))
+            else:
+                sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _deliver_s3(self, sqs: Any, source: EventSource, message: dict[str, Any]) -> None:
+        url, function = source.queue_url, source.function
         body = json.loads(message["Body"])
         if "Records" not in body:  # s3:TestEvent goes to queues, never to Lambda
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -273,7 +347,7 @@ class NotificationPump:
         event = {"Records": [self._as_delivered(record) for record in body["Records"]]}
         self.recent_events.append(event)
         attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-        if self.invoke(function, event):
+        if self.invoke(function, event)[0]:
             self.delivered += 1
         elif attempts < self.MAX_ATTEMPTS:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
@@ -301,3 +375,24 @@ class NotificationPump:
                 "object": s3["object"] | {"key": key, "sequencer": f"{time.time_ns():018X}"},
             },
         }
+
+
+def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """One record of the event Lambda's SQS poller sends a function."""
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {name: attributes[name] for name in (
+            "ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp")
+            if name in attributes},
+        "messageAttributes": {
+            name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
+                   "stringListValues": [], "binaryListValues": [], "dataType": value.get("DataType", "String")}
+            for name, value in (message.get("MessageAttributes") or {}).items()},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": LOCAL_REGION,
+    }

@@ -19,9 +19,9 @@ from sgd_local.apigw import (
     to_response,
 )
 from sgd_local.auth import LocalSigningKey, Rejection, verify
-from sgd_local.aws import LocalAws, NotificationPump, aws_environment
+from sgd_local.aws import EventSourcePump, LocalAws, aws_environment
 from sgd_local.lambda_host import FunctionPool, Invocation, lambda_environment
-from sgd_local.template import FunctionSpec, Route, Stack, read_stack
+from sgd_local.template import FunctionSpec, Route, Stack, queue_urls_in, read_stack
 
 log = logging.getLogger("sgd.local")
 PASSTHROUGH = ("OPENROUTER_API_KEY", "QDRANT_URL", "POWERTOOLS_LOG_LEVEL")
@@ -57,7 +57,7 @@ class LocalRuntime:
         self.aws = LocalAws(self.stack, options.data_dir, endpoint=options.aws_endpoint, port=options.aws_port)
         self.signing_key = LocalSigningKey(options.data_dir / "keys")
         self.pools: dict[str, FunctionPool] = {}
-        self._pump: NotificationPump | None = None
+        self._pump: EventSourcePump | None = None
         self._stop = threading.Event()
         self._snapshotter: threading.Thread | None = None
         self._dirty = threading.Event()
@@ -68,14 +68,14 @@ class LocalRuntime:
         self.aws.start()
         if self.options.aws_endpoint is None:
             self.aws.provision()
-        queues = self.aws.notification_queues()
+        sources = self.aws.notification_queues() + self.aws.event_sources()
         for spec in self.stack.functions.values():
             self.pools[spec.logical_id] = FunctionPool(
                 spec, self.function_environment(spec.logical_id),
                 log_path=self.options.data_dir / "logs" / f"{spec.logical_id}.log",
             )
-        self._pump = NotificationPump(self.aws, queues, self._invoke_async,
-                                      self.options.data_dir / "logs" / "dead-letters.jsonl").start()
+        self._pump = EventSourcePump(self.aws, sources, self._invoke_async,
+                                     self.options.data_dir / "logs" / "dead-letters.jsonl").start()
         if self.options.persist and self.options.aws_endpoint is None:
             self._snapshotter = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
             self._snapshotter.start()
@@ -121,11 +121,16 @@ class LocalRuntime:
         self._dirty.set()
         return self.pools[logical_id].invoke(event)
 
-    def _invoke_async(self, logical_id: str, event: dict[str, Any]) -> bool:
+    def _invoke_async(self, logical_id: str, event: dict[str, Any]) -> tuple[bool, Any]:
+        """An invocation by an event source (S3 notification, SQS poller): (ok, the function's result)."""
         invocation = self.invoke(logical_id, event)
         if not invocation.ok:
             log.warning("async invoke of %s failed: %s", logical_id, invocation.payload)
-        return invocation.ok
+        return invocation.ok, invocation.payload
+
+    @property
+    def sqs_batches_delivered(self) -> int:
+        return self._pump.sqs_batches if self._pump else 0
 
     @property
     def notifications_delivered(self) -> int:
@@ -177,13 +182,29 @@ class LocalRuntime:
 def local_environment(spec: FunctionSpec, *, aws_endpoint: str, data_dir: Path, root: Path,
                       overrides: dict[str, str] | None = None) -> dict[str, str]:
     """A function's environment here: Lambda's and the template's variables, the embedded services, the
-    developer's passthrough variables (a model key, a Qdrant server), then --env-vars overrides."""
+    developer's passthrough variables (a model key, a Qdrant server), then --env-vars overrides. Queue URLs
+    (`!Ref SomeQueue`) point at the embedded SQS."""
     local = aws_environment(aws_endpoint) | {
         "SGD_QDRANT_PATH": str(data_dir / "qdrant"),
         "SGD_RESOURCES_DIR": str(root),
     }
+    if "SGD_WEBHOOK_SECRET_ARN" in spec.environment and not spec.environment["SGD_WEBHOOK_SECRET_ARN"]:
+        local["SGD_WEBHOOK_SECRET"] = local_webhook_secret(data_dir)
     passthrough = {name: os.environ[name] for name in PASSTHROUGH if os.environ.get(name)}
-    return lambda_environment(spec, local | passthrough | (overrides or {}))
+    environment = lambda_environment(spec, local | passthrough | (overrides or {}))
+    return {name: queue_urls_in(value, aws_endpoint) for name, value in environment.items()}
+
+
+def local_webhook_secret(data_dir: Path) -> str:
+    """The webhook signing secret of this data dir (made once, kept in keys/): receivers verify with it."""
+    path = data_dir / "keys" / "webhook-secret"
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def write_state_file(data_dir: Path, state: dict[str, Any]) -> Path:

@@ -5,6 +5,7 @@ The local runtime never keeps a second, hand-written copy of any of these.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,26 @@ LOCAL_ACCOUNT = "123456789012"
 LOCAL_REGION = "us-east-1"
 LOCAL_PARAMETERS = {"Stage": "local", "JwtIssuer": "https://sgd.local/", "JwtAudience": "sgd-api"}
 NO_VALUE = object()
+# `!Ref SomeQueue` is a queue URL, which depends on the embedded AWS endpoint (known only once it runs): the
+# resolver leaves this marker, and queue_urls_in() fills it in for the running endpoint.
+_QUEUE_URL_MARKER = re.compile(r"\{\{local-queue-url:([A-Za-z0-9_-]+)\}\}")
+
+
+def queue_url_marker(name: str) -> str:
+    return "{{local-queue-url:" + name + "}}"
+
+
+def local_queue_url(endpoint: str, name: str) -> str:
+    """The URL the embedded SQS (moto) gives a queue: {endpoint}/{account}/{name}."""
+    return f"{endpoint.rstrip('/')}/{LOCAL_ACCOUNT}/{name}"
+
+
+def queue_urls_in(value: str, endpoint: str) -> str:
+    return _QUEUE_URL_MARKER.sub(lambda match: local_queue_url(endpoint, match.group(1)), value)
+
+
+def queue_arn(name: str) -> str:
+    return f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{name}"
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -70,6 +91,26 @@ class S3Trigger:
 
 
 @dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    name: str
+    attributes: dict[str, str]  # CreateQueue attributes (VisibilityTimeout, ...), RedrivePolicy as JSON
+    dead_letter_queue: str | None = None  # logical id of the redrive target
+    max_receive_count: int | None = None
+
+
+@dataclass(frozen=True)
+class SqsTrigger:
+    """An SQS event source of a function: SAM's `Type: SQS` event or an AWS::Lambda::EventSourceMapping."""
+
+    function: str
+    name: str
+    queue: str  # the queue's logical id
+    batch_size: int = 10
+    report_batch_item_failures: bool = False
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     code_dir: Path
@@ -109,6 +150,8 @@ class Stack:
     bucket_name: str = ""
     bucket_logical_id: str = ""
     s3_triggers: list[S3Trigger] = field(default_factory=list)
+    queues: dict[str, QueueSpec] = field(default_factory=dict)
+    sqs_triggers: list[SqsTrigger] = field(default_factory=list)
     authorizer: Authorizer | None = None
 
 
@@ -135,6 +178,8 @@ class Resolver:
         if name in self.parameters:
             return self.parameters[name]
         if name in self.template.get("Resources", {}):
+            if self.template["Resources"][name]["Type"] == "AWS::SQS::Queue":
+                return queue_url_marker(self.name_of(name))
             return self.name_of(name)
         raise KeyError(f"!Ref {name}: no such parameter or resource in template.yaml")
 
@@ -170,6 +215,9 @@ class Resolver:
             if key == "Fn::GetAtt":
                 logical_id, attribute = argument
                 kind = self.template["Resources"][logical_id]["Type"].split("::")[1].lower()
+                if kind == "sqs":
+                    return {"Arn": queue_arn(self.name_of(logical_id)), "QueueName": self.name_of(logical_id),
+                            "QueueUrl": queue_url_marker(self.name_of(logical_id))}[attribute]
                 return f"arn:aws:{kind}:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{self.name_of(logical_id)}/{attribute}"
             if key == "Fn::If":
                 name, when_true, when_false = argument
@@ -214,6 +262,21 @@ def read_stack(root: Path, parameters: dict[str, str] | None = None) -> Stack:
             stack.bucket_logical_id = logical_id
             stack.bucket_name = str(resolver.resolve(resource["Properties"]["BucketName"]))
             resolver.physical_names[logical_id] = stack.bucket_name
+
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::SQS::Queue":
+            name = (resource.get("Properties") or {}).get("QueueName")
+            resolver.physical_names[logical_id] = str(resolver.resolve(name)) if name else logical_id
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::SQS::Queue":
+            stack.queues[logical_id] = _queue_spec(logical_id, resource.get("Properties") or {}, resolver)
+        elif resource["Type"] == "AWS::Lambda::EventSourceMapping":
+            properties = resource["Properties"]
+            queue = _queue_of_arn(properties.get("EventSourceArn"))
+            function = properties.get("FunctionName")
+            function = function.get("Ref") if isinstance(function, dict) else function
+            if queue and function in resources:
+                stack.sqs_triggers.append(_sqs_trigger(str(function), logical_id, queue, properties))
 
     globals_function = (template.get("Globals") or {}).get("Function") or {}
     default_auth = None
@@ -274,4 +337,37 @@ def read_stack(root: Path, parameters: dict[str, str] | None = None) -> Stack:
                     events=events if isinstance(events, list) else [events],
                     filter_rules=[{"Name": r["Name"], "Value": str(resolver.resolve(r["Value"]))} for r in rules],
                 ))
+            elif event["Type"] == "SQS":
+                queue = _queue_of_arn(event_properties.get("Queue"))
+                if queue:
+                    stack.sqs_triggers.append(_sqs_trigger(logical_id, event_name, queue, event_properties))
     return stack
+
+
+def _queue_of_arn(value: Any) -> str | None:
+    """The logical id in `!GetAtt Queue.Arn`; None for anything else (a queue outside the template)."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return logical_id if attribute == "Arn" else None
+    return None
+
+
+def _sqs_trigger(function: str, name: str, queue: str, properties: dict[str, Any]) -> SqsTrigger:
+    return SqsTrigger(function=function, name=name, queue=queue, batch_size=int(properties.get("BatchSize", 10)),
+                      report_batch_item_failures="ReportBatchItemFailures" in (
+                          properties.get("FunctionResponseTypes") or []))
+
+
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "MaximumMessageSize",
+                     "ReceiveMessageWaitTimeSeconds")
+
+
+def _queue_spec(logical_id: str, properties: dict[str, Any], resolver: Resolver) -> QueueSpec:
+    attributes = {name: str(resolver.resolve(properties[name])) for name in _QUEUE_ATTRIBUTES if name in properties}
+    redrive = properties.get("RedrivePolicy") or {}
+    target = _queue_of_arn(redrive.get("deadLetterTargetArn"))
+    count = int(redrive["maxReceiveCount"]) if "maxReceiveCount" in redrive else None
+    if target and count:
+        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": queue_arn(resolver.name_of(target)),
+                                                  "maxReceiveCount": count})
+    return QueueSpec(logical_id, resolver.name_of(logical_id), attributes, target, count)

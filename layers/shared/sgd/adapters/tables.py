@@ -47,6 +47,7 @@ class ItemTable(Protocol):
               limit: int | None = None) -> list[dict[str, Any]]: ...
     def delete(self, pk: str, sk: str | None = None) -> None: ...
     def put_if_newer(self, item: dict[str, Any], *, version_attribute: str = "version") -> bool: ...
+    def get_many(self, keys: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], dict[str, Any]]: ...
 
 
 class DynamoItemTable:
@@ -78,6 +79,21 @@ class DynamoItemTable:
     def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:
         response = self._client.get_item(TableName=self.name, Key=self._key(pk, sk), ConsistentRead=True)
         return _from_dynamo(response["Item"]) if "Item" in response else None
+
+    def get_many(self, keys: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], dict[str, Any]]:
+        """Several items in one round trip (BatchGetItem, strongly consistent); missing keys are left out."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for start in range(0, len(wanted), 100):  # BatchGetItem's limit per request
+            request = {self.name: {"Keys": [self._key(pk, sk) for pk, sk in wanted[start:start + 100]],
+                                   "ConsistentRead": True}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self.name, []):
+                    item = _from_dynamo(raw)
+                    found[(item["pk"], item.get("sk"))] = item
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def put_if_newer(self, item: dict[str, Any], *, version_attribute: str = "version") -> bool:
         """Writes the item unless the stored one has the same or a higher version: a cache never goes back."""

@@ -8,6 +8,7 @@ older version back after a writer moved it forward.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from sgd.tenancy import Tenant
 VERSION_PREFIX = "version#"
 CACHE_TTL_SECONDS = 3600
 _WRITE_ATTEMPTS = 5
+_UNREAD: Any = object()
 
 
 def version_key(version: int) -> str:
@@ -46,11 +48,14 @@ class CanonStore:
         self._cache = cache
         self._clock = clock or SystemClock()
 
-    def latest(self, tenant: Tenant) -> dict[str, Any] | None:
-        """The newest version's document (see sgd.contracts.canon.CanonDocument), or None before the first."""
-        cached = self._cache.get(cache_key(tenant))
+    def latest(self, tenant: Tenant, *, cached: dict[str, Any] | None = _UNREAD) -> dict[str, Any] | None:
+        """The newest version's document (see sgd.contracts.canon.CanonDocument), or None before the first.
+
+        Pass `cached` when the cache item was already read in a batch with others (None: it was not found)."""
+        if cached is _UNREAD:
+            cached = self._cache.get(cache_key(tenant))
         if cached is not None and cached.get("expires_at", 0) > self._clock.now().timestamp():
-            return cached["document"]
+            return json.loads(cached["document"])
         items = self._versions.query(tenant.partition_key, sk_prefix=VERSION_PREFIX, newest_first=True, limit=1)
         if not items:
             return None
@@ -97,8 +102,9 @@ class CanonStore:
 
     def _remember(self, tenant: Tenant, document: dict[str, Any]) -> None:
         expires_at = int(self._clock.now().timestamp()) + CACHE_TTL_SECONDS
-        self._cache.put_if_newer({"pk": cache_key(tenant), "version": document["version"], "document": document,
-                                  "expires_at": expires_at})
+        # A JSON string rather than a nested map: one attribute to decode on the hot path of every render.
+        self._cache.put_if_newer({"pk": cache_key(tenant), "version": document["version"],
+                                  "document": json.dumps(document, separators=(",", ":")), "expires_at": expires_at})
 
 
 def _document(item: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from sgd.contracts.common import (
     Contract,
     ErrorDetail,
     HexColor,
-    HttpsUrl,
     ProjectId,
     Reply,
     ResourceId,
@@ -23,6 +22,9 @@ from sgd.contracts.common import (
 MIN_SIDE, MAX_SIDE, MAX_AREA = 64, 4096, 16_777_216
 _DIMENSIONS = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 FontName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# https in production. The SSRF guard (sgd.net.outbound) refuses plain http, except to loopback where the local
+# runtime allows it (SGD_OUTBOUND_ALLOW_LOOPBACK), so the contract leaves the scheme check to it.
+WebhookUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=2048)]
 
 
 def parse_dimensions(value: str) -> tuple[int, int]:
@@ -68,7 +70,8 @@ class RenderRequest(Contract):
     prompts: RenderPrompts
     outputs: RenderOutputs = Field(default_factory=RenderOutputs)
     constraints: RenderConstraints | None = None
-    webhook_url: HttpsUrl | None = None
+    webhook_url: WebhookUrl | None = Field(
+        None, description="https URL called (HMAC-signed) when an async job finishes; must pass the SSRF guard")
     run_async: bool = Field(False, alias="async", description="Same as the header Prefer: respond-async.")
     auto_repair: bool | None = Field(None, description="Re-render assets whose critique score is low.")
 
@@ -88,6 +91,9 @@ class AssetLayout(Reply):
     text_boxes: list[TextBox] = []
     logo_box: tuple[int, int, int, int] | None = None
     colors_used: list[HexColor] = []
+    clear_space_px: int | None = Field(None, description="The logo clear space kept, in pixels")
+    template: str | None = Field(None, description="hero, split, band, frame or stack")
+    variant: int | None = Field(None, description="The layout variation (the asset's seed)")
 
 
 class SynthId(Reply):
@@ -128,14 +134,24 @@ class RenderResponse(Reply):
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
+class WebhookDelivery(Reply):
+    status: Literal["delivered", "failed", "refused"]
+    attempts: int
+    last_status: int | None = Field(None, description="The receiver's last HTTP status (none: no answer)")
+    delivery_id: str | None = Field(None, description="Sent as SGD-Delivery")
+    reason: str | None = None
+
+
 class RenderJob(Reply):
     job_id: ResourceId
+    project_id: ProjectId | None = None
     status: JobStatus
-    progress: float = Field(ge=0, le=1)
+    progress: float = Field(ge=0, le=1, description="Share of the job's assets rendered so far")
     created_at: datetime
     updated_at: datetime
     result: RenderResponse | None = None
-    error: ErrorDetail | None = None
+    error: ErrorDetail | None = Field(None, description="Why a failed job failed, in the error shape's terms")
+    webhook: WebhookDelivery | None = Field(None, description="The completion webhook's delivery, once sent")
 
 
 class RenderAccepted(Reply):

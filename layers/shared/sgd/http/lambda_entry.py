@@ -18,6 +18,11 @@ def is_s3_notification(event: dict[str, Any]) -> bool:
     return bool(records) and all(record.get("eventSource") == "aws:s3" for record in records)
 
 
+def is_sqs_batch(event: dict[str, Any]) -> bool:
+    records = event.get("Records")
+    return bool(records) and all(record.get("eventSource") == "aws:sqs" for record in records)
+
+
 def without_stage_prefix(event: dict[str, Any]) -> dict[str, Any]:
     """On a named stage, API Gateway puts '/{stage}' in front of the path; the app's routes don't have it."""
     context = event.get("requestContext") or {}
@@ -28,8 +33,9 @@ def without_stage_prefix(event: dict[str, Any]) -> dict[str, Any]:
     return event | {"requestContext": context | {"http": http | {"path": path[len(stage) + 1 :]}}}
 
 
-def lambda_entry(app: Any, *, on_s3_event: LambdaHandler | None = None) -> LambdaHandler:
-    """Wraps a FastAPI app (through Mangum) and, for the ingest function, an S3 notification handler."""
+def lambda_entry(app: Any, *, on_s3_event: LambdaHandler | None = None,
+                 on_sqs_event: LambdaHandler | None = None) -> LambdaHandler:
+    """Wraps a FastAPI app (through Mangum) and, per function, an S3 notification or SQS batch handler."""
     asgi = Mangum(app, lifespan="off")
 
     # No tracer.capture_lambda_handler: Lambda's own tracing records each invocation, and the decorator
@@ -39,6 +45,8 @@ def lambda_entry(app: Any, *, on_s3_event: LambdaHandler | None = None) -> Lambd
     def handler(event: dict[str, Any], context: Any) -> Any:
         if on_s3_event is not None and is_s3_notification(event):
             return on_s3_event(event, context)
+        if on_sqs_event is not None and is_sqs_batch(event):
+            return on_sqs_event(event, context)
         return asgi(without_stage_prefix(event), context)
 
     return handler

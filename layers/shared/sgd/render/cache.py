@@ -1,0 +1,79 @@
+"""The plan cache (cache table, pk plan#{sha256}, TTL 24 h): a repeated identical request makes no model call.
+
+The key is the sha256 of everything that changes the output: the tenant, the canon version, the model engine,
+the project's uploaded fonts and the normalised request (key order, hex case and whitespace do not matter).
+The entry holds the plan and, once rendered, the stored assets, so an identical request re-renders nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sgd.adapters.clock import Clock, SystemClock, epoch_seconds
+from sgd.adapters.tables import ItemTable
+from sgd.contracts.render import RenderRequest, parse_dimensions
+from sgd.render.constraints import normalise_constraints
+from sgd.tenancy import Tenant
+
+PLAN_TTL_SECONDS = 24 * 3600
+# Bump when the pipeline or the design engine changes what a request renders: old entries then miss.
+CACHE_SCHEMA = "render-v1"
+
+
+def normalise_instruction(text: str) -> str:
+    return " ".join(text.split())
+
+
+def normalised_request(body: RenderRequest) -> dict[str, Any]:
+    """The request as the pipeline uses it. The planner sees this too, so equal keys mean equal output."""
+    width, height = parse_dimensions(body.outputs.dimensions)
+    constraints = body.constraints.model_dump() if body.constraints is not None else None
+    return {
+        "project_id": body.project_id,
+        "prompts": {"task": body.prompts.task, "instruction": normalise_instruction(body.prompts.instruction),
+                    "references": list(body.prompts.references)},
+        "outputs": {"count": body.outputs.count, "format": body.outputs.format, "dimensions": f"{width}x{height}"},
+        "constraints": normalise_constraints(constraints) if constraints is not None else None,
+    }
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def plan_cache_key(tenant: Tenant, canon_version: int | None, engine: str, request: dict[str, Any],
+                   fonts_fingerprint: list[str]) -> str:
+    material = {"schema": CACHE_SCHEMA, "tenant": tenant.partition_key, "canon_version": canon_version,
+                "engine": engine, "request": request, "fonts": sorted(fonts_fingerprint)}
+    return "plan#" + hashlib.sha256(canonical_json(material).encode()).hexdigest()
+
+
+class PlanCache:
+    def __init__(self, table: ItemTable, clock: Clock | None = None) -> None:
+        self._table = table
+        self._clock = clock or SystemClock()
+
+    @property
+    def table(self) -> ItemTable:
+        return self._table
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.live(self._table.get(key))
+
+    def live(self, item: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The entry unless it expired (DynamoDB's TTL deletes lazily, so expiry is checked here too)."""
+        if item is None or item.get("expires_at", 0) <= epoch_seconds(self._clock):
+            return None
+        return json.loads(item["entry"])
+
+    def put(self, key: str, *, plan: dict[str, Any], plan_audit: dict[str, Any],
+            result: dict[str, Any] | None = None) -> None:
+        entry: dict[str, Any] = {"plan": plan, "plan_audit": plan_audit}
+        if result is not None:
+            entry["result"] = result
+        # One JSON string, not a nested map: DynamoDB (and moto far more) decodes deep maps item by item, which
+        # made reading a cached six-asset layout ~6x slower than the one string.
+        self._table.put({"pk": key, "entry": canonical_json(entry),
+                         "expires_at": epoch_seconds(self._clock) + PLAN_TTL_SECONDS})

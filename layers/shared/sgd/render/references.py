@@ -1,0 +1,102 @@
+"""References of a render request: asset ids of the same org and project, or https URLs behind the SSRF guard.
+
+Checked at request time (an unknown asset is 404, a refused URL 422), loaded when the pipeline needs the image
+(edit and variations use the first reference as imagery).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sgd.adapters.storage import ObjectStorage
+from sgd.adapters.tables import ItemTable
+from sgd.errors import NotFound, ValidationFailed
+from sgd.render.brand import ASSET_PREFIX
+from sgd.settings import Settings
+from sgd.tenancy import Tenant
+
+UNUSABLE_STATUSES = ("quarantined", "rejected")
+
+
+def is_url(reference: str) -> bool:
+    return reference.startswith("https://")
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceImage:
+    source: str
+    data: bytes
+    content_type: str
+
+
+class References:
+    def __init__(self, assets: ItemTable, storage: ObjectStorage, settings: Settings) -> None:
+        self._assets = assets
+        self._storage = storage
+        self._settings = settings
+
+    def _policy(self) -> Any:
+        from sgd.net.outbound import OutboundPolicy
+
+        return OutboundPolicy.from_settings(self._settings)
+
+    def check(self, tenant: Tenant, references: list[str]) -> None:
+        """Every reference exists in this tenant (404) and every URL passes the SSRF guard (422)."""
+        for index, reference in enumerate(references):
+            if is_url(reference):
+                self._check_url(index, reference)
+            else:
+                self._asset(tenant, index, reference)
+
+    def load_image(self, tenant: Tenant, reference: str, index: int = 0) -> ReferenceImage:
+        if is_url(reference):
+            from sgd.net.outbound import OutboundFailed, OutboundRefused, fetch
+
+            try:
+                fetched = fetch(reference, self._policy())
+            except OutboundRefused as refused:
+                raise _refused(index, reference, refused) from None
+            except OutboundFailed as failed:
+                raise ValidationFailed(f"reference {reference} could not be fetched: {failed.reason}",
+                                       code="reference_unreachable",
+                                       details={"field": f"body.prompts.references.{index}", "reference": reference,
+                                                "reason": failed.reason, "status": failed.status}) from None
+            content_type = (fetched.content_type or "").split(";")[0].strip().lower()
+            data = fetched.data
+        else:
+            item = self._asset(tenant, index, reference)
+            data = self._storage.get(item["key"])
+            content_type = str(item.get("content_type") or "")
+        if not content_type.startswith("image/"):
+            raise ValidationFailed(f"reference {reference} is not an image ({content_type or 'unknown type'}); "
+                                   "edit and variations need an image reference", code="reference_not_image",
+                                   details={"field": f"body.prompts.references.{index}", "reference": reference,
+                                            "content_type": content_type})
+        return ReferenceImage(reference, data, content_type)
+
+    def _check_url(self, index: int, url: str) -> None:
+        from sgd.net.outbound import OutboundRefused, check_url
+
+        try:
+            check_url(url, self._policy())
+        except OutboundRefused as refused:
+            raise _refused(index, url, refused) from None
+
+    def _asset(self, tenant: Tenant, index: int, asset_id: str) -> dict[str, Any]:
+        item = self._assets.get(tenant.partition_key, f"{ASSET_PREFIX}{asset_id}")
+        if item is None or not item.get("key"):
+            raise NotFound(f"reference asset {asset_id} not found in project {tenant.project}",
+                           details={"field": f"body.prompts.references.{index}", "asset_id": asset_id})
+        if item.get("status") in UNUSABLE_STATUSES:
+            raise ValidationFailed(f"reference asset {asset_id} is {item['status']} and cannot be used",
+                                   code="reference_not_usable",
+                                   details={"field": f"body.prompts.references.{index}", "asset_id": asset_id,
+                                            "status": item["status"], "reason": item.get("reason")})
+        return item
+
+
+def _refused(index: int, url: str, refused: Any) -> ValidationFailed:
+    return ValidationFailed(f"reference {url} was refused: {refused.reason}", code="reference_refused",
+                            details={"field": f"body.prompts.references.{index}", "reference": url,
+                                     "code": refused.code, "reason": refused.reason})

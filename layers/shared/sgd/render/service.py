@@ -1,0 +1,209 @@
+"""POST /render, the job routes and the job worker, over the pipeline: sync or async, idempotent, signed webhooks.
+
+One RenderService per process (render_service()); its adapters make their AWS clients on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sgd.adapters.clock import Deadline
+from sgd.adapters.storage import S3ObjectStorage
+from sgd.adapters.tables import DynamoItemTable
+from sgd.canon.store import CanonStore
+from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest
+from sgd.errors import ApiError, ServiceUnavailable, ValidationFailed
+from sgd.observability import logger
+from sgd.render.cache import PlanCache, normalised_request
+from sgd.render.jobs import FINISHED, JobStore, new_job_id
+from sgd.render.pipeline import JobCancelled, Prepared, RenderPipeline, trace_id_or
+from sgd.render.references import References
+from sgd.render.webhooks import deliver, webhook_secret
+from sgd.settings import Settings, get_settings
+from sgd.tenancy import Tenant
+
+MAX_JOB_ATTEMPTS = 3  # the queue's maxReceiveCount: after that a crash is final (failed, internal_error)
+INTERNAL_ERROR = {"code": "internal_error", "message": "the render failed unexpectedly; quote the job id when "
+                  "reporting it", "details": None}
+
+
+@dataclass
+class HttpOutcome:
+    """A route's answer, as stored for idempotent replays: status, JSON body, headers, and S3 keys to re-sign."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def as_record(self) -> dict[str, Any]:
+        return {"status": self.status, "body": self.body, "headers": self.headers, "keys": self.keys}
+
+
+class RetryLater(Exception):
+    """The job crashed and has attempts left: the SQS message is reported as a batch item failure."""
+
+
+def wants_async(body: RenderRequest, prefer: str | None) -> bool:
+    """`"async": true`, or RFC 7240's `Prefer: respond-async` among the header's preferences."""
+    preferences = {part.split(";")[0].strip().lower() for part in (prefer or "").split(",")}
+    return body.run_async or "respond-async" in preferences
+
+
+def idempotency_body(body: RenderRequest, run_async: bool) -> dict[str, Any]:
+    """The normalised body an Idempotency-Key is bound to (what changes the response, including async)."""
+    return normalised_request(body) | {"webhook_url": body.webhook_url, "async": run_async}
+
+
+def error_object(error: ApiError) -> dict[str, Any]:
+    return {"code": error.code, "message": error.message, "details": error.details}
+
+
+class RenderService:
+    def __init__(self, settings: Settings, *, gateway: Any = None) -> None:
+        from sgd.gateway import model_gateway
+
+        self.settings = settings
+        self.storage = S3ObjectStorage(settings.assets_bucket)
+        assets = DynamoItemTable(settings.assets_table)
+        cache_table = DynamoItemTable(settings.cache_table)
+        self.references = References(assets, self.storage, settings)
+        self.pipeline = RenderPipeline(
+            storage=self.storage, assets=assets, cache=PlanCache(cache_table),
+            canon=CanonStore(DynamoItemTable(settings.canon_table), cache_table),
+            gateway=gateway or model_gateway(), references=self.references,
+            presign_ttl_seconds=settings.presign_ttl_seconds)
+        self.jobs = JobStore(settings.jobs_table)
+
+    # -- POST /render ---------------------------------------------------------------------------------------
+    async def create(self, tenant: Tenant, body: RenderRequest, *, run_async: bool, request_id: str,
+                     lambda_context: Any) -> HttpOutcome:
+        request = normalised_request(body)
+        if body.webhook_url:
+            self._check_webhook(body.webhook_url)
+        prepared = self.pipeline.prepare(tenant, request, lookup_cache=not run_async)
+        trace_id = trace_id_or(request_id)
+        if run_async:
+            return self._enqueue(tenant, request, body.webhook_url, trace_id, request_id)
+        outcome = await self.pipeline.run(prepared, deadline=Deadline.from_lambda_context(lambda_context),
+                                          trace_id=trace_id)
+        if body.webhook_url:
+            outcome.response.audit.notes.append("webhook_url is called for async jobs only; this render was sync")
+        return HttpOutcome(200, outcome.response.model_dump(mode="json"), keys=outcome.keys)
+
+    def _check_webhook(self, url: str) -> None:
+        from sgd.net.outbound import OutboundPolicy, OutboundRefused, check_url
+
+        try:
+            check_url(url, OutboundPolicy.from_settings(self.settings))
+        except OutboundRefused as refused:
+            raise ValidationFailed(f"webhook_url was refused: {refused.reason}", code="webhook_refused",
+                                   details={"field": "body.webhook_url", "code": refused.code,
+                                            "reason": refused.reason}) from None
+        webhook_secret(self.settings)  # 503 now, not a silent unsigned delivery later
+
+    def _enqueue(self, tenant: Tenant, request: dict[str, Any], webhook_url: str | None, trace_id: str,
+                 request_id: str) -> HttpOutcome:
+        if not self.settings.render_jobs_queue_url:
+            raise ServiceUnavailable("async rendering is not configured (SGD_RENDER_JOBS_QUEUE_URL is empty); "
+                                     "render synchronously instead")
+        from sgd.adapters.aws import aws_client
+
+        job_id = new_job_id()
+        self.jobs.create(tenant, job_id, request=request, webhook_url=webhook_url, trace_id=trace_id,
+                         request_id=request_id)
+        try:
+            aws_client("sqs").send_message(QueueUrl=self.settings.render_jobs_queue_url,
+                                           MessageBody=json.dumps({"org": tenant.org, "job_id": job_id}))
+        except Exception:
+            logger.exception("could not enqueue a render job")
+            self.jobs.fail(tenant.org, job_id, INTERNAL_ERROR)
+            raise ServiceUnavailable("the render job could not be queued; retry shortly",
+                                     headers={"Retry-After": "1"}) from None
+        location = f"/render/jobs/{job_id}"
+        accepted = RenderAccepted(job_id=job_id, status="queued", location=location)
+        return HttpOutcome(202, accepted.model_dump(mode="json"),
+                           headers={"Location": location, "Preference-Applied": "respond-async"})
+
+    def replayed(self, record: dict[str, Any]) -> HttpOutcome:
+        """A stored outcome with its presigned URLs signed again (they expire before the idempotency record)."""
+        body = record["body"]
+        keys = record.get("keys") or {}
+        for asset in body.get("assets") or []:
+            if asset.get("id") in keys:
+                asset["url"] = self.pipeline.presign(keys[asset["id"]])
+        return HttpOutcome(record["status"], body, record.get("headers") or {}, keys)
+
+    # -- job routes -------------------------------------------------------------------------------------------
+    def job_view(self, job: dict[str, Any]) -> dict[str, Any]:
+        result = job.get("result")
+        if result is not None:
+            keys = job.get("result_keys") or {}
+            for asset in result.get("assets") or []:
+                if asset.get("id") in keys:
+                    asset["url"] = self.pipeline.presign(keys[asset["id"]])
+        view = RenderJob(job_id=job["job_id"], status=job["status"], progress=job.get("progress", 0),
+                         created_at=job["created_at"], updated_at=job["updated_at"], result=result,
+                         error=job.get("error"), project_id=job.get("project"), webhook=job.get("webhook"))
+        return view.model_dump(mode="json")
+
+    def get_job(self, org: str, job_id: str) -> dict[str, Any]:
+        return self.job_view(self.jobs.require(org, job_id))
+
+    def cancel_job(self, org: str, job_id: str) -> dict[str, Any]:
+        return self.job_view(self.jobs.cancel(org, job_id))
+
+    # -- the worker ------------------------------------------------------------------------------------------
+    async def run_job(self, org: str, job_id: str, *, attempt: int, lambda_context: Any) -> None:
+        """Runs one queued job to a final state. Raises RetryLater for a crash with attempts left."""
+        job = self.jobs.get(org, job_id)
+        if job is None:
+            logger.warning("render job message for an unknown job", extra={"job_id": job_id})
+            return
+        if job["status"] not in FINISHED:
+            job = self.jobs.mark_running(org, job_id) or self.jobs.require(org, job_id)
+        if job["status"] != "running":  # cancelled before it started, or a duplicate delivery of a finished job
+            self._notify(job)
+            return
+        tenant = Tenant(org, job["project"])
+        try:
+            prepared: Prepared = self.pipeline.prepare(tenant, job["request"])
+            outcome = await self.pipeline.run(
+                prepared, deadline=Deadline.from_lambda_context(lambda_context), trace_id=job["trace_id"],
+                on_asset=lambda done, total: self.jobs.progress(org, job_id, done / total))
+            final = self.jobs.succeed(org, job_id, outcome.response.model_dump(mode="json"), outcome.keys)
+        except JobCancelled:
+            final = None
+        except ApiError as error:  # the request's own fault (or the provider's), discovered in the worker
+            final = self.jobs.fail(org, job_id, error_object(error))
+        except Exception:
+            logger.exception("render job crashed", extra={"job_id": job_id, "attempt": attempt})
+            if attempt < MAX_JOB_ATTEMPTS:
+                self.jobs.requeue(org, job_id, f"attempt {attempt} failed; retrying")
+                raise RetryLater from None
+            final = self.jobs.fail(org, job_id, INTERNAL_ERROR)
+        self._notify(final or self.jobs.require(org, job_id))
+
+    def _notify(self, job: dict[str, Any]) -> None:
+        """Delivers the completion webhook once per job (a redelivered message does not post twice)."""
+        if not job.get("webhook_url") or job["status"] not in FINISHED or job.get("webhook"):
+            return
+        from sgd.net.outbound import OutboundPolicy
+
+        try:
+            secret = webhook_secret(self.settings)
+        except ApiError as error:
+            self.jobs.record_webhook(job["org"], job["job_id"], {"status": "failed", "attempts": 0,
+                                                                 "last_status": None, "reason": error.message})
+            return
+        delivery = deliver(job["webhook_url"], f"render.{job['status']}", self.job_view(job), secret,
+                           policy=OutboundPolicy.from_settings(self.settings))
+        self.jobs.record_webhook(job["org"], job["job_id"], delivery.as_record())
+
+
+@functools.cache
+def render_service() -> RenderService:
+    return RenderService(get_settings())

@@ -1,0 +1,137 @@
+"""Signed webhooks for finished render jobs.
+
+Each delivery is a POST of the job JSON with
+    SGD-Event: render.succeeded | render.failed | render.cancelled
+    SGD-Delivery: a unique id (receivers de-duplicate on it)
+    SGD-Timestamp: unix seconds
+    SGD-Signature: v1=<hex HMAC-SHA256 of f"{timestamp}.{body}" with the webhook secret>
+Receivers check it with verify_signature(). Network errors, 429 and 5xx are retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sgd.errors import ServiceUnavailable
+from sgd.observability import logger
+from sgd.settings import Settings, get_settings
+
+SIGNATURE_VERSION = "v1"
+RETRY_DELAYS_S: tuple[float, ...] = (0.5, 1.0, 2.0)  # after the first attempt: up to 4 attempts in 3.5 s
+DEFAULT_TOLERANCE_S = 300
+
+
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """'v1=<hex>': HMAC-SHA256 over '{timestamp}.' followed by the exact body bytes."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_VERSION}={digest}"
+
+
+def verify_signature(secret: str, timestamp: int | str, body: bytes, header: str, *,
+                     tolerance_s: float = DEFAULT_TOLERANCE_S, now: float | None = None) -> bool:
+    """True when header carries a v1 signature of (timestamp, body) under secret, and timestamp is recent.
+
+    header may list several signatures separated by commas (during a secret rotation); any valid one counts.
+    Comparison is constant-time; a timestamp more than tolerance_s from now (either way) is rejected.
+    """
+    try:
+        stamp = int(str(timestamp).strip())
+    except ValueError:
+        return False
+    current = time.time() if now is None else now
+    if abs(current - stamp) > tolerance_s:
+        return False
+    expected = sign(secret, stamp, body)
+    candidates = [part.strip() for part in (header or "").split(",") if part.strip()]
+    return any(hmac.compare_digest(candidate, expected) for candidate in candidates)
+
+
+@functools.cache
+def _secret_from_secrets_manager(arn: str) -> str:
+    from sgd.adapters.aws import aws_client
+
+    try:
+        secret = aws_client("secretsmanager").get_secret_value(SecretId=arn)
+    except Exception as error:  # any failure means the same to the caller: no usable secret
+        raise ServiceUnavailable("the webhook signing secret could not be read from Secrets Manager "
+                                 f"({type(error).__name__}); check SGD_WEBHOOK_SECRET_ARN") from None
+    value = secret.get("SecretString", "").strip()
+    if value.startswith("{"):  # a JSON secret: {"secret": "..."}
+        value = str(json.loads(value).get("secret", ""))
+    if not value:
+        raise ServiceUnavailable("the webhook signing secret is empty; store it as the secret string")
+    return value
+
+
+def webhook_secret(settings: Settings | None = None) -> str:
+    """SGD_WEBHOOK_SECRET, else the Secrets Manager secret SGD_WEBHOOK_SECRET_ARN (read once per container)."""
+    settings = settings or get_settings()
+    if settings.webhook_secret:
+        return settings.webhook_secret
+    if settings.webhook_secret_arn:
+        return _secret_from_secrets_manager(settings.webhook_secret_arn)
+    raise ServiceUnavailable("webhooks are not configured on this deployment (no SGD_WEBHOOK_SECRET or "
+                             "SGD_WEBHOOK_SECRET_ARN); omit webhook_url and poll the job instead")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    status: Literal["delivered", "failed", "refused"]
+    attempts: int
+    last_status: int | None
+    delivery_id: str
+    reason: str | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"status": self.status, "attempts": self.attempts, "last_status": self.last_status,
+                                  "delivery_id": self.delivery_id}
+        if self.reason:
+            record["reason"] = self.reason
+        return record
+
+
+def _retryable(status: int | None) -> bool:
+    return status is None or status == 429 or status >= 500
+
+
+def deliver(url: str, event: str, payload: dict[str, Any], secret: str, *, policy: Any,
+            post: Callable[..., int] | None = None, sleep: Callable[[float], None] = time.sleep,
+            delays: Sequence[float] = RETRY_DELAYS_S, clock: Callable[[], float] = time.time) -> Delivery:
+    """POSTs the signed payload; retries network errors, 429 and 5xx. Never raises for the receiver's faults."""
+    from sgd.net.outbound import OutboundFailed, OutboundRefused
+    from sgd.net.outbound import post_json as default_post
+
+    post = post or default_post
+    body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+    delivery_id = uuid.uuid4().hex
+    attempts, last_status, reason = 0, None, None
+    for attempt in range(len(delays) + 1):
+        if attempt:
+            sleep(delays[attempt - 1])
+        attempts += 1
+        timestamp = int(clock())  # signed per attempt, so a late retry is not rejected as stale
+        headers = {"Content-Type": "application/json", "SGD-Event": event, "SGD-Delivery": delivery_id,
+                   "SGD-Timestamp": str(timestamp), "SGD-Signature": sign(secret, timestamp, body),
+                   "User-Agent": "sgd-webhooks/1"}
+        try:
+            last_status = post(url, body, headers, policy)
+        except OutboundRefused as refused:
+            return Delivery("refused", attempts, None, delivery_id, refused.reason)
+        except OutboundFailed as failed:
+            last_status, reason = failed.status, failed.reason
+        else:
+            if 200 <= last_status < 300:
+                return Delivery("delivered", attempts, last_status, delivery_id)
+            reason = f"HTTP {last_status}"
+        if not _retryable(last_status):
+            break
+    logger.warning("webhook delivery failed", extra={"attempts": attempts, "last_status": last_status})
+    return Delivery("failed", attempts, last_status, delivery_id, reason)

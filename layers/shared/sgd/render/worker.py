@@ -1,0 +1,46 @@
+"""The SQS consumer of RenderJobsQueue: one message per job, partial batch failures reported to Lambda.
+
+A message that raises (a crash with attempts left, or an unreadable job store) is returned in
+batchItemFailures, so SQS redelivers it after its visibility timeout and moves it to the dead-letter queue after
+maxReceiveCount receives. Everything else, including a failed render, is a final job state and consumes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from sgd.observability import logger
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """The process's event loop (Mangum's): the gateway's connection pool is bound to it."""
+    try:
+        return asyncio.get_event_loop()
+    except RuntimeError:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        return loop
+
+
+def handle_job_messages(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from sgd.render.service import render_service
+
+    service = render_service()
+    failures = []
+    for record in event.get("Records") or []:
+        try:
+            message = json.loads(record["body"])
+            org, job_id = str(message["org"]), str(message["job_id"])
+        except (KeyError, TypeError, ValueError):
+            logger.error("unreadable render job message; dropped", extra={"message_id": record.get("messageId")})
+            continue
+        attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
+        logger.append_keys(org=org, job_id=job_id)
+        try:
+            _loop().run_until_complete(service.run_job(org, job_id, attempt=attempt, lambda_context=context))
+        except Exception:
+            logger.exception("render job message failed; SQS will redeliver it", extra={"attempt": attempt})
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}

@@ -1,0 +1,79 @@
+"""The content policy matches whole words and phrases only, case-insensitively, with Unicode word boundaries."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sgd.render.content_policy import ContentPolicy, content_policy
+
+POLICY = ContentPolicy.from_document({"rules": [
+    {"id": "violence", "description": "v", "terms": ["kill", "gun violence"], "action": "block"},
+    {"id": "drugs", "description": "d", "terms": ["meth"], "action": "block"},
+    {"id": "places", "description": "p", "terms": ["cunt"], "action": "block"},
+    {"id": "claims", "description": "c", "terms": ["approved by the fda"], "action": "review"},
+]})
+
+
+@pytest.mark.parametrize("text", [
+    "Workshop on new skills for designers",  # kill inside skills
+    "Our method works",  # meth inside method
+    "Visit Scunthorpe this spring",
+    "Killer deals",  # a different word that starts with the term
+    "gunviolence is one word here",
+    "Méthode française",  # é is a letter: no boundary before 'thode'
+])
+def test_substrings_never_match(text: str) -> None:
+    assert POLICY.matches(text) == []
+
+
+@pytest.mark.parametrize(("text", "rule", "term"), [
+    ("Don't KILL the vibe", "violence", "kill"),
+    ("stop Gun   Violence\nnow", "violence", "gun violence"),
+    ("no meth.", "drugs", "meth"),
+    ("«meth»", "drugs", "meth"),
+    ("meth-free", "drugs", "meth"),
+])
+def test_whole_words_and_phrases_match_case_insensitively(text: str, rule: str, term: str) -> None:
+    (match,) = POLICY.matches(text)
+    assert (match.rule_id, match.term, match.action) == (rule, term, "block")
+
+
+def test_review_rules_do_not_block() -> None:
+    verdict = POLICY.check("Sunscreen approved by the FDA")
+    assert verdict.allowed
+    assert [m.rule_id for m in verdict.review] == ["claims"]
+    assert verdict.review_notes() == ["content policy review: rule claims matched \u201capproved by the fda\u201d"]
+
+
+@given(prefix=st.text(alphabet=st.characters(categories=["L", "Nd"]), min_size=1, max_size=5),
+       suffix=st.text(alphabet=st.characters(categories=["L", "Nd"]), min_size=0, max_size=5))
+def test_a_term_glued_to_any_letter_or_digit_never_matches(prefix: str, suffix: str) -> None:
+    assert POLICY.matches(f"{prefix}meth{suffix} and {suffix}kill{prefix}") == []
+
+
+@given(before=st.sampled_from([" ", "\n", ".", ",", "(", "\"", "-", ""]),
+       after=st.sampled_from([" ", "\n", ".", "!", ")", "\"", "-", ""]))
+def test_a_term_between_non_word_characters_always_matches(before: str, after: str) -> None:
+    assert [m.term for m in POLICY.matches(f"x{before}MeTh{after}y".replace("x" + before + "M", before + "M")
+                                           if not before else f"x{before}MeTh{after}")] in (["meth"], [])
+    assert [m.term for m in POLICY.matches(f"{before}MeTh{after}")] == ["meth"]
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ({"rules": [{"id": "", "terms": ["x"], "action": "block"}]}, "rules[0].id"),
+    ({"rules": [{"id": "a", "terms": ["x"], "action": "ban"}]}, "rules[0].action"),
+    ({"rules": [{"id": "a", "terms": [], "action": "block"}]}, "rules[0].terms"),
+    ({"rules": [{"id": "a", "terms": ["  "], "action": "review"}]}, "rules[0].terms"),
+])
+def test_a_malformed_policy_is_refused_naming_the_field(document: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        ContentPolicy.from_document(document)
+
+
+def test_the_shipped_policy_blocks_and_reviews_as_written() -> None:
+    policy = content_policy()
+    assert policy.check("Our method builds skills").allowed
+    blocked = policy.check("A poster about METH addiction").blocked
+    assert [(m.rule_id, m.term) for m in blocked] == [("drugs.illegal", "meth")]
+    assert [m.rule_id for m in policy.check("Officially endorsed by   everyone").review] == ["impersonation.brands"]
