@@ -1,4 +1,4 @@
-"""`sgd`: the local runtime's command line (serve, invoke, token, openapi, demo)."""
+"""`sgd`: the local runtime's command line (serve, invoke, token, openapi, demo, ingest)."""
 
 from __future__ import annotations
 
@@ -155,6 +155,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(out_dir=Path(args.out) if args.out else None, data_dir=_data_dir(args))
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Uploads each file through POST /uploads and its presigned POST, then follows GET /uploads/{id}."""
+    from sgd_local.ingest_client import ingest_files
+
+    return ingest_files(args, data_dir=_data_dir(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sgd", description=__doc__)
     parser.add_argument("--data-dir", help=f"local state (default: <project>/{DEFAULT_DATA_DIR})")
@@ -185,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--output", help="write it here")
     group.add_argument("--check", help="fail if this file differs from the code")
     openapi.set_defaults(run=cmd_openapi)
+
+    ingest = commands.add_parser("ingest", help="upload brand files (presigned POST) and wait for each result")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files to ingest (PDF, image, font, text)")
+    ingest.add_argument("--project", required=True, help="the project the files belong to")
+    ingest.add_argument("--org", default="acme", help="org of the locally minted token (default: acme)")
+    ingest.add_argument("--url", help="API base URL (default: the running `sgd serve`, else an in-process runtime)")
+    ingest.add_argument("--token", help="bearer token (default: minted with the local signing key)")
+    ingest.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each file")
+    ingest.set_defaults(run=cmd_ingest)
 
     demo = commands.add_parser("demo", help="the main job: the end-to-end demo and its HTML report")
     demo.add_argument("--out", help="output folder (default: out/demo-<timestamp>)")

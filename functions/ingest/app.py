@@ -5,7 +5,7 @@ from typing import Any
 from sgd.adapters.tables import DynamoItemTable
 from sgd.api.ingest import create_app
 from sgd.http.lambda_entry import lambda_entry
-from sgd.ingest.uploads import record_uploads
+from sgd.ingest.uploads import process_upload_event
 from sgd.settings import get_settings
 
 settings = get_settings()  # cold start fails fast, naming the misconfigured variable
@@ -13,8 +13,14 @@ ledger = DynamoItemTable(settings.assets_table)  # its boto3 client is made on t
 app = create_app()
 
 
+def pipeline_deps() -> Any:
+    from sgd.ingest.pipeline import process_deps  # admission, extraction and Qdrant load on the first upload
+
+    return process_deps()
+
+
 def on_upload(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return record_uploads(event, ledger)
+    return process_upload_event(event, ledger, pipeline_deps)
 
 
 handler = lambda_entry(app, on_s3_event=on_upload)

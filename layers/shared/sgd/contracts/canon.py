@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from sgd.contracts.common import Contract, HexColor, ProjectId, Reply, ResourceId
+from sgd.contracts.common import Contract, HexColor, ModelCall, ProjectId, Reply, ResourceId
 
 Phrase = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
@@ -44,6 +44,15 @@ class Provenance(Reply):
     note: str | None = None
 
 
+class CanonAudit(Reply):
+    """The model gateway calls behind a derivation: local/extractor when the offline engine served it."""
+
+    model_route: list[str] = Field(description="Models used in order; local/... marks the offline engine.")
+    cost_usd: float = 0.0
+    calls: list[ModelCall] = []
+    notes: list[str] = Field([], description="Conflicts between evidence items or with the model, and defaults.")
+
+
 class CanonDocument(Reply):
     project_id: ProjectId
     version: int = Field(ge=1)
@@ -52,6 +61,7 @@ class CanonDocument(Reply):
     created_at: datetime
     created_by: str
     source: Literal["derived", "manual"]
+    audit: CanonAudit | None = Field(None, description="Present on POST /canon/derive.")
 
 
 class CanonVersionSummary(Reply):

@@ -7,8 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from sgd.contracts.common import AssetRef, Contract, ProjectId, Reply, ResourceId
+from sgd.contracts.common import Contract, ProjectId, Reply, ResourceId
 
+# An upload id, or a URL. Only https URLs are fetched: any other URL reaches the SSRF guard and is listed in
+# `rejected[]` with its reason (a per-asset problem, not a malformed request).
+IngestAssetRef = Annotated[
+    str, StringConstraints(pattern=r"^([A-Za-z0-9_-]{1,64}|https?://[^\s/$.?#][^\s]*)$", max_length=2048)
+]
 FileName = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f]+$")]
 ContentType = Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$", max_length=100)]
 
@@ -29,15 +34,37 @@ class UploadTicket(Reply):
     max_bytes: int
 
 
+UploadStatusName = Literal["pending", "received", "indexed", "duplicate", "rejected"]
+AssetKind = Literal["pdf", "image", "logo", "font", "text"]
+
+
+class UploadStatus(Reply):
+    """One upload's progress: pending (ticket issued, no file yet), received (S3 reported the file), then
+    indexed, duplicate (the same content was ingested before) or rejected (with the reason)."""
+
+    upload_id: ResourceId
+    project_id: ProjectId
+    status: UploadStatusName
+    filename: str | None = None
+    size: int | None = None
+    reason: str | None = None
+    asset_id: str | None = None
+    evidence_id: str | None = None
+    kind: AssetKind | None = None
+    points: int | None = Field(None, description="Text chunks indexed for search.")
+    received_at: datetime | None = None
+    processed_at: datetime | None = None
+
+
 class IngestRequest(Contract):
     project_id: ProjectId
-    assets: list[AssetRef] = Field(min_length=1, max_length=50, description="Upload ids or https URLs.")
+    assets: list[IngestAssetRef] = Field(min_length=1, max_length=50, description="Upload ids or https URLs.")
 
 
 class IngestItem(Reply):
     asset: str
     evidence_id: str
-    kind: Literal["pdf", "image", "logo", "font", "text"]
+    kind: AssetKind
     status: Literal["indexed", "duplicate"]
 
 
@@ -47,7 +74,7 @@ class RejectedAsset(Reply):
 
 
 class IngestResponse(Reply):
-    processed: int
-    qdrant_ids: list[str]
+    processed: int = Field(description="Assets admitted (indexed or duplicate); rejected ones are listed apart.")
+    qdrant_ids: list[str] = Field(description="Vector points written by this request (none for duplicates).")
     items: list[IngestItem]
     rejected: list[RejectedAsset]

@@ -1,0 +1,132 @@
+"""The canon routes through the real Lambda path: derive (all or chosen evidence), read with ETag, versions, manual
+edits with If-Match, the cache, and every client mistake as a 4xx in the error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.test_ingest_pipeline import upload, wait_for_upload
+
+pytestmark = pytest.mark.integration
+
+RULES = b"""# Brand rules
+
+Our tone of voice is warm, direct and precise.
+
+Colours: primary Ocean #0B3D91, secondary Sun #FFB81C. Never use #FF00FF.
+
+Typography: headlines are set in Inter.
+
+Keep a clear space of 12% of the logo width around the logo.
+"""
+INCOMPLETE = b"Our tone of voice is calm.\n\nWe like the sea.\n"
+MANUAL = {"palette_hex": ["#112233", "#445566"], "forbidden_hex": ["#000000"], "fonts": ["Inter"],
+          "voice": {"tone": "calm", "dos": ["Be brief"], "donts": []}, "logo_safe_zone_pct": 6}
+
+
+@pytest.fixture(scope="module")
+def evidence(api: Any) -> dict[str, Any]:
+    status = wait_for_upload(api, "canon-routes", upload(api, "canon-routes", "rules.md", RULES, "text/markdown"))
+    assert status["status"] == "indexed", status
+    return status
+
+
+def test_before_the_first_version_reads_are_404(api: Any) -> None:
+    for path in ("/canon/never-derived", "/canon/never-derived/versions"):
+        response = api.request("GET", path)
+        assert response.status == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_derive_read_versions_and_a_stale_edit(api: Any, evidence: dict[str, Any]) -> None:
+    derived = api.request("POST", "/canon/derive", {"project_id": "canon-routes", "evidence_ids": []})
+    assert derived.status == 200, derived.body
+    first = derived.json()
+    assert first["canon"]["palette_hex"] == ["#0B3D91", "#FFB81C"]
+    assert first["canon"]["forbidden_hex"] == ["#FF00FF"]
+    assert first["canon"]["logo_safe_zone_pct"] == 12
+    assert first["audit"]["model_route"] == ["local/extractor"]
+    assert all(entry["evidence_ids"] == [evidence["evidence_id"]] for entry in first["provenance"]
+               if entry["field"] in ("palette_hex", "fonts"))
+
+    # Naming the evidence gives the same canon as a new version.
+    chosen = api.request("POST", "/canon/derive", {"project_id": "canon-routes",
+                                                   "evidence_ids": [evidence["evidence_id"]]}).json()
+    assert chosen["version"] == first["version"] + 1
+    assert chosen["canon"] == first["canon"]
+
+    read = api.request("GET", "/canon/canon-routes")
+    assert read.status == 200
+    assert read.headers["etag"] == f'"{chosen["version"]}"'
+    assert read.json()["version"] == chosen["version"]
+    assert read.json()["audit"] is None
+
+    edited = api.request("PUT", "/canon/canon-routes", MANUAL, headers={"if-match": read.headers["etag"]})
+    assert edited.status == 200, edited.body
+    assert edited.json()["source"] == "manual"
+    assert edited.json()["version"] == chosen["version"] + 1
+    assert {entry["field"] for entry in edited.json()["provenance"] if entry["source"] == "manual"} == {
+        "palette_hex", "forbidden_hex", "voice", "logo_safe_zone_pct"}  # fonts unchanged: provenance kept
+    assert api.request("GET", "/canon/canon-routes").json()["canon"]["palette_hex"] == ["#112233", "#445566"]
+
+    stale = api.request("PUT", "/canon/canon-routes", MANUAL, headers={"if-match": read.headers["etag"]})
+    assert stale.status == 412
+    assert stale.json()["error"]["code"] == "precondition_failed"
+    assert stale.json()["error"]["details"]["current_version"] == edited.json()["version"]
+
+    versions = api.request("GET", "/canon/canon-routes/versions").json()["versions"]
+    assert [v["version"] for v in versions] == [edited.json()["version"], chosen["version"], first["version"]]
+    assert [v["source"] for v in versions] == ["manual", "derived", "derived"]
+
+
+def test_the_cache_follows_every_write(api: Any, runtime: Any, evidence: dict[str, Any]) -> None:
+    from sgd.adapters.tables import DynamoItemTable
+    from sgd.canon.store import CanonStore
+    from sgd.tenancy import Tenant
+
+    client = runtime.aws.client("dynamodb")
+    cache = DynamoItemTable("CacheTable", client=client)
+    # The store answers from the cache item when it is fresh, decoding it its own way.
+    cache_only = CanonStore(DynamoItemTable("CanonTable", client=client), cache)
+    tenant = Tenant("acme", "cached")
+    document = api.request("PUT", "/canon/cached", MANUAL).json()
+    assert cache.get("canon#acme#cached")["version"] == document["version"] == 1
+    second = api.request("PUT", "/canon/cached", MANUAL | {"fonts": ["Lora"]}, headers={"if-match": "1"}).json()
+    assert cache.get("canon#acme#cached")["version"] == second["version"] == 2
+    assert cache_only.latest(tenant)["canon"]["fonts"] == ["Lora"]
+    assert api.request("GET", "/canon/cached").json()["version"] == 2
+
+
+def test_client_mistakes_are_4xx(api: Any, evidence: dict[str, Any]) -> None:
+    unknown = api.request("POST", "/canon/derive", {"project_id": "canon-routes",
+                                                    "evidence_ids": [evidence["evidence_id"], "nope-1", "nope-2"]})
+    assert unknown.status == 404
+    assert unknown.json()["error"]["details"]["unknown_evidence_ids"] == ["nope-1", "nope-2"]
+
+    empty = api.request("POST", "/canon/derive", {"project_id": "no-evidence-here", "evidence_ids": []})
+    assert empty.status == 422
+    assert "ingest" in empty.json()["error"]["message"]
+
+    clash = api.request("PUT", "/canon/canon-routes", MANUAL | {"forbidden_hex": ["#445566"]})
+    assert clash.status == 422
+    assert clash.json()["error"]["details"]["colors"] == ["#445566"]
+    one_colour = api.request("PUT", "/canon/canon-routes", MANUAL | {"palette_hex": ["#112233"]})
+    assert one_colour.status == 422
+    assert one_colour.json()["error"]["code"] == "validation_error"
+    bad_if_match = api.request("PUT", "/canon/canon-routes", MANUAL, headers={"if-match": "latest"})
+    assert bad_if_match.status == 412
+    assert api.request("POST", "/canon/derive", {"project_id": "x", "oops": 1}).status == 422
+
+
+def test_an_incomplete_canon_says_what_to_upload(api: Any) -> None:
+    status = wait_for_upload(api, "thin", upload(api, "thin", "note.txt", INCOMPLETE, "text/plain"))
+    assert status["status"] == "indexed"
+    response = api.request("POST", "/canon/derive", {"project_id": "thin", "evidence_ids": []})
+    assert response.status == 422
+    error = response.json()["error"]
+    assert error["code"] == "canon_incomplete"
+    assert set(error["details"]["missing"]) == {"palette_hex", "fonts"}
+    assert len(error["details"]["upload"]) == 2
+    assert api.request("GET", "/canon/thin").status == 404  # nothing stored

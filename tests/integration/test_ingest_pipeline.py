@@ -1,0 +1,231 @@
+"""The S3 path end to end through the real Lambda path: POST /uploads -> presigned POST to moto -> S3 notification
+-> IngestFunction -> pipeline -> ledger, records, S3 objects and Qdrant points; then canon derivation against the
+example kits' truth. Also rejections (kept in quarantine with a reason), duplicates and redelivered events."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+KITS = ROOT / "examples" / "brands"
+TERMINAL = ("indexed", "duplicate", "rejected")
+
+
+# -- helpers, shared with the other ingest and canon test modules -------------------------------------------------
+def upload(api: Any, project: str, filename: str, data: bytes, content_type: str = "application/octet-stream",
+           ) -> str:
+    """POST /uploads, then the presigned POST to (moto's) S3; returns the upload id."""
+    ticket = api.request("POST", "/uploads", {"project_id": project, "filename": filename,
+                                              "content_type": content_type, "size_bytes": max(len(data), 1)})
+    assert ticket.status == 200, ticket.body
+    body = ticket.json()
+    response = httpx.post(body["url"], data=body["fields"], files={"file": (filename, data, content_type)},
+                          timeout=30)
+    assert response.status_code == 204, response.text
+    return body["upload_id"]
+
+
+def wait_for_upload(api: Any, project: str, upload_id: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = api.request("GET", f"/uploads/{upload_id}?project_id={project}")
+        assert response.status == 200, response.body
+        status = response.json()
+        if status["status"] in TERMINAL:
+            return status
+        assert time.monotonic() < deadline, f"upload {upload_id} still {status['status']}"
+        time.sleep(0.05)
+
+
+def ingest_path(api: Any, project: str, path: Path, content_type: str) -> dict[str, Any]:
+    return wait_for_upload(api, project, upload(api, project, path.name, path.read_bytes(), content_type))
+
+
+def asset_record(runtime: Any, org: str, project: str, sk: str) -> dict[str, Any] | None:
+    from sgd.adapters.tables import DynamoItemTable
+
+    table = DynamoItemTable("AssetsTable", client=runtime.aws.client("dynamodb"))
+    return table.get(f"org#{org}#project#{project}", sk)
+
+
+def object_keys(runtime: Any, prefix: str) -> list[str]:
+    s3 = runtime.aws.client("s3")
+    listed = s3.list_objects_v2(Bucket=runtime.stack.bucket_name, Prefix=prefix)
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def points_of(runtime: Any, org: str, project: str) -> int:
+    from sgd.adapters.vectors import QdrantVectorStore
+    from sgd.tenancy import Tenant
+
+    store = QdrantVectorStore(path=str(runtime.options.data_dir / "qdrant"))
+    return store.count(Tenant(org, project))
+
+
+def search(runtime: Any, org: str, project: str, query: str) -> list[Any]:
+    from sgd.adapters.vectors import QdrantVectorStore
+    from sgd.ingest.embeddings import SparseLexicalEmbedder
+    from sgd.ingest.indexing import search_evidence
+    from sgd.tenancy import Tenant
+
+    store = QdrantVectorStore(path=str(runtime.options.data_dir / "qdrant"))
+    return search_evidence(Tenant(org, project), query, embedder=SparseLexicalEmbedder(),
+                           store_for=lambda _size: store)
+
+
+# -- the kit, end to end -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kit", ["helio-energy", "northwind-coffee"])
+def test_a_kit_uploaded_through_s3_derives_its_truth(api: Any, runtime: Any, kit: str) -> None:
+    project = f"kit-{kit}"
+    pdf = ingest_path(api, project, KITS / kit / "guidelines.pdf", "application/pdf")
+    logo = ingest_path(api, project, KITS / kit / "logo.png", "image/png")
+    assert (pdf["status"], pdf["kind"]) == ("indexed", "pdf"), pdf
+    assert (logo["status"], logo["kind"]) == ("indexed", "logo"), logo
+    assert pdf["points"] >= 1
+    assert logo["points"] == 0
+
+    # Records, evidence JSON and the promoted files exist; quarantine and uploads are empty again.
+    evidence = asset_record(runtime, "acme", project, f"evidence#{pdf['evidence_id']}")
+    assert evidence is not None
+    assert evidence["asset_id"] == pdf["asset_id"]
+    assert evidence["kind"] == "pdf"
+    document = json.loads(runtime.aws.client("s3").get_object(
+        Bucket=runtime.stack.bucket_name, Key=evidence["evidence_key"])["Body"].read())
+    assert document["evidence_id"] == pdf["evidence_id"]
+    assert document["text"]
+    asset = asset_record(runtime, "acme", project, f"asset#{logo['asset_id']}")
+    assert asset is not None
+    assert asset["status"] == "admitted"
+    assert asset["key"].startswith("assets/acme/")
+    assert object_keys(runtime, f"assets/acme/{project}/{logo['asset_id']}/") == [asset["key"]]
+    assert object_keys(runtime, f"quarantine/acme/{project}/") == []
+    assert object_keys(runtime, f"uploads/acme/{project}/") == []
+
+    response = api.request("POST", "/canon/derive", {"project_id": project, "evidence_ids": []})
+    assert response.status == 200, response.body
+    derived = response.json()
+    truth = json.loads((KITS / kit / "truth.json").read_text())
+    canon = derived["canon"]
+    assert [c.upper() for c in canon["palette_hex"]] == [c.upper() for c in truth["palette_hex"]]
+    assert sorted(c.upper() for c in canon["forbidden_hex"]) == sorted(c.upper() for c in truth["forbidden_hex"])
+    assert canon["fonts"] == truth["fonts"]
+    assert canon["voice"]["tone"] == truth["voice"]["tone"]
+    assert canon["logo_safe_zone_pct"] == truth["logo_safe_zone_pct"]
+    assert canon["logo_asset_id"] == logo["asset_id"]
+    assert derived["audit"]["model_route"] == ["local/extractor"]
+    assert derived["audit"]["cost_usd"] == 0
+    assert derived["created_by"]
+    assert derived["source"] == "derived"
+    supported = {entry["field"] for entry in derived["provenance"] if pdf["evidence_id"] in entry["evidence_ids"]}
+    assert {"palette_hex", "fonts"} <= {name.split(".")[0] for name in supported}
+
+
+def test_search_finds_the_guideline_text_only_within_its_tenant(api: Any, runtime: Any) -> None:
+    path = KITS / "helio-energy" / "guidelines.pdf"
+    ingest_path(api, "search", path, "application/pdf")
+    hits = search(runtime, "acme", "search", "tone of voice")
+    assert hits
+    assert all(hit.payload["org"] == "acme" and hit.payload["project"] == "search" for hit in hits)
+    assert "tone" in hits[0].payload["text"].lower()
+    assert search(runtime, "globex", "search", "tone of voice") == []
+    assert search(runtime, "acme", "other-project", "tone of voice") == []
+
+
+# -- duplicates and redelivery -------------------------------------------------------------------------------------
+def test_the_same_content_again_is_a_duplicate_with_nothing_new(api: Any, runtime: Any) -> None:
+    project = "dupes"
+    data = b"Brand voice: calm and exact. Primary colour #123456, secondary #654321. Typeface: Inter.\n"
+    first = wait_for_upload(api, project, upload(api, project, "voice.txt", data, "text/plain"))
+    points = points_of(runtime, "acme", project)
+    records = object_keys(runtime, f"assets/acme/{project}/")
+    second = wait_for_upload(api, project, upload(api, project, "voice-copy.txt", data, "text/plain"))
+    assert first["status"] == "indexed"
+    assert second["status"] == "duplicate"
+    assert (second["asset_id"], second["evidence_id"]) == (first["asset_id"], first["evidence_id"])
+    assert points_of(runtime, "acme", project) == points == first["points"]
+    assert object_keys(runtime, f"assets/acme/{project}/") == records
+    assert object_keys(runtime, f"uploads/acme/{project}/") == []
+
+
+def test_a_redelivered_event_changes_nothing(api: Any, runtime: Any) -> None:
+    project = "redelivery"
+    upload_id = upload(api, project, "rules.md", b"# Rules\n\nOur tone of voice is bold.\n", "text/markdown")
+    status = wait_for_upload(api, project, upload_id)
+    event = next(e for e in runtime.recent_notifications if upload_id in json.dumps(e))
+    points = points_of(runtime, "acme", project)
+    ledger = asset_record(runtime, "acme", project, f"upload#{upload_id}")
+    invocation = runtime.invoke("IngestFunction", event)  # S3 delivers at least once
+    assert invocation.ok, invocation.payload
+    assert invocation.payload["ingested"] == []
+    assert asset_record(runtime, "acme", project, f"upload#{upload_id}") == ledger
+    assert points_of(runtime, "acme", project) == points
+    assert wait_for_upload(api, project, upload_id) == status
+
+
+# -- rejections ----------------------------------------------------------------------------------------------------
+REJECTED_FILES = {
+    "tool.exe": (b"MZ\x90\x00\x03" + b"\x00" * 58 + b"\x40\x00\x00\x00" + b"PE\x00\x00" + b"\x00" * 200, "exe"),
+    "kit.zip": (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 100, "zip"),
+    "logo.svg": (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>', "svg"),
+}
+
+
+def _polyglot() -> bytes:
+    """A real PNG (the example logo) with a zip archive appended: valid as both."""
+    return (KITS / "helio-energy" / "logo.png").read_bytes() + b"PK\x03\x04" + b"\x00" * 26 + b"evil.sh" + b"#!"
+
+
+@pytest.mark.parametrize("filename", [*REJECTED_FILES, "logo-polyglot.png"])
+def test_rejected_files_stay_in_quarantine_with_their_reason(api: Any, runtime: Any, filename: str) -> None:
+    project = "rejects"
+    data = _polyglot() if filename == "logo-polyglot.png" else REJECTED_FILES[filename][0]
+    status = wait_for_upload(api, project, upload(api, project, filename, data))
+    assert status["status"] == "rejected", status
+    assert status["reason"]
+    assert status["evidence_id"] is None
+    record = asset_record(runtime, "acme", project, f"asset#{status['asset_id']}")
+    assert record is not None
+    assert record["status"] == "rejected"
+    assert record["reason"] == status["reason"]
+    assert object_keys(runtime, f"quarantine/acme/{project}/{status['asset_id']}/") == [record["key"]]
+    assert object_keys(runtime, f"assets/acme/{project}/{status['asset_id']}/") == []
+
+
+def test_a_file_over_the_limit_is_rejected_unread(api: Any, runtime: Any) -> None:
+    """moto ignores the presigned POST's content-length-range, so the pipeline re-checks the size."""
+    from sgd.settings import Settings
+
+    limit = Settings.model_fields["max_upload_bytes"].default
+    project = "too-large"
+    ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "huge.pdf",
+                                              "content_type": "application/pdf", "size_bytes": limit}).json()
+    data = b"%PDF-1.7\n" + b"0" * limit  # one byte per digit over the limit
+    assert httpx.post(ticket["url"], data=ticket["fields"], files={"file": ("huge.pdf", data, "application/pdf")},
+                      timeout=60).status_code == 204
+    status = wait_for_upload(api, project, ticket["upload_id"])
+    assert status["status"] == "rejected"
+    assert "limit" in status["reason"]
+    assert len(object_keys(runtime, f"quarantine/acme/{project}/{status['asset_id']}/")) == 1
+
+
+def test_an_upload_ticket_pins_the_key_and_starts_pending(api: Any) -> None:
+    ticket = api.request("POST", "/uploads", {"project_id": "tickets", "filename": "Brand Book.pdf",
+                                              "content_type": "application/pdf", "size_bytes": 1000}).json()
+    assert ticket["key"] == f"uploads/acme/tickets/{ticket['upload_id']}/Brand Book.pdf"
+    assert ticket["fields"]["key"] == ticket["key"]
+    assert ticket["max_bytes"] == 1000
+    status = api.request("GET", f"/uploads/{ticket['upload_id']}?project_id=tickets").json()
+    assert status["status"] == "pending"
+    assert status["filename"] == "Brand Book.pdf"
+    too_big = api.request("POST", "/uploads", {"project_id": "tickets", "filename": "x.pdf",
+                                               "content_type": "application/pdf", "size_bytes": 10**9})
+    assert too_big.status == 422
+    assert too_big.json()["error"]["code"] == "too_large"
