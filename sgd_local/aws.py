@@ -182,7 +182,10 @@ class LocalAws:
                 if saved and saved["etag"] == etag and (objects_dir / blob).exists():
                     index[key] = saved
                     continue
-                response = s3.get_object(Bucket=self.stack.bucket_name, Key=key)
+                try:
+                    response = s3.get_object(Bucket=self.stack.bucket_name, Key=key)
+                except s3.exceptions.NoSuchKey:
+                    continue  # moved or deleted since the listing (ingest promotes uploads): not state any more
                 _atomic_write_bytes(objects_dir / blob, response["Body"].read())
                 index[key] = {"blob": blob, "etag": etag, "head": {
                     "ContentType": response.get("ContentType", "binary/octet-stream"),

@@ -1,7 +1,7 @@
-"""The main job: start the local runtime, drive it over real HTTP and S3, and write an HTML report.
+"""The main job: start the local runtime and drive the product end to end over real HTTP and S3.
 
-It grows with the product: today it proves the serverless path end to end (gateway, authorizer, handlers,
-S3 notifications into the ingest function, DynamoDB) and shows each route's contract honestly.
+Ingest the example brand kit through the presigned upload flow, derive its canon, render designs in three
+formats (sync, cached and async), download them, and write the pictures with an HTML report and contact sheet.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import html
 import json
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,13 @@ from sgd_local.server import make_server
 
 BRAND = "northwind-coffee"
 ORG, PROJECT = "demo", "northwind"
+RENDERS = (
+    ("1080x1080", "create", 'Instagram post for our new single-origin Ethiopia roast: "Bright, floral, roasted '
+                            'this morning" with a Shop now button'),
+    ("1200x628", "create", 'Link ad for the autumn tasting event: "Taste the harvest" - register today'),
+    ("1080x1920", "create", 'Story announcing the new cafe opening: "Our door is open"'),
+)
+FINAL_UPLOAD_STATES = ("indexed", "duplicate", "rejected")
 
 
 @dataclass
@@ -36,42 +42,54 @@ class Step:
 
 
 @dataclass
+class Design:
+    file: str
+    dimensions: str
+    instruction: str
+    took_ms: float
+    asset: dict[str, Any]
+    audit: dict[str, Any]
+
+
+@dataclass
 class DemoRun:
     steps: list[Step] = field(default_factory=list)
     uploads: list[dict[str, Any]] = field(default_factory=list)
+    canon: dict[str, Any] | None = None
+    designs: list[Design] = field(default_factory=list)
 
-    def add(self, step: Step) -> Step:
+    def add(self, step: Step, *, expected_error: bool = False) -> Step:
         self.steps.append(step)
-        marker = "ok " if step.status < 400 or step.title.startswith(("Rejected", "Contract")) else "!! "
-        print(f"  {marker}{step.status}  {step.request:<36} {step.took_ms:7.1f} ms  {step.summary}", flush=True)
+        marker = "ok " if step.status < 400 or expected_error else "!! "
+        print(f"  {marker}{step.status}  {step.request:<40} {step.took_ms:7.1f} ms  {step.summary}", flush=True)
         return step
 
-
-def _call(client: httpx.Client, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[
-        httpx.Response, float]:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    started = time.perf_counter()
-    response = client.request(method, path, json=body, headers=headers)
-    return response, (time.perf_counter() - started) * 1000
+    @property
+    def failed(self) -> list[Step]:
+        return [step for step in self.steps if step.status >= 500 and step.status != 501]
 
 
-def _wait_for_ledger(runtime: LocalRuntime, upload_ids: list[str], timeout: float = 30) -> list[dict[str, Any]]:
-    dynamodb = runtime.aws.client("dynamodb")
-    deadline = time.monotonic() + timeout
-    while True:
-        items = [dynamodb.get_item(TableName="AssetsTable", Key={
-            "pk": {"S": f"org#{ORG}#project#{PROJECT}"}, "sk": {"S": f"upload#{upload_id}"}}).get("Item")
-            for upload_id in upload_ids]
-        if all(items) or time.monotonic() > deadline:
-            return [{name: next(iter(value.values())) for name, value in item.items()} for item in items if item]
-        time.sleep(0.1)
+class Api:
+    """The demo's HTTP client: a bearer token, timings, and JSON bodies."""
+
+    def __init__(self, client: httpx.Client, token: str) -> None:
+        self.client, self.token = client, token
+
+    def call(self, method: str, path: str, body: Any = None, *, authorized: bool = True,
+             headers: dict[str, str] | None = None) -> tuple[httpx.Response, float]:
+        all_headers = dict(headers or {})
+        if authorized:
+            all_headers["authorization"] = f"Bearer {self.token}"
+        started = time.perf_counter()
+        response = self.client.request(method, path, json=body, headers=all_headers)
+        return response, (time.perf_counter() - started) * 1000
 
 
 def run_demo(out_dir: Path | None, data_dir: Path) -> int:
     root = project_root()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out_dir = out_dir or root / "out" / f"demo-{stamp}"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "designs").mkdir(parents=True, exist_ok=True)
     kit = root / "examples" / "brands" / BRAND
     run = DemoRun()
 
@@ -82,70 +100,224 @@ def run_demo(out_dir: Path | None, data_dir: Path) -> int:
         base = "http://{}:{}".format(*server.server_address[:2])
         print(f"  API {base}   embedded AWS {runtime.aws.endpoint}", flush=True)
         try:
-            with httpx.Client(base_url=base, timeout=60) as client:
-                _drive(runtime, client, kit, run)
+            with httpx.Client(base_url=base, timeout=120) as client:
+                _drive(Api(client, runtime.token(ORG, subject="demo-user")), kit, out_dir, run)
         finally:
             server.shutdown()
             server.server_close()
     report = out_dir / "report.html"
     report.write_text(render_report(run, BRAND), encoding="utf-8")
     (out_dir / "steps.json").write_text(json.dumps([step.__dict__ for step in run.steps], indent=2, default=str))
-    print(f"\nReport: {report}")
-    failures = [s for s in run.steps if s.status >= 500 and s.status != 501]
-    return 1 if failures else 0
+    print(f"\nDesigns: {out_dir / 'designs'}\nReport:  {report}")
+    return 1 if run.failed else 0
 
 
-def _drive(runtime: LocalRuntime, client: httpx.Client, kit: Path, run: DemoRun) -> None:
-    response, took = _call(client, "GET", "/healthz")
+def _drive(api: Api, kit: Path, out_dir: Path, run: DemoRun) -> None:
+    response, took = api.call("GET", "/healthz", authorized=False)
     run.add(Step("Health", "GET /healthz", response.status_code, took,
                  f"engine={response.json().get('model_engine')}", response.json()))
-
-    token = runtime.token(ORG, subject="demo-user")
-    response, took = _call(client, "GET", f"/canon/{PROJECT}")
+    response, took = api.call("GET", f"/canon/{PROJECT}", authorized=False)
     run.add(Step("Rejected without a token", f"GET /canon/{PROJECT}", response.status_code, took,
-                 "API Gateway's JWT authorizer answers before any function runs", response.json()))
+                 "API Gateway's JWT authorizer answers before any function runs", response.json()),
+            expected_error=True)
 
-    # Dropping files into uploads/ is one of the three ways in; S3 notifies the ingest function.
-    s3 = runtime.aws.client("s3")
-    upload_ids = []
-    for path, content_type in ((kit / "guidelines.pdf", "application/pdf"), (kit / "logo.png", "image/png")):
-        upload_id = f"up-{uuid.uuid4().hex[:12]}"
-        upload_ids.append(upload_id)
-        started = time.perf_counter()
-        s3.put_object(Bucket=runtime.stack.bucket_name, Key=f"uploads/{ORG}/{PROJECT}/{upload_id}/{path.name}",
-                      Body=path.read_bytes(), ContentType=content_type)
-        run.add(Step("Brand file dropped into S3", f"PUT uploads/…/{path.name}", 200,
-                     (time.perf_counter() - started) * 1000, f"{path.stat().st_size:,} bytes"))
-    started = time.perf_counter()
-    run.uploads = _wait_for_ledger(runtime, upload_ids)
-    run.add(Step("Ingest function notified", "S3 ObjectCreated → IngestFunction", 200 if len(run.uploads) == 2
-                 else 504, (time.perf_counter() - started) * 1000,
-                 f"{len(run.uploads)}/2 uploads recorded in the ledger", run.uploads))
+    _ingest(api, [(kit / "guidelines.pdf", "application/pdf"), (kit / "logo.png", "image/png")], run)
+    _ingest_rejected_example(api, run)
+    _derive_canon(api, run)
+    for number, (dimensions, task, instruction) in enumerate(RENDERS, start=1):
+        _render(api, out_dir, run, number, dimensions, task, instruction)
+    _render_again_from_cache(api, run)
+    _render_async(api, run)
 
-    contract_calls = [
-        ("POST", "/render", {"project_id": PROJECT, "prompts": {"task": "create", "instruction":
-                             'Launch post: "Fresh roast, every morning"'},
-                             "outputs": {"count": 3, "format": "png", "dimensions": "1080x1080"}}),
-        ("POST", "/canon/derive", {"project_id": PROJECT, "evidence_ids": []}),
-        ("GET", f"/canon/{PROJECT}", None),
-        ("POST", "/critique", {"project_id": PROJECT, "asset_ids": ["asset-1"]}),
-        ("POST", "/render", {"project_id": PROJECT, "prompts": {"task": "paint", "instruction": "hi"}}),
-    ]
-    response, took = _call(client, "GET", f"/usage?project_id={PROJECT}", None, token)
+    response, took = api.call("POST", "/render", {"project_id": PROJECT, "prompts": {
+        "task": "create", "instruction": "Poster in #000000 and neon green"}, "constraints": {
+        "palette_hex": ["#000000"]}})
+    run.add(Step("A constraint the canon forbids", "POST /render (palette #000000)", response.status_code, took,
+                 _error_summary(response), response.json()), expected_error=True)
+    response, took = api.call("GET", f"/usage?project_id={PROJECT}")
     budget = response.json().get("budget", {})
     run.add(Step("Model spend today", f"GET /usage?project_id={PROJECT}", response.status_code, took,
                  f"engine={response.json().get('model_engine')}: ${budget.get('spent_usd', 0):.2f} of the org's "
                  f"${budget.get('limit_usd', 0):.2f} daily budget", response.json()))
+    response, took = api.call("POST", "/critique", {"project_id": PROJECT, "asset_ids": [
+        run.designs[0].asset["id"] if run.designs else "missing"]})
+    run.add(Step("Critique", "POST /critique", response.status_code, took, _error_summary(response),
+                 response.json()), expected_error=response.status_code == 501)
 
-    for method, path, body in contract_calls:
-        response, took = _call(client, method, path, body, token)
-        error = response.json().get("error", {})
-        run.add(Step("Contract", f"{method} {path}", response.status_code, took,
-                     f"{error.get('code', 'ok')}: {error.get('message', '')}", response.json()))
+
+def _error_summary(response: httpx.Response) -> str:
+    error = response.json().get("error") or {}
+    return f"{error.get('code', 'ok')}: {error.get('message', '')}"[:160]
+
+
+def _ingest(api: Api, files: list[tuple[Path, str]], run: DemoRun) -> None:
+    """The presigned flow: POST /uploads, POST the file to S3, then follow GET /uploads/{id} to its result."""
+    for path, content_type in files:
+        data = path.read_bytes()
+        response, took = api.call("POST", "/uploads", {"project_id": PROJECT, "filename": path.name,
+                                                       "content_type": content_type, "size_bytes": len(data)})
+        run.add(Step("Upload ticket", f"POST /uploads ({path.name})", response.status_code, took,
+                     f"presigned POST to {response.json().get('key', '?')}", response.json()))
+        if response.status_code != 200:
+            continue
+        ticket = response.json()
+        started = time.perf_counter()
+        posted = httpx.post(ticket["url"], data=ticket["fields"], files={"file": (path.name, data, content_type)})
+        run.add(Step("File sent to S3", f"POST <presigned> ({path.name})", posted.status_code,
+                     (time.perf_counter() - started) * 1000, f"{len(data):,} bytes"))
+        status, took = _wait_for_upload(api, ticket["upload_id"])
+        run.uploads.append(status | {"filename": path.name})
+        run.add(Step("Ingested (S3 event → IngestFunction)", f"GET /uploads/{ticket['upload_id'][:10]}…",
+                     200 if status.get("status") in ("indexed", "duplicate") else 500, took,
+                     f"{status.get('status')}: kind={status.get('kind')} evidence={status.get('evidence_id')}",
+                     status))
+
+
+def _ingest_rejected_example(api: Api, run: DemoRun) -> None:
+    """An SVG with a script: admission rejects it and it stays in quarantine with the reason."""
+    data = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    response, _ = api.call("POST", "/uploads", {"project_id": PROJECT, "filename": "badge.png",
+                                                "content_type": "image/png", "size_bytes": len(data)})
+    if response.status_code != 200:
+        run.add(Step("Upload ticket", "POST /uploads (badge.png)", response.status_code, 0, _error_summary(response)))
+        return
+    ticket = response.json()
+    httpx.post(ticket["url"], data=ticket["fields"], files={"file": ("badge.png", data, "image/png")})
+    status, took = _wait_for_upload(api, ticket["upload_id"])
+    run.uploads.append(status | {"filename": "badge.png (an SVG named .png)"})
+    run.add(Step("Rejected upload stays in quarantine", "GET /uploads/… (badge.png)",
+                 422 if status.get("status") == "rejected" else 500, took,
+                 f"{status.get('status')}: {status.get('reason')}", status), expected_error=True)
+
+
+def _wait_for_upload(api: Api, upload_id: str, timeout_s: float = 60) -> tuple[dict[str, Any], float]:
+    started = time.perf_counter()
+    status: dict[str, Any] = {}
+    while time.perf_counter() - started < timeout_s:
+        response, _ = api.call("GET", f"/uploads/{upload_id}?project_id={PROJECT}")
+        status = response.json() if response.status_code == 200 else {"status": f"http {response.status_code}"}
+        if status.get("status") in FINAL_UPLOAD_STATES:
+            break
+        time.sleep(0.1)
+    return status, (time.perf_counter() - started) * 1000
+
+
+def _derive_canon(api: Api, run: DemoRun) -> None:
+    response, took = api.call("POST", "/canon/derive", {"project_id": PROJECT, "evidence_ids": []})
+    body = response.json()
+    canon = body.get("canon", {})
+    run.add(Step("Canon derived from the evidence", "POST /canon/derive", response.status_code, took,
+                 f"v{body.get('version')}: palette {canon.get('palette_hex')}, fonts {canon.get('fonts')}, "
+                 f"forbidden {canon.get('forbidden_hex')}", body))
+    response, took = api.call("GET", f"/canon/{PROJECT}")
+    run.add(Step("Canon read back", f"GET /canon/{PROJECT}", response.status_code, took,
+                 f"version {response.json().get('version')}, ETag {response.headers.get('etag')}", response.json()))
+    run.canon = response.json() if response.status_code == 200 else None
+
+
+def _render(api: Api, out_dir: Path, run: DemoRun, number: int, dimensions: str, task: str,
+            instruction: str) -> None:
+    response, took = api.call("POST", "/render", {
+        "project_id": PROJECT, "prompts": {"task": task, "instruction": instruction},
+        "outputs": {"count": 1, "format": "png", "dimensions": dimensions}})
+    body = response.json()
+    if response.status_code != 200:
+        run.add(Step("Render", f"POST /render {dimensions}", response.status_code, took, _error_summary(response),
+                     body))
+        return
+    asset = body["assets"][0]
+    picture = httpx.get(asset["url"])
+    name = f"{number:02d}-{dimensions}.{asset['format']}"
+    (out_dir / "designs" / name).write_bytes(picture.content)
+    run.designs.append(Design(name, dimensions, instruction, took, asset, body["audit"]))
+    run.add(Step("Render", f"POST /render {dimensions}", response.status_code, took,
+                 f"{asset['layout'].get('text_boxes', [{}])[0].get('text', '')!r} via "
+                 f"{', '.join(body['audit']['model_route'])}, cache {body['audit']['cache']}", body))
+
+
+def _render_again_from_cache(api: Api, run: DemoRun) -> None:
+    dimensions, task, instruction = RENDERS[0]
+    response, took = api.call("POST", "/render", {
+        "project_id": PROJECT, "prompts": {"task": task, "instruction": instruction},
+        "outputs": {"count": 1, "format": "png", "dimensions": dimensions}})
+    audit = response.json().get("audit", {})
+    run.add(Step("The same request again", f"POST /render {dimensions}", response.status_code, took,
+                 f"cache {audit.get('cache')}, {len(audit.get('calls', []))} model calls", response.json()))
+
+
+def _render_async(api: Api, run: DemoRun) -> None:
+    response, took = api.call("POST", "/render", {
+        "project_id": PROJECT, "async": True, "prompts": {"task": "create", "instruction":
+                                                          'Three takes on "Slow coffee, fast mornings"'},
+        "outputs": {"count": 3, "format": "webp", "dimensions": "1080x1350"}})
+    run.add(Step("Async render accepted", "POST /render (async, count 3)", response.status_code, took,
+                 f"Location: {response.headers.get('location')}", response.json()))
+    location = response.headers.get("location")
+    if response.status_code != 202 or not location:
+        return
+    started, job = time.perf_counter(), {}
+    while time.perf_counter() - started < 60:
+        job = api.call("GET", location)[0].json()
+        if job.get("status") in ("succeeded", "failed", "cancelled"):
+            break
+        time.sleep(0.2)
+    run.add(Step("Async render finished", f"GET {location}", 200 if job.get("status") == "succeeded" else 500,
+                 (time.perf_counter() - started) * 1000,
+                 f"{job.get('status')}: {len((job.get('result') or {}).get('assets', []))} assets", job))
 
 
 def _pretty(body: Any) -> str:
     return html.escape(json.dumps(body, indent=2, default=str)) if body is not None else ""
+
+
+def _swatches(colors: list[str], *, crossed: bool = False) -> str:
+    style = "text-decoration: line-through;" if crossed else ""
+    return "".join(f"<span class='swatch' style='background:{html.escape(c)}'></span>"
+                   f"<code style='{style}'>{html.escape(c)}</code> " for c in colors)
+
+
+def _canon_section(document: dict[str, Any] | None) -> str:
+    if not document:
+        return "<p>No canon was derived.</p>"
+    canon = document["canon"]
+    voice = canon.get("voice", {})
+    provenance = "".join(
+        f"<tr><td>{html.escape(p['field'])}</td><td>{html.escape(str(p['value']))}</td>"
+        f"<td>{html.escape(p['source'])}</td><td>{html.escape(', '.join(p.get('evidence_ids', []))[:80])}</td>"
+        f"<td>{html.escape(p.get('note') or '')}</td></tr>" for p in document.get("provenance", []))
+    return f"""
+<table class="canon">
+<tr><th>Version</th><td>{document['version']} ({html.escape(document['source'])})</td></tr>
+<tr><th>Palette</th><td>{_swatches(canon.get('palette_hex', []))}</td></tr>
+<tr><th>Forbidden</th><td>{_swatches(canon.get('forbidden_hex', []), crossed=True) or 'none'}</td></tr>
+<tr><th>Fonts</th><td>{html.escape(', '.join(canon.get('fonts', [])))}</td></tr>
+<tr><th>Tone</th><td>{html.escape(voice.get('tone', ''))}</td></tr>
+<tr><th>Do</th><td>{'<br>'.join(html.escape(d) for d in voice.get('dos', []))}</td></tr>
+<tr><th>Don't</th><td>{'<br>'.join(html.escape(d) for d in voice.get('donts', []))}</td></tr>
+<tr><th>Logo clear space</th><td>{canon.get('logo_safe_zone_pct')}% of the shorter side</td></tr>
+</table>
+<details><summary>Provenance (which evidence supports each value)</summary>
+<table><tr><th>Field</th><th>Value</th><th>Source</th><th>Evidence</th><th>Note</th></tr>{provenance}</table>
+</details>"""
+
+
+def _design_card(design: Design) -> str:
+    layout, audit = design.asset.get("layout", {}), design.audit
+    boxes = "".join(
+        f"<li>{html.escape(box['role'])}: “{html.escape(box['text'])}” {html.escape(box['font'])} "
+        f"{box['size_px']}px, {html.escape(box['color'])} on {html.escape(box['background'])} = "
+        f"<b>{box['contrast_ratio']:.2f}:1</b></li>" for box in layout.get("text_boxes", []))
+    substitutions = "".join(f"<li>{html.escape(s['requested'])} → {html.escape(s['used'])} "
+                            f"({html.escape(s['reason'])})</li>" for s in audit.get("font_substitutions", []))
+    notes = "".join(f"<li>{html.escape(note)}</li>" for note in audit.get("notes", []))
+    return f"""<div class="card"><img src="designs/{html.escape(design.file)}" alt="{html.escape(design.file)}">
+<p><b>{html.escape(design.dimensions)}</b> · {design.took_ms:.0f} ms · {html.escape(', '.join(audit.get('model_route',
+[])))} · cache {html.escape(str(audit.get('cache')))} · ${audit.get('cost_usd', 0):.4f}</p>
+<p class="instruction">{html.escape(design.instruction)}</p>
+<p>Template <b>{html.escape(str(layout.get('template', audit.get('plan', {}).get('layout', {}).get('template'))))}</b>,
+colours {_swatches(layout.get('colors_used', []))}; logo box {layout.get('logo_box')}</p>
+<ul>{boxes}</ul>{f'<p>Font substitutions</p><ul>{substitutions}</ul>' if substitutions else ''}
+{f'<p>Notes</p><ul>{notes}</ul>' if notes else ''}</div>"""
 
 
 def render_report(run: DemoRun, brand: str) -> str:
@@ -157,32 +329,42 @@ def render_report(run: DemoRun, brand: str) -> str:
         for s in run.steps)
     uploads = "\n".join(
         f"<tr><td>{html.escape(str(u.get('filename')))}</td><td>{html.escape(str(u.get('status')))}</td>"
-        f"<td>{html.escape(str(u.get('size')))}</td><td><code>{html.escape(str(u.get('key')))}</code></td></tr>"
+        f"<td>{html.escape(str(u.get('kind') or ''))}</td><td>{html.escape(str(u.get('reason') or ''))}</td></tr>"
         for u in run.uploads)
+    cards = "\n".join(_design_card(design) for design in run.designs)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>SGD demo: {html.escape(brand)}</title>
 <style>
-body {{ font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }}
+body {{ font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }}
 table {{ border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; }}
 th, td {{ border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; vertical-align: top; }}
 th {{ background: #f4f4f4; }} tr.bad td {{ background: #fde8e8; }} pre {{ max-width: 480px; overflow: auto; }}
 .note {{ background: #f6f8fa; border-left: 4px solid #888; padding: .6rem 1rem; }}
+.swatch {{ display: inline-block; width: 1.1em; height: 1.1em; border: 1px solid #999; vertical-align: middle;
+  margin-right: .25em; }}
+.sheet {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1.2rem; }}
+.card {{ border: 1px solid #ddd; padding: .8rem; border-radius: 6px; }}
+.card img {{ width: 100%; max-height: 420px; object-fit: contain; background: #eee; }}
+.card ul {{ padding-left: 1.2rem; margin: .3rem 0; }} .instruction {{ color: #555; font-style: italic; }}
 </style></head><body>
 <h1>SGD demo — {html.escape(brand)}</h1>
 <p class="note">Everything below ran on this machine through the same Lambda handlers that deploy to AWS:
 API Gateway HTTP API (JWT authorizer emulated), Mangum, FastAPI, and a moto server on loopback speaking the
-real S3 and DynamoDB protocols. Model engine: <b>local</b> (no provider key configured).
-Routes whose pipeline is not built yet answer <b>501</b> in the error shape after validating input —
-never a fake result.</p>
-<h2>Steps</h2>
+real S3, DynamoDB and SQS protocols, with Qdrant in embedded mode. Model engine: <b>local</b> when no provider key
+is configured: every audit then says <code>local/…</code> and costs $0.</p>
+<h2>1. Brand kit ingested (presigned upload → S3 event → IngestFunction)</h2>
+<table><tr><th>File</th><th>Status</th><th>Kind</th><th>Reason</th></tr>
+{uploads}
+</table>
+<h2>2. Brand canon derived from the evidence</h2>
+{_canon_section(run.canon)}
+<h2>3. Designs (contact sheet)</h2>
+<div class="sheet">{cards}</div>
+<h2>Every step</h2>
 <table><tr><th>Step</th><th>Request</th><th>Status</th><th>ms</th><th>Result</th><th></th></tr>
 {rows}
 </table>
 <p>The first call to each function includes its cold start (a fresh worker process importing the handler).</p>
-<h2>Upload ledger (written by the ingest function)</h2>
-<table><tr><th>File</th><th>Status</th><th>Bytes</th><th>Key</th></tr>
-{uploads}
-</table>
 <p>Generated {datetime.now(UTC).isoformat(timespec="seconds")}</p>
 </body></html>
 """

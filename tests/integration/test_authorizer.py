@@ -56,18 +56,19 @@ def test_cognito_style_client_id_is_accepted_as_audience(runtime: Any, api: Any)
     payload = claims(runtime, client_id="sgd-api")
     payload.pop("aud")
     response = api.request("GET", "/canon/spring", token=sign(runtime, payload))
-    assert response.status == 501  # past the authorizer, into the handler
+    assert response.status == 404  # past the authorizer, into the handler: no canon yet
+    assert response.json()["error"]["code"] == "not_found"
 
 
 def test_valid_claims_reach_the_handler_and_tag_its_logs(runtime: Any, api: Any) -> None:
     token = runtime.token("initech", extra={"groups": ["design", "admin"]})
     response = api.request("GET", "/canon/launch", token=token)
-    assert response.status == 501
-    assert response.json()["error"]["details"]["route"] == "GET /canon/{project_id}"
+    assert response.status == 404
+    assert response.json()["error"]["code"] == "not_found"
     log = (runtime.options.data_dir / "logs" / "CanonFunction.log").read_text().splitlines()
     handled = [json.loads(line) for line in log if '"request handled"' in line]
     mine = [entry for entry in handled if entry.get("org") == "initech"]
     assert mine
     assert mine[-1]["project"] == "launch"
-    assert mine[-1]["status"] == 501
+    assert mine[-1]["status"] == 404
     assert mine[-1]["correlation_id"] == response.headers["x-request-id"]

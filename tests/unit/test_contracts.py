@@ -35,7 +35,7 @@ def test_minimal_render_request_gets_defaults() -> None:
     ("outputs__dimensions", "63x100"), ("outputs__dimensions", "4097x64"), ("outputs__dimensions", "100"),
     ("constraints__palette_hex", ["#000000"] * 13), ("constraints__palette_hex", ["red"]),
     ("constraints__fonts", ["Inter"] * 7), ("constraints__logo_safe_zone_pct", 40.5),
-    ("constraints__logo_safe_zone_pct", -1), ("webhook_url", "http://hooks.example/x"),
+    ("constraints__logo_safe_zone_pct", -1),
     ("surprise", True),
 ])
 def test_every_render_limit_is_enforced(change: str, value: Any) -> None:

@@ -6,6 +6,7 @@ from tests.conftest import ROOT
 EXPECTED_ROUTES = {
     "POST /render": "RenderFunction", "GET /render/jobs/{job_id}": "RenderFunction",
     "DELETE /render/jobs/{job_id}": "RenderFunction", "POST /uploads": "IngestFunction",
+    "GET /uploads/{upload_id}": "IngestFunction",
     "POST /ingest": "IngestFunction", "POST /canon/derive": "CanonFunction", "GET /canon/{project_id}": "CanonFunction",
     "PUT /canon/{project_id}": "CanonFunction", "GET /canon/{project_id}/versions": "CanonFunction",
     "POST /critique": "CritiqueFunction", "GET /healthz": "CanonFunction", "GET /usage": "CanonFunction",
@@ -60,7 +61,7 @@ def test_functions_are_least_privilege_with_their_own_logs_and_tracing() -> None
 def test_heavy_layers_go_only_where_used() -> None:
     stack = read_stack(ROOT)
     layers = {name: {path.name for path in spec.layer_dirs} for name, spec in stack.functions.items()}
-    assert layers["CanonFunction"] == {"shared"}
+    assert layers["CanonFunction"] == {"shared", "imaging"}
     assert "vectors" in layers["IngestFunction"]
     assert "vectors" not in layers["RenderFunction"] | layers["CritiqueFunction"]
     assert all(spec.timeout_s < 30 for spec in stack.functions.values())

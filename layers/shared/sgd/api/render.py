@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request
 from fastapi.responses import JSONResponse
 
-from sgd.contracts.common import ResourceId
+from sgd.contracts.common import ErrorResponse, ResourceId
 from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest, RenderResponse
 from sgd.http.app import create_api
 from sgd.http.identity import Caller, current_caller
@@ -64,7 +64,7 @@ def get_job(job_id: JobId, caller: Annotated[Caller, Depends(current_caller)]) -
 
 
 @router.delete("/render/jobs/{job_id}", response_model=RenderJob, summary="Cancel a queued or running job",
-               responses={409: {"description": "The job already finished (job_finished)"}})
+               responses={409: {"model": ErrorResponse, "description": "The job already finished (job_finished)"}})
 def cancel_job(job_id: JobId, caller: Annotated[Caller, Depends(current_caller)]) -> JSONResponse:
     return JSONResponse(_service().cancel_job(caller.org, job_id))
 

@@ -33,6 +33,7 @@ from sgd.adapters.tables import ItemTable
 from sgd.ingest.embeddings import Embedder
 from sgd.ingest.indexing import StoreFor, index_text
 from sgd.observability import logger
+from sgd.project_fonts import FONT_PREFIX, ProjectFonts, family_key
 from sgd.tenancy import Tenant
 
 Status = Literal["indexed", "duplicate", "rejected"]
@@ -45,6 +46,7 @@ class IngestDeps:
 
     storage: ObjectStorage
     assets: ItemTable
+    fonts: ProjectFonts
     embedder: Embedder
     store_for: StoreFor
     clock: Clock
@@ -200,13 +202,10 @@ def _record_font(tenant: Tenant, asset_id: str, document: dict[str, Any], font_f
         return
     key = tenant.area_key("assets", asset_id, "font.ttf")
     deps.storage.put(key, font_file, content_type="font/ttf")
-    deps.assets.put({"pk": tenant.partition_key, "sk": f"font#{family_key(family)}", "org": tenant.org,
+    deps.assets.put({"pk": tenant.partition_key, "sk": f"{FONT_PREFIX}{family_key(family)}", "org": tenant.org,
                      "project": tenant.project, "family": family, "style": font.get("style"), "asset_id": asset_id,
                      "key": key, "created_at": deps.clock.now().isoformat()})
-
-
-def family_key(family: str) -> str:
-    return "".join(family.lower().split())
+    deps.fonts.refresh(tenant)  # renders read the project's fonts from this summary
 
 
 def is_url(reference: str) -> bool:
@@ -269,9 +268,9 @@ def process_deps() -> IngestDeps:
     from sgd.settings import get_settings
 
     settings = get_settings()
-    return IngestDeps(storage=S3ObjectStorage(settings.assets_bucket),
-                      assets=DynamoItemTable(settings.assets_table),
-                      embedder=build_embedder(settings, DynamoItemTable(settings.cache_table)),
+    assets, cache = DynamoItemTable(settings.assets_table), DynamoItemTable(settings.cache_table)
+    return IngestDeps(storage=S3ObjectStorage(settings.assets_bucket), assets=assets,
+                      fonts=ProjectFonts(assets, cache), embedder=build_embedder(settings, cache),
                       store_for=vector_store, clock=SystemClock(), max_upload_bytes=settings.max_upload_bytes)
 
 
