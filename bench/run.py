@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, gateway_overhead, package_size
+from bench import canon_accuracy, cold_start, gateway_overhead, ingest_latency, package_size, render_latency
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ROOT = cold_start.ROOT
@@ -131,7 +131,43 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"served {budget['served']}, refused {budget['refused_count']} ({', '.join(budget['refused'])}), "
                      f"provider requests {budget['provider_requests']}, spent ${budget['spent_usd']:.2f} of "
                      f"${budget['limit_usd']:.2f}", budget["verdict"]))
+    rows += product_rows(results.get("product") or {})
     return rows
+
+
+def product_rows(product: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The product benchmarks (render, ingest/canon latency, canon accuracy), as each wrote its results."""
+    rows = []
+    for name, row in (product.get("render_latency") or {}).items():
+        rows.append((f"{render_latency.LABELS[name]} (full Lambda path, local engine)",
+                     f"p95 ≤ {row['target_p95_ms']:g} ms", f"p50 {row['p50']} ms, p95 {row['p95']} ms",
+                     "PASS" if row["met"] else "FAIL"))
+    ingest = product.get("ingest_latency")
+    if ingest:
+        labels = {"upload_to_indexed_p95": ("upload → evidence indexed, 5-page PDF", "upload_to_indexed_ms"),
+                  "canon_derive_p95": ("POST /canon/derive, local engine", "canon_derive_ms"),
+                  "canon_get_p95": ("GET /canon/{project_id}", "canon_get_ms")}
+        for key, (label, stats_key) in labels.items():
+            stats = ingest["latency"][stats_key]
+            rows.append((label, f"p95 ≤ {ingest_latency.TARGETS_MS[key]:g} ms",
+                         f"p50 {stats['p50']} ms, p95 {stats['p95']} ms", ingest["verdicts"][key]))
+    for kit in product.get("canon_accuracy") or []:
+        scores = [value for value in kit.get("fields", {}).values() if isinstance(value, dict)]
+        perfect = all(score.get("precision", 1) == 1 and score.get("recall", 1) == 1 and score.get("equal", True)
+                      for score in scores)
+        rows.append((f"Canon accuracy: {kit['kit']}", "precision = recall = 1.00 per field",
+                     "all fields 1.00" if perfect else "see canon_accuracy.md", "PASS" if perfect else "FAIL"))
+    return rows
+
+
+def run_product_benchmarks() -> dict[str, Any]:
+    """Each product bench writes its own JSON and Markdown next to latest.*; their numbers join the summary."""
+    out = ["--out", str(RESULTS_DIR)]
+    render_latency.main(out)
+    ingest_latency.main(out)
+    canon_accuracy.main([*out, "--generated"])
+    return {name: json.loads((RESULTS_DIR / f"{name}.json").read_text())
+            for name in ("render_latency", "ingest_latency", "canon_accuracy")}
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -216,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-build", action="store_true", help="size the existing .aws-sam/build")
     parser.add_argument("--skip-size", action="store_true", help="no sam build and package sizes")
     parser.add_argument("--skip-gateway", action="store_true", help="no model gateway overhead and budget runs")
+    parser.add_argument("--skip-product", action="store_true",
+                        help="no render, ingest/canon latency and canon accuracy runs")
     parser.add_argument("--sam", help="SAM CLI to run (default: $SAM, .venv-tools/bin/sam, sam on PATH)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -242,11 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_gateway:
         results["model_gateway"] = gateway_overhead.measure()
         gateway_overhead.print_report(results["model_gateway"])
+    if not args.skip_product:
+        results["product"] = run_product_benchmarks()
     results["load_average"]["after"] = load_average()
     failed_to_measure |= any(case["verdict"] == "ERROR" for case in results["cold_start"]["cases"])
 
     verdicts = [part["verdict"] for key in ("cold_start", "package_size", "model_gateway")
                 if (part := results.get(key))]
+    verdicts += [row[3] for row in product_rows(results.get("product") or {})]
     results["verdict"] = "PASS" if all(verdict == "PASS" for verdict in verdicts) else "FAIL"
 
     RESULTS_DIR.mkdir(exist_ok=True)

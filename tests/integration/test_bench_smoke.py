@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bench import gateway_overhead, run
@@ -19,3 +21,18 @@ def test_gateway_bench_measures_and_its_budget_run_holds() -> None:
     assert budget["verdict"] == "PASS"
     rows = run.summary_rows({"model_gateway": results})
     assert [verdict for *_, verdict in rows] == ["info", "info", "PASS"]
+
+
+def test_product_benches_measure_and_join_the_summary(tmp_path) -> None:
+    from bench import canon_accuracy, ingest_latency, render_latency
+
+    out = ["--out", str(tmp_path)]
+    render_latency.main([*out, "--samples", "2", "--warmup", "1"])
+    ingest_latency.main([*out, "--runs", "1"])
+    canon_accuracy.main(out)
+    product = {name: json.loads((tmp_path / f"{name}.json").read_text())
+               for name in ("render_latency", "ingest_latency", "canon_accuracy")}
+    rows = run.product_rows(product)
+    assert len(rows) == 3 + 3 + len(product["canon_accuracy"])
+    assert all(verdict in ("PASS", "FAIL") for *_, verdict in rows)
+    assert [verdict for name, *_, verdict in rows if name.startswith("Canon accuracy")] == ["PASS", "PASS"]

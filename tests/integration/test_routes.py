@@ -13,7 +13,7 @@ VALID_BODIES: dict[str, Any] = {
     "POST /uploads": {"project_id": "spring", "filename": "guide.pdf", "content_type": "application/pdf",
                       "size_bytes": 1000},
     "POST /ingest": {"project_id": "spring", "assets": ["up-1", "https://brand.example/logo.png"]},
-    "POST /canon/derive": {"project_id": "spring", "evidence_ids": []},
+    "POST /canon/derive": {"project_id": "never-ingested", "evidence_ids": []},
     "GET /canon/spring": None,
     "PUT /canon/spring-edit": {"palette_hex": ["#112233", "#FFFFFF"], "fonts": ["Inter"], "voice": {"tone": "calm"}},
     "GET /canon/spring/versions": None,

@@ -9,6 +9,8 @@ older version back after a writer moved it forward.
 from __future__ import annotations
 
 import json
+import random
+import time
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,7 +21,7 @@ from sgd.tenancy import Tenant
 
 VERSION_PREFIX = "version#"
 CACHE_TTL_SECONDS = 3600
-_WRITE_ATTEMPTS = 5
+_WRITE_ATTEMPTS = 10  # concurrent writers each lose at most once per winner; then 503 with Retry-After
 _UNREAD: Any = object()
 
 
@@ -97,6 +99,7 @@ class CanonStore:
                 raise PreconditionFailed(
                     f"the canon changed while you edited it (now version {current + 1}); re-read it and retry",
                     details={"current_version": current + 1, "if_match": expected_version})
+            time.sleep(random.uniform(0.005, 0.03))  # noqa: S311 - jitter, not security: spread the retries
         raise ServiceUnavailable("the canon is being written by many requests at once; retry shortly",
                                  headers={"Retry-After": "1"})
 
