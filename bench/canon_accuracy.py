@@ -12,7 +12,6 @@ canon_accuracy.md to the output folder. Exit code 0: this is a measurement, not 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import sys
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT / "layers" / "shared"))
 from sgd.canon.derive import derive_canon  # noqa: E402
 from sgd.ingest.admission import AdmissionRejected, admit  # noqa: E402
 from sgd.ingest.extract import extract  # noqa: E402
+from sgd.ingest.pipeline import asset_id_of, evidence_id_of  # noqa: E402
 
 KIT_FOLDERS = (ROOT / "examples" / "brands", ROOT.parent / "shared" / "fixtures" / "brands")
 MAX_BYTES = 10 * 1024 * 1024
@@ -85,8 +85,8 @@ def measure_kit(name: str, files: list[tuple[str, bytes]], truth: dict[str, Any]
             rejected.append({"file": filename, "reason": str(rejection)})
             continue
         document = extract(admitted, source=filename).document
-        asset_id = hashlib.sha256(data).hexdigest()[:32]
-        evidence.append(document | {"evidence_id": f"ev-{asset_id[:16]}", "asset_id": asset_id})
+        asset_id = asset_id_of(data)
+        evidence.append(document | {"evidence_id": evidence_id_of(asset_id), "asset_id": asset_id})
     extracted = time.perf_counter()
     derived = derive_canon(evidence)
     finished = time.perf_counter()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import statistics
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sgd.design.color import to_hex
 from sgd.errors import ValidationFailed
+from sgd.ingest.admission import AdmittedFile
 from sgd.ingest.extract import extract
 from sgd.ingest.extract_font import clean_font_name
 from sgd.ingest.extract_text import find_notations, lines_from_text, merge_drafts, notation_hex, parse_color_specs
@@ -25,25 +25,14 @@ DOCUMENT_KEYS = {"kind", "source", "text", "pages", "fonts", "colors", "swatches
                  "statements"}
 
 
-@dataclass(frozen=True)
-class Admitted:
-    """The fields of sgd.ingest.admission.AdmittedFile that extraction reads."""
-
-    kind: str
-    mime: str
-    extension: str
-    data: bytes
-    width: int | None = None
-    height: int | None = None
-    pages: int | None = None
 
 
 def pdf(data: bytes, source: str = "guidelines.pdf") -> dict:
-    return extract(Admitted("pdf", "application/pdf", "pdf", data), source=source).document
+    return extract(AdmittedFile("pdf", "application/pdf", "pdf", data), source=source).document
 
 
 def text_document(text: str, mime: str = "text/plain", extension: str = "txt") -> dict:
-    return extract(Admitted("text", mime, extension, text.encode()), source=f"brand.{extension}").document
+    return extract(AdmittedFile("text", mime, extension, text.encode()), source=f"brand.{extension}").document
 
 
 def by_role(document: dict, role: str) -> list[str]:
@@ -281,7 +270,7 @@ def test_font_file_family_style_and_loadable_bytes(flavor: str | None) -> None:
     font.flavor = flavor
     buffer = io.BytesIO()
     font.save(buffer)
-    extraction = extract(Admitted("font", "font/woff2" if flavor else "font/ttf", flavor or "ttf",
+    extraction = extract(AdmittedFile("font", "font/woff2" if flavor else "font/ttf", flavor or "ttf",
                                   buffer.getvalue()), source="serif.woff2")
     assert extraction.document["font"] == {"family": "DejaVu Serif", "style": "Bold", "full_name": "DejaVu Serif Bold"}
     assert extraction.document["fonts"] == ["DejaVu Serif"]
@@ -304,14 +293,14 @@ def _logo_png() -> bytes:
 
 def test_logo_palette_in_cielab_and_transparency() -> None:
     data = _logo_png()
-    document = extract(Admitted("logo", "image/png", "png", data), source="logo.png").document
+    document = extract(AdmittedFile("logo", "image/png", "png", data), source="logo.png").document
     hexes = [entry["hex"] for entry in document["palette"]]
     assert hexes == ["#0B3D91", "#FFB81C"]
     assert document["palette"][0]["share"] > document["palette"][1]["share"] > 0.1
     assert abs(sum(entry["share"] for entry in document["palette"]) - 1) < 0.02
     assert document["logo"]["width"] == 600
     assert 0.3 < document["logo"]["transparent_share"] < 0.45
-    again = extract(Admitted("logo", "image/png", "png", data), source="logo.png").document
+    again = extract(AdmittedFile("logo", "image/png", "png", data), source="logo.png").document
     assert again == document  # deterministic initialisation
 
 
@@ -320,7 +309,7 @@ def test_example_logos(kit_path: Path) -> None:
     import json
 
     truth = json.loads((kit_path / "truth.json").read_text())
-    logo = extract(Admitted("logo", "image/png", "png", (kit_path / "logo.png").read_bytes()), source="logo.png")
+    logo = extract(AdmittedFile("logo", "image/png", "png", (kit_path / "logo.png").read_bytes()), source="logo.png")
     palette = [entry["hex"] for entry in logo.document["palette"]]
     assert palette == truth["palette_hex"][:2]  # the logo is drawn in the first two brand colours
     assert logo.document["logo"]["transparent_share"] > 0.2

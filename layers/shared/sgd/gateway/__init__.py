@@ -7,7 +7,6 @@ gateway (a provider failure is a 5xx, never silent local output); without one, t
 from __future__ import annotations
 
 import functools
-import json
 
 from sgd.adapters.model_gateway import ModelGateway
 from sgd.gateway.budget import UsageAccounting
@@ -22,20 +21,10 @@ def provider_api_key() -> str:
     settings = get_settings()
     if settings.openrouter_api_key:
         return settings.openrouter_api_key
-    from sgd.adapters.aws import aws_client
-    from sgd.errors import ServiceUnavailable
+    from sgd.adapters.secrets import secret_string
 
-    try:
-        secret = aws_client("secretsmanager").get_secret_value(SecretId=settings.openrouter_api_key_secret_arn)
-    except Exception as error:  # any failure means the same to the caller: no usable key
-        raise ServiceUnavailable("the model provider key could not be read from Secrets Manager "
-                                 f"({type(error).__name__}); check OPENROUTER_API_KEY_SECRET_ARN") from None
-    value = secret.get("SecretString", "").strip()
-    if value.startswith("{"):  # a JSON secret: {"api_key": "..."}
-        value = str(json.loads(value).get("api_key", ""))
-    if not value:
-        raise ServiceUnavailable("the model provider secret is empty; store the key as the secret string")
-    return value
+    return secret_string(settings.openrouter_api_key_secret_arn, json_field="api_key",
+                         what="the model provider key", variable="OPENROUTER_API_KEY_SECRET_ARN")
 
 
 def build_gateway(settings: Settings, *, canon_extractor: CanonExtractor | None = None,

@@ -215,12 +215,10 @@ class CachedDenseEmbedder:
 
 
 def _secret_value(arn: str) -> str:
-    from sgd.adapters.aws import aws_client
+    from sgd.adapters.secrets import secret_string
 
-    value = aws_client("secretsmanager").get_secret_value(SecretId=arn).get("SecretString", "").strip()
-    if value.startswith("{"):
-        value = str(json.loads(value).get("api_key", ""))
-    return value
+    return secret_string(arn, json_field="api_key", what="the embeddings API key",
+                         variable="SGD_EMBEDDINGS_API_KEY_SECRET_ARN")
 
 
 def build_embedder(settings: Any, cache: ItemTable) -> Embedder:

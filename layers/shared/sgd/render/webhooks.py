@@ -56,19 +56,9 @@ def verify_signature(secret: str, timestamp: int | str, body: bytes, header: str
 
 @functools.cache
 def _secret_from_secrets_manager(arn: str) -> str:
-    from sgd.adapters.aws import aws_client
+    from sgd.adapters.secrets import secret_string
 
-    try:
-        secret = aws_client("secretsmanager").get_secret_value(SecretId=arn)
-    except Exception as error:  # any failure means the same to the caller: no usable secret
-        raise ServiceUnavailable("the webhook signing secret could not be read from Secrets Manager "
-                                 f"({type(error).__name__}); check SGD_WEBHOOK_SECRET_ARN") from None
-    value = secret.get("SecretString", "").strip()
-    if value.startswith("{"):  # a JSON secret: {"secret": "..."}
-        value = str(json.loads(value).get("secret", ""))
-    if not value:
-        raise ServiceUnavailable("the webhook signing secret is empty; store it as the secret string")
-    return value
+    return secret_string(arn, json_field="secret", what="the webhook signing secret", variable="SGD_WEBHOOK_SECRET_ARN")
 
 
 def webhook_secret(settings: Settings | None = None) -> str:
