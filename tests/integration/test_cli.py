@@ -124,3 +124,20 @@ def test_invoke_shares_state_with_a_running_serve(tmp_path: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)
+
+
+def test_ingest_command_uploads_waits_and_reports_each_file(tmp_path: Path) -> None:
+    kit = ROOT / "examples" / "brands" / "helio-energy"
+    bad = tmp_path / "badge.png"
+    bad.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    result = run_sgd("ingest", str(kit / "guidelines.pdf"), str(kit / "logo.png"), str(bad), "--project", "cli-kit",
+                     data_dir=tmp_path / "state", timeout=180)
+    assert result.returncode == 1, result.stderr[-2000:]  # one file was rejected
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    for line, (name, outcome) in zip(lines, [("guidelines.pdf", "indexed"), ("logo.png", "indexed"),
+                                             ("badge.png", "rejected")], strict=True):
+        assert name in line
+        assert outcome in line
+    assert "SVG" in lines[2]
+    assert "100%" in result.stderr  # the progress bar reached the end
