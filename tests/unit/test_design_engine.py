@@ -16,8 +16,9 @@ PALETTE = ("#0A2540", "#FFFFFF", "#635BFF", "#00D4FF")
 CANON: dict[str, Any] = {"palette_hex": list(PALETTE), "fonts": ["Inter"], "logo_safe_zone_pct": 10.0,
                          "logo_asset_id": "logo-1"}
 INSTRUCTION = 'Launch banner with the headline "Meet Nova 2.0" about our new analytics app, CTA: Get started'
-# Shapes the logo keeps its clear space from; surfaces (background, media area, border) may carry the logo.
-ELEMENT_SHAPES = {"band", "circle", "corner", "frame", "block", "kicker", "button", "panel"}
+# Shapes the logo keeps its clear space from (the brand graphic too); surfaces (background, media area, border) may
+# carry the logo.
+ELEMENT_SHAPES = {"band", "circle", "corner", "frame", "block", "kicker", "button", "panel", "graphic"}
 
 
 def png_logo(width: int = 300, height: int = 100, colors: tuple[str, str] = ("#0A2540", "#635BFF")) -> bytes:

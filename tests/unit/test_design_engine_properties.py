@@ -16,7 +16,7 @@ from sgd.design.engine import DesignRequest, render_design, text_threshold
 from sgd.design.layout import Box, clearance, edge_clearance
 from sgd.design.planner import palette_in_use, rule_based_plan
 
-ELEMENT_SHAPES = {"band", "circle", "corner", "frame", "block", "kicker", "button", "panel"}
+ELEMENT_SHAPES = {"band", "circle", "corner", "frame", "block", "kicker", "button", "panel", "graphic"}
 MAX_DELTA_E = 3.0
 MIN_ON_PALETTE = 0.95
 

@@ -32,12 +32,15 @@ from sgd.design.fonts import (
     record_substitution,
     resolve_fonts,
 )
+from sgd.design.graphics import draw_graphic, graphic_colors, style_for
 from sgd.design.layout import (
+    DEFAULT_MEDIA_SHARE,
     TEMPLATES,
     Box,
     LogoPlacement,
     Shape,
     Skeleton,
+    balanced_media_share,
     build_skeleton,
     clear_space_px,
     margin_for,
@@ -114,15 +117,17 @@ def render_design(request: DesignRequest) -> Design:
     logo_image = _decode_logo(request.logo, notes) if request.logo else None
     clear = clear_space_px(request.logo_safe_zone_pct, canvas)
     placement = _logo_placement(logo_image, layout_plan, template, canvas, clear, notes)
+    media_graphic = imagery is None and len(palette) > 1
     skeleton = build_skeleton(template, request.width, request.height, variant, has_imagery=imagery is not None,
-                              keep_out=placement.keep_out if placement else None)
+                              keep_out=placement.keep_out if placement else None, media_graphic=media_graphic)
 
     faces = _faces_for_copy(copy, fonts, substitutions, notes)
     stack = _fit_copy_in(skeleton, copy, faces, notes)
     if stack is None and placement is not None:
         notes.append("logo left out: its clear space leaves no room for the headline")
         placement = None
-        skeleton = build_skeleton(template, request.width, request.height, variant, has_imagery=imagery is not None)
+        skeleton = build_skeleton(template, request.width, request.height, variant, has_imagery=imagery is not None,
+                                  media_graphic=media_graphic)
         stack = _fit_copy_in(skeleton, copy, faces, notes)
     if stack is None:
         # Last resort for tiny canvases: the whole canvas for the copy, without picture or accent shapes.
@@ -133,8 +138,11 @@ def render_design(request: DesignRequest) -> Design:
         stack = _fit_copy_in(skeleton, copy, faces, notes)
     if stack is None:  # pragma: no cover - within the API's limits a headline always fits at the absolute floor
         raise ValueError(f"the headline cannot fit a {request.width}x{request.height} canvas")
+    if media_graphic and skeleton.media is not None:
+        skeleton, stack = _balance_stack(skeleton, stack, copy, faces, placement)
     colors = _ColorRoles.choose(palette, layout_plan, skeleton, stack)
-    image, painted = _paint_background(skeleton, colors, imagery, skeleton.decor)
+    image, painted = _paint_background(skeleton, colors, imagery, skeleton.decor,
+                                       placement.keep_out if placement else None, request.seed)
     text_boxes = _draw_copy(image, stack, colors, faces, painted, notes)
     logo_box = _draw_logo(image, logo_image, placement, painted, colors, notes) if placement and logo_image else None
 
@@ -225,6 +233,30 @@ def _fit_copy_in(skeleton: Skeleton, copy: Mapping[str, str], faces: _Faces, not
         return stack
     bounds = _union(element.box for element in stack.elements)
     return replace(stack, panel=bounds.expand(panel_pad))
+
+
+def _balance_stack(skeleton: Skeleton, stack: _Stack, copy: Mapping[str, str], faces: _Faces,
+                   placement: LogoPlacement | None) -> tuple[Skeleton, _Stack]:
+    """stack and frame with the brand graphic: gives the graphic the copy part's empty height, so copy and graphic
+    share a tall canvas without a large empty region. Kept only when the copy still fits as it did (same parts, the
+    headline as large); otherwise the skeleton stays as it was."""
+    block = _union(element.box for element in stack.elements)
+    share = balanced_media_share(skeleton, block.h)
+    if skeleton.media is None or round(share * 100) <= round(DEFAULT_MEDIA_SHARE * 100):
+        return skeleton, stack
+    canvas = skeleton.canvas
+    balanced = build_skeleton(skeleton.template, canvas.w, canvas.h, skeleton.variant, has_imagery=False,
+                              keep_out=placement.keep_out if placement else None, media_graphic=True,
+                              media_share=share)
+    scratch: list[str] = []
+    refit = _fit_copy_in(balanced, copy, faces, scratch)
+    if refit is None or [element.role for element in refit.elements] != [element.role for element in stack.elements]:
+        return skeleton, stack
+    old_head, new_head = stack.get("headline"), refit.get("headline")
+    if old_head is None or new_head is None or old_head.text is None or new_head.text is None or \
+            new_head.text.size < old_head.text.size or new_head.text.lines != old_head.text.lines:
+        return skeleton, stack
+    return balanced, refit
 
 
 def _fit_copy(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: _Faces,
@@ -481,7 +513,9 @@ Painted = list[tuple[Box, str, str | None, str]]
 
 
 def _paint_background(skeleton: Skeleton, colors: _ColorRoles, imagery: Image.Image | None,
-                      decor: Sequence[Shape]) -> tuple[Image.Image, Painted]:
+                      decor: Sequence[Shape], keep_out: Box | None, seed: int) -> tuple[Image.Image, Painted]:
+    """The canvas, surfaces, the imagery or (without it) the brand graphic in the media area, then the accent
+    shapes. The graphic keeps out of the logo's clear space (`keep_out`)."""
     canvas = skeleton.canvas
     image = Image.new("RGB", (canvas.w, canvas.h), parse_hex(colors.background))
     draw = ImageDraw.Draw(image)
@@ -496,10 +530,32 @@ def _paint_background(skeleton: Skeleton, colors: _ColorRoles, imagery: Image.Im
         picture = ImageOps.fit(imagery, (media.w, media.h), Image.Resampling.LANCZOS)
         image.paste(picture, (media.x, media.y))
         painted.append((media, "rect", None, "imagery"))
+    elif skeleton.media is not None:
+        inks = _graphic_inks(colors.media, colors)
+        graphic = draw_graphic(image, skeleton.media, inks, style_for(skeleton.template, seed), seed, keep_out)
+        if graphic is not None:
+            # One entry per region and colour: the region holds that palette colour among others.
+            painted.extend((region, "graphic", color, "graphic") for region in graphic.regions
+                           for color in graphic.colors if color != colors.media)
     for shape in decor:
         _fill(draw, shape.box, shape.kind, roles[shape.paint])
         painted.append((shape.box, shape.kind, roles[shape.paint], shape.name))
+        if imagery is None and shape.name == "block" and skeleton.template == "hero":
+            # The hero's side block carries the brand graphic: it is clear of the copy and of the logo already.
+            color = roles[shape.paint]
+            graphic = draw_graphic(image, shape.box, _graphic_inks(color, colors), style_for("hero", seed), seed)
+            if graphic is not None:
+                painted.extend((region, "graphic", ink, shape.name) for region in graphic.regions
+                               for ink in graphic.colors if ink != color)
     return image, painted
+
+
+def _graphic_inks(base: str, colors: _ColorRoles) -> tuple[str, ...]:
+    """The graphic's colours on `base`: the palette's colours other than the canvas background (so the graphic
+    stays distinct from the copy beside it), the background too only when nothing else is left."""
+    inks = graphic_colors(base, colors.palette, last=(colors.background,))
+    without_background = tuple(color for color in inks if color != colors.background or color == base)
+    return without_background if len(without_background) > 1 else inks
 
 
 def _fill(draw: ImageDraw.ImageDraw, box: Box, kind: str, color: str) -> None:

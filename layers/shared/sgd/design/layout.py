@@ -15,6 +15,7 @@ Scheme = Literal["brand", "inverted", "accent"]
 Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 TEMPLATES = ("hero", "split", "band", "stack", "frame")
 VARIANTS_PER_CYCLE = 6
+DEFAULT_MEDIA_SHARE = 0.42  # stack and frame: the picture area's share of the height, the rest is the copy part
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ class Skeleton:
     unit: int  # the shorter canvas side: sizes scale with it
     margin: int
     gap: int
-    media: Box | None  # where imagery goes (cover-cropped); without imagery painted as a surface, if any
+    media: Box | None  # where imagery goes (cover-cropped); without imagery a surface, with the brand graphic on it
     surfaces: tuple[Shape, ...]  # solid areas other than the canvas background, painted before the copy
     decor: tuple[Shape, ...]  # accent shapes: kept clear of the copy and of the logo's clear space
     copy_area: Box  # where the copy stack goes; clear of every decor shape
@@ -195,9 +196,12 @@ def margin_for(width: int, height: int) -> int:
 
 
 def build_skeleton(template: str, width: int, height: int, variant: Variant, has_imagery: bool,
-                   keep_out: Box | None = None) -> Skeleton:
+                   keep_out: Box | None = None, *, media_graphic: bool = False,
+                   media_share: float = DEFAULT_MEDIA_SHARE) -> Skeleton:
     """The skeleton of `template` on a width x height canvas under `variant`. `keep_out` is the logo's clear-space
-    box: accent shapes move (mirrored) or shrink out of it and the copy area avoids it."""
+    box: accent shapes move (mirrored) or shrink out of it and the copy area avoids it. `media_graphic`: the picture
+    area gets the brand graphic (no accent shapes inside it then). `media_share`: stack and frame only, the picture
+    area's share of the (inner) height."""
     canvas = Box(0, 0, width, height)
     unit = min(width, height)
     margin = margin_for(width, height)
@@ -206,9 +210,9 @@ def build_skeleton(template: str, width: int, height: int, variant: Variant, has
     if template == "hero":
         skeleton = _hero(base, has_imagery)
     elif template in ("split", "band"):
-        skeleton = _side_by_side(base, has_imagery)
+        skeleton = _side_by_side(base, has_imagery, media_graphic)
     elif template in ("stack", "frame"):
-        skeleton = _stacked(base, has_imagery)
+        skeleton = _stacked(base, has_imagery, media_graphic, media_share)
     else:
         raise ValueError(f"unknown template {template!r}; expected one of {', '.join(TEMPLATES)}")
     if keep_out is not None:
@@ -247,7 +251,7 @@ def _hero(base: Skeleton, has_imagery: bool) -> Skeleton:
                    kicker=variant.accent == "bar", panel_behind_copy=has_imagery)
 
 
-def _side_by_side(base: Skeleton, has_imagery: bool) -> Skeleton:
+def _side_by_side(base: Skeleton, has_imagery: bool, media_graphic: bool) -> Skeleton:
     """split: two halves; band (very wide): a media tile at one end and the copy across the rest."""
     canvas, variant = base.canvas, base.variant
     width, height = canvas.w, canvas.h
@@ -256,7 +260,7 @@ def _side_by_side(base: Skeleton, has_imagery: bool) -> Skeleton:
     media = Box(0 if media_on_left else width - media_width, 0, media_width, height)
     copy_part = Box(media_width if media_on_left else 0, 0, width - media_width, height)
     margin_x = max(base.margin, round(0.02 * width)) if base.template == "band" else base.margin
-    decor = _two_part_decor(base, media, copy_part, horizontal=True, has_imagery=has_imagery)
+    decor = _two_part_decor(base, media, copy_part, horizontal=True, media_filled=has_imagery or media_graphic)
     copy_area = copy_part.inset(margin_x, base.margin)
     if variant.accent == "frame":
         copy_area = copy_area.intersection(canvas.inset(_frame_inset(base))) or copy_area
@@ -264,16 +268,16 @@ def _side_by_side(base: Skeleton, has_imagery: bool) -> Skeleton:
                    decor=tuple(decor), copy_area=copy_area, kicker=variant.accent == "bar")
 
 
-def _stacked(base: Skeleton, has_imagery: bool) -> Skeleton:
-    """stack: copy above the media (below when flipped); frame: the same inside a solid border."""
+def _stacked(base: Skeleton, has_imagery: bool, media_graphic: bool, media_share: float) -> Skeleton:
+    """stack: copy above the media (below when flipped); frame: the same inside a solid border. The media takes
+    `media_share` of the (inner) height."""
     canvas, unit, variant = base.canvas, base.unit, base.variant
     surfaces: list[Shape] = []
     inner = canvas
     if base.template == "frame":
-        border = max(2, round(0.06 * unit))
         surfaces.append(Shape("border", "rect", canvas, "border"))
-        inner = canvas.inset(border)
-    media_height = round(0.42 * inner.h)
+        inner = canvas.inset(_frame_border(unit))
+    media_height = round(min(1.0, max(0.0, media_share)) * inner.h)
     media = Box(inner.x, inner.y if variant.flip else inner.bottom - media_height, inner.w, media_height)
     copy_part = Box(inner.x, media.bottom if variant.flip else inner.y, inner.w, inner.h - media_height)
     if base.template == "frame":
@@ -281,7 +285,7 @@ def _stacked(base: Skeleton, has_imagery: bool) -> Skeleton:
         surfaces.append(Shape("inner", "rect", inner, "background"))
     if not has_imagery:
         surfaces.append(Shape("media", "rect", media, "media"))
-    decor = _two_part_decor(base, media, copy_part, horizontal=False, has_imagery=has_imagery)
+    decor = _two_part_decor(base, media, copy_part, horizontal=False, media_filled=has_imagery or media_graphic)
     copy_area = copy_part.inset(base.margin)
     if variant.accent == "frame" and base.template == "stack":
         copy_area = copy_area.intersection(canvas.inset(_frame_inset(base))) or copy_area
@@ -289,8 +293,32 @@ def _stacked(base: Skeleton, has_imagery: bool) -> Skeleton:
                    kicker=variant.accent == "bar")
 
 
-def _two_part_decor(base: Skeleton, media: Box, copy_part: Box, *, horizontal: bool, has_imagery: bool) -> list[Shape]:
-    """The accent shape of a two-part layout. Shapes inside the media area are left out over imagery."""
+def _frame_border(unit: int) -> int:
+    return max(2, round(0.06 * unit))
+
+
+MAX_MEDIA_SHARE = 0.62  # stack and frame: the picture area never takes more, so the copy keeps a generous part
+
+
+def balanced_media_share(skeleton: Skeleton, copy_height: int) -> float:
+    """stack and frame: the picture area's share of the inner height that leaves the copy part room for a copy
+    block `copy_height` tall, the room the skeleton takes around it (margins, the logo's clear space) and some
+    breathing room, between DEFAULT_MEDIA_SHARE and MAX_MEDIA_SHARE. Other templates: DEFAULT_MEDIA_SHARE."""
+    if skeleton.template not in ("stack", "frame") or skeleton.media is None:
+        return DEFAULT_MEDIA_SHARE
+    inner_height = skeleton.canvas.h - (2 * _frame_border(skeleton.unit) if skeleton.template == "frame" else 0)
+    copy_part = inner_height - skeleton.media.h
+    around = max(0, copy_part - skeleton.copy_area.h)
+    breathing = max(2 * skeleton.gap, round(0.25 * copy_height))
+    wanted = copy_height + around + breathing
+    share = 1 - wanted / inner_height if inner_height > 0 else DEFAULT_MEDIA_SHARE
+    return min(MAX_MEDIA_SHARE, max(DEFAULT_MEDIA_SHARE, share))
+
+
+def _two_part_decor(base: Skeleton, media: Box, copy_part: Box, *, horizontal: bool,
+                    media_filled: bool) -> list[Shape]:
+    """The accent shape of a two-part layout. Shapes inside the media area are left out over imagery or the brand
+    graphic."""
     variant, unit = base.variant, base.unit
     media_side = min(media.w, media.h)
     if variant.accent == "band":
@@ -301,11 +329,11 @@ def _two_part_decor(base: Skeleton, media: Box, copy_part: Box, *, horizontal: b
         thickness = max(2, round(0.035 * base.canvas.h))  # along the outer edge of the copy part
         outer_y = copy_part.bottom - thickness if variant.flip else copy_part.y
         return [Shape("band", "rect", Box(copy_part.x, outer_y, copy_part.w, thickness), "accent")]
-    if variant.accent == "circle" and not has_imagery:
+    if variant.accent == "circle" and not media_filled:
         diameter = max(4, round(0.62 * media_side))
         return [Shape("circle", "ellipse", Box(media.x + (media.w - diameter) // 2,
                                                 media.y + (media.h - diameter) // 2, diameter, diameter), "accent")]
-    if variant.accent == "corner" and not has_imagery:
+    if variant.accent == "corner" and not media_filled:
         side = max(2, round(0.34 * media_side))
         # The media's outer corner, away from the seam.
         if horizontal:
