@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sgd.adapters.aws import aws_client
+from sgd.adapters.aws import aws_client, is_condition_failure
 
 
 @functools.cache
@@ -72,7 +72,9 @@ class DynamoItemTable:
             request["ConditionExpression"] = "attribute_not_exists(pk)"
         try:
             self._client.put_item(**request)
-        except self._client.exceptions.ConditionalCheckFailedException:
+        except Exception as error:
+            if not is_condition_failure(error):
+                raise
             return False
         return True
 
@@ -104,7 +106,9 @@ class DynamoItemTable:
                 ExpressionAttributeNames={"#version": version_attribute},
                 ExpressionAttributeValues={":version": {"N": str(item[version_attribute])}},
             )
-        except self._client.exceptions.ConditionalCheckFailedException:
+        except Exception as error:
+            if not is_condition_failure(error):
+                raise
             return False
         return True
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sgd.adapters.aws import aws_client
+from sgd.adapters.aws import aws_client, is_condition_failure
 from sgd.adapters.clock import Clock, SystemClock
 from sgd.errors import TooManyRequests
 from sgd.observability import logger, metrics
@@ -134,7 +134,9 @@ class UsageAccounting:
                     ":limit": {"N": str(limit)}, ":expires": {"N": self._expiry(BUDGET_ITEM_DAYS)},
                 },
             )
-        except client.exceptions.ConditionalCheckFailedException:
+        except Exception as error:
+            if not is_condition_failure(error):
+                raise
             raise self._exhausted(reservation) from None
         return reservation
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sgd.adapters.aws import aws_client
+from sgd.adapters.aws import aws_client, is_condition_failure
 from sgd.adapters.clock import Clock, SystemClock, epoch_seconds
 from sgd.adapters.tables import _from_dynamo, _to_dynamo
 from sgd.errors import Conflict, NotFound
@@ -80,7 +80,9 @@ class JobStore:
                 ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(allowed)})",
                 ExpressionAttributeNames=names | {"#status": "status"},
                 ExpressionAttributeValues=_to_dynamo(expression_values | allowed), ReturnValues="ALL_NEW")
-        except self._client.exceptions.ConditionalCheckFailedException:
+        except Exception as error:
+            if not is_condition_failure(error):
+                raise
             return None
         return _from_dynamo(response["Attributes"])
 
