@@ -1,0 +1,71 @@
+"""POST /canon/derive with a provider key: the gateway's canon task runs beside the deterministic extractor, explicit
+values from the documents win, every disagreement is in the provenance, and a provider failure is a 5xx, never a
+silently local canon. Against the loopback fake OpenRouter (tests only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, ApiClient
+from tests.integration.test_canon_routes import RULES
+from tests.integration.test_ingest_pipeline import upload, wait_for_upload
+
+pytestmark = pytest.mark.integration
+
+MODEL_CANON = {"palette_hex": ["#0B3D91", "#FFB81C", "#22AA88"], "forbidden_hex": [], "fonts": ["Inter"],
+               "voice": {"tone": "playful and loud", "dos": ["Use emoji"], "donts": []}, "logo_safe_zone_pct": 12}
+
+
+@pytest.fixture(scope="module")
+def keyed() -> Iterator[tuple[ApiClient, Any]]:
+    import tempfile
+    from pathlib import Path
+
+    from sgd_local.runtime import LocalRuntime, RuntimeOptions
+    from tests.fakes.openrouter import FakeOpenRouter
+
+    with FakeOpenRouter() as fake, tempfile.TemporaryDirectory() as data_dir:
+        options = RuntimeOptions(data_dir=Path(data_dir), persist=False, environment={
+            "OPENROUTER_API_KEY": "sk-test", "OPENROUTER_BASE_URL": fake.base_url})
+        with LocalRuntime(options, root=ROOT) as runtime:
+            api = ApiClient(runtime)
+            status = wait_for_upload(api, "brand", upload(api, "brand", "rules.md", RULES, "text/markdown"))
+            assert status["status"] == "indexed", status
+            yield api, fake
+
+
+def test_the_model_joins_the_derivation_and_disagreements_are_recorded(keyed: tuple[ApiClient, Any]) -> None:
+    from tests.fakes.openrouter import Reply
+
+    api, fake = keyed
+    fake.reset()
+    fake.set_default(Reply.json(MODEL_CANON, cost=0.004))
+    response = api.request("POST", "/canon/derive", {"project_id": "brand", "evidence_ids": []})
+    assert response.status == 200, response.body
+    document = response.json()
+    assert document["canon"]["palette_hex"] == ["#0B3D91", "#FFB81C"]  # the documents' explicit colours win
+    assert document["canon"]["voice"]["tone"] == "warm, direct and precise"
+    assert document["audit"]["model_route"] == ["openai/gpt-4o-mini"]
+    assert document["audit"]["cost_usd"] == pytest.approx(0.004)
+    disagreements = {entry["field"]: entry["note"] for entry in document["provenance"]
+                     if entry.get("note") and "model openai/gpt-4o-mini gave" in entry["note"]}
+    assert "#22AA88" in disagreements["palette_hex"]
+    assert "playful and loud" in disagreements["voice.tone"]
+    assert len(fake.requests) == 1
+    assert "warm, direct and precise" in str(fake.requests[0].body["messages"])  # the evidence went to the model
+
+
+def test_a_provider_failure_is_a_5xx_not_a_local_canon(keyed: tuple[ApiClient, Any]) -> None:
+    from tests.fakes.openrouter import Reply
+
+    api, fake = keyed
+    fake.reset()
+    fake.set_default(Reply.status(500, "upstream exploded"))
+    versions_before = api.request("GET", "/canon/brand/versions").json()["versions"]
+    response = api.request("POST", "/canon/derive", {"project_id": "brand", "evidence_ids": []})
+    assert response.status in (502, 503), response.body
+    assert response.json()["error"]["code"] in ("provider_error", "service_unavailable")
+    assert api.request("GET", "/canon/brand/versions").json()["versions"] == versions_before  # nothing stored
