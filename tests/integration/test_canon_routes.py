@@ -115,8 +115,12 @@ def test_client_mistakes_are_4xx(api: Any, evidence: dict[str, Any]) -> None:
     one_colour = api.request("PUT", "/canon/canon-routes", MANUAL | {"palette_hex": ["#112233"]})
     assert one_colour.status == 422
     assert one_colour.json()["error"]["code"] == "validation_error"
-    bad_if_match = api.request("PUT", "/canon/canon-routes", MANUAL, headers={"if-match": "latest"})
-    assert bad_if_match.status == 412
+    for if_match in ("latest", '"³"', "1" * 5000):  # not a version; a unicode digit; past int()'s limit
+        bad_if_match = api.request("PUT", "/canon/canon-routes", MANUAL, headers={"if-match": if_match})
+        assert bad_if_match.status == 412, if_match
+        assert bad_if_match.json()["error"]["code"] == "precondition_failed"
+    missing_logo = api.request("PUT", "/canon/canon-routes", MANUAL | {"logo_asset_id": "not-an-asset"})
+    assert missing_logo.status == 404
     assert api.request("POST", "/canon/derive", {"project_id": "x", "oops": 1}).status == 422
 
 
@@ -130,3 +134,12 @@ def test_an_incomplete_canon_says_what_to_upload(api: Any) -> None:
     assert set(error["details"]["missing"]) == {"palette_hex", "fonts"}
     assert len(error["details"]["upload"]) == 2
     assert api.request("GET", "/canon/thin").status == 404  # nothing stored
+
+
+def test_a_rejected_upload_can_never_become_the_logo(api: Any) -> None:
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    status = wait_for_upload(api, "canon-logo", upload(api, "canon-logo", "logo.png", svg, "image/png"))
+    assert status["status"] == "rejected"
+    response = api.request("PUT", "/canon/canon-logo", MANUAL | {"logo_asset_id": status["asset_id"]})
+    assert response.status == 422
+    assert response.json()["error"]["details"]["status"] == "rejected"

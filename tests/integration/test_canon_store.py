@@ -65,6 +65,14 @@ def test_the_cache_never_goes_back_to_an_older_version(runtime: Any) -> None:
     assert cache.get("canon#acme#order")["version"] == 4
 
 
+def test_an_expired_cache_entry_of_the_same_version_is_renewed(runtime: Any) -> None:
+    cache = DynamoItemTable("CacheTable", client=runtime.aws.client("dynamodb"))
+    assert cache.put_if_newer({"pk": "canon#acme#renew", "version": 2, "document": "{}", "expires_at": 1})
+    assert cache.put_if_newer({"pk": "canon#acme#renew", "version": 2, "document": "{}", "expires_at": 2**40})
+    assert not cache.put_if_newer({"pk": "canon#acme#renew", "version": 2, "document": "{}", "expires_at": 2**41})
+    assert cache.get("canon#acme#renew")["expires_at"] == 2**40
+
+
 def test_tenants_never_see_each_others_canon(store: CanonStore) -> None:
     store.create(Tenant("acme", "shared-name"), CANON, provenance=[], source="derived", created_by="u")
     assert store.latest(Tenant("globex", "shared-name")) is None

@@ -102,19 +102,24 @@ class CountingModel:
         return [[float(len(text)), 1.0, 0.5] for text in texts]
 
 
+ACME = Tenant("acme", "p")
+
+
 def test_dense_embeddings_are_cached_by_content_hash_and_expire() -> None:
     clock = [1_000_000.0]
     cache, model = MemoryCache(), CountingModel()
     embedder = CachedDenseEmbedder(model, cache, now=lambda: clock[0])  # type: ignore[arg-type]
-    first = embedder.embed_documents(["alpha", "beta"])
-    again = embedder.embed_documents(["beta", "alpha", "gamma"])
+    first = embedder.embed_documents(ACME, ["alpha", "beta"])
+    again = embedder.embed_documents(ACME, ["beta", "alpha", "gamma"])
     assert model.texts == ["alpha", "beta", "gamma"]
     assert (embedder.stats.hits, embedder.stats.misses, embedder.dense_size) == (2, 3, 3)
     assert again[1].dense == first[0].dense
     assert again[1].sparse == first[0].sparse
-    assert cache_key("test-embed", "alpha") in cache.items
+    assert cache_key("acme", "test-embed", "alpha") in cache.items
+    embedder.embed_documents(Tenant("globex", "p"), ["alpha"])  # another org never reads acme's entries
+    assert model.texts == ["alpha", "beta", "gamma", "alpha"]
     clock[0] += 31 * 24 * 3600  # past the 30-day TTL: computed again
-    embedder.embed_documents(["alpha"])
+    embedder.embed_documents(ACME, ["alpha"])
     assert model.texts[-1] == "alpha"
 
 

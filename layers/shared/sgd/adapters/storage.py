@@ -50,7 +50,9 @@ class S3ObjectStorage:
         try:
             response = self._client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            # Without s3:ListBucket, S3 answers a missing key with 403 rather than 404; no function needs to
+            # tell the two apart, and none is granted ListBucket.
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
                 return None
             raise
         return StoredObject(key=key, size=response["ContentLength"],

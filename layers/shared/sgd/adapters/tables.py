@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -98,14 +99,16 @@ class DynamoItemTable:
         return found
 
     def put_if_newer(self, item: dict[str, Any], *, version_attribute: str = "version") -> bool:
-        """Writes the item unless the stored one has the same or a higher version: a cache never goes back."""
+        """Writes the item unless the stored one has a higher version, or the same version and has not expired:
+        a cache never goes back, and an expired entry (DynamoDB's TTL deletes lazily) is renewed."""
+        condition = "attribute_not_exists(pk) OR #version < :version"
+        names, values = {"#version": version_attribute}, {":version": {"N": str(item[version_attribute])}}
+        if "expires_at" in item:
+            condition += " OR (#version = :version AND expires_at < :now)"
+            values[":now"] = {"N": str(int(time.time()))}
         try:
-            self._client.put_item(
-                TableName=self.name, Item=_to_dynamo(item),
-                ConditionExpression="attribute_not_exists(pk) OR #version < :version",
-                ExpressionAttributeNames={"#version": version_attribute},
-                ExpressionAttributeValues={":version": {"N": str(item[version_attribute])}},
-            )
+            self._client.put_item(TableName=self.name, Item=_to_dynamo(item), ConditionExpression=condition,
+                                  ExpressionAttributeNames=names, ExpressionAttributeValues=values)
         except Exception as error:
             if not is_condition_failure(error):
                 raise

@@ -146,11 +146,27 @@ class CanonService:
                          "notes": derived.notes})
 
     # editing -------------------------------------------------------------------------------------------------
+    def _require_usable_logo(self, tenant: Tenant, asset_id: str | None) -> None:
+        """A logo must be an admitted image of this project: never a rejected file still in quarantine."""
+        if not asset_id:
+            return
+        item = self._assets.get(tenant.partition_key, f"asset#{asset_id}")
+        if item is None:
+            raise NotFound(f"logo asset {asset_id} not found in project {tenant.project}",
+                           details={"field": "body.logo_asset_id", "asset_id": asset_id})
+        if item.get("status") != "admitted" or item.get("kind") not in ("logo", "image"):
+            raise ValidationFailed(f"asset {asset_id} cannot be the logo: it is a {item.get('status')} "
+                                   f"{item.get('kind') or 'file'}; upload the logo as a PNG with transparency",
+                                   details={"field": "body.logo_asset_id", "asset_id": asset_id,
+                                            "status": item.get("status"), "kind": item.get("kind")})
+
+
     def edit(self, tenant: Tenant, canon: dict[str, Any], *, created_by: str,
              expected_version: int | None) -> dict[str, Any]:
         """A manual edit: a new version; fields that changed are attributed to the editor, the others keep the
         provenance they had."""
         canon = validated_canon(canon)
+        self._require_usable_logo(tenant, canon.get("logo_asset_id"))
         previous = self.store.latest(tenant)
         old_canon = previous["canon"] if previous else {}
         old_provenance = previous["provenance"] if previous else []

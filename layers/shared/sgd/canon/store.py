@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from datetime import datetime
 from typing import Any, Literal
@@ -38,7 +39,7 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: str.isdigit() also accepts '³'; and bounded
         raise PreconditionFailed("If-Match must carry the canon version you edited, e.g. If-Match: \"3\"",
                                  details={"if_match": value})
     return int(text)

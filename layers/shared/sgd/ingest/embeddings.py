@@ -7,7 +7,7 @@
 - `OpenAICompatibleEmbedder`: any `/embeddings` API (OpenAI's shape), plus the sparse vector.
 
 Dense embeddings cost a model call, so they are cached in the cache table by content hash
-(`embed#{model}#{sha256}`, 30 days) by `CachedDenseEmbedder`; the sparse vector is recomputed instead (hashing
+(`embed#{org}#{model}#{sha256}`, 30 days) by `CachedDenseEmbedder`; the sparse vector is recomputed instead (hashing
 a few hundred tokens is cheaper than a DynamoDB round trip). Each embedder counts its cache hits and misses.
 """
 
@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from sgd.adapters.tables import ItemTable
 from sgd.adapters.vectors import SparseVector
+from sgd.tenancy import Tenant
 
 EMBED_CACHE_TTL_SECONDS = 30 * 24 * 3600
 SPARSE_MODEL = "sparse-bm25-v1"
@@ -95,8 +96,8 @@ class Embedder(Protocol):
     dense_size: int | None  # None: sparse only; known after construction for dense models
     stats: CacheStats
 
-    def embed_documents(self, texts: list[str]) -> list[Embedding]: ...
-    def embed_query(self, text: str) -> Embedding: ...
+    def embed_documents(self, tenant: Tenant, texts: list[str]) -> list[Embedding]: ...
+    def embed_query(self, tenant: Tenant, text: str) -> Embedding: ...
 
 
 @dataclass
@@ -105,10 +106,10 @@ class SparseLexicalEmbedder:
     dense_size: int | None = None
     stats: CacheStats = field(default_factory=CacheStats)  # never cached: stays 0/0
 
-    def embed_documents(self, texts: list[str]) -> list[Embedding]:
+    def embed_documents(self, tenant: Tenant, texts: list[str]) -> list[Embedding]:
         return [Embedding(sparse_document_vector(text)) for text in texts]
 
-    def embed_query(self, text: str) -> Embedding:
+    def embed_query(self, tenant: Tenant, text: str) -> Embedding:
         return Embedding(sparse_query_vector(text))
 
 
@@ -162,8 +163,9 @@ class OpenAICompatibleModel:
         return [[float(value) for value in item["embedding"]] for item in data]
 
 
-def cache_key(model: str, text: str) -> str:
-    return f"embed#{model}#{content_hash(text)}"
+def cache_key(org: str, model: str, text: str) -> str:
+    """Scoped by org like every other table key: one org's cache hits say nothing about another org's text."""
+    return f"embed#{org}#{model}#{content_hash(text)}"
 
 
 class CachedDenseEmbedder:
@@ -180,10 +182,10 @@ class CachedDenseEmbedder:
         self.dense_size = dense_size
         self.stats = CacheStats()
 
-    def _dense(self, texts: list[str]) -> list[list[float]]:
+    def _dense(self, tenant: Tenant, texts: list[str]) -> list[list[float]]:
         found: dict[int, list[float]] = {}
         for position, text in enumerate(texts):
-            item = self._cache.get(cache_key(self.model, text))
+            item = self._cache.get(cache_key(tenant.org, self.model, text))
             if item is not None and item.get("expires_at", 0) > self._now():
                 found[position] = [float(value) for value in item["vector"]]
         missing = [position for position in range(len(texts)) if position not in found]
@@ -194,7 +196,7 @@ class CachedDenseEmbedder:
             expires_at = int(self._now()) + EMBED_CACHE_TTL_SECONDS
             for position, vector in zip(missing, computed, strict=True):
                 found[position] = vector
-                self._cache.put({"pk": cache_key(self.model, texts[position]), "model": self.model,
+                self._cache.put({"pk": cache_key(tenant.org, self.model, texts[position]), "model": self.model,
                                  "vector": vector, "expires_at": expires_at})
         vectors = [found[position] for position in range(len(texts))]
         for vector in vectors:
@@ -204,14 +206,14 @@ class CachedDenseEmbedder:
                 raise ValueError(f"{self.model} returned a vector of another size or with non-finite values")
         return vectors
 
-    def embed_documents(self, texts: list[str]) -> list[Embedding]:
+    def embed_documents(self, tenant: Tenant, texts: list[str]) -> list[Embedding]:
         if not texts:
             return []
-        dense = self._dense(texts)
+        dense = self._dense(tenant, texts)
         return [Embedding(sparse_document_vector(text), vector) for text, vector in zip(texts, dense, strict=True)]
 
-    def embed_query(self, text: str) -> Embedding:
-        return Embedding(sparse_query_vector(text), self._dense([text])[0])
+    def embed_query(self, tenant: Tenant, text: str) -> Embedding:
+        return Embedding(sparse_query_vector(text), self._dense(tenant, [text])[0])
 
 
 def _secret_value(arn: str) -> str:

@@ -101,7 +101,7 @@ def index_text(tenant: Tenant, *, evidence_id: str, kind: str, source: str, text
     chunks = chunk_text(text)
     if not chunks:
         return IndexedText([], 0, embedder.model)
-    embeddings = embedder.embed_documents(chunks)
+    embeddings = embedder.embed_documents(tenant, chunks)
     points = [
         VectorPoint(point_id(tenant, evidence_id, index), embedding.sparse,
                     {"kind": kind, "source": source, "evidence_id": evidence_id, "chunk": index, "text": chunk},
@@ -115,7 +115,7 @@ def index_text(tenant: Tenant, *, evidence_id: str, kind: str, source: str, text
 def search_evidence(tenant: Tenant, query: str, *, embedder: Embedder, store_for: StoreFor, limit: int = 5,
                     kind: str | None = None) -> list[VectorHit]:
     """The tenant's chunks nearest the query (dense when configured, else lexical); never another tenant's."""
-    embedding = embedder.embed_query(query)
+    embedding = embedder.embed_query(tenant, query)
     store = store_for(embedder.dense_size)
     vector: Any = embedding.dense if embedding.dense is not None else embedding.sparse
     return store.search(tenant, vector, limit=limit, kind=kind)

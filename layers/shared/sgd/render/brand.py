@@ -81,7 +81,8 @@ class BrandAssets:
         logo_id = (canon or {}).get("logo_asset_id")
         if logo_id:
             item = self._assets.get(tenant.partition_key, f"{ASSET_PREFIX}{logo_id}")
-            logo = self._object(item["key"]) if item and item.get("key") else None
+            usable = item is not None and item.get("key") and item.get("status") == "admitted"  # never quarantine
+            logo = self._object(item["key"]) if usable else None
             if logo is None:
                 notes.append(f"the canon's logo asset {logo_id} was not found; rendered without a logo")
         return BrandFiles(logo, fonts, tuple(notes))

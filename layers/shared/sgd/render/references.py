@@ -62,8 +62,7 @@ class References:
                                        code="reference_unreachable",
                                        details={"field": f"body.prompts.references.{index}", "reference": reference,
                                                 "reason": failed.reason, "status": failed.status}) from None
-            content_type = (fetched.content_type or "").split(";")[0].strip().lower()
-            data = fetched.data
+            data, content_type = _admitted_image(index, reference, fetched.data)
         else:
             item = self._asset(tenant, index, reference)
             data = self._storage.get(item["key"])
@@ -76,12 +75,17 @@ class References:
         return ReferenceImage(reference, data, content_type)
 
     def _check_url(self, index: int, url: str) -> None:
-        from sgd.net.outbound import OutboundRefused, check_url
+        from sgd.net.outbound import OutboundFailed, OutboundRefused, check_url
 
         try:
             check_url(url, self._policy())
         except OutboundRefused as refused:
             raise _refused(index, url, refused) from None
+        except OutboundFailed as failed:  # e.g. a host that does not resolve
+            raise ValidationFailed(f"reference {url} could not be reached: {failed.reason}",
+                                   code="reference_unreachable",
+                                   details={"field": f"body.prompts.references.{index}", "reference": url,
+                                            "reason": failed.reason}) from None
 
     def _asset(self, tenant: Tenant, index: int, asset_id: str) -> dict[str, Any]:
         item = self._assets.get(tenant.partition_key, f"{ASSET_PREFIX}{asset_id}")
@@ -100,3 +104,22 @@ def _refused(index: int, url: str, refused: Any) -> ValidationFailed:
     return ValidationFailed(f"reference {url} was refused: {refused.reason}", code="reference_refused",
                             details={"field": f"body.prompts.references.{index}", "reference": url,
                                      "code": refused.code, "reason": refused.reason})
+
+
+def _admitted_image(index: int, url: str, data: bytes) -> tuple[bytes, str]:
+    """A fetched reference passes the same admission as an upload (type from bytes, pixel limit read from the
+    header before decoding, bombs refused): the design engine decodes it, and an oversized one would exhaust memory."""
+    from sgd.ingest.admission import AdmissionRejected, admit
+
+    try:
+        admitted = admit(data, max_bytes=len(data) + 1)
+    except AdmissionRejected as rejected:
+        raise ValidationFailed(f"reference {url} was not accepted: {rejected.reason}", code="reference_not_usable",
+                               details={"field": f"body.prompts.references.{index}", "reference": url,
+                                        "code": rejected.code, "reason": rejected.reason}) from None
+    if admitted.kind not in ("image", "logo"):
+        raise ValidationFailed(f"reference {url} is not an image ({admitted.mime}); edit and variations need an "
+                               "image reference", code="reference_not_image",
+                               details={"field": f"body.prompts.references.{index}", "reference": url,
+                                        "content_type": admitted.mime})
+    return admitted.data, admitted.mime
