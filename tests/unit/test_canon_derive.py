@@ -11,10 +11,10 @@ import pytest
 from sgd.canon.derive import DerivedCanon, canon_extractor, derive_canon, merge_model_canon
 from sgd.errors import ValidationFailed
 from sgd.guardrails import validate_contract
+from sgd.ingest.admission import AdmittedFile
 from sgd.ingest.extract import empty_document, extract
 
 from tests.pdfs import LAYOUTS
-from tests.unit.test_extract import Admitted
 
 ROOT = Path(__file__).resolve().parents[2]
 KITS = sorted(path for path in (ROOT / "examples" / "brands").iterdir() if (path / "truth.json").is_file())
@@ -22,7 +22,7 @@ KITS = sorted(path for path in (ROOT / "examples" / "brands").iterdir() if (path
 
 def evidence_of(kind: str, data: bytes, source: str, mime: str = "application/pdf") -> dict[str, Any]:
     asset_id = hashlib.sha256(data).hexdigest()[:32]
-    document = extract(Admitted(kind, mime, source.rsplit(".", 1)[-1], data), source=source).document
+    document = extract(AdmittedFile(kind, mime, source.rsplit(".", 1)[-1], data), source=source).document
     return document | {"evidence_id": f"ev{asset_id[:12]}", "asset_id": asset_id}
 
 
