@@ -25,6 +25,7 @@ HTTP_EVENTS = {
     "render/post_render.json": ("POST", "/render", RENDER),
     "render/get_job.json": ("GET", "/render/jobs/job-0001", None),
     "render/cancel_job.json": ("DELETE", "/render/jobs/job-0001", None),
+    "render/get_signing_secret.json": ("GET", "/webhooks/signing-secret", None),
     "ingest/post_uploads.json": ("POST", "/uploads", {"project_id": "brand-kit", "filename": "guidelines.pdf",
                                                        "content_type": "application/pdf", "size_bytes": 48213}),
     "ingest/post_ingest.json": ("POST", "/ingest", {"project_id": "brand-kit", "assets": ["up-demo-1"]}),

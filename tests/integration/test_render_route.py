@@ -244,6 +244,19 @@ def test_a_webhook_url_that_fails_the_ssrf_guard_is_a_422(api: ApiClient) -> Non
         assert response.json()["error"]["code"] == "webhook_refused"
 
 
+def test_a_webhook_url_whose_host_does_not_resolve_is_a_422_not_a_500(api: ApiClient) -> None:
+    for run_async in (True, False):
+        response = api.request("POST", "/render", render_body(
+            new_project(), webhook_url="https://nonexistent.invalid/hook") | {"async": run_async})
+        assert response.status == 422, response.body
+        error = response.json()["error"]
+        assert error["code"] == "webhook_unreachable"
+        assert error["details"]["field"] == "body.webhook_url"
+        assert error["details"]["code"] == "dns_failed"
+        assert "nonexistent.invalid" in error["details"]["reason"]
+        assert "nonexistent.invalid" in error["message"]
+
+
 # -- idempotency ----------------------------------------------------------------------------------------------------
 def test_an_idempotency_key_replays_and_refuses_another_body(api: ApiClient, api_other_org: ApiClient) -> None:
     key = {"idempotency-key": f"k-{uuid.uuid4().hex}"}

@@ -1,9 +1,11 @@
-"""Signed completion webhooks: the signature scheme, retries with backoff, and a real delivery from an async job to
-a loopback receiver through the local runtime."""
+"""Signed completion webhooks: the signature scheme, per-org signing keys, retries with backoff, the org's
+GET /webhooks/signing-secret, and a real delivery from an async job to a loopback receiver through the local
+runtime that verifies only with the job's org's key."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -11,16 +13,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sgd.errors import ServiceUnavailable
 from sgd.net.outbound import OutboundFailed, OutboundPolicy, OutboundRefused
-from sgd.render.webhooks import deliver, sign, verify_signature
+from sgd.render.webhooks import (
+    deliver,
+    org_signing_secret,
+    require_webhooks_configured,
+    sign,
+    verify_signature,
+    webhook_secret,
+)
+from sgd.settings import Settings
 
 from tests.conftest import ROOT, ApiClient
 from tests.integration.test_render_jobs import wait_for
 from tests.integration.test_render_route import new_project, render_body
 
 pytestmark = pytest.mark.integration
-SECRET = "whsec-test-0123456789"
+SECRET = "whsec-test-0123456789"  # the runtime's master secret; deliveries are signed with keys derived from it
+ORG_KEY = org_signing_secret(SECRET, "acme")
 BODY = b'{"job_id":"j1","status":"succeeded"}'
+orgs = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
 
 
 # -- the signature ------------------------------------------------------------------------------------------------
@@ -40,6 +55,41 @@ def test_a_signature_verifies_and_any_tampering_fails() -> None:
     assert not verify_signature(SECRET, now, BODY, "", now=now)
 
 
+# -- per-org signing keys -------------------------------------------------------------------------------------------
+def test_the_org_key_follows_the_published_derivation() -> None:
+    # Pinned (computed with `printf 'sgd-webhook-signing:acme' | openssl dgst -sha256 -hmac master-secret`):
+    # changing the derivation would silently break every receiver.
+    assert org_signing_secret("master-secret", "acme") == (
+        "whsec_108e2e88de0706d60596d6c2fef17d25f2f7ddc4b4fbcfd5ee70be61fdfd51c9")
+
+
+@given(orgs, orgs)
+def test_each_org_has_its_own_key_and_only_its_key_verifies_its_deliveries(org: str, other: str) -> None:
+    key = org_signing_secret(SECRET, org)
+    assert re.fullmatch(r"whsec_[0-9a-f]{64}", key)
+    assert key == org_signing_secret(SECRET, org)
+    assert key != org_signing_secret("another-master", org)
+    header = sign(key, 1_800_000_000, BODY)
+    assert verify_signature(key, 1_800_000_000, BODY, header, now=1_800_000_000)
+    assert not verify_signature(SECRET, 1_800_000_000, BODY, header, now=1_800_000_000)
+    if other != org:
+        assert org_signing_secret(SECRET, other) != key
+        assert not verify_signature(org_signing_secret(SECRET, other), 1_800_000_000, BODY, header,
+                                    now=1_800_000_000)
+
+
+def test_without_a_master_secret_webhooks_are_unavailable_and_an_org_is_required() -> None:
+    unconfigured = Settings.from_environment().model_copy(update={"webhook_secret": "", "webhook_secret_arn": ""})
+    with pytest.raises(ServiceUnavailable):
+        webhook_secret(unconfigured, org="acme")
+    with pytest.raises(ServiceUnavailable):
+        require_webhooks_configured(unconfigured)
+    configured = unconfigured.model_copy(update={"webhook_secret": SECRET})
+    assert webhook_secret(configured, org="acme") == ORG_KEY
+    with pytest.raises(ValueError, match="org"):
+        org_signing_secret(SECRET, "")
+
+
 # -- delivery and retries -----------------------------------------------------------------------------------------
 class ScriptedReceiver:
     def __init__(self, *outcomes: int | Exception) -> None:
@@ -56,7 +106,7 @@ class ScriptedReceiver:
 
 def run_delivery(receiver: ScriptedReceiver) -> tuple[Any, list[float]]:
     waits: list[float] = []
-    delivery = deliver("https://hooks.example.com/sgd", "render.succeeded", {"job_id": "j1"}, SECRET,
+    delivery = deliver("https://hooks.example.com/sgd", "render.succeeded", {"job_id": "j1"}, ORG_KEY,
                        policy=OutboundPolicy(), post=receiver, sleep=waits.append, clock=lambda: 1_800_000_000)
     return delivery, waits
 
@@ -70,7 +120,7 @@ def test_network_errors_429_and_5xx_are_retried_with_exponential_backoff() -> No
     for call in receiver.calls:
         headers = call["headers"]
         assert headers["SGD-Event"] == "render.succeeded"
-        assert verify_signature(SECRET, headers["SGD-Timestamp"], call["body"], headers["SGD-Signature"],
+        assert verify_signature(ORG_KEY, headers["SGD-Timestamp"], call["body"], headers["SGD-Signature"],
                                 now=1_800_000_000)
 
 
@@ -134,8 +184,28 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
+def test_each_org_gets_its_own_signing_secret_and_only_with_a_token(hooked: Any) -> None:
+    acme, globex = ApiClient(hooked, org="acme"), ApiClient(hooked, org="globex")
+    replies = {}
+    for org, api in (("acme", acme), ("globex", globex)):
+        reply = api.request("GET", "/webhooks/signing-secret")
+        assert reply.status == 200, reply.body
+        assert reply.headers["cache-control"] == "no-store"
+        assert SECRET not in reply.body.decode()  # the master never leaves the deployment
+        replies[org] = reply.json()
+    assert replies["acme"] == {"secret": ORG_KEY, "algorithm": "HMAC-SHA256", "signature_header": "SGD-Signature",
+                               "timestamp_header": "SGD-Timestamp", "signed_payload": "{timestamp}.{raw body}"}
+    assert replies["globex"]["secret"] == org_signing_secret(SECRET, "globex") != ORG_KEY
+    assert acme.request("GET", "/webhooks/signing-secret").json() == replies["acme"]  # stable across calls
+    unauthenticated = acme.request("GET", "/webhooks/signing-secret", token=None)
+    assert unauthenticated.status == 401
+    assert "secret" not in unauthenticated.json()
+
+
 def test_a_finished_job_posts_a_signed_webhook_and_records_the_delivery(hooked: Any, receiver: Receiver) -> None:
     api = ApiClient(hooked)
+    acme_secret = api.request("GET", "/webhooks/signing-secret").json()["secret"]
+    globex_secret = ApiClient(hooked, org="globex").request("GET", "/webhooks/signing-secret").json()["secret"]
     url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks/sgd"
     accepted = api.request("POST", "/render", render_body(new_project(), webhook_url=url) | {"async": True})
     assert accepted.status == 202, accepted.body
@@ -145,8 +215,11 @@ def test_a_finished_job_posts_a_signed_webhook_and_records_the_delivery(hooked: 
     headers, body = second["headers"], second["body"]
     assert headers["sgd-event"] == "render.succeeded"
     assert headers["sgd-delivery"] == first["headers"]["sgd-delivery"]
-    assert verify_signature(SECRET, headers["sgd-timestamp"], body, headers["sgd-signature"])
-    assert not verify_signature(SECRET, headers["sgd-timestamp"], body + b" ", headers["sgd-signature"])
+    assert verify_signature(acme_secret, headers["sgd-timestamp"], body, headers["sgd-signature"])
+    assert not verify_signature(acme_secret, headers["sgd-timestamp"], body + b" ", headers["sgd-signature"])
+    # Another org's key (which globex's receivers hold) and the master both fail: globex cannot forge for acme.
+    assert not verify_signature(globex_secret, headers["sgd-timestamp"], body, headers["sgd-signature"])
+    assert not verify_signature(SECRET, headers["sgd-timestamp"], body, headers["sgd-signature"])
     job = json.loads(body)
     assert job["job_id"] == accepted.json()["job_id"]
     assert job["status"] == "succeeded"

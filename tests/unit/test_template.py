@@ -5,8 +5,8 @@ from tests.conftest import ROOT
 
 EXPECTED_ROUTES = {
     "POST /render": "RenderFunction", "GET /render/jobs/{job_id}": "RenderFunction",
-    "DELETE /render/jobs/{job_id}": "RenderFunction", "POST /uploads": "IngestFunction",
-    "GET /uploads/{upload_id}": "IngestFunction",
+    "DELETE /render/jobs/{job_id}": "RenderFunction", "GET /webhooks/signing-secret": "RenderFunction",
+    "POST /uploads": "IngestFunction", "GET /uploads/{upload_id}": "IngestFunction",
     "POST /ingest": "IngestFunction", "POST /canon/derive": "CanonFunction", "GET /canon/{project_id}": "CanonFunction",
     "PUT /canon/{project_id}": "CanonFunction", "GET /canon/{project_id}/versions": "CanonFunction",
     "POST /critique": "CritiqueFunction", "GET /healthz": "CanonFunction", "GET /usage": "CanonFunction",

@@ -1,4 +1,5 @@
-"""The render function's routes: POST /render (sync or async, idempotent) and the async job routes."""
+"""The render function's routes: POST /render (sync or async, idempotent), the async job routes and the org's
+webhook signing secret."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request
 from fastapi.responses import JSONResponse
 
 from sgd.contracts.common import ErrorResponse, ResourceId
-from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest, RenderResponse
+from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest, RenderResponse, WebhookSigningSecret
 from sgd.http.app import create_api
 from sgd.http.identity import Caller, current_caller
 
@@ -67,6 +68,15 @@ def get_job(job_id: JobId, caller: Annotated[Caller, Depends(current_caller)]) -
                responses={409: {"model": ErrorResponse, "description": "The job already finished (job_finished)"}})
 def cancel_job(job_id: JobId, caller: Annotated[Caller, Depends(current_caller)]) -> JSONResponse:
     return JSONResponse(_service().cancel_job(caller.org, job_id))
+
+
+@router.get("/webhooks/signing-secret", response_model=WebhookSigningSecret,
+            summary="The key your org's webhook deliveries are signed with")
+def webhook_signing_secret(caller: Annotated[Caller, Depends(current_caller)]) -> JSONResponse:
+    from sgd.render.webhooks import webhook_secret
+
+    reply = WebhookSigningSecret(secret=webhook_secret(org=caller.org))  # the org from the verified token only
+    return JSONResponse(reply.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 
 
 def create_app() -> FastAPI:

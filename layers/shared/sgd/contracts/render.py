@@ -158,3 +158,18 @@ class RenderAccepted(Reply):
     job_id: ResourceId
     status: JobStatus
     location: str = Field(description="Poll here: /render/jobs/{job_id}")
+
+
+class WebhookSigningSecret(Reply):
+    """GET /webhooks/signing-secret: the caller's org's key for verifying its webhook deliveries."""
+
+    secret: Annotated[str, StringConstraints(pattern=r"^whsec_[0-9a-f]{64}$")] = Field(
+        description="This org's signing key (derived per org; another org's receivers hold another key). "
+                    "Keep it server-side, like a password")
+    algorithm: Literal["HMAC-SHA256"] = "HMAC-SHA256"
+    signature_header: Literal["SGD-Signature"] = Field(
+        "SGD-Signature", description="Carries 'v1=<hex digest>'; several comma-separated during a rotation")
+    timestamp_header: Literal["SGD-Timestamp"] = Field(
+        "SGD-Timestamp", description="Unix seconds; reject deliveries more than 5 minutes off")
+    signed_payload: Literal["{timestamp}.{raw body}"] = Field(
+        "{timestamp}.{raw body}", description="What the HMAC covers: the timestamp, a dot, the exact body bytes")

@@ -86,9 +86,11 @@ class JobStore:
             return None
         return _from_dynamo(response["Attributes"])
 
-    def mark_running(self, org: str, job_id: str) -> dict[str, Any] | None:
-        """queued (or running again, on a redelivered message) -> running; None if cancelled or finished."""
-        return self._transition(org, job_id, to={"status": "running", "progress": 0}, when=ACTIVE)
+    def mark_running(self, org: str, job_id: str, note: str | None = None) -> dict[str, Any] | None:
+        """queued (or running again, on a redelivered message) -> running; None if cancelled or finished.
+        `note` says why it runs again (a retry_note, like requeue's)."""
+        to: dict[str, Any] = {"status": "running", "progress": 0} | ({"retry_note": note} if note else {})
+        return self._transition(org, job_id, to=to, when=ACTIVE)
 
     def requeue(self, org: str, job_id: str, note: str) -> dict[str, Any] | None:
         """After a crash that will be retried: back to queued, so GET shows the job waiting, not stuck."""

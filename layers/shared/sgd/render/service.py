@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from sgd.adapters.clock import Deadline
+from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.adapters.storage import S3ObjectStorage
 from sgd.adapters.tables import DynamoItemTable
 from sgd.canon.store import CanonStore
@@ -21,13 +22,66 @@ from sgd.render.cache import PlanCache, normalised_request
 from sgd.render.jobs import FINISHED, JobStore, new_job_id
 from sgd.render.pipeline import JobCancelled, Prepared, RenderPipeline, trace_id_or
 from sgd.render.references import References
-from sgd.render.webhooks import deliver, webhook_secret
+from sgd.render.webhooks import deliver, require_webhooks_configured, webhook_secret
 from sgd.settings import Settings, get_settings
 from sgd.tenancy import Tenant
 
 MAX_JOB_ATTEMPTS = 3  # the queue's maxReceiveCount: after that a crash is final (failed, internal_error)
 INTERNAL_ERROR = {"code": "internal_error", "message": "the render failed unexpectedly; quote the job id when "
                   "reporting it", "details": None}
+# Kept back after the last asset for the job write, the plan-cache write and the webhook's first attempt.
+FINISHING_RESERVE_MS = 3_000
+# Asset times vary (layouts, imagery): the next one is assumed to take up to this much longer than the slowest.
+ASSET_TIME_MARGIN = 1.5
+
+
+def render_timeout(attempt: int, **details: Any) -> dict[str, Any]:
+    """The job error for a render that did not (or would not) finish within the function's time limit."""
+    return {"code": "render_timeout",
+            "message": f"the render did not finish within the function's time limit (attempt {attempt} of "
+                       f"{MAX_JOB_ATTEMPTS}); try fewer or smaller outputs",
+            "details": {"attempt": attempt, "max_attempts": MAX_JOB_ATTEMPTS} | details}
+
+
+class RemainingTime(Protocol):
+    def remaining_ms(self) -> float: ...
+
+
+class AssetTimeGuard:
+    """Between two finished assets: is there still time to finish another before Lambda kills the function?
+
+    Assets render concurrently, so the estimate is the slowest interval between two consecutive completions
+    (from the first completion on; the first is preceded by planning and imagery, which it would overstate),
+    times a margin, plus a reserve for finishing the job. A killed function records nothing; stopping here
+    lets the job fail cleanly with what was stored so far.
+    """
+
+    def __init__(self, deadline: RemainingTime, *, reserve_ms: float = FINISHING_RESERVE_MS,
+                 margin: float = ASSET_TIME_MARGIN, now_ms: Callable[[], float] = monotonic_ms) -> None:
+        self._deadline = deadline
+        self._reserve_ms = reserve_ms
+        self._margin = margin
+        self._now_ms = now_ms
+        self._last_finished_ms: float | None = None
+        self.slowest_asset_ms = 0.0
+        self.out_of_time: dict[str, Any] | None = None  # the details, once it has said stop
+
+    def asset_finished(self, done: int, total: int) -> bool:
+        """Records a finished asset; False (and out_of_time set) when the next one would not finish in time."""
+        now = self._now_ms()
+        if self._last_finished_ms is not None:
+            self.slowest_asset_ms = max(self.slowest_asset_ms, now - self._last_finished_ms)
+        self._last_finished_ms = now
+        if done >= total:
+            return True
+        remaining = self._deadline.remaining_ms()
+        needed = self.slowest_asset_ms * self._margin + self._reserve_ms
+        if remaining >= needed:
+            return True
+        self.out_of_time = {"cause": "deadline", "assets_done": done, "assets_total": total,
+                            "remaining_ms": max(0, round(remaining)), "needed_ms": round(needed),
+                            "slowest_asset_ms": round(self.slowest_asset_ms)}
+        return False
 
 
 @dataclass
@@ -95,7 +149,7 @@ class RenderService:
         return HttpOutcome(200, outcome.response.model_dump(mode="json"), keys=outcome.keys)
 
     def _check_webhook(self, url: str) -> None:
-        from sgd.net.outbound import OutboundPolicy, OutboundRefused, check_url
+        from sgd.net.outbound import OutboundFailed, OutboundPolicy, OutboundRefused, check_url
 
         try:
             check_url(url, OutboundPolicy.from_settings(self.settings))
@@ -103,7 +157,11 @@ class RenderService:
             raise ValidationFailed(f"webhook_url was refused: {refused.reason}", code="webhook_refused",
                                    details={"field": "body.webhook_url", "code": refused.code,
                                             "reason": refused.reason}) from None
-        webhook_secret(self.settings)  # 503 now, not a silent unsigned delivery later
+        except OutboundFailed as failed:  # allowed, but could never be delivered to (the host does not resolve)
+            raise ValidationFailed(f"webhook_url cannot be reached: {failed.reason}", code="webhook_unreachable",
+                                   details={"field": "body.webhook_url", "code": failed.code,
+                                            "reason": failed.reason}) from None
+        require_webhooks_configured(self.settings)  # 503 now, not a silent unsigned delivery later
 
     def _enqueue(self, tenant: Tenant, request: dict[str, Any], webhook_url: str | None, trace_id: str,
                  request_id: str) -> HttpOutcome:
@@ -158,25 +216,48 @@ class RenderService:
 
     # -- the worker ------------------------------------------------------------------------------------------
     async def run_job(self, org: str, job_id: str, *, attempt: int, lambda_context: Any) -> None:
-        """Runs one queued job to a final state. Raises RetryLater for a crash with attempts left."""
+        """Runs one queued job to a final state. Raises RetryLater for a crash with attempts left.
+
+        `attempt` is the message's receive count. A job still `running` on a later receive was not requeued by a
+        handled crash: the previous invocation was killed (timeout, out of memory) before any Python could run.
+        It runs again while attempts are left; on the last one it fails with render_timeout, since that
+        message goes to the dead-letter queue afterwards and nothing else would ever finish the job.
+        """
         job = self.jobs.get(org, job_id)
         if job is None:
             logger.warning("render job message for an unknown job", extra={"job_id": job_id})
             return
+        retry_note = None
+        if job["status"] == "running" and attempt > 1:
+            logger.warning("render job attempt ended without a result (timed out or killed)",
+                           extra={"job_id": job_id, "attempt": attempt})
+            if attempt >= MAX_JOB_ATTEMPTS:
+                outputs = (job.get("request") or {}).get("outputs") or {}
+                error = render_timeout(attempt, cause="previous_attempt_killed", count=outputs.get("count"),
+                                       dimensions=outputs.get("dimensions"))
+                self._notify(self.jobs.fail(org, job_id, error) or self.jobs.require(org, job_id))
+                return
+            retry_note = f"attempt {attempt - 1} ended without a result (timed out or killed); retrying"
         if job["status"] not in FINISHED:
-            job = self.jobs.mark_running(org, job_id) or self.jobs.require(org, job_id)
+            job = self.jobs.mark_running(org, job_id, retry_note) or self.jobs.require(org, job_id)
         if job["status"] != "running":  # cancelled before it started, or a duplicate delivery of a finished job
             self._notify(job)
             return
-        tenant = Tenant(org, job["project"])
+        deadline = Deadline.from_lambda_context(lambda_context)
+        guard = AssetTimeGuard(deadline)
+
+        def on_asset(done: int, total: int) -> bool:
+            return self.jobs.progress(org, job_id, done / total) and guard.asset_finished(done, total)
+
+        # From here on every exception is handled (requeued or failed), so a job left `running` means a kill.
         try:
-            prepared: Prepared = self.pipeline.prepare(tenant, job["request"])
-            outcome = await self.pipeline.run(
-                prepared, deadline=Deadline.from_lambda_context(lambda_context), trace_id=job["trace_id"],
-                on_asset=lambda done, total: self.jobs.progress(org, job_id, done / total))
+            prepared: Prepared = self.pipeline.prepare(Tenant(org, job["project"]), job["request"])
+            outcome = await self.pipeline.run(prepared, deadline=deadline, trace_id=job["trace_id"],
+                                              on_asset=on_asset)
             final = self.jobs.succeed(org, job_id, outcome.response.model_dump(mode="json"), outcome.keys)
-        except JobCancelled:
-            final = None
+        except JobCancelled:  # by DELETE, or by the guard: the assets stored so far stay
+            final = self.jobs.fail(org, job_id, render_timeout(attempt, **guard.out_of_time)) \
+                if guard.out_of_time else None
         except ApiError as error:  # the request's own fault (or the provider's), discovered in the worker
             final = self.jobs.fail(org, job_id, error_object(error))
         except Exception:
@@ -194,7 +275,7 @@ class RenderService:
         from sgd.net.outbound import OutboundPolicy
 
         try:
-            secret = webhook_secret(self.settings)
+            secret = webhook_secret(self.settings, org=job["org"])  # signed with the job's org's own key
         except ApiError as error:
             self.jobs.record_webhook(job["org"], job["job_id"], {"status": "failed", "attempts": 0,
                                                                  "last_status": None, "reason": error.message})

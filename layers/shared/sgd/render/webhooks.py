@@ -4,8 +4,13 @@ Each delivery is a POST of the job JSON with
     SGD-Event: render.succeeded | render.failed | render.cancelled
     SGD-Delivery: a unique id (receivers de-duplicate on it)
     SGD-Timestamp: unix seconds
-    SGD-Signature: v1=<hex HMAC-SHA256 of f"{timestamp}.{body}" with the webhook secret>
+    SGD-Signature: v1=<hex HMAC-SHA256 of f"{timestamp}.{body}" with the job's org's signing secret>
 Receivers check it with verify_signature(). Network errors, 429 and 5xx are retried with exponential backoff.
+
+Each org signs with its own key, derived from the deployment's master secret (which never leaves SGD):
+    org secret = "whsec_" + hex HMAC-SHA256(master, "sgd-webhook-signing:" + org)
+so one org's receiver secret cannot forge deliveries to another org. GET /webhooks/signing-secret hands an org
+its key; rotating the master rotates every org's key.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from sgd.settings import Settings, get_settings
 SIGNATURE_VERSION = "v1"
 RETRY_DELAYS_S: tuple[float, ...] = (0.5, 1.0, 2.0)  # after the first attempt: up to 4 attempts in 3.5 s
 DEFAULT_TOLERANCE_S = 300
+ORG_KEY_PREFIX = "whsec_"
+ORG_KEY_LABEL = "sgd-webhook-signing:"  # domain separation: the master's HMACs for other uses never collide
 
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -58,11 +65,25 @@ def verify_signature(secret: str, timestamp: int | str, body: bytes, header: str
 def _secret_from_secrets_manager(arn: str) -> str:
     from sgd.adapters.secrets import secret_string
 
-    return secret_string(arn, json_field="secret", what="the webhook signing secret", variable="SGD_WEBHOOK_SECRET_ARN")
+    return secret_string(arn, json_field="secret", what="the master webhook secret", variable="SGD_WEBHOOK_SECRET_ARN")
 
 
-def webhook_secret(settings: Settings | None = None) -> str:
-    """SGD_WEBHOOK_SECRET, else the Secrets Manager secret SGD_WEBHOOK_SECRET_ARN (read once per container)."""
+def org_signing_secret(master: str, org: str) -> str:
+    """The org's signing key: 'whsec_' + hex HMAC-SHA256(master, 'sgd-webhook-signing:' + org).
+
+    One-way: holding an org's key reveals neither the master nor any other org's key.
+    """
+    if not master:
+        raise ValueError("the master webhook secret is empty")
+    if not org:
+        raise ValueError("an org is required to derive its webhook signing secret")
+    digest = hmac.new(master.encode(), f"{ORG_KEY_LABEL}{org}".encode(), hashlib.sha256).hexdigest()
+    return f"{ORG_KEY_PREFIX}{digest}"
+
+
+def master_webhook_secret(settings: Settings | None = None) -> str:
+    """The deployment's master secret: SGD_WEBHOOK_SECRET, else the Secrets Manager secret SGD_WEBHOOK_SECRET_ARN
+    (read once per container). Only org keys are derived from it; never sign with it or hand it out."""
     settings = settings or get_settings()
     if settings.webhook_secret:
         return settings.webhook_secret
@@ -70,6 +91,19 @@ def webhook_secret(settings: Settings | None = None) -> str:
         return _secret_from_secrets_manager(settings.webhook_secret_arn)
     raise ServiceUnavailable("webhooks are not configured on this deployment (no SGD_WEBHOOK_SECRET or "
                              "SGD_WEBHOOK_SECRET_ARN); omit webhook_url and poll the job instead")
+
+
+def require_webhooks_configured(settings: Settings | None = None) -> None:
+    """503 ServiceUnavailable when this deployment has no master webhook secret."""
+    master_webhook_secret(settings)
+
+
+def webhook_secret(settings: Settings | None = None, *, org: str) -> str:
+    """The secret org's deliveries are signed with (and its receivers verify with); 503 when not configured.
+
+    org is required, so no caller can fall back to signing with the shared master.
+    """
+    return org_signing_secret(master_webhook_secret(settings), org)
 
 
 @dataclass(frozen=True, slots=True)

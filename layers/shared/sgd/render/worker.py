@@ -24,6 +24,14 @@ def _loop() -> asyncio.AbstractEventLoop:
         return loop
 
 
+def _receive_count(record: dict[str, Any]) -> int:
+    """The message's ApproximateReceiveCount: which attempt this is (1 when SQS did not say)."""
+    try:
+        return max(1, int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1")))
+    except (TypeError, ValueError):
+        return 1
+
+
 def handle_job_messages(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from sgd.render.service import render_service
 
@@ -36,7 +44,7 @@ def handle_job_messages(event: dict[str, Any], context: Any) -> dict[str, Any]:
         except (KeyError, TypeError, ValueError):
             logger.error("unreadable render job message; dropped", extra={"message_id": record.get("messageId")})
             continue
-        attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
+        attempt = _receive_count(record)
         logger.append_keys(org=org, job_id=job_id)
         try:
             _loop().run_until_complete(service.run_job(org, job_id, attempt=attempt, lambda_context=context))
