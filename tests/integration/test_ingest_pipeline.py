@@ -229,3 +229,182 @@ def test_an_upload_ticket_pins_the_key_and_starts_pending(api: Any) -> None:
                                                "content_type": "application/pdf", "size_bytes": 10**9})
     assert too_big.status == 422
     assert too_big.json()["error"]["code"] == "too_large"
+
+
+# -- one delivery at a time: claims, crash recovery, final statuses ----------------------------------------------
+def ledger_table(runtime: Any) -> Any:
+    from sgd.adapters.tables import DynamoItemTable
+
+    return DynamoItemTable("AssetsTable", client=runtime.aws.client("dynamodb"))
+
+
+def upload_event(runtime: Any, key: str, size: int) -> dict[str, Any]:
+    """The ObjectCreated notification S3 sends for key (as the pump delivers it: URL-encoded, spaces as '+')."""
+    from urllib.parse import quote_plus
+
+    from tests.conftest import load_event
+
+    event = load_event("ingest/s3_put_upload.json")
+    record = event["Records"][0]
+    record["s3"]["bucket"]["name"] = runtime.stack.bucket_name
+    record["s3"]["object"] |= {"key": quote_plus(key, safe="/"), "size": size, "eTag": "", "sequencer": "01"}
+    return event
+
+
+def unique_text(label: str) -> bytes:
+    return (f"# {label}\n\nOur tone of voice is calm and exact. Primary colour #0B3D91. Typeface: Inter.\n"
+            f"Reference {time.time_ns()}.\n").encode()
+
+
+@pytest.mark.parametrize("asset_recorded", [True, False], ids=["asset-quarantined", "before-asset-record"])
+def test_a_retry_after_a_crash_past_the_move_finishes_from_quarantine(api: Any, runtime: Any,
+                                                                      asset_recorded: bool) -> None:
+    """The first delivery claimed the upload, noted its quarantine key, moved the file and died (a Qdrant
+    timeout, say) before recording anything: uploads/ is empty. S3's retry must finish the job, not reject it."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    project = f"crash-{int(asset_recorded)}"
+    data = unique_text("Crash recovery")
+    ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "voice.md",
+                                              "content_type": "text/markdown", "size_bytes": len(data)}).json()
+    upload_id, key = ticket["upload_id"], ticket["key"]
+    asset_id = hashlib.sha256(data).hexdigest()[:32]
+    quarantine_key = f"quarantine/acme/{project}/{asset_id}/voice.md"
+    runtime.aws.client("s3").put_object(Bucket=runtime.stack.bucket_name, Key=quarantine_key, Body=data)
+    ledger = ledger_table(runtime)
+    pk, crashed_at = f"org#acme#project#{project}", int(time.time()) - 60
+    entry = ledger.get(pk, f"upload#{upload_id}")
+    assert entry is not None
+    assert entry["status"] == "pending"
+    crashed_iso = datetime.fromtimestamp(crashed_at, UTC).isoformat()
+    ledger.put(entry | {"status": "received", "size": len(data), "etag": "", "attempts": 1, "received_at": crashed_iso,
+                        "claim_id": "crashed-delivery", "claimed_at": crashed_iso, "claim_expires_at": crashed_at + 30,
+                        "asset_id": asset_id, "quarantine_key": quarantine_key})
+    if asset_recorded:
+        ledger.put({"pk": pk, "sk": f"asset#{asset_id}", "org": "acme", "project": project, "asset_id": asset_id,
+                    "key": quarantine_key, "source": "voice.md", "filename": "voice.md", "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(), "status": "quarantined", "upload_key": key,
+                    "created_at": crashed_iso})
+
+    invocation = runtime.invoke("IngestFunction", upload_event(runtime, key, len(data)))  # Lambda's retry
+    assert invocation.ok, invocation.payload
+    assert [(item["status"], item["asset_id"]) for item in invocation.payload["ingested"]] == [("indexed", asset_id)]
+    status = api.request("GET", f"/uploads/{upload_id}?project_id={project}").json()
+    assert (status["status"], status["asset_id"], status["reason"]) == ("indexed", asset_id, None)
+    assert status["points"] >= 1
+    assert points_of(runtime, "acme", project) == status["points"]
+    record = asset_record(runtime, "acme", project, f"asset#{asset_id}")
+    assert record is not None
+    assert record["status"] == "admitted"
+    assert object_keys(runtime, f"assets/acme/{project}/{asset_id}/") == [record["key"]]
+    assert object_keys(runtime, f"quarantine/acme/{project}/") == []
+    final = ledger.get(pk, f"upload#{upload_id}")
+    assert final is not None
+    assert not {"claim_id", "claim_expires_at", "quarantine_key"} & set(final)
+
+
+def test_an_upload_whose_file_vanished_before_any_move_is_rejected(api: Any, runtime: Any) -> None:
+    """Without a noted quarantine key, an empty uploads/ really means the file was deleted: upload it again."""
+    project = "vanished"
+    ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "gone.txt",
+                                              "content_type": "text/plain", "size_bytes": 10}).json()
+    ledger = ledger_table(runtime)
+    entry = ledger.get(f"org#acme#project#{project}", f"upload#{ticket['upload_id']}")
+    assert entry is not None
+    ledger.put(entry | {"status": "received", "size": 10, "etag": ""})
+    invocation = runtime.invoke("IngestFunction", upload_event(runtime, ticket["key"], 10))
+    assert invocation.ok, invocation.payload
+    status = wait_for_upload(api, project, ticket["upload_id"])
+    assert status["status"] == "rejected"
+    assert "upload it again" in status["reason"]
+
+
+def test_post_ingest_racing_the_s3_event_never_reports_a_false_rejection(api: Any, runtime: Any) -> None:
+    """The documented flow: upload, then at once POST /ingest the id while S3's notification is being handled
+    (here also a redelivery of it). Exactly one delivery runs the pipeline; every other one reports its outcome."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    project = "race"
+    data = unique_text("Race")
+    upload_id = upload(api, project, "race.md", data, "text/markdown")
+    key = f"uploads/acme/{project}/{upload_id}/race.md"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        posts = [pool.submit(api.request, "POST", "/ingest", {"project_id": project, "assets": [upload_id]})
+                 for _ in range(2)]
+        redelivered = pool.submit(runtime.invoke, "IngestFunction", upload_event(runtime, key, len(data)))
+        responses = [future.result() for future in posts]
+        invocation = redelivered.result()
+    for response in responses:
+        assert response.status == 200, response.body
+        body = response.json()
+        assert body["rejected"] == [], body
+        assert [(item["asset"], item["status"]) for item in body["items"]] == [(upload_id, "indexed")]
+    assert invocation.ok, invocation.payload
+    assert all(item["status"] == "indexed" for item in invocation.payload["ingested"])
+    status = wait_for_upload(api, project, upload_id)
+    assert status["status"] == "indexed", status
+    assert status["points"] >= 1
+    time.sleep(0.5)  # a late loser would land its write now
+    assert api.request("GET", f"/uploads/{upload_id}?project_id={project}").json() == status
+    assert object_keys(runtime, f"uploads/acme/{project}/") == []
+    assert object_keys(runtime, f"quarantine/acme/{project}/") == []
+
+
+@pytest.mark.parametrize("final", ["indexed", "duplicate", "rejected"])
+def test_a_final_status_is_never_overwritten(api: Any, runtime: Any, final: str) -> None:
+    from datetime import UTC, datetime
+
+    from sgd.adapters.clock import FixedClock
+    from sgd.ingest.pipeline import IngestOutcome
+    from sgd.ingest.uploads import claim_upload, record_outcome
+    from sgd.tenancy import Tenant
+
+    project = f"final-{final}"
+    ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "a.txt",
+                                              "content_type": "text/plain", "size_bytes": 10}).json()
+    tenant, ledger, clock = Tenant("acme", project), ledger_table(runtime), FixedClock(datetime.now(UTC))
+    entry = ledger.get(tenant.partition_key, f"upload#{ticket['upload_id']}")
+    assert entry is not None
+    ledger.put(entry | {"status": "received", "size": 10})
+    first = IngestOutcome(ticket["upload_id"], final, "a" * 32, "e" * 32 if final != "rejected" else None,
+                          "text" if final != "rejected" else None, "refused" if final == "rejected" else None)
+    stored, written = record_outcome(ledger, tenant, ticket["upload_id"], first, clock)
+    assert written
+    assert stored["status"] == final
+    for other in ("indexed", "duplicate", "rejected"):
+        late = IngestOutcome(ticket["upload_id"], other, "b" * 32, reason="a late delivery's view")
+        kept, written = record_outcome(ledger, tenant, ticket["upload_id"], late, clock)
+        assert not written
+        assert (kept["status"], kept["asset_id"], kept["reason"]) == (final, "a" * 32, first.reason)
+    clock.advance(3600)  # however old, a finished upload is never claimed again
+    assert claim_upload(ledger, tenant, ticket["upload_id"], "late", clock) is None
+    status = api.request("GET", f"/uploads/{ticket['upload_id']}?project_id={project}").json()
+    assert (status["status"], status["asset_id"]) == (final, "a" * 32)
+
+
+def test_a_claim_is_exclusive_until_it_lapses(api: Any, runtime: Any) -> None:
+    from datetime import UTC, datetime
+
+    from sgd.adapters.clock import FixedClock
+    from sgd.ingest.uploads import CLAIM_LEASE_SECONDS, claim_upload
+    from sgd.tenancy import Tenant
+
+    project = "claims"
+    ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "a.txt",
+                                              "content_type": "text/plain", "size_bytes": 10}).json()
+    tenant, ledger, clock = Tenant("acme", project), ledger_table(runtime), FixedClock(datetime.now(UTC))
+    assert claim_upload(ledger, tenant, ticket["upload_id"], "first", clock) is None  # pending: no file yet
+    entry = ledger.get(tenant.partition_key, f"upload#{ticket['upload_id']}")
+    assert entry is not None
+    ledger.put(entry | {"status": "received", "size": 10})
+    claimed = claim_upload(ledger, tenant, ticket["upload_id"], "first", clock)
+    assert claimed is not None
+    assert (claimed["claim_id"], claimed["attempts"]) == ("first", 1)
+    clock.advance(CLAIM_LEASE_SECONDS - 1)
+    assert claim_upload(ledger, tenant, ticket["upload_id"], "second", clock) is None
+    clock.advance(1)  # the holder outlived any function timeout: it is gone
+    retaken = claim_upload(ledger, tenant, ticket["upload_id"], "second", clock)
+    assert retaken is not None
+    assert (retaken["claim_id"], retaken["attempts"], retaken["status"]) == (
+        "second", 2, "received")

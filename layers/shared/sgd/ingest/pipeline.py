@@ -4,7 +4,8 @@ records, promotion.
 Every id is a content hash, so repeating any step (a redelivered S3 event, a retried request, the same file
 uploaded twice) finds what the first run wrote and adds nothing:
 
-1. the bytes go to `quarantine/{org}/{project}/{asset_id}/{filename}` first (moved from uploads/, or written);
+1. the bytes go to `quarantine/{org}/{project}/{asset_id}/{filename}` first (moved from uploads/, or written; a
+   retry finishing an interrupted upload finds them there already, see sgd.ingest.uploads);
 2. `admit` sniffs and checks them; a rejection stays in quarantine with `asset#` status `rejected` and its reason;
 3. `extract` reads the evidence; the JSON goes to `assets/{org}/{project}/evidence/{evidence_id}.json`;
 4. the text is chunked, embedded and upserted (deterministic point ids);
@@ -36,7 +37,8 @@ from sgd.observability import logger
 from sgd.project_fonts import FONT_PREFIX, ProjectFonts, family_key
 from sgd.tenancy import Tenant
 
-Status = Literal["indexed", "duplicate", "rejected"]
+# `processing`: another delivery of the same upload holds its ledger claim and has not finished (sgd.ingest.uploads).
+Status = Literal["indexed", "duplicate", "rejected", "processing"]
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -73,6 +75,9 @@ def evidence_id_of(asset_id: str) -> str:
     return hashlib.sha256(f"evidence:{asset_id}".encode()).hexdigest()[:32]
 
 
+SUMMARY_LIMIT = 64  # colours, fonts and palette entries kept on an evidence record
+
+
 def safe_filename(name: str, default: str = "file") -> str:
     """A file name for object keys: the last path segment, unsafe characters replaced, at most 120 characters."""
     last = name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -84,6 +89,15 @@ def filename_from_url(url: str) -> str:
     return safe_filename(unquote(urlsplit(url).path), default="download")
 
 
+def quarantine_key_of(tenant: Tenant, asset_id: str, filename: str) -> str:
+    return tenant.area_key("quarantine", asset_id, filename)
+
+
+def unread_asset_id(upload_key: str, size: int, etag: str) -> str:
+    """The id of an upload rejected unread: a hash of what S3 reports about it, stable across redeliveries."""
+    return hashlib.sha256(f"{upload_key}:{size}:{etag}".encode()).hexdigest()[:32]
+
+
 def evidence_key(tenant: Tenant, evidence_id: str) -> str:
     return tenant.area_key("assets", "evidence", f"{evidence_id}.json")
 
@@ -91,40 +105,48 @@ def evidence_key(tenant: Tenant, evidence_id: str) -> str:
 def _records_summary(document: dict[str, Any]) -> dict[str, Any]:
     """The evidence record's summary: what canon derivation and listings read without fetching the JSON."""
     font = document.get("font") or {}
+    # Bounded: a text file can declare tens of thousands of colours, and a DynamoDB item holds 400 KB at most.
+    # The whole extraction stays in the evidence JSON in S3.
+    colors = [color.get("hex") for color in document.get("colors", []) if color.get("role") != "incidental"]
     return {
-        "colors": [color.get("hex") for color in document.get("colors", []) if color.get("role") != "incidental"],
-        "fonts": list(document.get("fonts", [])),
-        "palette": [entry.get("hex") if isinstance(entry, dict) else entry for entry in document.get("palette", [])],
+        "colors": list(dict.fromkeys(colors))[:SUMMARY_LIMIT],
+        "fonts": list(dict.fromkeys(document.get("fonts", [])))[:SUMMARY_LIMIT],
+        "palette": [entry.get("hex") if isinstance(entry, dict) else entry
+                    for entry in document.get("palette", [])][:SUMMARY_LIMIT],
         "logo": document.get("logo"),
         "font_family": font.get("family"),
     }
 
 
 def ingest_file(tenant: Tenant, data: bytes, *, asset: str, source: str, filename: str, deps: IngestDeps,
-                upload_key: str | None = None) -> IngestOutcome:
+                upload_key: str | None = None, in_quarantine: bool = False) -> IngestOutcome:
     """One file through the pipeline. With upload_key, the file is the object at that key under uploads/ and is
-    moved (not copied) to quarantine; otherwise the bytes are written there."""
+    moved (not copied) to quarantine, unless in_quarantine says an interrupted run already moved it there;
+    without upload_key the bytes are written there."""
     started = time.perf_counter()
     pk = tenant.partition_key
     asset_id = asset_id_of(data)
+    quarantine_key = quarantine_key_of(tenant, asset_id, filename)
     existing = deps.assets.get(pk, f"asset#{asset_id}")
     if existing is not None and existing.get("status") in ("admitted", "rejected"):
-        if upload_key:
-            deps.storage.delete(upload_key)  # the same bytes are already kept under the first asset's keys
+        leftover = quarantine_key if in_quarantine else upload_key
+        if leftover and leftover != existing.get("key"):
+            deps.storage.delete(leftover)  # the same bytes are already kept under the first asset's keys
         if existing["status"] == "rejected":
             return IngestOutcome(asset, "rejected", asset_id, reason=existing.get("reason"))
+        if upload_key and existing.get("upload_key") == upload_key:  # this upload's interrupted run promoted it
+            return IngestOutcome(asset, "indexed", asset_id, existing.get("evidence_id"), existing.get("kind"))
         return IngestOutcome(asset, "duplicate", asset_id, existing.get("evidence_id"), existing.get("kind"))
 
-    quarantine_key = tenant.area_key("quarantine", asset_id, filename)
-    if upload_key:
+    if upload_key and not in_quarantine:
         deps.storage.move(upload_key, quarantine_key)
-    else:
+    elif not upload_key:
         deps.storage.put(quarantine_key, data, content_type="application/octet-stream")
     now = deps.clock.now().isoformat()
     record = {"pk": pk, "sk": f"asset#{asset_id}", "org": tenant.org, "project": tenant.project,
               "asset_id": asset_id, "key": quarantine_key, "source": source, "filename": filename,
               "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "status": "quarantined",
-              "created_at": now}
+              "created_at": now} | ({"upload_key": upload_key} if upload_key else {})
     deps.assets.put(record, only_if_absent=True)
 
     from sgd.ingest.admission import AdmissionRejected, admit
@@ -182,15 +204,17 @@ def reject(tenant: Tenant, record: dict[str, Any], asset: str, code: str, reason
 
 
 def reject_unread(tenant: Tenant, *, asset: str, source: str, filename: str, upload_key: str, size: int, etag: str,
-                  code: str, reason: str, deps: IngestDeps) -> IngestOutcome:
+                  code: str, reason: str, deps: IngestDeps, in_quarantine: bool = False) -> IngestOutcome:
     """Rejects an upload without reading it (over the size limit: S3 may not enforce the POST's condition).
-    Its id hashes what S3 reports about it (key, size, ETag), so a redelivered event finds the same record."""
-    asset_id = hashlib.sha256(f"{upload_key}:{size}:{etag}".encode()).hexdigest()[:32]
-    quarantine_key = tenant.area_key("quarantine", asset_id, filename)
-    deps.storage.move(upload_key, quarantine_key)
+    Its id hashes what S3 reports about it (key, size, ETag), so a redelivered event finds the same record.
+    in_quarantine: an interrupted run already moved it there."""
+    asset_id = unread_asset_id(upload_key, size, etag)
+    quarantine_key = quarantine_key_of(tenant, asset_id, filename)
+    if not in_quarantine:
+        deps.storage.move(upload_key, quarantine_key)
     record = {"pk": tenant.partition_key, "sk": f"asset#{asset_id}", "org": tenant.org, "project": tenant.project,
               "asset_id": asset_id, "key": quarantine_key, "source": source, "filename": filename, "size": size,
-              "etag": etag, "created_at": deps.clock.now().isoformat()}
+              "etag": etag, "upload_key": upload_key, "created_at": deps.clock.now().isoformat()}
     return reject(tenant, record, asset, code, reason, deps)
 
 
@@ -219,7 +243,13 @@ def ingest_assets(tenant: Tenant, references: list[str], *, deps: IngestDeps,
     that reference's rejection, never the request's failure. fetch_url returns (final URL, bytes) or raises
     FetchRefused with the reason."""
     from sgd.ingest.embeddings import report_cache_use
-    from sgd.ingest.uploads import TERMINAL_STATUSES, ingest_received_upload, ledger_key, outcome_from_ledger
+    from sgd.ingest.uploads import (
+        TERMINAL_STATUSES,
+        ingest_received_upload,
+        ledger_key,
+        outcome_from_ledger,
+        receive_arrived_upload,
+    )
 
     outcomes: list[IngestOutcome] = []
     before = (deps.embedder.stats.hits, deps.embedder.stats.misses)
@@ -234,6 +264,9 @@ def ingest_assets(tenant: Tenant, references: list[str], *, deps: IngestDeps,
                                         filename=filename_from_url(final_url), deps=deps))
             continue
         item = deps.assets.get(tenant.partition_key, ledger_key(reference))
+        if item is not None and item.get("status") == "pending":
+            # the file may have landed before S3's notification was recorded (a client calling right after its POST)
+            item = receive_arrived_upload(deps.assets, item, deps.storage, deps.clock) or item
         if item is None:
             outcomes.append(IngestOutcome(reference, "rejected", "", reason=f"unknown upload {reference!r} in project "
                                           f"{tenant.project!r}: use an upload_id POST /uploads returned"))
@@ -243,7 +276,14 @@ def ingest_assets(tenant: Tenant, references: list[str], *, deps: IngestDeps,
         elif item.get("status") in TERMINAL_STATUSES:
             outcomes.append(outcome_from_ledger(item, asset=reference))
         else:
-            outcomes.append(ingest_received_upload(item, deps, asset=reference))
+            outcome = ingest_received_upload(item, deps, asset=reference)
+            if outcome.status == "processing":
+                # IngestResponse has no place yet for "still being ingested": list it apart with what is true and
+                # how to follow it, never as a failure of the file.
+                outcome = IngestOutcome(reference, "rejected", outcome.asset_id, reason=(
+                    f"not finished yet, not refused: another delivery is still ingesting upload {reference!r}; "
+                    f"follow GET /uploads/{reference}?project_id={tenant.project}"))
+            outcomes.append(outcome)
     report_cache_use(deps.embedder, before)
     return outcomes
 
