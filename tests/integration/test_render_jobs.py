@@ -111,7 +111,7 @@ def test_a_crash_is_retried_then_failed_without_leaking_the_exception(runtime: A
 
 def test_a_job_row_missing_its_project_is_a_handled_crash_not_a_stuck_job(runtime: Any, api: ApiClient) -> None:
     job_id = uuid.uuid4().hex
-    jobs = JobStore("JobsTable", client=runtime.aws.client("dynamodb"))
+    jobs = JobStore(DynamoItemTable("JobsTable", client=runtime.aws.client("dynamodb")))
     DynamoItemTable("JobsTable", runtime.aws.client("dynamodb")).put({
         "pk": "org#acme", "sk": f"job#{job_id}", "job_id": job_id, "org": "acme", "status": "queued",
         "progress": 0, "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00"})
@@ -146,7 +146,7 @@ def test_a_message_the_worker_cannot_process_goes_to_the_dead_letter_queue(runti
 # -- attempts that never finish: killed by the timeout or out of memory, or about to run out of time -----------------
 def stale_running_job(runtime: Any, *, webhook_url: str | None = None, count: int = 1) -> tuple[JobStore, str]:
     """A job as a killed attempt leaves it: marked running, then nothing (no requeue, no result, no error)."""
-    jobs = JobStore("JobsTable", client=runtime.aws.client("dynamodb"))
+    jobs = JobStore(DynamoItemTable("JobsTable", client=runtime.aws.client("dynamodb")))
     tenant, job_id = Tenant("acme", new_project()), uuid.uuid4().hex
     body = render_body(tenant.project, outputs={"count": count, "format": "png", "dimensions": "320x320"})
     jobs.create(tenant, job_id, request=normalised_request(RenderRequest.model_validate(body)),

@@ -48,6 +48,10 @@ class ItemTable(Protocol):
               limit: int | None = None) -> list[dict[str, Any]]: ...
     def delete(self, pk: str, sk: str | None = None) -> None: ...
     def put_if_newer(self, item: dict[str, Any], *, version_attribute: str = "version") -> bool: ...
+    def put_if(self, item: dict[str, Any], *, condition: str, names: dict[str, str] | None = None,
+               values: dict[str, Any] | None = None) -> bool: ...
+    def update_if(self, pk: str, sk: str | None, *, update: str, condition: str, names: dict[str, str] | None = None,
+                  values: dict[str, Any] | None = None) -> dict[str, Any] | None: ...
     def get_many(self, keys: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], dict[str, Any]]: ...
 
 
@@ -68,9 +72,16 @@ class DynamoItemTable:
 
     def put(self, item: dict[str, Any], *, only_if_absent: bool = False) -> bool:
         """Writes the item; with only_if_absent, returns False instead of overwriting an existing one."""
-        request: dict[str, Any] = {"TableName": self.name, "Item": _to_dynamo(item)}
         if only_if_absent:
-            request["ConditionExpression"] = "attribute_not_exists(pk)"
+            return self.put_if(item, condition="attribute_not_exists(pk)")
+        self._client.put_item(TableName=self.name, Item=_to_dynamo(item))
+        return True
+
+    def put_if(self, item: dict[str, Any], *, condition: str, names: dict[str, str] | None = None,
+               values: dict[str, Any] | None = None) -> bool:
+        """Writes the item if the ConditionExpression holds (values are plain Python, like items); else False."""
+        request = self._expression(names, values) | {"TableName": self.name, "Item": _to_dynamo(item),
+                                                     "ConditionExpression": condition}
         try:
             self._client.put_item(**request)
         except Exception as error:
@@ -78,6 +89,25 @@ class DynamoItemTable:
                 raise
             return False
         return True
+
+    def update_if(self, pk: str, sk: str | None, *, update: str, condition: str,
+                  names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Applies the UpdateExpression if the ConditionExpression holds: the item as updated, or None."""
+        request = self._expression(names, values) | {
+            "TableName": self.name, "Key": self._key(pk, sk), "UpdateExpression": update,
+            "ConditionExpression": condition, "ReturnValues": "ALL_NEW"}
+        try:
+            response = self._client.update_item(**request)
+        except Exception as error:
+            if not is_condition_failure(error):
+                raise
+            return None
+        return _from_dynamo(response["Attributes"])
+
+    @staticmethod
+    def _expression(names: dict[str, str] | None, values: dict[str, Any] | None) -> dict[str, Any]:
+        return ({"ExpressionAttributeNames": names} if names else {}) | (
+            {"ExpressionAttributeValues": _to_dynamo(values)} if values else {})
 
     def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:
         response = self._client.get_item(TableName=self.name, Key=self._key(pk, sk), ConsistentRead=True)
@@ -102,18 +132,11 @@ class DynamoItemTable:
         """Writes the item unless the stored one has a higher version, or the same version and has not expired:
         a cache never goes back, and an expired entry (DynamoDB's TTL deletes lazily) is renewed."""
         condition = "attribute_not_exists(pk) OR #version < :version"
-        names, values = {"#version": version_attribute}, {":version": {"N": str(item[version_attribute])}}
+        values: dict[str, Any] = {":version": item[version_attribute]}
         if "expires_at" in item:
             condition += " OR (#version = :version AND expires_at < :now)"
-            values[":now"] = {"N": str(int(time.time()))}
-        try:
-            self._client.put_item(TableName=self.name, Item=_to_dynamo(item), ConditionExpression=condition,
-                                  ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-        except Exception as error:
-            if not is_condition_failure(error):
-                raise
-            return False
-        return True
+            values[":now"] = int(time.time())
+        return self.put_if(item, condition=condition, names={"#version": version_attribute}, values=values)
 
     def delete(self, pk: str, sk: str | None = None) -> None:
         self._client.delete_item(TableName=self.name, Key=self._key(pk, sk))

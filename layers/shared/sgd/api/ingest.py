@@ -17,6 +17,7 @@ from sgd.contracts.ingest import (
     IngestItem,
     IngestRequest,
     IngestResponse,
+    PendingAsset,
     RejectedAsset,
     UploadRequest,
     UploadStatus,
@@ -91,11 +92,13 @@ def ingest(body: IngestRequest, caller: Annotated[Caller, Depends(current_caller
     deps = process_deps()
     outcomes = ingest_assets(tenant, body.assets, deps=deps, fetch_url=fetch_through_guard)
     items = [IngestItem(asset=o.asset, evidence_id=o.evidence_id or "", kind=o.kind or "text", status=o.status)
-             for o in outcomes if o.status != "rejected"]
+             for o in outcomes if o.status in ("indexed", "duplicate")]
     rejected = [RejectedAsset(asset=o.asset, reason=o.reason or "rejected") for o in outcomes
                 if o.status == "rejected"]
+    processing = [PendingAsset(asset=o.asset, reason=o.reason or "still being ingested") for o in outcomes
+                  if o.status == "processing"]
     return IngestResponse(processed=len(items), qdrant_ids=[pid for o in outcomes for pid in o.point_ids],
-                          items=items, rejected=rejected)
+                          items=items, rejected=rejected, processing=processing)
 
 
 def create_app() -> FastAPI:

@@ -73,8 +73,15 @@ class RejectedAsset(Reply):
     reason: str
 
 
+class PendingAsset(Reply):
+    asset: str
+    reason: str = Field(description="Why it has no result yet, and how to follow it (GET /uploads/{upload_id}).")
+
+
 class IngestResponse(Reply):
     processed: int = Field(description="Assets admitted (indexed or duplicate); rejected ones are listed apart.")
     qdrant_ids: list[str] = Field(description="Vector points written by this request (none for duplicates).")
     items: list[IngestItem]
     rejected: list[RejectedAsset]
+    processing: list[PendingAsset] = Field(
+        default_factory=list, description="Uploads another delivery (e.g. the S3 event) is still ingesting.")

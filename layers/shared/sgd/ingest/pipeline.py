@@ -277,12 +277,10 @@ def ingest_assets(tenant: Tenant, references: list[str], *, deps: IngestDeps,
             outcomes.append(outcome_from_ledger(item, asset=reference))
         else:
             outcome = ingest_received_upload(item, deps, asset=reference)
-            if outcome.status == "processing":
-                # IngestResponse has no place yet for "still being ingested": list it apart with what is true and
-                # how to follow it, never as a failure of the file.
-                outcome = IngestOutcome(reference, "rejected", outcome.asset_id, reason=(
-                    f"not finished yet, not refused: another delivery is still ingesting upload {reference!r}; "
-                    f"follow GET /uploads/{reference}?project_id={tenant.project}"))
+            if outcome.status == "processing":  # listed under processing[], never as a failure of the file
+                outcome = IngestOutcome(reference, "processing", outcome.asset_id, reason=(
+                    f"another delivery is still ingesting upload {reference!r}; follow "
+                    f"GET /uploads/{reference}?project_id={tenant.project}"))
             outcomes.append(outcome)
     report_cache_use(deps.embedder, before)
     return outcomes

@@ -25,9 +25,8 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from sgd.adapters.aws import is_condition_failure
 from sgd.adapters.clock import Clock, SystemClock
-from sgd.adapters.tables import ItemTable, _from_dynamo, _to_dynamo
+from sgd.adapters.tables import ItemTable
 from sgd.observability import logger
 from sgd.tenancy import Tenant, UploadKey, parse_upload_key
 
@@ -151,64 +150,36 @@ def record_uploads(event: dict[str, Any], ledger: ItemTable, clock: Clock | None
     return {"recorded": recorded, "repeated": repeated, "skipped": [asdict(item) for item in skipped]}
 
 
-def _dynamo(ledger: ItemTable) -> tuple[Any, str]:
-    """The boto3 client and table name behind the ledger's DynamoItemTable: the claim and the final write are
-    conditional updates, which ItemTable does not offer."""
-    return ledger._client, ledger.name  # type: ignore[attr-defined]
-
-
-def _conditional(ledger: ItemTable, operation: str, **request: Any) -> dict[str, Any] | None:
-    """One conditional DynamoDB write; None when its condition failed."""
-    client, name = _dynamo(ledger)
-    try:
-        return getattr(client, operation)(TableName=name, **request)
-    except Exception as error:
-        if not is_condition_failure(error):
-            raise
-        return None
-
-
-def _key(tenant: Tenant, upload_id: str) -> dict[str, Any]:
-    return {"pk": {"S": tenant.partition_key}, "sk": {"S": ledger_key(upload_id)}}
-
-
 def claim_upload(ledger: ItemTable, tenant: Tenant, upload_id: str, claim_id: str,
                  clock: Clock) -> dict[str, Any] | None:
     """Takes the upload's ledger entry for one delivery: only a `received` entry nobody holds, or whose holder's
     claim is older than CLAIM_LEASE_SECONDS (it crashed or timed out). Returns the claimed entry, or None."""
     now = int(clock.now().timestamp())
-    response = _conditional(
-        ledger, "update_item", Key=_key(tenant, upload_id),
-        UpdateExpression="SET claim_id = :claim, claimed_at = :at, claim_expires_at = :until ADD attempts :one",
-        ConditionExpression="#status = :received AND (attribute_not_exists(claim_expires_at) OR "
-                            "claim_expires_at <= :now)",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":claim": {"S": claim_id}, ":at": {"S": clock.now().isoformat()},
-                                   ":until": {"N": str(now + CLAIM_LEASE_SECONDS)}, ":now": {"N": str(now)},
-                                   ":received": {"S": "received"}, ":one": {"N": "1"}},
-        ReturnValues="ALL_NEW")
-    return None if response is None else _from_dynamo(response["Attributes"])
+    return ledger.update_if(
+        tenant.partition_key, ledger_key(upload_id),
+        update="SET claim_id = :claim, claimed_at = :at, claim_expires_at = :until ADD attempts :one",
+        condition="#status = :received AND (attribute_not_exists(claim_expires_at) OR claim_expires_at <= :now)",
+        names={"#status": "status"},
+        values={":claim": claim_id, ":at": clock.now().isoformat(), ":until": now + CLAIM_LEASE_SECONDS,
+                ":now": now, ":received": "received", ":one": 1})
 
 
 def note_quarantine(ledger: ItemTable, tenant: Tenant, upload_id: str, claim_id: str, *, asset_id: str,
                     quarantine_key: str) -> bool:
     """Before the file leaves uploads/: where it is going, so a retry that finds uploads/ empty resumes from there.
     False when this delivery no longer holds the claim."""
-    return _conditional(
-        ledger, "update_item", Key=_key(tenant, upload_id),
-        UpdateExpression="SET asset_id = :asset, quarantine_key = :quarantine",
-        ConditionExpression="claim_id = :claim AND #status = :received",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":asset": {"S": asset_id}, ":quarantine": {"S": quarantine_key},
-                                   ":claim": {"S": claim_id}, ":received": {"S": "received"}}) is not None
+    return ledger.update_if(
+        tenant.partition_key, ledger_key(upload_id), update="SET asset_id = :asset, quarantine_key = :quarantine",
+        condition="claim_id = :claim AND #status = :received", names={"#status": "status"},
+        values={":asset": asset_id, ":quarantine": quarantine_key, ":claim": claim_id,
+                ":received": "received"}) is not None
 
 
 def _put_if_pending(ledger: ItemTable, item: dict[str, Any]) -> bool:
     """Writes a `received` entry over a `pending` one, only if nobody did first (S3's notification and POST /ingest
     can both find the file): an unconditional write could erase the other's claim."""
-    return _conditional(ledger, "put_item", Item=_to_dynamo(item), ConditionExpression="#status = :pending",
-                        ExpressionAttributeNames={"#status": "status"},
-                        ExpressionAttributeValues={":pending": {"S": "pending"}}) is not None
+    return ledger.put_if(item, condition="#status = :pending", names={"#status": "status"},
+                         values={":pending": "pending"})
 
 
 def receive_arrived_upload(ledger: ItemTable, item: dict[str, Any], storage: ObjectStorage,
@@ -249,11 +220,9 @@ def record_outcome(ledger: ItemTable, tenant: Tenant, upload_id: str, outcome: I
         # finished from an interrupted run's records, whose point ids are not at hand: the evidence counts them
         evidence = ledger.get(tenant.partition_key, f"evidence#{outcome.evidence_id}") or {}
         item["points"] = int(evidence.get("points") or 0)
-    written = _conditional(
-        ledger, "put_item", Item=_to_dynamo(item),
-        ConditionExpression="attribute_not_exists(pk) OR NOT (#status IN (:indexed, :duplicate, :rejected))",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={f":{status}": {"S": status} for status in TERMINAL_STATUSES}) is not None
+    written = ledger.put_if(
+        item, condition="attribute_not_exists(pk) OR NOT (#status IN (:indexed, :duplicate, :rejected))",
+        names={"#status": "status"}, values={f":{status}": status for status in TERMINAL_STATUSES})
     if written:
         return item, True
     return ledger.get(tenant.partition_key, ledger_key(upload_id)) or item, False

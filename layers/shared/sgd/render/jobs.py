@@ -11,9 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sgd.adapters.aws import aws_client, is_condition_failure
 from sgd.adapters.clock import Clock, SystemClock, epoch_seconds
-from sgd.adapters.tables import _from_dynamo, _to_dynamo
+from sgd.adapters.tables import ItemTable
 from sgd.errors import Conflict, NotFound
 from sgd.tenancy import Tenant
 
@@ -27,19 +26,14 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
-def job_key(org: str, job_id: str) -> dict[str, Any]:
-    return {"pk": {"S": Tenant.org_partition_key(org)}, "sk": {"S": f"{JOB_PREFIX}{job_id}"}}
+def job_key(org: str, job_id: str) -> tuple[str, str]:
+    return Tenant.org_partition_key(org), f"{JOB_PREFIX}{job_id}"
 
 
 class JobStore:
-    def __init__(self, table_name: str, client: Any = None, clock: Clock | None = None) -> None:
-        self.table_name = table_name
-        self._given_client = client
+    def __init__(self, table: ItemTable, clock: Clock | None = None) -> None:
+        self._table = table
         self._clock = clock or SystemClock()
-
-    @property
-    def _client(self) -> Any:
-        return self._given_client or aws_client("dynamodb")
 
     def _now(self) -> str:
         return self._clock.now().isoformat()
@@ -53,13 +47,11 @@ class JobStore:
             "webhook_url": webhook_url, "trace_id": trace_id, "request_id": request_id,
             "created_at": now, "updated_at": now, "expires_at": epoch_seconds(self._clock) + JOB_TTL_SECONDS,
         }
-        self._client.put_item(TableName=self.table_name, Item=_to_dynamo(item),
-                              ConditionExpression="attribute_not_exists(pk)")
+        self._table.put(item, only_if_absent=True)
         return item
 
     def get(self, org: str, job_id: str) -> dict[str, Any] | None:
-        response = self._client.get_item(TableName=self.table_name, Key=job_key(org, job_id), ConsistentRead=True)
-        return _from_dynamo(response["Item"]) if "Item" in response else None
+        return self._table.get(*job_key(org, job_id))
 
     def require(self, org: str, job_id: str) -> dict[str, Any]:
         job = self.get(org, job_id)
@@ -74,17 +66,9 @@ class JobStore:
         expression_values = {f":v{i}": value for i, value in enumerate(values.values())}
         allowed = {f":s{i}": status for i, status in enumerate(when)}
         update = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values)))
-        try:
-            response = self._client.update_item(
-                TableName=self.table_name, Key=job_key(org, job_id), UpdateExpression=update,
-                ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(allowed)})",
-                ExpressionAttributeNames=names | {"#status": "status"},
-                ExpressionAttributeValues=_to_dynamo(expression_values | allowed), ReturnValues="ALL_NEW")
-        except Exception as error:
-            if not is_condition_failure(error):
-                raise
-            return None
-        return _from_dynamo(response["Attributes"])
+        return self._table.update_if(*job_key(org, job_id), update=update,
+                                     condition=f"attribute_exists(pk) AND #status IN ({', '.join(allowed)})",
+                                     names=names | {"#status": "status"}, values=expression_values | allowed)
 
     def mark_running(self, org: str, job_id: str, note: str | None = None) -> dict[str, Any] | None:
         """queued (or running again, on a redelivered message) -> running; None if cancelled or finished.

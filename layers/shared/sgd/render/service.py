@@ -130,7 +130,7 @@ class RenderService:
             canon=CanonStore(DynamoItemTable(settings.canon_table), cache_table),
             gateway=gateway or model_gateway(), references=self.references,
             presign_ttl_seconds=settings.presign_ttl_seconds)
-        self.jobs = JobStore(settings.jobs_table)
+        self.jobs = JobStore(DynamoItemTable(settings.jobs_table))
 
     # -- POST /render ---------------------------------------------------------------------------------------
     async def create(self, tenant: Tenant, body: RenderRequest, *, run_async: bool, request_id: str,
