@@ -516,3 +516,14 @@ def test_mutated_real_files_never_crash(data: st.DataObject) -> None:
         original[position] = data.draw(st.integers(0, 255))
     with contextlib.suppress(AdmissionRejected):
         admit(bytes(original), max_bytes=LIMIT)
+
+
+def test_a_text_document_over_its_limit_is_rejected_with_what_to_do() -> None:
+    from sgd.ingest.admission import MAX_TEXT_BYTES
+
+    data = b"Colour: HEX #0B3D91\n" * (MAX_TEXT_BYTES // 20 + 1)
+    with pytest.raises(AdmissionRejected) as rejected:
+        admit(data, max_bytes=25 * 1024 * 1024)
+    assert rejected.value.code == "too_large"
+    assert "PDF" in rejected.value.reason
+    assert admit(data[:MAX_TEXT_BYTES - 100], max_bytes=25 * 1024 * 1024).kind == "text"

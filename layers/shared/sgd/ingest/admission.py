@@ -38,6 +38,9 @@ JPEG_QUALITY = 95
 WEBP_QUALITY = 95
 MAX_WOFF2_TABLES_BYTES = 64 * 1024 * 1024  # the largest CJK fonts are ~30 MB uncompressed
 MAX_PDF_OBJECTS = 500_000  # a walk bound, far above any real guideline document
+# Extraction reads text at a few seconds per MB in the worst case (a colour spec on every line): this keeps one
+# document well inside the function's 28 s, so a file is always admitted or rejected with a reason, never lost.
+MAX_TEXT_BYTES = 2 * 1024 * 1024
 SNIFF_WINDOW = 64 * 1024
 
 _OUTPUT = {  # sniffed type -> (kind, mime, extension); "image" may become "logo" after the alpha check
@@ -333,6 +336,10 @@ def _is_zip(data: bytes) -> bool:
 
 
 def _admit_text(data: bytes, detected: str) -> AdmittedFile:
+    if len(data) > MAX_TEXT_BYTES:
+        raise AdmissionRejected("too_large", f"the text document is {len(data):,} bytes; text, Markdown and HTML "
+                                             f"are limited to {MAX_TEXT_BYTES:,} bytes: split it, or upload the "
+                                             "guideline as a PDF")
     if b"\x00" in data:
         raise AdmissionRejected("corrupt", "the text contains NUL bytes: save it as plain UTF-8 text")
     try:
