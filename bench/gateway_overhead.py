@@ -19,7 +19,6 @@ import copy
 import io
 import json
 import os
-import statistics
 import tempfile
 import time
 import uuid
@@ -41,6 +40,7 @@ from sgd.observability import logger  # noqa: E402
 from sgd.resources import load_json  # noqa: E402
 from sgd.tenancy import Tenant  # noqa: E402
 
+from bench.stats import percentiles  # noqa: E402
 from tests.fakes.openrouter import FakeOpenRouter, Reply  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,13 +69,6 @@ class InMemoryAccounting:
 
     async def record(self, tenant: Tenant, task: str, calls: list[dict[str, Any]], cost_usd: float) -> None:
         return None
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {"p50": round(statistics.median(ordered), 3),
-            "p95": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 3),
-            "mean": round(statistics.fmean(ordered), 3), "n": len(ordered)}
 
 
 async def _overhead(fake: FakeOpenRouter, accounting: Any, calls: int) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Ingest and canon latency through the local runtime, and the embedding cache on a re-ingest.
 
-    python -m bench.ingest_latency [--runs 7] [--out bench/results]
+    python -m bench.ingest_latency [--runs 20] [--out bench/results]
 
 Measured as a client sees it, through the same Lambda handlers that deploy to AWS:
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import threading
 import time
@@ -35,22 +34,14 @@ from typing import Any
 
 import httpx
 
+from bench.stats import percentiles
+
 ROOT = Path(__file__).resolve().parents[1]
 PDF = ROOT / "examples" / "brands" / "helio-energy" / "guidelines.pdf"
 LOGO = ROOT / "examples" / "brands" / "helio-energy" / "logo.png"
 ORG = "bench"
 TARGETS_MS = {"upload_to_indexed_p95": 1500.0, "canon_derive_p95": 300.0, "canon_get_p95": 20.0}
 DENSE_SIZE = 64
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-
-    def at(share: float) -> float:
-        return round(ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))], 2)
-
-    return {"n": len(values), "min": round(ordered[0], 2), "p50": round(statistics.median(ordered), 2),
-            "p95": at(0.95), "max": round(ordered[-1], 2)}
 
 
 class Client:
@@ -129,7 +120,7 @@ def measure_latency(runs: int) -> dict[str, Any]:
             get_ms.append(took)
         function_ms = _function_durations(Path(folder) / "logs" / "IngestFunction.log")
     return {
-        "upload_to_indexed_ms": percentiles(ingest_ms),
+        "upload_to_indexed_ms": percentiles(ingest_ms) | {"samples": [round(value, 1) for value in ingest_ms]},
         "points_per_pdf": int(statuses[0]["points"]),
         "canon_derive_ms": percentiles(derive_ms),
         "canon_get_ms": percentiles(get_ms),
@@ -225,7 +216,7 @@ def verdict(measured: float, target: float) -> str:
     return "PASS" if measured <= target else "FAIL"
 
 
-def measure(runs: int = 7) -> dict[str, Any]:
+def measure(runs: int = 20) -> dict[str, Any]:
     latency = measure_latency(runs)
     cache = measure_embedding_cache()
     verdicts = {
@@ -265,7 +256,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args(argv)
     results = measure(args.runs)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.stats import percentiles
 from sgd_local.apigw import HttpRequest
 from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
@@ -32,13 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGETS_MS = {"sync_1080_png_count1": 250.0, "cached_replay": 30.0, "count6_1080_png": 1200.0}
 LABELS = {"sync_1080_png_count1": "Sync render, 1080x1080 PNG, count 1",
           "cached_replay": "Cached replay", "count6_1080_png": "Count-6 render, 1080x1080 PNG"}
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {"p50": round(statistics.median(ordered), 1),
-            "p95": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1),
-            "max": round(ordered[-1], 1), "n": len(ordered)}
 
 
 class Client:
