@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from sgd_local.ingest_client import wait_for_upload
 from sgd_local.runtime import LocalRuntime, RuntimeOptions, project_root
 from sgd_local.server import make_server
 
@@ -28,7 +29,6 @@ RENDERS = (
     ("1200x628", "create", 'Link ad for the autumn tasting event: "Taste the harvest" - register today'),
     ("1080x1920", "create", 'Story announcing the new cafe opening: "Our door is open"'),
 )
-FINAL_UPLOAD_STATES = ("indexed", "duplicate", "rejected")
 
 
 @dataclass
@@ -75,7 +75,12 @@ class Api:
     def __init__(self, client: httpx.Client, token: str) -> None:
         self.client, self.token = client, token
 
-    def call(self, method: str, path: str, body: Any = None, *, authorized: bool = True,
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """sgd_local.ingest_client's Api: status and JSON body."""
+        response, _ = self.timed(method, path, body)
+        return response.status_code, response.json()
+
+    def timed(self, method: str, path: str, body: Any = None, *, authorized: bool = True,
              headers: dict[str, str] | None = None) -> tuple[httpx.Response, float]:
         all_headers = dict(headers or {})
         if authorized:
@@ -113,10 +118,10 @@ def run_demo(out_dir: Path | None, data_dir: Path) -> int:
 
 
 def _drive(api: Api, kit: Path, out_dir: Path, run: DemoRun) -> None:
-    response, took = api.call("GET", "/healthz", authorized=False)
+    response, took = api.timed("GET", "/healthz", authorized=False)
     run.add(Step("Health", "GET /healthz", response.status_code, took,
                  f"engine={response.json().get('model_engine')}", response.json()))
-    response, took = api.call("GET", f"/canon/{PROJECT}", authorized=False)
+    response, took = api.timed("GET", f"/canon/{PROJECT}", authorized=False)
     run.add(Step("Rejected without a token", f"GET /canon/{PROJECT}", response.status_code, took,
                  "API Gateway's JWT authorizer answers before any function runs", response.json()),
             expected_error=True)
@@ -129,17 +134,17 @@ def _drive(api: Api, kit: Path, out_dir: Path, run: DemoRun) -> None:
     _render_again_from_cache(api, run)
     _render_async(api, run)
 
-    response, took = api.call("POST", "/render", {"project_id": PROJECT, "prompts": {
+    response, took = api.timed("POST", "/render", {"project_id": PROJECT, "prompts": {
         "task": "create", "instruction": "Poster in #000000 and neon green"}, "constraints": {
         "palette_hex": ["#000000"]}})
     run.add(Step("A constraint the canon forbids", "POST /render (palette #000000)", response.status_code, took,
                  _error_summary(response), response.json()), expected_error=True)
-    response, took = api.call("GET", f"/usage?project_id={PROJECT}")
+    response, took = api.timed("GET", f"/usage?project_id={PROJECT}")
     budget = response.json().get("budget", {})
     run.add(Step("Model spend today", f"GET /usage?project_id={PROJECT}", response.status_code, took,
                  f"engine={response.json().get('model_engine')}: ${budget.get('spent_usd', 0):.2f} of the org's "
                  f"${budget.get('limit_usd', 0):.2f} daily budget", response.json()))
-    response, took = api.call("POST", "/critique", {"project_id": PROJECT, "asset_ids": [
+    response, took = api.timed("POST", "/critique", {"project_id": PROJECT, "asset_ids": [
         run.designs[0].asset["id"] if run.designs else "missing"]})
     run.add(Step("Critique", "POST /critique", response.status_code, took, _error_summary(response),
                  response.json()), expected_error=response.status_code == 501)
@@ -154,7 +159,7 @@ def _ingest(api: Api, files: list[tuple[Path, str]], run: DemoRun) -> None:
     """The presigned flow: POST /uploads, POST the file to S3, then follow GET /uploads/{id} to its result."""
     for path, content_type in files:
         data = path.read_bytes()
-        response, took = api.call("POST", "/uploads", {"project_id": PROJECT, "filename": path.name,
+        response, took = api.timed("POST", "/uploads", {"project_id": PROJECT, "filename": path.name,
                                                        "content_type": content_type, "size_bytes": len(data)})
         run.add(Step("Upload ticket", f"POST /uploads ({path.name})", response.status_code, took,
                      f"presigned POST to {response.json().get('key', '?')}", response.json()))
@@ -176,7 +181,7 @@ def _ingest(api: Api, files: list[tuple[Path, str]], run: DemoRun) -> None:
 def _ingest_rejected_example(api: Api, run: DemoRun) -> None:
     """An SVG with a script: admission rejects it and it stays in quarantine with the reason."""
     data = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-    response, _ = api.call("POST", "/uploads", {"project_id": PROJECT, "filename": "badge.png",
+    response, _ = api.timed("POST", "/uploads", {"project_id": PROJECT, "filename": "badge.png",
                                                 "content_type": "image/png", "size_bytes": len(data)})
     if response.status_code != 200:
         run.add(Step("Upload ticket", "POST /uploads (badge.png)", response.status_code, 0, _error_summary(response)))
@@ -192,24 +197,18 @@ def _ingest_rejected_example(api: Api, run: DemoRun) -> None:
 
 def _wait_for_upload(api: Api, upload_id: str, timeout_s: float = 60) -> tuple[dict[str, Any], float]:
     started = time.perf_counter()
-    status: dict[str, Any] = {}
-    while time.perf_counter() - started < timeout_s:
-        response, _ = api.call("GET", f"/uploads/{upload_id}?project_id={PROJECT}")
-        status = response.json() if response.status_code == 200 else {"status": f"http {response.status_code}"}
-        if status.get("status") in FINAL_UPLOAD_STATES:
-            break
-        time.sleep(0.1)
+    status = wait_for_upload(api, PROJECT, upload_id, timeout_s=timeout_s, interval_s=0.1)
     return status, (time.perf_counter() - started) * 1000
 
 
 def _derive_canon(api: Api, run: DemoRun) -> None:
-    response, took = api.call("POST", "/canon/derive", {"project_id": PROJECT, "evidence_ids": []})
+    response, took = api.timed("POST", "/canon/derive", {"project_id": PROJECT, "evidence_ids": []})
     body = response.json()
     canon = body.get("canon", {})
     run.add(Step("Canon derived from the evidence", "POST /canon/derive", response.status_code, took,
                  f"v{body.get('version')}: palette {canon.get('palette_hex')}, fonts {canon.get('fonts')}, "
                  f"forbidden {canon.get('forbidden_hex')}", body))
-    response, took = api.call("GET", f"/canon/{PROJECT}")
+    response, took = api.timed("GET", f"/canon/{PROJECT}")
     run.add(Step("Canon read back", f"GET /canon/{PROJECT}", response.status_code, took,
                  f"version {response.json().get('version')}, ETag {response.headers.get('etag')}", response.json()))
     run.canon = response.json() if response.status_code == 200 else None
@@ -217,7 +216,7 @@ def _derive_canon(api: Api, run: DemoRun) -> None:
 
 def _render(api: Api, out_dir: Path, run: DemoRun, number: int, dimensions: str, task: str,
             instruction: str) -> None:
-    response, took = api.call("POST", "/render", {
+    response, took = api.timed("POST", "/render", {
         "project_id": PROJECT, "prompts": {"task": task, "instruction": instruction},
         "outputs": {"count": 1, "format": "png", "dimensions": dimensions}})
     body = response.json()
@@ -237,7 +236,7 @@ def _render(api: Api, out_dir: Path, run: DemoRun, number: int, dimensions: str,
 
 def _render_again_from_cache(api: Api, run: DemoRun) -> None:
     dimensions, task, instruction = RENDERS[0]
-    response, took = api.call("POST", "/render", {
+    response, took = api.timed("POST", "/render", {
         "project_id": PROJECT, "prompts": {"task": task, "instruction": instruction},
         "outputs": {"count": 1, "format": "png", "dimensions": dimensions}})
     audit = response.json().get("audit", {})
@@ -246,7 +245,7 @@ def _render_again_from_cache(api: Api, run: DemoRun) -> None:
 
 
 def _render_async(api: Api, run: DemoRun) -> None:
-    response, took = api.call("POST", "/render", {
+    response, took = api.timed("POST", "/render", {
         "project_id": PROJECT, "async": True, "prompts": {"task": "create", "instruction":
                                                           'Three takes on "Slow coffee, fast mornings"'},
         "outputs": {"count": 3, "format": "webp", "dimensions": "1080x1350"}})
@@ -257,7 +256,7 @@ def _render_async(api: Api, run: DemoRun) -> None:
         return
     started, job = time.perf_counter(), {}
     while time.perf_counter() - started < 60:
-        job = api.call("GET", location)[0].json()
+        job = api.timed("GET", location)[0].json()
         if job.get("status") in ("succeeded", "failed", "cancelled"):
             break
         time.sleep(0.2)

@@ -17,7 +17,7 @@ import mimetypes
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -112,21 +112,30 @@ def ingest_one(api: Api, path: Path, project: str, timeout_s: float, stream: Tex
     if response.status_code >= 300:
         bar.finish()
         return {"status": "error", "reason": f"S3 refused the upload ({response.status_code}): {response.text[:200]}"}
+    def show(waiting: dict[str, Any], seconds: float) -> None:
+        bar.draw(len(data), f"{waiting['status']} {seconds:4.1f} s")
+
+    result = wait_for_upload(api, project, ticket["upload_id"], timeout_s=timeout_s, on_wait=show)
+    bar.finish()
+    return result | {"upload_id": ticket["upload_id"]}
+
+
+def wait_for_upload(api: Api, project: str, upload_id: str, *, timeout_s: float, interval_s: float = 0.2,
+                    on_wait: Callable[[dict[str, Any], float], None] | None = None) -> dict[str, Any]:
+    """Follows GET /uploads/{id} to a final status; a failed read is status `error`, running out of time `timeout`.
+    on_wait(status, seconds waited) is called between polls."""
     started = time.monotonic()
     result: dict[str, Any] = {"status": "pending"}
     while time.monotonic() - started < timeout_s:
-        status, result = api.call("GET", f"/uploads/{ticket['upload_id']}?project_id={project}")
+        status, result = api.call("GET", f"/uploads/{upload_id}?project_id={project}")
         if status != 200:
-            result = {"status": "error", "reason": result.get("error", {}).get("message", f"HTTP {status}")}
-            break
+            return {"status": "error", "reason": result.get("error", {}).get("message", f"HTTP {status}")}
         if result["status"] in FINAL:
-            break
-        bar.draw(len(data), f"{result['status']} {time.monotonic() - started:4.1f} s")
-        time.sleep(0.2)
-    else:
-        result = result | {"status": "timeout", "reason": f"still {result['status']} after {timeout_s:.0f} s"}
-    bar.finish()
-    return result | {"upload_id": ticket["upload_id"]}
+            return result
+        if on_wait is not None:
+            on_wait(result, time.monotonic() - started)
+        time.sleep(interval_s)
+    return result | {"status": "timeout", "reason": f"still {result['status']} after {timeout_s:.0f} s"}
 
 
 def describe(path: Path, result: dict[str, Any]) -> str:
