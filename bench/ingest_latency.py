@@ -128,17 +128,21 @@ def measure_latency(runs: int) -> dict[str, Any]:
     }
 
 
-def _function_durations(log: Path) -> dict[str, Any] | None:
-    """The pipeline's own time per S3 event (Powertools' 'upload received'..'asset indexed' span is not logged;
-    this is the handler's duration as the runtime's worker logs it, when present)."""
-    durations = []
+def log_records(log: Path, message: str) -> Iterator[dict[str, Any]]:
+    """The JSON records with this message in a function's log (the runtime writes what CloudWatch would get)."""
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
         except ValueError:
             continue
-        if record.get("message") == "asset indexed" and "pipeline_ms" in record:
-            durations.append(float(record["pipeline_ms"]))
+        if record.get("message") == message:
+            yield record
+
+
+def _function_durations(log: Path) -> dict[str, Any] | None:
+    """The pipeline's own time per ingested file, from its 'asset indexed' log records (pipeline_ms)."""
+    durations = [float(record["pipeline_ms"]) for record in log_records(log, "asset indexed")
+                 if "pipeline_ms" in record]
     return percentiles(durations) if durations else None
 
 
@@ -180,15 +184,8 @@ def fake_embeddings_server() -> Iterator[str]:
 
 
 def cache_lines(log: Path) -> list[dict[str, Any]]:
-    lines = []
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if record.get("message") == "embedding cache":
-            lines.append({name: record.get(name) for name in ("hits", "misses", "hit_rate")})
-    return lines
+    return [{name: record.get(name) for name in ("hits", "misses", "hit_rate")}
+            for record in log_records(log, "embedding cache")]
 
 
 def measure_embedding_cache() -> dict[str, Any]:

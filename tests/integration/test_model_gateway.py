@@ -520,13 +520,14 @@ def test_every_provider_request_gets_an_annotated_subsegment(harness: Harness, f
     ]
 
 
+async def usage_table_unavailable(*args: Any, **kwargs: Any) -> None:
+    raise ConnectionError("usage table unreachable")
+
+
 def test_a_failed_ledger_write_is_logged_and_does_not_hide_the_answer(harness: Harness, fake: FakeOpenRouter,
                                                                       log_output: io.StringIO,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    async def table_unavailable(*args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("usage table unreachable")
-
-    monkeypatch.setattr(harness.accounting, "record", table_unavailable)
+    monkeypatch.setattr(harness.accounting, "record", usage_table_unavailable)
     fake.script(PRIMARY, Reply.json(VALID_PLAN, cost=0.0005))
     assert harness.plan().output == VALID_PLAN
     failure = next(json.loads(line) for line in log_output.getvalue().splitlines() if "ledger write failed" in line)
@@ -574,10 +575,7 @@ def test_a_401_with_an_unchanged_key_stops(fake: FakeOpenRouter) -> None:
 def test_a_failed_budget_settlement_keeps_the_paid_answer_and_logs_the_cost(harness: Harness, fake: FakeOpenRouter,
                                                                             log_output: io.StringIO,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    async def table_unavailable(*args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("usage table unreachable")
-
-    monkeypatch.setattr(harness.accounting, "settle", table_unavailable)
+    monkeypatch.setattr(harness.accounting, "settle", usage_table_unavailable)
     fake.script(PRIMARY, Reply.json(VALID_PLAN, cost=0.0007))
     assert harness.plan().output == VALID_PLAN
     failure = next(json.loads(line) for line in log_output.getvalue().splitlines() if "budget settle failed" in line)
