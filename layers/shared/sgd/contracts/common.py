@@ -17,6 +17,11 @@ AssetRef = Annotated[
 ]
 
 
+def is_url(reference: str) -> bool:
+    """An asset reference that is a URL (to fetch through sgd.net.outbound), not an asset or upload id."""
+    return reference.startswith(("https://", "http://"))
+
+
 class Contract(BaseModel):
     """Base of every request model: unknown fields are a client mistake, so they are rejected."""
 

@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 from sgd.adapters.clock import Clock
 from sgd.adapters.storage import ObjectStorage
 from sgd.adapters.tables import ItemTable
+from sgd.contracts.common import is_url
 from sgd.ingest.embeddings import Embedder
 from sgd.ingest.indexing import StoreFor, index_text
 from sgd.observability import logger
@@ -230,10 +231,6 @@ def _record_font(tenant: Tenant, asset_id: str, document: dict[str, Any], font_f
                      "project": tenant.project, "family": family, "style": font.get("style"), "asset_id": asset_id,
                      "key": key, "created_at": deps.clock.now().isoformat()})
     deps.fonts.refresh(tenant)  # renders read the project's fonts from this summary
-
-
-def is_url(reference: str) -> bool:
-    return reference.startswith(("https://", "http://"))
 
 
 def ingest_assets(tenant: Tenant, references: list[str], *, deps: IngestDeps,

@@ -11,16 +11,13 @@ from typing import Any
 
 from sgd.adapters.storage import ObjectStorage
 from sgd.adapters.tables import ItemTable
+from sgd.contracts.common import is_url
 from sgd.errors import NotFound, ValidationFailed
 from sgd.render.brand import ASSET_PREFIX
 from sgd.settings import Settings
 from sgd.tenancy import Tenant
 
 UNUSABLE_STATUSES = ("quarantined", "rejected")
-
-
-def is_url(reference: str) -> bool:
-    return reference.startswith("https://")
 
 
 @dataclass(frozen=True, slots=True)
