@@ -8,7 +8,8 @@ from sgd.resources import load_json, resource_root
 
 
 @pytest.mark.parametrize(("kind", "name"), [*(("guardrails", name) for name in CONTRACTS),
-                                            ("policies", "openrouter_policy.schema.json")])
+                                            ("policies", "openrouter_policy.schema.json"),
+                                            ("policies", "critique_policy.schema.json")])
 def test_schemas_are_valid_draft_2020_12(kind: str, name: str) -> None:
     Draft202012Validator.check_schema(load_json(kind, name))
 

@@ -31,6 +31,7 @@ class CritiquePolicy:
     large_text_px: float
     min_text_px: float
     logo_match_min_score: float
+    logo_colour_delta_e: float  # how far the logo's flat colours may drift and still match
     logo_min_width_pct: float
     logo_max_width_pct: float
     penalty: dict[Severity, float]
@@ -61,7 +62,8 @@ class CritiquePolicy:
             fringe_tolerance=palette["fringe_tolerance"],
             normal_text_contrast=contrast["normal_text"], large_text_contrast=contrast["large_text"],
             large_text_px=contrast["large_text_px"], min_text_px=contrast["min_text_px"],
-            logo_match_min_score=logo["match_min_score"], logo_min_width_pct=logo["min_width_pct"],
+            logo_match_min_score=logo["match_min_score"], logo_colour_delta_e=logo["colour_delta_e"],
+            logo_min_width_pct=logo["min_width_pct"],
             logo_max_width_pct=logo["max_width_pct"],
             penalty=dict(score["penalty"]), model_weight=score["model_weight"],
             auto_repair_default=repair["auto_repair_default"], repair_threshold=repair["threshold"],
