@@ -2,6 +2,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from sgd.design.color import best_text_pair, contrast_ratio
@@ -286,3 +287,91 @@ def test_invalid_requests_are_value_errors() -> None:
     with pytest.raises(ValueError, match="format"):
         render_design(DesignRequest(plan=plan_for(), width=100, height=100, format="gif",  # type: ignore[arg-type]
                                     palette=PALETTE))
+
+
+# -- imagery: where it is, and the palette treatment -----------------------------------------------------------------
+def vivid_photo(width: int = 640, height: int = 480, seed: int = 7) -> bytes:
+    """A photo-like picture far from PALETTE: a green gradient with texture (seeded, so the same every call)."""
+    rng = np.random.default_rng(seed)
+    rows, columns = np.mgrid[0:height, 0:width]
+    light = columns / width * 140 + rows / height * 60 + rng.normal(0, 14, (height, width))
+    green = np.stack([light * 0.25, 90 + light * 0.7, light * 0.2], axis=-1)
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(green, 0, 255).astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def hexes(image: Image.Image, box: Box) -> set[str]:
+    region = image.convert("RGB").crop((box.x, box.y, box.right, box.bottom))
+    return {"#{:02X}{:02X}{:02X}".format(*color) for _count, color in region.getcolors(1 << 22)}
+
+
+def treated_plan(treatment: str | None, width: int = 1080, height: int = 1080) -> dict[str, Any]:
+    plan = plan_for(width=width, height=height)
+    if treatment is not None:
+        plan["layout"]["imagery_treatment"] = treatment
+    return plan
+
+
+@pytest.mark.parametrize(("width", "height"), [(1080, 1080), (1200, 628), (1080, 1920)])
+def test_the_layout_says_where_imagery_was_painted(width: int, height: int) -> None:
+    without = design(width=width, height=height)
+    assert without.layout["imagery_box"] is None
+    assert without.layout["imagery_treatment"] is None
+    result = render_design(DesignRequest(plan=treated_plan(None, width, height), width=width, height=height,
+                                         format="png", palette=PALETTE, imagery=vivid_photo()))
+    box = box_of(result.layout["imagery_box"])
+    assert result.layout["imagery_treatment"] == "as_is"
+    assert Box(0, 0, width, height).contains(box)
+    assert box.area >= 0.3 * width * height
+    image = decoded(result).convert("RGB")
+    assert not hexes(image, box) <= set(PALETTE)  # the picture is inside the box ...
+    outside = np.ones((height, width), dtype=bool)
+    outside[box.y:box.bottom, box.x:box.right] = False
+    for entry in result.layout["text_boxes"]:  # anti-aliased copy edges blend two palette colours
+        text = box_of(entry)
+        outside[text.y:text.bottom, text.x:text.right] = False
+    pixels = np.asarray(image)[outside]
+    palette = np.array([[int(color[i:i + 2], 16) for i in (1, 3, 5)] for color in PALETTE])
+    on_palette = (pixels[:, np.newaxis, :] == palette[np.newaxis, :, :]).all(axis=-1).any(axis=-1)
+    assert on_palette.all()  # ... and outside it only palette colours
+
+
+def test_the_palette_treatment_paints_the_picture_in_palette_colours_only() -> None:
+    for width, height in ((1080, 1080), (1200, 628)):
+        result = render_design(DesignRequest(plan=treated_plan("palette", width, height), width=width,
+                                             height=height, format="png", palette=PALETTE, imagery=vivid_photo()))
+        assert result.layout["imagery_treatment"] == "palette"
+        box = box_of(result.layout["imagery_box"])
+        image = decoded(result).convert("RGB")
+        for entry in result.layout["text_boxes"]:  # anti-aliased copy edges are not the picture
+            text = box_of(entry)
+            image.paste((0x0A, 0x25, 0x40), (text.x, text.y, text.right, text.bottom))
+        colors = hexes(image, box)
+        assert colors <= set(PALETTE)
+        assert len(colors) >= 3  # the picture's structure survives as tones, not one flat colour
+
+
+def test_an_unknown_treatment_is_noted_and_the_picture_used_as_it_is() -> None:
+    result = render_design(DesignRequest(plan=treated_plan("sepia"), width=400, height=400, format="png",
+                                         palette=PALETTE, imagery=vivid_photo()))
+    assert result.layout["imagery_treatment"] == "as_is"
+    assert "unknown imagery_treatment 'sepia': the picture was used as it is" in result.notes
+
+
+@pytest.mark.parametrize("image_format", ["png", "jpg", "webp"])
+def test_the_palette_treatment_is_deterministic(image_format: str) -> None:
+    def render() -> Design:
+        return render_design(DesignRequest(plan=treated_plan("palette"), width=600, height=600,
+                                           format=image_format, palette=PALETTE,  # type: ignore[arg-type]
+                                           imagery=vivid_photo(), seed=3))
+
+    assert render().data == render().data
+
+
+def test_the_design_carries_the_pixels_it_encoded() -> None:
+    result = design(width=500, height=400, imagery=vivid_photo())
+    assert result.image is not None
+    assert result.image.size == (500, 400)
+    assert result.image.tobytes() == decoded(result).convert("RGB").tobytes()
+    assert "PIL" not in repr(result)  # not part of the design's value

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from sgd.design.color import best_text_pair
 from sgd.design.colorimetry import nearest_palette_distance, srgb_to_lab
-from sgd.design.engine import DesignRequest, render_design, text_threshold
+from sgd.design.engine import DesignRequest, map_to_palette, render_design, text_threshold
 from sgd.design.layout import Box, clearance, edge_clearance
 from sgd.design.planner import palette_in_use, rule_based_plan
 
@@ -123,3 +123,75 @@ def test_design_engine_properties(instruction: str, width: int, height: int, pal
                 assert clearance(logo_box, Box(*shape["box"])) >= clear, (shape, logo_box, clear)
     elif logo:
         assert any(note.startswith("logo left out") for note in result.notes)
+
+
+# -- the palette treatment of imagery --------------------------------------------------------------------------------
+def photo_like(width: int, height: int, cells: int, noise: float, seed: int) -> Image.Image:
+    """A random smooth colour field (a few random colours, bicubically enlarged) with grain: photo-like."""
+    rng = np.random.default_rng(seed)
+    field = Image.fromarray(rng.integers(0, 256, (cells, cells, 3), dtype=np.uint8)).resize(
+        (width, height), Image.Resampling.BICUBIC)
+    grain = rng.normal(0, noise, (height, width, 3))
+    return Image.fromarray(np.clip(np.asarray(field) + grain, 0, 255).astype(np.uint8))
+
+
+def isolated_share(image: Image.Image) -> float:
+    """The share of pixels none of whose 8 neighbours has their colour: speckle."""
+    rgb = np.asarray(image.convert("RGB")).astype(np.int64)
+    packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    padded = np.pad(packed, 1, mode="edge")
+    height, width = packed.shape
+    alike = sum((padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width] == packed).astype(np.int8)
+                for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    return float((alike == 0).mean())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(width=st.integers(64, 1200), height=st.integers(64, 1200), palette=st.lists(hex_colors, min_size=1, max_size=6,
+                                                                                    unique=True),
+       picture=st.tuples(st.integers(32, 900), st.integers(32, 900), st.integers(2, 12), st.floats(0, 25),
+                         st.integers(0, 2**32 - 1)),
+       seed=st.integers(0, 5), task=st.sampled_from(["edit", "variations"]))
+def test_the_palette_treatment_puts_only_palette_colours_in_the_picture_area(
+        width: int, height: int, palette: list[str], picture: tuple[int, int, int, float, int], seed: int,
+        task: str) -> None:
+    source = photo_like(*picture)
+    buffer = io.BytesIO()
+    source.save(buffer, format="PNG")
+    canon: dict[str, Any] = {"palette_hex": palette, "logo_safe_zone_pct": 8}
+    request = {"prompts": {"task": task, "instruction": 'Edit the photo: "Summer days"', "references": ["p"]},
+               "outputs": {"count": 1, "format": "png", "dimensions": f"{width}x{height}"}, "constraints": {},
+               "repair": {"attempt": 1, "violations": [{"kind": "palette", "message": "off-palette picture",
+                                                        "severity": "high", "box": None}]}}
+    plan = rule_based_plan('Edit the photo: "Summer days"', canon, request)
+    assert plan["layout"]["imagery_treatment"] == "palette"
+    allowed = tuple(palette_in_use(canon, request))
+    result = render_design(DesignRequest(plan=plan, width=width, height=height, format="png", palette=allowed,
+                                         seed=seed, imagery=buffer.getvalue()))
+    if result.layout["imagery_box"] is None:  # a tiny canvas leaves the picture out to fit the headline
+        assert any("picture area" in note for note in result.notes)
+        return
+    box = Box(*result.layout["imagery_box"])
+    pixels = np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB"))
+    picture_area = np.zeros((height, width), dtype=bool)
+    picture_area[box.y:box.bottom, box.x:box.right] = True
+    for entry in result.layout["text_boxes"]:  # anti-aliased copy edges blend two palette colours
+        text = Box(*entry["box"])
+        picture_area[text.y:text.bottom, text.x:text.right] = False
+    colors = np.unique(pixels[picture_area].reshape(-1, 3), axis=0)
+    _index, distance = nearest_palette_distance(srgb_to_lab(colors), allowed)
+    assert float(distance.max(initial=0.0)) <= MAX_DELTA_E, colors[distance > MAX_DELTA_E][:5]
+
+
+@settings(max_examples=30, deadline=None)
+@given(picture=st.tuples(st.integers(32, 700), st.integers(32, 700), st.integers(2, 12), st.floats(0, 25),
+                         st.integers(0, 2**32 - 1)),
+       palette=st.lists(hex_colors, min_size=1, max_size=8, unique=True))
+def test_the_palette_treatment_keeps_the_pictures_shapes_without_speckle(
+        picture: tuple[int, int, int, float, int], palette: list[str]) -> None:
+    source = photo_like(*picture)
+    toned = map_to_palette(source, palette)
+    assert toned.size == source.size
+    assert {"#{:02X}{:02X}{:02X}".format(*color) for _n, color in toned.getcolors(1 << 22)} <= set(palette)
+    assert isolated_share(toned) <= 0.001
+    assert map_to_palette(source, palette).tobytes() == toned.tobytes()

@@ -476,3 +476,100 @@ def test_any_quoted_headline_is_kept_verbatim(headline: str, quote: tuple[str, s
     instruction = f"Design a poster with the headline {opening}{headline}{closing} for our launch"
     plan = rule_based_plan(instruction, CANON, render_request(instruction))
     assert plan["layout"]["headline"] == headline.strip()
+
+
+# -- repair: a re-plan after a failed critique -----------------------------------------------------------------------
+def finding(kind: str, message: str = "something is wrong; fix it", severity: str = "high") -> dict[str, Any]:
+    return {"kind": kind, "message": message, "severity": severity, "box": [10, 10, 50, 50]}
+
+
+def repaired(instruction: str, kinds: list[str], attempt: int = 1, canon: dict[str, Any] | None = CANON,
+             **request: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the first plan, the re-plan for violations of `kinds`), both valid against the plan contract."""
+    first = plan_for(instruction, canon, **request)
+    body = render_request(instruction, **request) | {
+        "repair": {"attempt": attempt, "violations": [finding(kind) for kind in kinds]}}
+    plan = rule_based_plan(instruction, canon, body)
+    assert contract_errors("render_plan.json", plan) == []
+    return first, plan
+
+
+def test_a_palette_violation_re_tones_the_picture_and_keeps_the_layout() -> None:
+    first, plan = repaired('Edit the photo: "Summer is here"', ["palette"], task="edit", references=["photo1"])
+    assert "imagery_treatment" not in first["layout"]
+    assert plan["layout"]["imagery_treatment"] == "palette"
+    assert plan["layout"]["template"] == first["layout"]["template"]
+    assert plan["layout"]["logo_position"] == first["layout"]["logo_position"]
+    assert layout_colors(plan) <= set(palette_in_use(CANON, render_request()))
+
+
+def test_a_contrast_violation_takes_the_palettes_highest_contrast_pair_everywhere() -> None:
+    canon = canon_with(palette_hex=["#635BFF", "#00D4FF", "#0A2540", "#F6F9FC"])
+    _first, plan = repaired('Banner: "Build faster"', ["contrast"], canon=canon)
+    layout = plan["layout"]
+    best = max(contrast_ratio(a, b) for a, b in itertools.combinations(canon["palette_hex"], 2))
+    assert contrast_ratio(layout["background_hex"], layout["text_hex"]) == best
+    assert layout["accent_hex"] == layout["text_hex"]  # no scheme of the engine puts copy on a weaker third colour
+
+
+@pytest.mark.parametrize(("corner", "expected"), [
+    ("top-left", ["top-right", "bottom-left", "bottom-right", "none"]),
+    ("bottom-right", ["bottom-left", "top-right", "top-left", "none"]),
+])
+def test_a_clear_space_violation_moves_the_logo_to_each_other_corner_then_leaves_it_out(
+        corner: str, expected: list[str]) -> None:
+    instruction = f'Poster "Open day" with the logo in the {corner.replace("-", " ")} corner'
+    assert plan_for(instruction)["layout"]["logo_position"] == corner
+    positions = [repaired(instruction, ["logo_safe_zone"], attempt)[1]["layout"]["logo_position"]
+                 for attempt in (1, 2, 3, 4)]
+    assert positions == expected
+    final = repaired(instruction, ["logo_safe_zone"], 4)[1]
+    assert "top left" not in final["layout"]["imagery_prompt"]  # the image model is not told to keep a corner calm
+
+
+def test_a_plan_without_a_logo_keeps_none_on_a_clear_space_violation() -> None:
+    _first, plan = repaired("Create a LinkedIn ad, we are hiring, no logo", ["logo_safe_zone"])
+    assert plan["layout"]["logo_position"] == "none"
+
+
+@pytest.mark.parametrize("kind", ["format", "other"])
+def test_any_other_violation_chooses_another_template_per_attempt(kind: str) -> None:
+    first, plan = repaired('Post "Fresh roast"', [kind], 1)
+    _first, again = repaired('Post "Fresh roast"', [kind], 2)
+    templates = [first["layout"]["template"], plan["layout"]["template"], again["layout"]["template"]]
+    assert len(set(templates)) == 3, templates
+    assert plan["layout"]["template"] in plan["goal"]
+
+
+def test_fixes_accumulate_over_the_violations_of_every_attempt() -> None:
+    instruction = 'Edit: "Summer is here", logo top left'
+    _first, plan = repaired(instruction, ["palette", "logo_safe_zone", "contrast"], 2, task="edit",
+                            references=["photo1"])
+    layout = plan["layout"]
+    assert layout["imagery_treatment"] == "palette"
+    assert layout["logo_position"] == "bottom-left"
+    assert layout["accent_hex"] == layout["text_hex"]
+
+
+@pytest.mark.parametrize("repair", [None, {}, {"attempt": 1, "violations": []}, {"attempt": "x", "violations": "y"}])
+def test_a_repair_without_findings_changes_nothing(repair: Any) -> None:
+    instruction = 'Post "Fresh roast"'
+    body = render_request(instruction) | {"repair": repair}
+    assert rule_based_plan(instruction, CANON, body) == plan_for(instruction)
+
+
+@given(kinds=st.lists(st.sampled_from(["palette", "contrast", "logo_safe_zone", "format", "other", "made-up"]),
+                      min_size=1, max_size=4),
+       attempt=st.integers(1, 6), dimensions=st.sampled_from(["1080x1080", "1200x628", "1080x1920", "1500x300"]))
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+def test_any_repair_gives_a_valid_plan_in_the_palette(kinds: list[str], attempt: int, dimensions: str) -> None:
+    instruction = 'Launch post "Nova 2.0" with the logo'
+    first = plan_for(instruction, dimensions=dimensions)
+    body = render_request(instruction, dimensions=dimensions) | {
+        "repair": {"attempt": attempt, "violations": [finding(kind) for kind in kinds]}}
+    plan = rule_based_plan(instruction, CANON, body)
+    assert contract_errors("render_plan.json", plan) == []
+    assert layout_colors(plan) <= set(palette_in_use(CANON, body))
+    assert plan["layout"]["headline"] == first["layout"]["headline"]
+    assert plan != first
+    assert rule_based_plan(instruction, CANON, body) == plan

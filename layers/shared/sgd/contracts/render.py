@@ -73,7 +73,9 @@ class RenderRequest(Contract):
     webhook_url: WebhookUrl | None = Field(
         None, description="https URL called (HMAC-signed) when an async job finishes; must pass the SSRF guard")
     run_async: bool = Field(False, alias="async", description="Same as the header Prefer: respond-async.")
-    auto_repair: bool | None = Field(None, description="Re-render assets whose critique score is low.")
+    auto_repair: bool | None = Field(
+        None, description="Re-plan and re-render an asset whose critique score is below the policy's threshold, "
+        "with its violations as input, keeping the best-scoring attempt (null: the critique policy's default)")
 
 
 class TextBox(Reply):
@@ -90,6 +92,11 @@ class TextBox(Reply):
 class AssetLayout(Reply):
     text_boxes: list[TextBox] = []
     logo_box: tuple[int, int, int, int] | None = None
+    imagery_box: tuple[int, int, int, int] | None = Field(
+        None, description="Where a picture (model imagery or the edit/variations reference) was painted: x, y, width, "
+        "height; none when the design has no picture")
+    imagery_treatment: Literal["as_is", "palette"] | None = Field(
+        None, description="How the picture was painted: as it is, or re-toned in palette colours")
     colors_used: list[HexColor] = []
     clear_space_px: int | None = Field(None, description="The logo clear space kept, in pixels")
     template: str | None = Field(None, description="hero, split, band, frame or stack")
@@ -101,6 +108,22 @@ class SynthId(Reply):
     payload: str | None = None
 
 
+class CritiqueFinding(Reply):
+    kind: Literal["palette", "contrast", "logo_safe_zone", "format", "other"]
+    message: str = Field(description="What is wrong and what to do about it")
+    severity: Literal["low", "medium", "high"]
+    box: tuple[int, int, int, int] | None = Field(None, description="x, y, width, height of the offending region")
+
+
+class AssetCritiqueSummary(Reply):
+    """The pixel critic's verdict on one rendered asset, measured against the canon the render used."""
+
+    score: float = Field(ge=0, le=1, description="1 less each violation's penalty (policies/critique_policy.json)")
+    passed: bool = Field(description="score reaches the critique policy's threshold")
+    violations: list[CritiqueFinding] = []
+    source: Literal["measured"] = Field("measured", description="measured: the deterministic pixel checks")
+
+
 class RenderedAsset(Reply):
     id: ResourceId
     url: str = Field(description="Presigned GET URL; expires (SGD_PRESIGN_TTL_SECONDS).")
@@ -109,7 +132,8 @@ class RenderedAsset(Reply):
     format: Literal["png", "jpg", "webp"]
     synthid: SynthId
     layout: AssetLayout
-    critique: dict[str, Any] | None = None
+    critique: AssetCritiqueSummary | None = Field(
+        None, description="The critique of the delivered asset (after any repair); none when it could not be measured")
 
 
 class FontSubstitution(Reply):
@@ -118,10 +142,25 @@ class FontSubstitution(Reply):
     reason: str
 
 
+class RepairAttempt(Reply):
+    """One critique-and-render attempt of an asset that went through the repair loop (attempt 0 is the first
+    render); only the kept attempt is stored and delivered."""
+
+    asset_id: ResourceId
+    attempt: int = Field(ge=0)
+    score: float = Field(ge=0, le=1)
+    passed: bool
+    violation_kinds: list[str] = Field(description="The kinds of the attempt's violations, e.g. palette, contrast")
+    changes: list[str] = Field(description="How this attempt's plan differed from the previous attempt's")
+    kept: bool = Field(description="The delivered attempt: the best score, the earliest among equals")
+
+
 class RenderAudit(Audit):
     cache: Literal["hit", "miss"]
     plan: dict[str, Any]
     font_substitutions: list[FontSubstitution] = []
+    repairs: list[RepairAttempt] = Field(
+        [], description="Every attempt of each asset the critique sent back for repair, with its score")
     notes: list[str] = []
 
 

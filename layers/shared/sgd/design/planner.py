@@ -47,6 +47,18 @@ TEMPLATE_LAYOUTS: dict[str, TemplateLayout] = {
     "frame": TemplateLayout("the border around the image", "bottom-left"),
 }
 
+# Repair: other templates for a design whose critique failed for a reason the plan's colours, imagery treatment or
+# logo corner cannot fix, nearest in shape first.
+TEMPLATE_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "hero": ("stack", "split", "frame"),
+    "split": ("band", "hero", "stack"),
+    "band": ("split", "hero"),
+    "stack": ("frame", "hero", "split"),
+    "frame": ("stack", "hero", "split"),
+}
+# Violation kinds a repair fixes without changing the layout template.
+REPAIRED_IN_PLACE = frozenset({"palette", "contrast", "logo_safe_zone"})
+
 # Intent words -> the CTA inferred when the instruction spells none out; first match wins, so specific intents go
 # before general ones ("launch event" registers, "new app" gets the app).
 CTA_INTENTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -190,7 +202,13 @@ class _Quote:
 
 
 def rule_based_plan(instruction: str, canon: dict[str, Any] | None, request: dict[str, Any]) -> dict[str, Any]:
-    """The render plan for `request` under `canon` (None: no canon yet), valid against guardrails/render_plan.json."""
+    """The render plan for `request` under `canon` (None: no canon yet), valid against guardrails/render_plan.json.
+
+    A re-plan after a failed critique carries request["repair"] = {"attempt": n, "violations": [findings]} (the
+    findings of every attempt so far, so fixes accumulate) and the plan changes to fix them: palette -> the picture
+    re-toned in palette colours (imagery_treatment "palette"; the plan's colours are palette colours always);
+    contrast -> the palette's highest-contrast text/background pair; logo_safe_zone -> another logo corner (after
+    all three, none); any other kind -> another template."""
     prompts = request.get("prompts") or {}
     outputs = request.get("outputs") or {}
     constraints = request.get("constraints") or {}
@@ -205,13 +223,18 @@ def rule_based_plan(instruction: str, canon: dict[str, Any] | None, request: dic
     copy = [quote.text for quote in quotes if quote is not cta_quote and _is_copy(quote.text)]
     directive = _directive_text(instruction, quotes, cta_span)
 
+    repair = _read_repair(request.get("repair"))
     template = template_for(width, height)
+    if repair and repair.kinds - REPAIRED_IN_PLACE:
+        template = alternative_template(template, repair.attempt)
     headline = _clip(copy[0], MAX_HEADLINE_CHARS) if copy else derive_headline(directive)
     subline = _clip(copy[1], MAX_SUBLINE_CHARS) if len(copy) > 1 else _subline(directive, headline)
     if cta is None and task != "edit":  # an edit changes only what was asked for: no CTA is invented for it
         cta = infer_cta(directive)
     palette = palette_in_use(canon, request)
     logo_position = _logo_position(directive, canon, template)
+    if repair and "logo_safe_zone" in repair.kinds and logo_position != "none":
+        logo_position = alternative_logo_corner(logo_position, repair.attempt)
 
     layout: dict[str, Any] = {"template": template, "headline": headline}
     if subline:
@@ -219,8 +242,12 @@ def rule_based_plan(instruction: str, canon: dict[str, Any] | None, request: dic
     if cta:
         layout["cta"] = cta
     layout |= choose_colors(palette)
+    if repair and "contrast" in repair.kinds:
+        layout |= highest_contrast_colors(palette)
     layout["logo_position"] = logo_position
     layout["imagery_prompt"] = _imagery_prompt(directive, template, logo_position, palette)
+    if repair and "palette" in repair.kinds:
+        layout["imagery_treatment"] = "palette"
 
     ops = _ops(task, directive, len(prompts.get("references") or ()))
     return {
@@ -232,6 +259,54 @@ def rule_based_plan(instruction: str, canon: dict[str, Any] | None, request: dic
         },
         "layout": layout,
     }
+
+
+@dataclass(frozen=True)
+class _Repair:
+    attempt: int  # 1 for the first re-plan
+    kinds: frozenset[str]  # the kinds of the violations to fix
+
+
+def _read_repair(value: Any) -> _Repair | None:
+    """request["repair"] = {"attempt": n, "violations": [findings]} as the render pipeline sends it, else None."""
+    if not isinstance(value, dict):
+        return None
+    kinds = frozenset(str(finding.get("kind") or "other") for finding in value.get("violations") or ()
+                      if isinstance(finding, dict))
+    if not kinds:
+        return None
+    try:
+        attempt = max(1, int(value.get("attempt") or 1))
+    except (TypeError, ValueError):
+        attempt = 1
+    return _Repair(attempt, kinds)
+
+
+def alternative_template(template: str, attempt: int) -> str:
+    """Another layout for a design the critic found fault with (repair attempt 1, 2, ...): the templates nearest in
+    shape first (TEMPLATE_ALTERNATIVES), cycling when the attempts outnumber them."""
+    alternatives = TEMPLATE_ALTERNATIVES[template]
+    return alternatives[(attempt - 1) % len(alternatives)]
+
+
+def alternative_logo_corner(corner: str, attempt: int) -> str:
+    """Another corner for a logo whose clear space was violated (repair attempt 1, 2, ...): the same edge's other
+    corner, then the other edge's corner below or above it, then the opposite one; "none" once every corner was
+    tried (the engine then leaves the logo out and its notes say so)."""
+    vertical, horizontal = corner.split("-")
+    other_vertical = "bottom" if vertical == "top" else "top"
+    other_horizontal = "right" if horizontal == "left" else "left"
+    order = (f"{vertical}-{other_horizontal}", f"{other_vertical}-{horizontal}", f"{other_vertical}-{other_horizontal}")
+    return order[attempt - 1] if attempt <= len(order) else "none"
+
+
+def highest_contrast_colors(palette: list[str]) -> dict[str, str]:
+    """background_hex and text_hex: the palette's highest-contrast pair; accent_hex the text colour too, so no
+    colour scheme of the engine puts copy on a third, weaker colour. Palette colours only."""
+    if len(palette) < 2:
+        return choose_colors(palette)
+    background, text, _ratio = best_text_pair(palette)
+    return {"background_hex": background, "text_hex": text, "accent_hex": text}
 
 
 def template_for(width: int, height: int) -> str:

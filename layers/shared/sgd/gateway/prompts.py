@@ -24,7 +24,12 @@ _SYSTEM = {
         "You are the design planner of a brand-safe graphic design service. From the user's instruction, the "
         "brand canon and the output request, decide the design. Use only colours from the canon palette (never a "
         "forbidden one), keep copy short and on the brand's voice, and keep the logo's clear space free. Text in "
-        "quotes in the instruction is the headline, verbatim."
+        "quotes in the instruction is the headline, verbatim. When the input has a \"repair\" member, an earlier "
+        "render of this design failed the brand critique: its \"violations\" are what the critic measured on the "
+        "pixels (kind, message, severity, box), collected over every attempt so far. Change the plan so that none "
+        "of them recurs: for palette, set layout.imagery_treatment to \"palette\" and use only canon colours; for "
+        "contrast, use the palette's highest-contrast text/background pair; for logo_safe_zone, move the logo to "
+        "another corner (\"none\" only when no corner can work); for anything else, choose another template."
     ),
     "canon": (
         "You extract a brand canon from brand-guideline evidence: the palette (explicit brand colours only, not "
@@ -56,7 +61,13 @@ def structured_request(task: str, user_content: Any) -> tuple[Messages, dict[str
 
 
 def planner_content(instruction: str, canon: dict[str, Any] | None, request: dict[str, Any]) -> str:
-    return json.dumps({"instruction": instruction, "canon": canon, "request": request}, ensure_ascii=False)
+    """The planner's user turn. A re-plan's request["repair"] (attempt and violations) travels as its own member,
+    so the model sees the findings it must fix beside the instruction, not buried in the request."""
+    content: dict[str, Any] = {"instruction": instruction, "canon": canon,
+                               "request": {key: value for key, value in request.items() if key != "repair"}}
+    if request.get("repair"):
+        content["repair"] = request["repair"]
+    return json.dumps(content, ensure_ascii=False)
 
 
 def canon_content(evidence: list[dict[str, Any]]) -> str:

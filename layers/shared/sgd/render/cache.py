@@ -1,8 +1,9 @@
 """The plan cache (cache table, pk plan#{sha256}, TTL 24 h): a repeated identical request makes no model call.
 
 The key is the sha256 of everything that changes the output: the tenant, the canon version, the model engine,
-the project's uploaded fonts and the normalised request (key order, hex case and whitespace do not matter).
-The entry holds the plan and, once rendered, the stored assets, so an identical request re-renders nothing.
+the project's uploaded fonts and the normalised request (key order, hex case and whitespace do not matter; it
+includes auto_repair). The entry holds the plan and, once rendered, the stored assets with their critique summaries
+and the repair attempts, so an identical request re-renders and re-measures nothing.
 """
 
 from __future__ import annotations
@@ -19,15 +20,26 @@ from sgd.tenancy import Tenant
 
 PLAN_TTL_SECONDS = 24 * 3600
 # Bump when the pipeline or the design engine changes what a request renders: old entries then miss.
-CACHE_SCHEMA = "render-v1"
+# v2: results carry each asset's critique summary and the audit's repair attempts.
+CACHE_SCHEMA = "render-v2"
 
 
 def normalise_instruction(text: str) -> str:
     return " ".join(text.split())
 
 
+def resolved_auto_repair(flag: bool | None) -> bool:
+    """The request's auto_repair, or the critique policy's default when the request leaves it out."""
+    if flag is not None:
+        return flag
+    from sgd.critique.policy import load_critique_policy
+
+    return load_critique_policy().auto_repair_default
+
+
 def normalised_request(body: RenderRequest) -> dict[str, Any]:
-    """The request as the pipeline uses it. The planner sees this too, so equal keys mean equal output."""
+    """The request as the pipeline uses it. The planner sees this too, so equal keys mean equal output. auto_repair
+    is resolved (null means the policy's default), since it changes which assets are delivered."""
     width, height = parse_dimensions(body.outputs.dimensions)
     constraints = body.constraints.model_dump() if body.constraints is not None else None
     return {
@@ -36,6 +48,7 @@ def normalised_request(body: RenderRequest) -> dict[str, Any]:
                     "references": list(body.prompts.references)},
         "outputs": {"count": body.outputs.count, "format": body.outputs.format, "dimensions": f"{width}x{height}"},
         "constraints": normalise_constraints(constraints) if constraints is not None else None,
+        "auto_repair": resolved_auto_repair(body.auto_repair),
     }
 
 

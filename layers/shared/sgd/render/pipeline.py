@@ -11,7 +11,9 @@ import asyncio
 import concurrent.futures
 import functools
 import hashlib
+import io
 import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,12 +25,23 @@ from sgd.adapters.storage import ObjectStorage
 from sgd.adapters.tables import ItemTable
 from sgd.canon.store import CanonStore
 from sgd.canon.store import cache_key as canon_cache_key
-from sgd.contracts.render import AssetLayout, FontSubstitution, RenderAudit, RenderedAsset, RenderResponse, SynthId
-from sgd.errors import ValidationFailed
+from sgd.contracts.render import (
+    AssetCritiqueSummary,
+    AssetLayout,
+    FontSubstitution,
+    RenderAudit,
+    RenderedAsset,
+    RenderResponse,
+    RepairAttempt,
+    SynthId,
+)
+from sgd.critique.policy import CritiquePolicy, load_critique_policy
+from sgd.errors import ApiError, ValidationFailed
+from sgd.observability import logger
 from sgd.project_fonts import ProjectFonts
 from sgd.project_fonts import summary_key as fonts_summary_key
 from sgd.render.brand import ASSET_PREFIX, BrandAssets, BrandFiles
-from sgd.render.cache import PlanCache, plan_cache_key
+from sgd.render.cache import PlanCache, plan_cache_key, resolved_auto_repair
 from sgd.render.constraints import ResolvedConstraints, resolve_constraints
 from sgd.render.content_policy import content_policy
 from sgd.render.references import References
@@ -37,6 +50,11 @@ from sgd.tenancy import Tenant
 # Should an image model paint the picture, it is asked to leave these areas alone.
 CALM_AREAS = ("Leave the areas for the headline, the call to action and the logo calm and uncluttered; "
               "the exact text and logo are composited afterwards.")
+# A repair attempt is a plan call and a render: not started with less time left before the function's deadline.
+REPAIR_MIN_REMAINING_MS = 5_000
+# Plan fields whose change a repair attempt reports, in this order (imagery_treatment unset means as_is).
+REPAIR_PLAN_FIELDS = ("template", "logo_position", "imagery_treatment", "background_hex", "text_hex", "accent_hex",
+                      "headline", "subline", "cta", "imagery_prompt")
 
 
 class JobCancelled(Exception):
@@ -66,10 +84,12 @@ class StoredAsset:
     layout: dict[str, Any]
     font_substitutions: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    critique: dict[str, Any] | None = None  # AssetCritiqueSummary as JSON
 
     def as_cached(self) -> dict[str, Any]:
         return {"id": self.id, "key": self.key, "width": self.width, "height": self.height, "format": self.format,
-                "layout": self.layout, "font_substitutions": self.font_substitutions, "notes": self.notes}
+                "layout": self.layout, "font_substitutions": self.font_substitutions, "notes": self.notes,
+                "critique": self.critique}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +102,6 @@ def render_key(tenant: Tenant, render_id: str, index: int, extension: str) -> st
     return f"org/{tenant.org}/projects/{tenant.project}/renders/{render_id}/{index}.{extension}"
 
 
-def trace_id_or(request_id: str) -> str:
-    """The X-Ray trace root of this invocation (Lambda sets _X_AMZN_TRACE_ID), else the request id."""
-    header = os.environ.get("_X_AMZN_TRACE_ID", "")
-    for part in header.split(";"):
-        name, _, value = part.partition("=")
-        if name.strip() == "Root" and value.strip():
-            return value.strip()
-    return request_id
-
-
 @functools.cache
 def _render_pool() -> concurrent.futures.ThreadPoolExecutor:
     # Pillow releases the GIL while drawing and encoding, and S3 puts wait on the network: threads overlap both.
@@ -99,11 +109,123 @@ def _render_pool() -> concurrent.futures.ThreadPoolExecutor:
                                                  thread_name_prefix="render")
 
 
+# -- the critique of rendered assets --------------------------------------------------------------------------------
+
+
+def critique_canon(canon: dict[str, Any] | None, constraints: ResolvedConstraints) -> dict[str, Any]:
+    """What a render is measured against: the palette, fonts and logo clear space it was rendered under (the
+    canon narrowed by the request, or the request's own under override), plus the canon's forbidden colours."""
+    canon = canon or {}
+    return {"palette_hex": list(constraints.palette), "forbidden_hex": list(canon.get("forbidden_hex") or []),
+            "fonts": list(constraints.fonts), "voice": dict(canon.get("voice") or {}),
+            "logo_safe_zone_pct": constraints.logo_safe_zone_pct, "logo_asset_id": canon.get("logo_asset_id")}
+
+
+def critique_summary(measurement: Any, policy: CritiquePolicy) -> dict[str, Any]:
+    """A measurement (sgd.critique.measure.Measurement) as the asset's AssetCritiqueSummary, in JSON form."""
+    violations = [{"kind": finding["kind"], "message": finding["message"], "severity": finding["severity"],
+                   "box": [int(value) for value in finding["box"]] if finding.get("box") is not None else None}
+                  for finding in measurement.violations]
+    score = float(measurement.score)
+    return AssetCritiqueSummary(score=score, passed=score >= policy.repair_threshold, violations=violations,
+                                source="measured").model_dump(mode="json")
+
+
+@dataclass(frozen=True, slots=True)
+class AssetCritic:
+    """Measures rendered designs against the canon the render used, with the critique policy's thresholds."""
+
+    canon: dict[str, Any]
+    policy: CritiquePolicy
+    logo: Any = None  # sgd.critique.logo.PreparedLogo of the brand's logo, or None
+
+    @classmethod
+    def for_render(cls, canon: dict[str, Any] | None, constraints: ResolvedConstraints,
+                   logo_png: bytes | None) -> AssetCritic:
+        from sgd.critique.logo import prepare_logo  # numpy and Pillow: only where rendering
+
+        return cls(critique_canon(canon, constraints), load_critique_policy(),
+                   prepare_logo(logo_png) if logo_png else None)
+
+    def measure(self, design: Any) -> dict[str, Any]:
+        """The critique summary of a design (sgd.design.engine.Design) as delivered: a lossless PNG is measured on
+        the engine's own pixels, a JPEG or WebP decoded, compression noise and all."""
+        from sgd.critique.measure import measure_design
+
+        measurement = measure_design(delivered_pixels(design), self.canon, self.policy, layout=design.layout,
+                                     logo=self.logo, expected={"width": design.width, "height": design.height,
+                                                               "format": design.format})
+        return critique_summary(measurement, self.policy)
+
+
+def delivered_pixels(design: Any) -> Any:
+    """The RGB image a client of `design` gets, with `format` set from the encoded bytes (read from their header)."""
+    from PIL import Image
+
+    encoded = Image.open(io.BytesIO(design.data))
+    if design.image is not None and encoded.format == "PNG":
+        pixels = design.image.copy() if design.image.mode == "RGB" else design.image.convert("RGB")
+    else:
+        encoded.load()
+        pixels = encoded if encoded.mode == "RGB" else encoded.convert("RGB")
+    pixels.format = encoded.format
+    return pixels
+
+
+def plan_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """How a repair attempt's plan differs from the one before it, e.g. "imagery_treatment: as_is -> palette"."""
+    old, new = before.get("layout") or {}, after.get("layout") or {}
+    changes = []
+    for name in REPAIR_PLAN_FIELDS:
+        default = "as_is" if name == "imagery_treatment" else None
+        was, now = old.get(name, default), new.get(name, default)
+        if was == now:
+            continue
+        changes.append(f"{name} changed" if name == "imagery_prompt" else
+                       f"{name}: {was or 'unset'} -> {now or 'unset'}")
+    return changes
+
+
+# (canon, resolved constraints, the brand's logo PNG) -> the critic of a render's assets
+CriticFactory = Callable[[dict[str, Any] | None, ResolvedConstraints, bytes | None], AssetCritic | None]
+
+
+@dataclass(slots=True)
+class _Attempt:
+    number: int
+    plan: dict[str, Any]
+    design: Any  # sgd.design.engine.Design
+    critique: dict[str, Any] | None
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return float(self.critique["score"]) if self.critique else 0.0
+
+
+@dataclass(slots=True)
+class _RenderRun:
+    """One render's shared inputs, and what its assets' repair loops add to the response."""
+
+    prepared: Prepared
+    plan: dict[str, Any]
+    brand: BrandFiles
+    imagery: bytes | None
+    render_id: str
+    critic: AssetCritic | None
+    auto_repair: bool
+    deadline: Deadline
+    results: list[GatewayResult] = field(default_factory=list)  # the re-plans' gateway calls
+    repairs: list[dict[str, Any]] = field(default_factory=list)  # RepairAttempt records
+    notes: list[str] = field(default_factory=list)
+
+
 class RenderPipeline:
     def __init__(self, *, storage: ObjectStorage, assets: ItemTable, cache: PlanCache, canon: CanonStore,
                  gateway: ModelGateway, references: References, presign_ttl_seconds: int,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, critic_for: CriticFactory | None = None) -> None:
         self._storage = storage
+        self._critic_for = critic_for or AssetCritic.for_render
         self._assets = assets
         self._cache = cache
         self._canon = canon
@@ -188,17 +310,22 @@ class RenderPipeline:
         imagery, imagery_results, imagery_notes = await self._imagery(prepared, plan, deadline)
         results += imagery_results
         brand = self._brand.load(tenant, canon, font_items)
-        render_id = uuid.uuid4().hex
-        stored = await self._render_all(prepared, plan, brand, imagery, render_id, on_asset)
+        auto_repair = request.get("auto_repair")
+        render = _RenderRun(prepared, plan, brand, imagery, uuid.uuid4().hex,
+                            await asyncio.to_thread(self._critic_for, canon, prepared.constraints, brand.logo),
+                            resolved_auto_repair(auto_repair if isinstance(auto_repair, bool) else None), deadline)
+        stored = await self._render_all(render, on_asset)
+        results += render.results
 
-        cached_result = {"render_id": render_id, "assets": [asset.as_cached() for asset in stored],
-                         "notes": list(brand.notes) + imagery_notes}
+        cached_result = {"render_id": render.render_id, "assets": [asset.as_cached() for asset in stored],
+                         "notes": list(brand.notes) + imagery_notes + render.notes, "repairs": render.repairs}
         self._cache.put(key, plan=plan, plan_audit=(entry or {}).get("plan_audit") or audit_fields(*results[:1]),
                         result=cached_result)
         notes = list(prepared.constraints.notes) + list(prepared.notes) + cached_result["notes"]
         if cache_state == "hit":
             notes.append("plan from the plan cache: no planning model call")
-        return self._respond(render_id, stored, plan, cache_state, trace_id, notes, audit_fields(*results))
+        return self._respond(render.render_id, stored, plan, cache_state, trace_id, notes, audit_fields(*results),
+                             render.repairs)
 
     async def _imagery(self, prepared: Prepared, plan: dict[str, Any],
                        deadline: Deadline) -> tuple[bytes | None, list[GatewayResult], list[str]]:
@@ -214,12 +341,10 @@ class RenderPipeline:
         image = generated.output
         return (image.data if image is not None else None), [generated], []
 
-    async def _render_all(self, prepared: Prepared, plan: dict[str, Any], brand: BrandFiles, imagery: bytes | None,
-                          render_id: str, on_asset: Callable[[int, int], bool] | None) -> list[StoredAsset]:
-        count = int(prepared.request["outputs"]["count"])
-        loop = asyncio.get_running_loop()
-        pending = [loop.run_in_executor(_render_pool(), self._render_one, prepared, plan, brand, imagery, render_id,
-                                        index) for index in range(count)]
+    async def _render_all(self, render: _RenderRun,
+                          on_asset: Callable[[int, int], bool] | None) -> list[StoredAsset]:
+        count = int(render.prepared.request["outputs"]["count"])
+        pending = [asyncio.ensure_future(self._produce(render, index)) for index in range(count)]
         stored: list[StoredAsset] = []
         try:
             for finished in asyncio.as_completed(pending):
@@ -227,33 +352,82 @@ class RenderPipeline:
                 if on_asset is not None and not await asyncio.to_thread(on_asset, len(stored), count):
                     raise JobCancelled
         finally:
-            for future in pending:
-                future.cancel()  # those not started yet never run; running ones finish and are recorded
+            for task in pending:
+                task.cancel()  # renders not started yet never run; a store already running finishes
         return sorted(stored, key=lambda asset: int(asset.key.rsplit("/", 1)[1].split(".")[0]))
 
-    def _render_one(self, prepared: Prepared, plan: dict[str, Any], brand: BrandFiles, imagery: bytes | None,
-                    render_id: str, index: int) -> StoredAsset:
+    async def _produce(self, render: _RenderRun, index: int) -> StoredAsset:
+        """Renders asset `index` and critiques it; below the policy's threshold (with auto_repair) re-plans with the
+        violations found so far and renders again, up to the policy's attempts; stores the best-scoring attempt."""
+        loop = asyncio.get_running_loop()
+        asset_id = f"{render.render_id}-{index}"
+        best = await loop.run_in_executor(_render_pool(), self._attempt, render, render.plan, index, 0)
+        attempts = [best]
+        policy = render.critic.policy if render.critic else None
+        while policy is not None and render.auto_repair and best.critique is not None \
+                and best.score < policy.repair_threshold and len(attempts) <= policy.max_repair_attempts:
+            number = len(attempts)
+            if render.deadline.remaining_ms() < REPAIR_MIN_REMAINING_MS:
+                render.notes.append(f"asset {asset_id} was not repaired further: too little time left")
+                break
+            repair = {"attempt": number, "violations": _violations_so_far(attempts)}
+            request = render.prepared.request | {"repair": repair}
+            canon = render.prepared.canon["canon"] if render.prepared.canon else None
+            try:
+                planned = await self._gateway.plan(tenant=render.prepared.tenant,
+                                                   instruction=request["prompts"]["instruction"], canon=canon,
+                                                   request=request, deadline=render.deadline)
+            except ApiError as error:  # the delivered asset stays the best one so far
+                render.notes.append(f"repair attempt {number} of asset {asset_id} could not be planned: "
+                                    f"{error.message}")
+                break
+            render.results.append(planned)
+            attempt = await loop.run_in_executor(_render_pool(), self._attempt, render, planned.output, index, number)
+            attempt.changes = plan_changes(attempts[-1].plan, attempt.plan)
+            attempts.append(attempt)
+            if attempt.score > best.score:
+                best = attempt
+        if len(attempts) > 1:
+            render.repairs.extend(_repair_records(asset_id, attempts, best))
+        return await loop.run_in_executor(_render_pool(), self._store, render, best, index)
+
+    def _attempt(self, render: _RenderRun, plan: dict[str, Any], index: int, number: int) -> _Attempt:
         from sgd.design.engine import DesignRequest, render_design  # numpy and Pillow: only where rendering
 
-        request, constraints, tenant = prepared.request, prepared.constraints, prepared.tenant
+        request, constraints = render.prepared.request, render.prepared.constraints
         width, height = (int(side) for side in request["outputs"]["dimensions"].split("x"))
         design = render_design(DesignRequest(
             plan=plan, width=width, height=height, format=request["outputs"]["format"],
-            palette=constraints.palette, fonts=constraints.fonts, logo=brand.logo,
-            logo_safe_zone_pct=constraints.logo_safe_zone_pct, seed=index, imagery=imagery,
-            project_fonts=brand.fonts))
-        key = render_key(tenant, render_id, index, design.format)
+            palette=constraints.palette, fonts=constraints.fonts, logo=render.brand.logo,
+            logo_safe_zone_pct=constraints.logo_safe_zone_pct, seed=index, imagery=render.imagery,
+            project_fonts=render.brand.fonts))
+        critique = None
+        if render.critic is not None:
+            started = time.perf_counter()
+            try:
+                critique = render.critic.measure(design)
+            except Exception:  # a critic defect must not cost the client a finished design
+                logger.exception("the critique of a rendered asset failed", extra={"render_id": render.render_id,
+                                                                                  "index": index})
+                render.notes.append(f"asset {render.render_id}-{index} could not be critiqued; it was not repaired")
+            logger.debug("asset critiqued", extra={"critique_ms": round((time.perf_counter() - started) * 1000, 1),
+                                                   "width": width, "height": height})
+        return _Attempt(number, plan, design, critique)
+
+    def _store(self, render: _RenderRun, attempt: _Attempt, index: int) -> StoredAsset:
+        tenant, design = render.prepared.tenant, attempt.design
+        key = render_key(tenant, render.render_id, index, design.format)
         self._storage.put(key, design.data, content_type=design.mime)
-        asset_id = f"{render_id}-{index}"
+        asset_id = f"{render.render_id}-{index}"
         self._assets.put({
             "pk": tenant.partition_key, "sk": f"{ASSET_PREFIX}{asset_id}", "asset_id": asset_id, "kind": "render",
             "key": key, "content_type": design.mime, "format": design.format, "size": len(design.data),
-            "width": design.width, "height": design.height, "render_id": render_id, "layout": design.layout,
-            "sha256": hashlib.sha256(design.data).hexdigest(), "status": "admitted",
+            "width": design.width, "height": design.height, "render_id": render.render_id, "layout": design.layout,
+            "critique": attempt.critique, "sha256": hashlib.sha256(design.data).hexdigest(), "status": "admitted",
             "created_at": self._clock.now().isoformat(),
         })
         return StoredAsset(asset_id, key, design.width, design.height, design.format, design.layout,
-                           design.font_substitutions, design.notes)
+                           design.font_substitutions, design.notes, attempt.critique)
 
     # -- responses ----------------------------------------------------------------------------------------
     def _replay(self, prepared: Prepared, entry: dict[str, Any], trace_id: str) -> RenderOutcome:
@@ -262,10 +436,12 @@ class RenderPipeline:
         planned_by = ", ".join((entry.get("plan_audit") or {}).get("model_route") or []) or "unknown"
         notes = list(prepared.constraints.notes) + list(prepared.notes) + list(result.get("notes") or [])
         notes.append(f"served from the render cache: no model calls and no re-render (planned by {planned_by})")
-        return self._respond(result["render_id"], stored, entry["plan"], "hit", trace_id, notes, audit_fields())
+        return self._respond(result["render_id"], stored, entry["plan"], "hit", trace_id, notes, audit_fields(),
+                             list(result.get("repairs") or []))
 
     def _respond(self, render_id: str, stored: list[StoredAsset], plan: dict[str, Any], cache_state: str,
-                 trace_id: str, notes: list[str], audit: dict[str, Any]) -> RenderOutcome:
+                 trace_id: str, notes: list[str], audit: dict[str, Any],
+                 repairs: list[dict[str, Any]]) -> RenderOutcome:
         substitutions: dict[tuple[str, str], dict[str, str]] = {}
         for asset in stored:
             notes += asset.notes
@@ -273,12 +449,36 @@ class RenderPipeline:
                 substitutions.setdefault((substitution["requested"], substitution["used"]), substitution)
         assets = [RenderedAsset(id=asset.id, url=self.presign(asset.key), width=asset.width, height=asset.height,
                                 format=asset.format, synthid=SynthId(present=False, payload=None),
-                                layout=AssetLayout.model_validate(asset.layout)) for asset in stored]
+                                layout=AssetLayout.model_validate(asset.layout),
+                                critique=AssetCritiqueSummary.model_validate(asset.critique) if asset.critique
+                                else None) for asset in stored]
         response = RenderResponse(render_id=render_id, assets=assets, audit=RenderAudit(
             trace_id=trace_id, guardrails_ok=True, verified_by="none", cache=cache_state, plan=plan,
             font_substitutions=[FontSubstitution.model_validate(s) for s in substitutions.values()],
+            repairs=[RepairAttempt.model_validate(repair) for repair in repairs],
             notes=list(dict.fromkeys(notes)), **audit))
         return RenderOutcome(response, {asset.id: asset.key for asset in stored})
 
     def presign(self, key: str) -> str:
         return self._storage.presign_get(key, ttl_seconds=self._presign_ttl)
+
+
+def _violations_so_far(attempts: list[_Attempt]) -> list[dict[str, Any]]:
+    """Every attempt's violations, the latest first and each once: a re-plan keeps the earlier fixes."""
+    seen: dict[tuple[str, str, tuple[int, ...] | None], dict[str, Any]] = {}
+    for attempt in reversed(attempts):
+        for finding in (attempt.critique or {}).get("violations") or []:
+            box = tuple(finding["box"]) if finding.get("box") is not None else None
+            seen.setdefault((finding["kind"], finding["message"], box), finding)
+    return list(seen.values())
+
+
+def _repair_records(asset_id: str, attempts: list[_Attempt], kept: _Attempt) -> list[dict[str, Any]]:
+    records = []
+    for attempt in attempts:
+        critique = attempt.critique or {}
+        kinds = list(dict.fromkeys(finding["kind"] for finding in critique.get("violations") or []))
+        records.append({"asset_id": asset_id, "attempt": attempt.number, "score": attempt.score,
+                        "passed": bool(critique.get("passed")), "violation_kinds": kinds,
+                        "changes": attempt.changes, "kept": attempt is kept})
+    return records

@@ -17,10 +17,10 @@ from sgd.adapters.tables import DynamoItemTable
 from sgd.canon.store import CanonStore
 from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest
 from sgd.errors import ApiError, ServiceUnavailable, ValidationFailed
-from sgd.observability import logger
+from sgd.observability import logger, trace_id_or
 from sgd.render.cache import PlanCache, normalised_request
 from sgd.render.jobs import FINISHED, JobStore, new_job_id
-from sgd.render.pipeline import JobCancelled, Prepared, RenderPipeline, trace_id_or
+from sgd.render.pipeline import JobCancelled, Prepared, RenderPipeline
 from sgd.render.references import References
 from sgd.render.webhooks import deliver, require_webhooks_configured, webhook_secret
 from sgd.settings import Settings, get_settings
