@@ -1,0 +1,857 @@
+"""Finds the brand's ingested logo in a design and checks the logo's clear space.
+
+Matching model: inside the logo's box a design shows `alpha * logo + (1 - alpha) * B`, with B the (unknown, locally
+flat) colour under the logo. For every offset the best B has a closed form, and every sum the fit needs is a
+correlation of the design with a fixed kernel, so one FFT per kernel scores all offsets at once. The score is the
+share of the window's variance the fit explains: 1 for the logo exactly as ingested, low for anything else. It
+compares absolute colours, and the final score is also capped by the share of the logo's flat interior that keeps
+its colour (CIEDE2000 within policy.logo_colour_delta_e), so a recoloured, darkened or inverted logo does not match.
+
+Coarse to fine: every scale between policy.logo_min_width_pct and logo_max_width_pct of the shorter side is searched
+in luminance on a downscaled copy where the logo is only a few pixels wide; the best candidates are re-scored in
+colour at a finer scale around their position; the winner's box is snapped to the visible footprint at full
+resolution (the clear-space check compares distances against thresholds a few pixels away).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from sgd.critique.policy import CritiquePolicy, Severity
+from sgd.critique.regions import connected_components
+from sgd.design.colorimetry import ciede2000, srgb_to_lab
+
+BoxXYWH = tuple[int, int, int, int]
+
+# Coarse search: the template's long side at the downscaled level, and the ratio between successive scales
+# (fine enough that a logo between two scales still overlaps its template to within about half a pixel).
+COARSE_LONG_SIDE = 8.0
+COARSE_SHORT_SIDE = 4.0
+COARSE_MAX_SHORT_SIDE = 400  # bounds the FFT size for extreme wordmarks at the smallest scales
+SCALE_STEP = 1.2
+PEAKS_PER_SCALE = 3
+CANDIDATES = 5
+COARSE_MIN_SCORE = 0.4  # the logo itself scores 0.8-1.0 there; 0.4 leaves room for noise and clutter
+COARSE_RIVAL_MARGIN = 0.1  # once a candidate verifies, others are still checked if their coarse fit is this close
+# Verification: the template's long side there, and the scale search around each candidate (in template pixels).
+VERIFY_LONG_SIDE = 48.0
+VERIFY_GRID_STEP = 0.05  # relative size step of the verification grid
+VERIFY_GRID_HALF = 4  # grid sizes each side of the coarse guess: +-20%, past a coarse step (guesses can be one off)
+VERIFY_MAX_SIZES = 16
+MIN_FLAT_PIXELS = 12  # fewer flat interior pixels than this: too thin a logo for a colour check at this size
+MAX_FLAT_SAMPLES = 600
+SOFT_SIGMA = 1.0  # verification blur, in verification pixels
+SOFT_PAD = 3
+_SOFT_KERNEL = np.exp(-0.5 * (np.arange(-3, 4) / SOFT_SIGMA) ** 2).astype(np.float32)
+_SOFT_KERNEL /= _SOFT_KERNEL.sum()
+MAX_LOGO_PIXELS = 4096 * 4096  # an ingested logo larger than this is downscaled once when prepared
+MIN_LOGO_SIDE = 4
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # Pillow's "L" weights
+VISIBLE_CONTRAST = 0.08  # channel difference (0..1) below which a logo barely shows on its background
+ROUNDING_TOLERANCE_PX = 1.0  # clear space: pixel rounding, nothing more
+RINGING_SHARE = 0.15
+SNAP_TOLERANCE = 0.05  # how far (share of the logo's size) a snapped edge may sit from the fitted template's
+SNAP_NOISE_FLOOR = 1.5  # channel levels: a difference of 1 is rounding; 2 is a resampled edge's faint ripple
+
+
+# --- the prepared logo ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """The logo resampled to one size: premultiplied colour, alpha, and the sums every offset's fit reuses."""
+
+    premultiplied: np.ndarray  # (h, w, 3) float32, 0..1
+    alpha: np.ndarray  # (h, w) float32, 0..1
+    luma: np.ndarray  # (h, w) premultiplied luminance
+    spectra: dict[Any, Any] = field(default_factory=dict)  # FFTs of the kernels, by (channels, fft shape)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.alpha.shape  # type: ignore[return-value]
+
+
+class PreparedLogo:
+    """An ingested logo decoded once: cropped to its visible (alpha > 0) pixels, with resampled templates cached."""
+
+    __slots__ = ("_lock", "_templates", "digest", "height", "image", "width")
+    _TEMPLATE_CACHE = 96
+
+    def __init__(self, digest: str, image: Image.Image) -> None:
+        self.digest = digest
+        self.image = image  # RGBa (premultiplied), cropped to the footprint
+        self.width, self.height = image.size
+        self._templates: OrderedDict[tuple[int, int, bool], _Template] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def aspect(self) -> float:
+        """Height over width of the footprint."""
+        return self.height / self.width
+
+    def template(self, width: int, height: int, soft: bool = False) -> _Template:
+        """The logo at `width` x `height`; `soft`: blurred by SOFT_SIGMA and padded by SOFT_PAD transparent
+        pixels on every side (both sides of the fit blurred alike make it tolerant of sub-pixel placement)."""
+        key = (max(1, width), max(1, height), soft)
+        with self._lock:
+            cached = self._templates.get(key)
+            if cached is not None:
+                self._templates.move_to_end(key)
+                return cached
+        made = self._resample(key[0], key[1])
+        if soft:
+            made = _soften(made)
+        with self._lock:
+            self._templates[key] = made
+            while len(self._templates) > self._TEMPLATE_CACHE:
+                self._templates.popitem(last=False)
+        return made
+
+    def _resample(self, width: int, height: int) -> _Template:
+        shrinking = width <= self.width and height <= self.height
+        # Box filtering when shrinking, like the design's own downscale: both sides average the same areas.
+        resample = Image.Resampling.BOX if shrinking else Image.Resampling.BICUBIC
+        pixels = np.asarray(self.image.resize((width, height), resample), dtype=np.float32) / 255.0
+        alpha = np.clip(pixels[..., 3], 0.0, 1.0)
+        premultiplied = np.minimum(pixels[..., :3], alpha[..., None])
+        return _Template(np.ascontiguousarray(premultiplied), np.ascontiguousarray(alpha), premultiplied @ LUMA)
+
+
+def _soften(template: _Template) -> _Template:
+    pad = ((SOFT_PAD, SOFT_PAD), (SOFT_PAD, SOFT_PAD))
+    premultiplied = _blur(np.pad(template.premultiplied, (*pad, (0, 0))))
+    alpha = _blur(np.pad(template.alpha, pad))
+    return _Template(premultiplied, alpha, premultiplied @ LUMA)
+
+
+def _blur(planes: np.ndarray) -> np.ndarray:
+    """Separable Gaussian blur (SOFT_SIGMA) of an (h, w) or (h, w, c) float32 array, edges extended."""
+    radius = len(_SOFT_KERNEL) // 2
+    out = planes.astype(np.float32)
+    for axis in (0, 1):
+        widths = [(0, 0)] * out.ndim
+        widths[axis] = (radius, radius)
+        padded = np.pad(out, widths, mode="edge")
+        length = out.shape[axis]
+        out = sum(weight * np.take(padded, np.arange(i, i + length), axis=axis)
+                  for i, weight in enumerate(_SOFT_KERNEL))
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+_prepared: OrderedDict[str, PreparedLogo | None] = OrderedDict()
+_prepared_lock = threading.Lock()
+_PREPARED_LIMIT = 8  # a critique uses one brand's logo; a warm container sees few brands
+
+
+def prepare_logo(logo_png: bytes) -> PreparedLogo | None:
+    """The logo ready for matching (cached by content in this process), or None when it cannot be used:
+    undecodable bytes, a fully transparent image, or a footprint under 4 px."""
+    digest = hashlib.sha256(logo_png).hexdigest()
+    with _prepared_lock:
+        if digest in _prepared:
+            _prepared.move_to_end(digest)
+            return _prepared[digest]
+    prepared = _decode(digest, logo_png)
+    with _prepared_lock:
+        _prepared[digest] = prepared
+        while len(_prepared) > _PREPARED_LIMIT:
+            _prepared.popitem(last=False)
+    return prepared
+
+
+def _decode(digest: str, data: bytes) -> PreparedLogo | None:
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            if opened.width * opened.height > MAX_LOGO_PIXELS * 4:
+                return None
+            logo = opened.convert("RGBA")
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        return None
+    bounds = logo.getchannel("A").getbbox()
+    if bounds is None:
+        return None
+    logo = logo.crop(bounds)
+    if logo.width * logo.height > MAX_LOGO_PIXELS:
+        factor = math.sqrt(MAX_LOGO_PIXELS / (logo.width * logo.height))
+        logo = logo.resize((max(1, int(logo.width * factor)), max(1, int(logo.height * factor))),
+                           Image.Resampling.BOX)
+    if min(logo.size) < MIN_LOGO_SIDE:
+        return None
+    return PreparedLogo(digest, logo.convert("RGBa"))
+
+
+# --- matching -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogoMatch:
+    box: BoxXYWH  # x, y, w, h: the logo's visible (alpha > 0) footprint, pixel-accurate
+    score: float  # how well the ingested logo explains those pixels, 0..1
+    scale: float  # logo width in the design / logo footprint width in the file
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    score: float
+    x: float  # full-resolution position and size of the template's box
+    y: float
+    width: float
+    height: float
+
+    def iou(self, other: _Candidate) -> float:
+        return _iou((self.x, self.y, self.width, self.height), (other.x, other.y, other.width, other.height))
+
+
+def find_logo(rgb: np.ndarray, logo: PreparedLogo, policy: CritiquePolicy,
+              exclude: Sequence[Sequence[int]] | None = None) -> LogoMatch | None:
+    """The ingested logo's placement in `rgb` ((H, W, 3) uint8), or None when nothing scores at least
+    policy.logo_match_min_score. Candidates mostly (over half their area) inside an `exclude` box are skipped."""
+    image = _as_rgb(rgb)
+    height, width = image.shape[:2]
+    shorter = min(width, height)
+    low = policy.logo_min_width_pct / 100 * shorter
+    high = min(policy.logo_max_width_pct / 100 * shorter, width, height / logo.aspect)
+    if high < MIN_LOGO_SIDE or high < low:
+        return None
+    design = Image.fromarray(image)
+    candidates = _coarse_candidates(design, logo, max(low, MIN_LOGO_SIDE), high)
+    excluded = [tuple(float(v) for v in box) for box in exclude or ()]
+    # A logo's flat colours may drift by twice a flat fill's tolerance (resampling, compression), no more.
+    colour_tolerance = policy.logo_colour_delta_e
+    accepted: list[_Candidate] = []
+    accepted_coarse = -math.inf
+    for candidate in candidates:
+        if candidate.score < COARSE_MIN_SCORE:
+            break  # candidates come best first; below this even the blurred luminance fit says "not the logo"
+        if candidate.score < accepted_coarse - COARSE_RIVAL_MARGIN:
+            break  # a candidate verified already, and the rest scored clearly worse at the coarse level
+        if any(_overlap_share(candidate, box) > 0.5 for box in excluded):
+            continue
+        verified = _verify(image, design, logo, candidate, colour_tolerance, (low, high))
+        if verified is not None and verified.score >= policy.logo_match_min_score:
+            accepted.append(verified)
+            accepted_coarse = max(accepted_coarse, candidate.score)
+    # A part of a logo can look like the whole logo smaller (a letter of a wordmark, the tip of a mark): prefer the
+    # match that contains the others.
+    whole = [match for match in accepted
+             if not any(other.width * other.height > match.width * match.height
+                        and _overlap_share(match, (other.x, other.y, other.width, other.height)) > 0.8
+                        for other in accepted)]
+    if not whole:
+        return None
+    best = max(whole, key=lambda match: match.score)
+    box = _snap(image, logo, best)
+    return LogoMatch(box=box, score=round(min(1.0, best.score), 4), scale=round(box[2] / logo.width, 4))
+
+
+def _as_rgb(rgb: np.ndarray) -> np.ndarray:
+    if rgb.ndim != 3 or rgb.shape[2] < 3:
+        raise ValueError("expected an (H, W, 3) RGB array")
+    return np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)
+
+
+def _pyramid_plan(low: float, high: float, logo: PreparedLogo, shorter: int) -> tuple[int, dict[int, list[float]]]:
+    """The search's logo widths (full-resolution px) by pyramid level: level 0 is the design reduced by the returned
+    divisor, each further level halves the previous one. Each width goes to the smallest level where the template
+    keeps COARSE_LONG_SIDE / COARSE_SHORT_SIDE pixels."""
+    count = max(1, math.ceil(math.log(high / low) / math.log(SCALE_STEP)) + 1) if high > low else 1
+    widths = [low * (high / low) ** (i / (count - 1)) if count > 1 else low for i in range(count)]
+
+    def required_factor(logo_width: float) -> float:
+        long_side = max(logo_width, logo_width * logo.aspect)
+        short_side = min(logo_width, logo_width * logo.aspect)
+        factor = min(max(COARSE_LONG_SIDE / long_side, COARSE_SHORT_SIDE / short_side), COARSE_MAX_SHORT_SIDE / shorter)
+        return min(1.0, max(factor, COARSE_LONG_SIDE / long_side))
+
+    divisor = max(1, round(1 / required_factor(widths[0])))  # a reduce by an integer is several times faster
+    levels: dict[int, list[float]] = {}
+    for logo_width in widths:
+        level = max(0, math.floor(math.log2(1 / (divisor * required_factor(logo_width))) + 1e-9))
+        levels.setdefault(level, []).append(logo_width)
+    return divisor, levels
+
+
+def _coarse_candidates(design: Image.Image, logo: PreparedLogo, low: float, high: float) -> list[_Candidate]:
+    width, height = design.size
+    divisor, plan = _pyramid_plan(low, high, logo, min(width, height))
+    level_image = design.reduce(divisor) if divisor > 1 else design
+    found: list[_Candidate] = []
+    for level in range(max(plan) + 1):
+        if level:
+            if min(level_image.size) < 4:
+                break
+            level_image = level_image.reduce(2)
+        if level not in plan:
+            continue
+        level_size = level_image.size
+        luma = (np.asarray(level_image, dtype=np.float32) / 255.0) @ LUMA
+        # Blurred like the soft templates, with room for their padding at the canvas edge: a template a few pixels
+        # wide would otherwise score by how its edges happen to fall on the pixel grid.
+        fitter = _Fitter(_blur(_pad_with_border_colour(luma[..., None], SOFT_PAD)))
+        scale_x, scale_y = width / level_size[0], height / level_size[1]
+        seen: set[tuple[int, int]] = set()
+        for logo_width in plan[level]:
+            size = (max(1, round(logo_width / scale_x)), max(1, round(logo_width * logo.aspect / scale_y)))
+            if size in seen or size[0] > level_size[0] or size[1] > level_size[1]:
+                continue
+            seen.add(size)
+            scores = fitter.scores(logo.template(*size, soft=True), luma_only=True)
+            # The padded template at offset (x, y) of the padded level puts the logo at (x, y) of the level.
+            for score, x, y in _peaks(scores, size, PEAKS_PER_SCALE):
+                found.append(_Candidate(score, x * scale_x, y * scale_y, size[0] * scale_x, size[1] * scale_y))
+    found.sort(key=lambda c: c.score, reverse=True)
+    kept: list[_Candidate] = []
+    for candidate in found:
+        if all(candidate.iou(other) < 0.3 for other in kept):
+            kept.append(candidate)
+            if len(kept) == CANDIDATES:
+                break
+    return kept
+
+
+def _peaks(scores: np.ndarray, size: tuple[int, int], count: int) -> list[tuple[float, int, int]]:
+    """The `count` best offsets, each at least half a template away from the better ones."""
+    flat = scores.ravel()
+    take = min(flat.size, count * 8)
+    order = np.argpartition(flat, -take)[-take:]
+    order = order[np.argsort(flat[order])[::-1]]
+    rows, cols = np.divmod(order, scores.shape[1])
+    chosen: list[tuple[float, int, int]] = []
+    radius_x, radius_y = max(1, size[0] // 2), max(1, size[1] // 2)
+    for value, row, col in zip(flat[order], rows, cols, strict=True):
+        if all(abs(col - x) > radius_x or abs(row - y) > radius_y for _, x, y in chosen):
+            chosen.append((float(value), int(col), int(row)))
+            if len(chosen) == count:
+                break
+    return chosen
+
+
+def _fast_length(n: int) -> int:
+    """The smallest 2^a 3^b 5^c >= n (pocketfft is fastest there)."""
+    best = 1 << max(0, (n - 1).bit_length())
+    power5 = 1
+    while power5 < best:
+        power35 = power5
+        while power35 < best:
+            candidate = power35
+            while candidate < n:
+                candidate *= 2
+            best = min(best, candidate)
+            power35 *= 3
+        power5 *= 5
+    return best
+
+
+class _Fitter:
+    """Scores every offset of a template over one image (h, w, c) by the compositing fit described above."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        self.height, self.width, self.channels = image.shape
+        self.fft_shape = (_fast_length(self.height), _fast_length(self.width))
+        planes = [image[..., c] for c in range(self.channels)]
+        self.spectra = [np.fft.rfft2(plane, s=self.fft_shape) for plane in planes]
+        self.integrals = [_integral(plane) for plane in planes]
+        self.integral_squares = _integral(sum(np.square(plane, dtype=np.float64) for plane in planes))
+
+    @staticmethod
+    def _box(integral: np.ndarray, th: int, tw: int) -> np.ndarray:
+        return integral[th:, tw:] - integral[:-th, tw:] - integral[th:, :-tw] + integral[:-th, :-tw]
+
+    def _kernels(self, template: _Template, luma_only: bool) -> tuple[list[np.ndarray], np.ndarray, _Constants]:
+        key = (luma_only, self.fft_shape)
+        cached = template.spectra.get(key)
+        if cached is None:
+            planes = [template.luma] if luma_only else [template.premultiplied[..., c] for c in range(3)]
+            conj = [np.conj(np.fft.rfft2(plane, s=self.fft_shape)) for plane in planes]
+            cached = (conj, np.conj(np.fft.rfft2(template.alpha, s=self.fft_shape)), _Constants.of(template, planes))
+            template.spectra[key] = cached
+        return cached
+
+    def scores(self, template: _Template, luma_only: bool) -> np.ndarray:
+        """The fit's share of explained variance at every valid offset: (H - th + 1, W - tw + 1)."""
+        th, tw = template.shape
+        rows, cols = self.height - th + 1, self.width - tw + 1
+        logo_planes, alpha_conj, constants = self._kernels(template, luma_only)
+        count = th * tw
+        # Residual summed over channels, with B at its optimum:
+        # sum(I^2) - 2 sum(I P) + sum(P^2) - (sum(I (1-a)) - sum(P (1-a)))^2 / sum((1-a)^2)
+        product = self.spectra[0] * logo_planes[0]
+        for spectrum, kernel in zip(self.spectra[1:], logo_planes[1:], strict=True):
+            product += spectrum * kernel
+        cross = np.fft.irfft2(product, s=self.fft_shape)[:rows, :cols]
+        squares = self._box(self.integral_squares, th, tw)
+        residual = squares - 2.0 * cross + constants.logo_energy
+        variance = squares
+        for c in range(self.channels):
+            sums = self._box(self.integrals[c], th, tw)
+            variance = variance - np.square(sums) / count
+            if constants.transparent_energy > 1e-6:
+                with_alpha = np.fft.irfft2(self.spectra[c] * alpha_conj, s=self.fft_shape)[:rows, :cols]
+                offset = sums - with_alpha - constants.logo_under_transparent[c]  # sum(I (1-a)) - sum(P (1-a))
+                residual -= np.square(offset) / constants.transparent_energy
+        # The share of the window's variance the logo explains. A window with less variance than a faintly visible
+        # logo would bring explains nothing: otherwise a flat window "fits" any logo drawn over its own colour.
+        floor = count * self.channels * constants.visible_variance
+        return (variance - np.maximum(residual, 0.0)) / np.maximum(variance, floor)
+
+
+@dataclass(frozen=True, slots=True)
+class _Constants:
+    """A template's sums that do not depend on the offset."""
+
+    transparent_energy: float  # sum((1 - a)^2)
+    logo_energy: float  # sum over planes of sum(P^2)
+    logo_under_transparent: list[float]  # per plane, sum(P (1 - a))
+    visible_variance: float  # per pixel and channel: what a faintly visible logo adds to a window
+
+    @staticmethod
+    def of(template: _Template, planes: list[np.ndarray]) -> _Constants:
+        transparent = 1.0 - template.alpha.astype(np.float64)
+        coverage = float(template.alpha.mean())
+        return _Constants(
+            transparent_energy=float(np.square(transparent).sum()),
+            logo_energy=float(sum(np.square(plane, dtype=np.float64).sum() for plane in planes)),
+            logo_under_transparent=[float((plane * transparent).sum()) for plane in planes],
+            visible_variance=max(1e-4, VISIBLE_CONTRAST ** 2 * coverage * (1.0 - coverage)))
+
+
+def _integral(plane: np.ndarray) -> np.ndarray:
+    """Summed-area table with a zero first row and column (float64: differences of large sums stay exact)."""
+    table = np.zeros((plane.shape[0] + 1, plane.shape[1] + 1), dtype=np.float64)
+    np.cumsum(np.cumsum(plane, axis=0, dtype=np.float64), axis=1, out=table[1:, 1:])
+    return table
+
+
+def _pad_with_border_colour(planes: np.ndarray, pad: int) -> np.ndarray:
+    """(h, w, c) padded on every side with the most common colour of its outermost pixels: beyond the canvas
+    edge the fit should see the background, not a logo that touches the edge repeated."""
+    border = np.concatenate([planes[0], planes[-1], planes[:, 0], planes[:, -1]])
+    levels = np.round(border * 31).astype(np.int32)
+    keys = np.zeros(len(border), dtype=np.int64)
+    for channel in range(planes.shape[2]):
+        keys = keys * 32 + levels[:, channel]
+    values, counts = np.unique(keys, return_counts=True)
+    colour = border[keys == values[np.argmax(counts)]].mean(0)
+    out = np.empty((planes.shape[0] + 2 * pad, planes.shape[1] + 2 * pad, planes.shape[2]), dtype=np.float32)
+    out[...] = colour
+    out[pad:pad + planes.shape[0], pad:pad + planes.shape[1]] = planes
+    return out
+
+
+def _verify(image: np.ndarray, design: Image.Image, logo: PreparedLogo, candidate: _Candidate,
+            colour_tolerance: float, widths: tuple[float, float]) -> _Candidate | None:
+    """Re-scores a coarse candidate in colour at a finer scale, searching nearby sizes and positions. The score is
+    the lower of the fit and the share of the logo's flat-colour interior that keeps its colour (CIEDE2000 within
+    `colour_tolerance`): a recoloured logo can keep its shape's fit, never its colours."""
+    height, width = image.shape[:2]
+    long_side = max(candidate.width, candidate.height)
+    # About VERIFY_LONG_SIDE^2 template pixels whatever the aspect (a wordmark keeps its letters).
+    factor = min(1.0, VERIFY_LONG_SIDE / math.sqrt(candidate.width * candidate.height))
+    margin = 0.1 * long_side + 1.5 * max(1.0, long_side / COARSE_LONG_SIDE)  # scale and coarse-pixel error
+    left = max(0, math.floor(candidate.x - margin))
+    top = max(0, math.floor(candidate.y - margin))
+    right = min(width, math.ceil(candidate.x + candidate.width + margin))
+    bottom = min(height, math.ceil(candidate.y + candidate.height + margin))
+    crop = design.crop((left, top, right, bottom))
+    size = (max(1, round(crop.width * factor)), max(1, round(crop.height * factor)))
+    if factor < 1:
+        crop = crop.resize(size, Image.Resampling.BOX)
+    scale_x, scale_y = (right - left) / size[0], (bottom - top) / size[1]
+    # Extend the crop by the soft template's padding, so that a logo touching the canvas edge still has room for
+    # its padded template.
+    pixels = _pad_with_border_colour(np.asarray(crop, dtype=np.float32) / 255.0, SOFT_PAD)
+    left, top = left - SOFT_PAD * scale_x, top - SOFT_PAD * scale_y
+    size = (size[0] + 2 * SOFT_PAD, size[1] + 2 * SOFT_PAD)
+    fitter = _Fitter(_blur(pixels))
+    scored: dict[int, tuple[float, int, int] | None] = {}
+
+    def score_at(template_width: int) -> tuple[float, int, int] | None:
+        """(fit, column, row) of the best offset of the logo `template_width` wide (crop pixels)."""
+        if template_width not in scored:
+            if not widths[0] <= template_width * scale_x <= widths[1] * (1 + 1e-6):
+                scored[template_width] = None  # outside the policy's size range
+                return None
+            template_height = max(1, round(template_width * logo.aspect))
+            result = None
+            if template_width >= 1 and template_width + 2 * SOFT_PAD <= size[0] \
+                    and template_height + 2 * SOFT_PAD <= size[1]:
+                scores = fitter.scores(logo.template(template_width, template_height, soft=True), luma_only=False)
+                row, col = divmod(int(np.argmax(scores)), scores.shape[1])
+                result = (float(scores[row, col]), col + SOFT_PAD, row + SOFT_PAD)  # the soft box has padding
+            scored[template_width] = result
+        return scored[template_width]
+
+    # Sizes on a grid spanning the coarse step, then one-pixel steps from the best: a logo with repeating parts
+    # (the letters of a wordmark) has side peaks in size, so a climb from the coarse guess alone can stall.
+    guess = round(candidate.width / scale_x)
+    step = max(1, round(VERIFY_GRID_STEP * guess))
+    grid = {min(max(guess + k * step, math.ceil(widths[0] / scale_x)), math.floor(widths[1] / scale_x))
+            for k in range(-VERIFY_GRID_HALF, VERIFY_GRID_HALF + 1)}
+    best, current = None, guess
+    for trial in sorted(grid):
+        result = score_at(trial)
+        if result is not None and (best is None or result[0] > best[0]):
+            best, current = result, trial
+    while best is not None and step > 1 and len(scored) < VERIFY_MAX_SIZES:
+        step = max(1, step // 2)
+        for trial in (current - step, current + step):
+            result = score_at(trial)
+            if result is not None and result[0] > best[0]:
+                best, current = result, trial
+    if best is None:
+        return None
+    fit, col, row = best
+    template = logo.template(current, max(1, round(current * logo.aspect)))
+    agreement = _colour_agreement(template, pixels, col, row, colour_tolerance)
+    return _Candidate(min(fit, agreement), left + col * scale_x, top + row * scale_y,
+                      template.shape[1] * scale_x, template.shape[0] * scale_y)
+
+
+def _colour_agreement(template: _Template, pixels: np.ndarray, col: int, row: int, tolerance: float) -> float:
+    """The share of the template's flat, opaque interior whose colour the design keeps within `tolerance`
+    (CIEDE2000). Flat: the template's 3x3 neighbourhood is one colour, so a half-pixel misalignment cannot
+    compare a pixel with its neighbour's colour. 1.0 when the logo has no such interior (the fit decides)."""
+    th, tw = template.shape
+    window = pixels[row:row + th, col:col + tw]
+    if window.shape[:2] != (th, tw):
+        return 0.0
+    interior = template.spectra.get("flat")
+    if interior is None:
+        interior = _flat_interior(template)
+        template.spectra["flat"] = interior
+    rows, cols, expected = interior
+    if rows.size == 0:
+        return 1.0
+    seen = srgb_to_lab(window[rows, cols] * 255.0)
+    return float(np.mean(ciede2000(expected, seen) <= tolerance))
+
+
+def _flat_interior(template: _Template) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and CIELAB colours of (a sample of) the template's flat opaque pixels; empty if too few."""
+    opaque = template.alpha >= 0.995
+    colours = template.premultiplied
+    flat = opaque.copy()
+    flat[:1], flat[-1:], flat[:, :1], flat[:, -1:] = False, False, False, False
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                shifted = np.roll(colours, (dy, dx), axis=(0, 1))
+                flat &= np.roll(opaque, (dy, dx), axis=(0, 1)) & (np.abs(shifted - colours).max(-1) <= 2 / 255)
+    rows, cols = np.nonzero(flat)
+    if rows.size < MIN_FLAT_PIXELS:
+        rows, cols = rows[:0], cols[:0]
+    elif rows.size > MAX_FLAT_SAMPLES:
+        pick = np.linspace(0, rows.size - 1, MAX_FLAT_SAMPLES).astype(int)
+        rows, cols = rows[pick], cols[pick]
+    return rows, cols, srgb_to_lab(colours[rows, cols] * 255.0)
+
+
+def _snap(image: np.ndarray, logo: PreparedLogo, match: _Candidate) -> BoxXYWH:
+    """The visible footprint at full resolution: pixels that differ from the colour around the logo, connected to
+    where the template says the logo is. Falls back to the template's box on busy backgrounds."""
+    height, width = image.shape[:2]
+    predicted = (round(match.x), round(match.y), max(1, round(match.width)), max(1, round(match.height)))
+    reach = math.ceil(3 + 0.04 * max(predicted[2], predicted[3]))
+    left, top = max(0, predicted[0] - reach), max(0, predicted[1] - reach)
+    right = min(width, predicted[0] + predicted[2] + reach)
+    bottom = min(height, predicted[1] + predicted[3] + reach)
+    region = image[top:bottom, left:right].astype(np.int16)
+    inner = np.zeros(region.shape[:2], dtype=bool)
+    px, py = predicted[0] - left, predicted[1] - top
+    template = logo.template(predicted[2], predicted[3])
+    footprint = template.alpha > 0.5
+    y0, x0 = max(0, py), max(0, px)
+    y1, x1 = min(inner.shape[0], py + predicted[3]), min(inner.shape[1], px + predicted[2])
+    if y1 <= y0 or x1 <= x0:
+        return _clip_box(predicted, width, height)
+    inner[y0:y1, x0:x1] = footprint[y0 - py:y1 - py, x0 - px:x1 - px]
+    ring = np.ones(region.shape[:2], dtype=bool)
+    ring[max(0, py - 2):py + predicted[3] + 2, max(0, px - 2):px + predicted[2] + 2] = False
+    if ring.sum() < 8:
+        return _clip_box(predicted, width, height)
+    background = np.median(region[ring], axis=0)
+    difference = _channel_distance(region, background)
+    noise = float(np.percentile(difference[ring], 98))
+    contrast = float(np.percentile(difference[inner], 75)) if inner.any() else 0.0
+    threshold = max(SNAP_NOISE_FLOOR, 2.0 * noise + 1.0)
+    if noise > SNAP_NOISE_FLOOR:
+        # Lossy compression rings around edges with a fraction of their contrast: not the logo's footprint.
+        threshold = max(threshold, RINGING_SHARE * contrast)
+    if contrast < 3 * threshold or np.mean(difference[ring] > threshold) > 0.35:
+        return _clip_box(predicted, width, height)  # busy or low-contrast surroundings: trust the template
+    visible = difference > threshold
+    seed = visible & inner
+    if not seed.any():
+        return _clip_box(predicted, width, height)
+    rows, cols = np.nonzero(seed)
+    box = [int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1]
+    box = _grow_connected(visible, box, reach)
+    # An edge far from the template's is not the logo's (compression ringing, a touching element): keep the fit's.
+    expected = [px, py, px + predicted[2], py + predicted[3]]
+    tolerance = max(3.0, SNAP_TOLERANCE * max(predicted[2], predicted[3]))
+    box = [found if abs(found - wanted) <= tolerance else wanted for found, wanted in zip(box, expected, strict=True)]
+    x0, y0 = max(0, box[0] + left), max(0, box[1] + top)
+    x1, y1 = min(width, box[2] + left), min(height, box[3] + top)
+    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
+
+
+def _grow_connected(visible: np.ndarray, box: list[int], reach: int) -> list[int]:
+    """Extends each side of `box` (x0, y0, x1, y1) outwards over visible pixels 8-connected to its current edge,
+    bridging one-pixel gaps (a resampling filter's negative lobe clips to the background just outside an edge)."""
+    height, width = visible.shape
+    for _ in range(2):  # a second pass lets sides pick up rows/columns the other sides added
+        for side in ("left", "right", "top", "bottom"):
+            for _ in range(reach):
+                x0, y0, x1, y1 = box
+                if side == "left" and x0 > 0:
+                    edge, beyond = visible[y0:y1, x0], visible[y0:y1, x0 - 1]
+                elif side == "right" and x1 < width:
+                    edge, beyond = visible[y0:y1, x1 - 1], visible[y0:y1, x1]
+                elif side == "top" and y0 > 0:
+                    edge, beyond = visible[y0, x0:x1], visible[y0 - 1, x0:x1]
+                elif side == "bottom" and y1 < height:
+                    edge, beyond = visible[y1 - 1, x0:x1], visible[y1, x0:x1]
+                else:
+                    break
+                near = edge.copy()
+                near[1:] |= edge[:-1]
+                near[:-1] |= edge[1:]
+                step = 1
+                if not (beyond & near).any():
+                    further = _line_beyond(visible, side, box, 2)
+                    if further is None or not (further & near).any():
+                        break
+                    step = 2
+                if side == "left":
+                    box[0] -= step
+                elif side == "right":
+                    box[2] += step
+                elif side == "top":
+                    box[1] -= step
+                else:
+                    box[3] += step
+    return box
+
+
+def _line_beyond(visible: np.ndarray, side: str, box: list[int], distance: int) -> np.ndarray | None:
+    """The row or column `distance` pixels outside `box`'s `side`, over the box's span; None past the region."""
+    x0, y0, x1, y1 = box
+    height, width = visible.shape
+    if side == "left":
+        return visible[y0:y1, x0 - distance] if x0 - distance >= 0 else None
+    if side == "right":
+        return visible[y0:y1, x1 - 1 + distance] if x1 - 1 + distance < width else None
+    if side == "top":
+        return visible[y0 - distance, x0:x1] if y0 - distance >= 0 else None
+    return visible[y1 - 1 + distance, x0:x1] if y1 - 1 + distance < height else None
+
+
+def _clip_box(box: BoxXYWH, width: int, height: int) -> BoxXYWH:
+    x0, y0 = max(0, box[0]), max(0, box[1])
+    x1, y1 = min(width, box[0] + box[2]), min(height, box[1] + box[3])
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    inter = _intersection(a, b)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(0.0, w) * max(0.0, h)
+
+
+def _overlap_share(candidate: _Candidate, box: Sequence[float]) -> float:
+    area = candidate.width * candidate.height
+    return _intersection((candidate.x, candidate.y, candidate.width, candidate.height), box) / area if area else 0.0
+
+
+# --- clear space ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClearSpace:
+    required_px: float  # safe_zone_pct / 100 * min(W, H)
+    edge_distances_px: dict[str, int]  # left, top, right, bottom: logo box to canvas edge
+    nearest_element_px: float | None  # logo box -> nearest intruding element (None: nothing in the zone)
+    intrusions: list[BoxXYWH]  # boxes of elements inside the clear zone (clipped to it when detected)
+    violations: list[dict[str, Any]]  # findings, kind "logo_safe_zone"; box = the logo box grown by the zone
+    logo_box: BoxXYWH = (0, 0, 0, 0)
+    safe_zone_pct: float = 0.0
+    source: str = "layout"  # "layout": elements given; "detected": intrusions found in the pixels
+
+    def as_check(self) -> dict[str, Any]:
+        """JSON-able numbers for checks["logo_safe_zone"]."""
+        return {
+            "logo_box": list(self.logo_box),
+            "safe_zone_pct": self.safe_zone_pct,
+            "required_px": round(self.required_px, 2),
+            "edge_distances_px": dict(self.edge_distances_px),
+            "nearest_element_px": self.nearest_element_px,
+            "intrusions": [list(box) for box in self.intrusions],
+            "source": self.source,
+            "ok": not self.violations,
+        }
+
+
+SIDES = ("left", "top", "right", "bottom")
+
+
+def check_clear_space(rgb: np.ndarray, logo_box: Sequence[int], safe_zone_pct: float, policy: CritiquePolicy,
+                      elements: Sequence[Sequence[int]] | None = None) -> ClearSpace:
+    """The logo's clear space: canvas edges and other elements closer than safe_zone_pct of the shorter side.
+
+    `elements` ([x, y, w, h] boxes; SGD renders) gives exact geometry; elements that contain the logo (its plate, a
+    background panel) are not intrusions. Without them (external images) intrusions are detected in the pixels of
+    the zone around the logo: colours other than the zone's dominant one, after dropping anti-aliasing fringes and
+    specks thinner than 3 px."""
+    height, width = rgb.shape[:2]
+    x, y, w, h = (int(v) for v in logo_box)
+    box: BoxXYWH = (x, y, w, h)
+    required = max(0.0, float(safe_zone_pct)) / 100 * min(width, height)
+    limit = required - ROUNDING_TOLERANCE_PX
+    edges = {"left": x, "top": y, "right": width - (x + w), "bottom": height - (y + h)}
+    if elements is not None:
+        gaps = _element_gaps(box, elements, limit)
+        source = "layout"
+    else:
+        gaps = _detected_gaps(rgb, box, required, limit, policy)
+        source = "detected"
+    zone = _clip_box((x - math.ceil(required), y - math.ceil(required), w + 2 * math.ceil(required),
+                      h + 2 * math.ceil(required)), width, height)
+    violations: list[dict[str, Any]] = []
+    crowded = [side for side in SIDES if edges[side] < limit]
+    rule = f"{required:.0f} px ({_pct(safe_zone_pct)}% of the shorter side)"
+    if crowded:
+        worst = min(edges[side] for side in crowded)
+        where = _join([f"{edges[side]} px from the {side} edge" if edges[side] > 0 else
+                       f"{'touching' if edges[side] == 0 else 'over'} the {side} edge" for side in crowded])
+        violations.append(_finding(
+            f"The logo is {where}; the canon asks for {rule} of clear space: move it at least "
+            f"{math.ceil(required - worst)} px in from the {_join(crowded)} edge{'s' if len(crowded) > 1 else ''}.",
+            "high" if worst <= 0 else "medium", zone))
+    if gaps:
+        nearest = min(gap for gap, _ in gaps)
+        sides = _join(sorted({side for _, (side, _) in gaps}, key=SIDES.index))
+        if nearest <= 0:
+            what = f"Another element touches or overlaps the logo (on its {sides})"
+        else:
+            what = f"Another element sits {nearest:.0f} px from the logo (on its {sides})"
+        violations.append(_finding(
+            f"{what}, inside the {rule} of clear space the canon asks for: move it at least "
+            f"{math.ceil(required - max(0.0, nearest))} px away from the logo, or move the logo.",
+            "high" if nearest <= 0 else "medium", zone))
+    return ClearSpace(
+        required_px=required, edge_distances_px=edges,
+        nearest_element_px=float(min(gap for gap, _ in gaps)) if gaps else None,
+        intrusions=[intrusion for _, (_, intrusion) in gaps], violations=violations,
+        logo_box=box, safe_zone_pct=float(safe_zone_pct), source=source)
+
+
+def _finding(message: str, severity: Severity, zone: BoxXYWH) -> dict[str, Any]:
+    return {"kind": "logo_safe_zone", "message": message[:500], "severity": severity, "box": list(zone)}
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}"
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _element_gaps(logo: BoxXYWH, elements: Sequence[Sequence[int]], limit: float
+                  ) -> list[tuple[float, tuple[str, BoxXYWH]]]:
+    """(gap, (side, element box)) for each element inside the zone. The gap is the rectangular distance between the
+    boxes (the zone is the logo box grown on every side), negative when they overlap."""
+    x, y, w, h = logo
+    found: list[tuple[float, tuple[str, BoxXYWH]]] = []
+    for element in elements:
+        ex, ey, ew, eh = (int(v) for v in element)
+        if ew <= 0 or eh <= 0:
+            continue
+        if ex <= x and ey <= y and ex + ew >= x + w and ey + eh >= y + h:
+            continue  # the logo's plate or a panel under it
+        by_side = {"left": x - (ex + ew), "right": ex - (x + w), "top": y - (ey + eh), "bottom": ey - (y + h)}
+        side = max(by_side, key=lambda s: by_side[s])
+        gap = float(by_side[side])
+        if gap < 0:  # overlapping in both directions
+            gap = -min(_intersection(logo, (ex, ey, ew, eh)), 1.0)
+        if gap < limit:
+            found.append((gap, (side, (ex, ey, ew, eh))))
+    return found
+
+
+def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float, policy: CritiquePolicy
+                   ) -> list[tuple[float, tuple[str, BoxXYWH]]]:
+    """Intrusions found in the pixels around the logo, one per connected element: (gap, (side, its box in the
+    zone)); the side is where its nearest pixel lies."""
+    height, width = rgb.shape[:2]
+    x, y, w, h = logo
+    grow = math.ceil(required)
+    left, top = max(0, x - grow), max(0, y - grow)
+    right, bottom = min(width, x + w + grow), min(height, y + h + grow)
+    if right <= left or bottom <= top:
+        return []
+    region = np.asarray(rgb[top:bottom, left:right, :3])
+    outside = np.ones(region.shape[:2], dtype=bool)
+    outside[max(0, y - top):max(0, y + h - top), max(0, x - left):max(0, x + w - left)] = False
+    if not outside.any():
+        return []
+    background = _dominant_colour(region[outside])
+    differs = (_channel_distance(region, background) > policy.fringe_tolerance) & outside
+    if not differs.any():
+        return []
+    # Opening (3x3 min then max) drops fringes and specks under 3 px thick; real elements keep their extent.
+    mask = Image.fromarray(differs.astype(np.uint8) * 255)
+    mask = mask.filter(ImageFilter.MinFilter(3)).filter(ImageFilter.MaxFilter(3))
+    solid = (np.asarray(mask) > 0) & outside
+    if not solid.any():
+        return []
+    components = connected_components(solid.astype(np.int8), ignore=0, pixel_map=True)
+    owner = components.pixel_component
+    assert owner is not None
+    rows, cols = np.nonzero(solid)
+    component = owner[rows, cols]
+    cols, rows = cols + left, rows + top
+    by_side = np.stack([x - 1 - cols, y - 1 - rows, cols - (x + w), rows - (y + h)])  # left, top, right, bottom
+    gaps = by_side.max(0)
+    # Among equally near pixels, the one straight across from the logo (not diagonal) names the side.
+    ranking = gaps + 1e-3 * np.clip(by_side, 0, None).sum(0)
+    found: list[tuple[float, tuple[str, BoxXYWH]]] = []
+    for index in range(len(components)):
+        own = np.flatnonzero(component == index)
+        nearest = own[np.argmin(ranking[own])]
+        if gaps[nearest] >= limit:
+            continue
+        side = SIDES[int(by_side[:, nearest].argmax())]
+        bx, by, bw, bh = components.box(index)
+        found.append((float(max(0, gaps[nearest])), (side, (bx + left, by + top, bw, bh))))
+    return found
+
+
+def _channel_distance(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """max over channels of |pixel - colour| for (h, w, 3) pixels (per-plane maxima: a last-axis reduce is slow)."""
+    planes = [np.abs(pixels[..., c].astype(np.int16) - np.int16(round(float(colour[c])))) for c in range(3)]
+    return np.maximum(np.maximum(planes[0], planes[1]), planes[2])
+
+
+def _dominant_colour(pixels: np.ndarray) -> np.ndarray:
+    """The most common colour (5 bits a channel bins), as the mean of its bin's pixels."""
+    quantised = pixels.astype(np.int32) >> 3
+    bins = (quantised[:, 0] << 10) | (quantised[:, 1] << 5) | quantised[:, 2]
+    winner = int(np.bincount(bins, minlength=32768).argmax())
+    return pixels[bins == winner].mean(0).round().astype(np.int16)

@@ -1,0 +1,365 @@
+"""Logo matching (sgd.critique.logo.find_logo) and the clear-space check, on the example kits' logos and on
+synthetic logos (a two-colour wordmark-like mark with transparent gaps, a single-colour mark)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+from sgd.critique.logo import (
+    ClearSpace,
+    LogoMatch,
+    PreparedLogo,
+    check_clear_space,
+    find_logo,
+    prepare_logo,
+)
+from sgd.critique.policy import load_critique_policy
+from sgd.design.colorimetry import ciede2000, srgb_to_lab
+
+ROOT = Path(__file__).resolve().parents[2]
+BRANDS = sorted((ROOT / "examples" / "brands").glob("*/logo.png"))
+POLICY = load_critique_policy()
+# Backgrounds for synthetic placements: the example kits' palettes plus common design colours.
+BACKGROUNDS = ["#FFFFFF", "#1A1A1A", "#0B3D91", "#FFB81C", "#F5EBE0", "#C8A27A", "#3B2314", "#E63946",
+               "#2A9D8F", "#F1FAEE", "#6C757D", "#000000"]
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _wordmark() -> Image.Image:
+    """A non-square, two-colour logo with transparent gaps between its parts (like letters of a wordmark)."""
+    logo = Image.new("RGBA", (330, 96), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(logo)
+    draw.ellipse((4, 4, 88, 88), fill=(230, 57, 70, 255))
+    draw.rectangle((30, 30, 62, 62), fill=(255, 255, 255, 255))
+    for i, x in enumerate(range(110, 320, 52)):
+        draw.rectangle((x, 14 + 6 * (i % 2), x + 36, 84), fill=(29, 53, 87, 255))
+        draw.rectangle((x + 12, 30, x + 24, 70), fill=(0, 0, 0, 0))
+    return logo
+
+
+def _single_colour_mark() -> Image.Image:
+    """One flat colour; the shape lives only in the alpha channel."""
+    logo = Image.new("RGBA", (200, 140), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(logo)
+    draw.polygon([(0, 140), (100, 0), (200, 140), (150, 140), (100, 70), (50, 140)], fill=(42, 157, 143, 255))
+    return logo
+
+
+SYNTHETIC = {"wordmark": _png(_wordmark()), "single_colour": _png(_single_colour_mark())}
+LOGOS = {path.parent.name: path.read_bytes() for path in BRANDS} | SYNTHETIC
+
+
+def _footprint(logo_png: bytes) -> Image.Image:
+    logo = Image.open(io.BytesIO(logo_png)).convert("RGBA")
+    return logo.crop(logo.getchannel("A").getbbox())
+
+
+def _scaled(logo_png: bytes, width: int) -> Image.Image:
+    """The footprint resized the way a design tool does (premultiplied, Lanczos)."""
+    footprint = _footprint(logo_png)
+    height = max(1, round(width * footprint.height / footprint.width))
+    return footprint.convert("RGBa").resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
+
+
+def _edge_lab(logo_png: bytes) -> np.ndarray:
+    """CIELAB of the logo's outermost opaque ring (what a background must differ from for the edge to show)."""
+    pixels = np.asarray(_footprint(logo_png))
+    alpha = pixels[..., 3] > 250
+    interior = alpha.copy()
+    interior[1:-1, 1:-1] &= alpha[:-2, 1:-1] & alpha[2:, 1:-1] & alpha[1:-1, :-2] & alpha[1:-1, 2:]
+    edge = alpha & ~interior if (alpha & ~interior).any() else alpha
+    return srgb_to_lab(pixels[..., :3][edge].astype(np.float64))
+
+
+def _visible_on(logo_png: bytes, background: str) -> bool:
+    """The logo's outline differs from the background clearly, in lightness too (the coarse search works in
+    luminance: an outline that differs only in hue is a documented limitation)."""
+    colour = srgb_to_lab(np.array([int(background[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float64))
+    edge = _edge_lab(logo_png)
+    return float(np.median(ciede2000(edge, colour))) > 15 and abs(float(np.median(edge[:, 0])) - colour[0]) > 12
+
+
+def _place(logo: Image.Image, canvas: tuple[int, int], at: tuple[int, int], background: str) -> np.ndarray:
+    design = Image.new("RGB", canvas, background)
+    design.paste(logo, at, logo)
+    return np.asarray(design)
+
+
+def _close(box: tuple[int, int, int, int], expected: tuple[int, int, int, int], tolerance: int = 2) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(box, expected, strict=True))
+
+
+# --- prepare_logo -------------------------------------------------------------------------------------------------
+
+
+def test_prepare_logo_crops_to_the_footprint_and_caches_by_content() -> None:
+    prepared = prepare_logo(SYNTHETIC["wordmark"])
+    assert isinstance(prepared, PreparedLogo)
+    assert (prepared.width, prepared.height) == _footprint(SYNTHETIC["wordmark"]).size
+    assert prepare_logo(bytes(SYNTHETIC["wordmark"])) is prepared
+
+
+@pytest.mark.parametrize("data", [b"not an image", b"\x89PNG\r\n\x1a\n" + b"\0" * 40,
+                                  _png(Image.new("RGBA", (64, 64), (255, 0, 0, 0))),
+                                  _png(Image.new("RGBA", (64, 2), (255, 0, 0, 255)))],
+                         ids=["garbage", "truncated", "fully-transparent", "too-thin"])
+def test_prepare_logo_refuses_unusable_files(data: bytes) -> None:
+    assert prepare_logo(data) is None
+
+
+# --- find_logo ----------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(LOGOS)), background=st.sampled_from(BACKGROUNDS),
+       canvas=st.sampled_from([(640, 640), (800, 420), (420, 760)]),
+       width_share=st.floats(min_value=0.06, max_value=0.4), x_share=st.floats(0, 1), y_share=st.floats(0, 1))
+def test_finds_the_logo_at_any_position_and_scale(name: str, background: str, canvas: tuple[int, int],
+                                                  width_share: float, x_share: float, y_share: float) -> None:
+    logo_png = LOGOS[name]
+    if not _visible_on(logo_png, background):
+        return  # the footprint's edge is invisible on this colour: no pixel could place it
+    logo = _scaled(logo_png, max(12, round(width_share * min(canvas))))
+    at = (round(x_share * (canvas[0] - logo.width)), round(y_share * (canvas[1] - logo.height)))
+    design = _place(logo, canvas, at, background)
+    match = find_logo(design, prepare_logo(logo_png), POLICY)
+    assert match is not None, (name, background, at, logo.size)
+    assert _close(match.box, (*at, *logo.size)), (match, at, logo.size)
+    assert match.score >= POLICY.logo_match_min_score
+    assert match.scale == pytest.approx(logo.width / _footprint(logo_png).width, rel=0.05)
+
+
+@pytest.mark.parametrize("name", sorted(LOGOS))
+def test_finds_the_logo_on_a_plate_among_other_elements(name: str) -> None:
+    logo = _scaled(LOGOS[name], 150)
+    design = Image.new("RGB", (900, 700), "#F1FAEE")
+    draw = ImageDraw.Draw(design)
+    draw.rectangle((0, 500, 900, 700), fill="#0B3D91")
+    draw.rectangle((60, 300, 700, 360), fill="#1A1A1A")  # a text-like bar
+    draw.rectangle((560, 40, 560 + logo.width + 40, 40 + logo.height + 40), fill="#FFB81C")  # the plate
+    design.paste(logo, (580, 60), logo)
+    match = find_logo(np.asarray(design), prepare_logo(LOGOS[name]), POLICY)
+    assert match is not None
+    assert _close(match.box, (580, 60, *logo.size))
+
+
+def test_finds_the_logo_in_a_jpeg() -> None:
+    logo = _scaled(LOGOS["wordmark"], 240)
+    buffer = io.BytesIO()
+    Image.fromarray(_place(logo, (800, 800), (300, 420), "#F5EBE0")).save(buffer, format="JPEG", quality=80)
+    design = np.asarray(Image.open(buffer).convert("RGB"))
+    match = find_logo(design, prepare_logo(LOGOS["wordmark"]), POLICY)
+    assert match is not None
+    assert _close(match.box, (300, 420, *logo.size))
+
+
+def _recoloured(logo_png: bytes, how: str) -> Image.Image:
+    pixels = np.asarray(_footprint(logo_png)).copy()
+    rgb = pixels[..., :3]
+    if how == "channels-swapped":
+        pixels[..., :3] = rgb[..., ::-1]
+    elif how == "inverted":
+        pixels[..., :3] = 255 - rgb
+    elif how == "darkened":
+        pixels[..., :3] = (rgb * 0.55).astype(np.uint8)
+    else:  # hue rotated by a channel cycle
+        pixels[..., :3] = rgb[..., [1, 2, 0]]
+    return Image.fromarray(pixels, "RGBA")
+
+
+@pytest.mark.parametrize("how", ["channels-swapped", "inverted", "darkened", "rotated"])
+@pytest.mark.parametrize("name", sorted(LOGOS))
+def test_a_recoloured_logo_is_not_a_match(name: str, how: str) -> None:
+    recoloured = _recoloured(LOGOS[name], how)
+    if np.array_equal(np.asarray(recoloured), np.asarray(_footprint(LOGOS[name]))):
+        pytest.skip("this recolouring leaves the logo unchanged")
+    logo = _scaled(_png(recoloured), 180)
+    for background in ("#FFFFFF", "#1A1A1A", "#F5EBE0"):
+        design = _place(logo, (720, 720), (200, 150), background)
+        assert find_logo(design, prepare_logo(LOGOS[name]), POLICY) is None, background
+
+
+@pytest.mark.parametrize("name", sorted(LOGOS))
+def test_another_brands_logo_or_no_logo_is_not_a_match(name: str) -> None:
+    for other in sorted(set(LOGOS) - {name}):
+        design = _place(_scaled(LOGOS[other], 200), (800, 800), (120, 90), "#F1FAEE")
+        assert find_logo(design, prepare_logo(LOGOS[name]), POLICY) is None, other
+    plain = Image.new("RGB", (1080, 1080), "#1A1A1A")
+    draw = ImageDraw.Draw(plain)
+    draw.rectangle((90, 500, 800, 580), fill="#FFFFFF")
+    draw.ellipse((700, 100, 900, 300), fill="#FFB81C")
+    draw.rectangle((0, 880, 1080, 1080), fill="#0B3D91")
+    assert find_logo(np.asarray(plain), prepare_logo(LOGOS[name]), POLICY) is None
+
+
+def test_a_logo_smaller_than_the_policy_minimum_is_not_searched() -> None:
+    logo = _scaled(LOGOS["wordmark"], round(0.5 * POLICY.logo_min_width_pct / 100 * 1000))
+    design = _place(logo, (1000, 1000), (400, 400), "#FFFFFF")
+    assert find_logo(design, prepare_logo(LOGOS["wordmark"]), POLICY) is None
+
+
+def test_excluded_regions_are_skipped() -> None:
+    logo = _scaled(LOGOS["wordmark"], 200)
+    design = _place(logo, (700, 700), (100, 100), "#FFFFFF")
+    prepared = prepare_logo(LOGOS["wordmark"])
+    assert find_logo(design, prepared, POLICY, exclude=[[400, 400, 200, 200]]) is not None
+    assert find_logo(design, prepared, POLICY, exclude=[[90, 90, 230, 100]]) is None
+
+
+LABELLED = [(brand_dir.name, name, label)
+            for brand_dir in sorted((ROOT / "examples" / "brands").iterdir()) if (brand_dir / "logo.png").exists()
+            for name, label in json.loads((brand_dir / "critique" / "labels.json").read_text()).items()]
+
+
+@pytest.mark.parametrize(("brand", "design_name", "label"), LABELLED, ids=[f"{b}/{n}" for b, n, _ in LABELLED])
+def test_labelled_designs_logo_box_and_clear_space(brand: str, design_name: str, label: dict) -> None:
+    folder = ROOT / "examples" / "brands" / brand
+    design = np.asarray(Image.open(folder / "critique" / design_name).convert("RGB"))
+    match = find_logo(design, prepare_logo((folder / "logo.png").read_bytes()), POLICY)
+    x0, y0, x1, y1 = label["logo_box"]
+    assert isinstance(match, LogoMatch)
+    assert _close(match.box, (x0, y0, x1 - x0, y1 - y0))
+    clear = check_clear_space(design, match.box, label["safe_zone_pct"], POLICY)
+    assert bool(clear.violations) == ("logo_safe_zone" in label["violations"])
+
+
+# --- clear space ------------------------------------------------------------------------------------------------
+
+
+def _canvas_with_box(size: tuple[int, int], box: tuple[int, int, int, int], background: str = "#F5EBE0",
+                     colour: str = "#3B2314") -> Image.Image:
+    canvas = Image.new("RGB", size, background)
+    x, y, w, h = box
+    ImageDraw.Draw(canvas).ellipse((x, y, x + w - 1, y + h - 1), fill=colour)
+    return canvas
+
+
+EDGE_BOXES = {"left": (20, 400, 120, 120), "top": (400, 5, 120, 120), "right": (1080 - 120 - 30, 400, 120, 120),
+              "bottom": (400, 1080 - 120 - 60, 120, 120)}
+
+
+@pytest.mark.parametrize("side", sorted(EDGE_BOXES))
+@pytest.mark.parametrize("with_elements", [True, False], ids=["layout", "pixels"])
+def test_clear_space_violation_at_each_edge(side: str, with_elements: bool) -> None:
+    box = EDGE_BOXES[side]
+    canvas = np.asarray(_canvas_with_box((1080, 1080), box))
+    clear = check_clear_space(canvas, box, 10, POLICY, elements=[] if with_elements else None)
+    assert clear.required_px == pytest.approx(108.0)
+    assert [k for k, v in clear.edge_distances_px.items() if v < 107] == [side]
+    (finding,) = clear.violations
+    assert finding["kind"] == "logo_safe_zone"
+    assert finding["severity"] == "medium"
+    assert f"from the {side} edge" in finding["message"]
+    assert "108 px (10% of the shorter side)" in finding["message"]
+    assert clear.intrusions == []
+    assert clear.nearest_element_px is None
+    assert json.loads(json.dumps(clear.as_check()))["ok"] is False
+
+
+@pytest.mark.parametrize("placement", ["touching", "crossing"])
+def test_a_logo_touching_or_crossing_the_edge_is_high(placement: str) -> None:
+    box = (0, 300, 100, 100) if placement == "touching" else (-20, 300, 100, 100)
+    canvas = np.asarray(_canvas_with_box((800, 800), box))
+    (finding,) = check_clear_space(canvas, box, 8, POLICY, elements=[]).violations
+    assert finding["severity"] == "high"
+    assert "left edge" in finding["message"]
+
+
+def test_rounding_tolerance_is_one_pixel_and_no_more() -> None:
+    # 1080 * 8% = 86.4 px required: 86 passes (rounding), 85 does not.
+    for distance, ok in ((86, True), (85, False)):
+        box = (int(distance), 500, 100, 100)
+        canvas = np.asarray(_canvas_with_box((1080, 1080), box))
+        clear = check_clear_space(canvas, box, 8, POLICY)
+        assert (not clear.violations) is ok, distance
+
+
+LOGO_BOX = (440, 440, 200, 200)
+INTRUDERS = {"left": (280, 470, 120, 60), "right": (690, 500, 150, 40), "top": (300, 350, 500, 40),
+             "bottom": (500, 700, 60, 200)}
+
+
+@pytest.mark.parametrize("side", sorted(INTRUDERS))
+@pytest.mark.parametrize("with_elements", [True, False], ids=["layout", "pixels"])
+def test_an_element_intruding_from_each_side(side: str, with_elements: bool) -> None:
+    canvas = _canvas_with_box((1080, 1080), LOGO_BOX)
+    ex, ey, ew, eh = INTRUDERS[side]
+    ImageDraw.Draw(canvas).rectangle((ex, ey, ex + ew - 1, ey + eh - 1), fill="#C8A27A")
+    expected_gap = {"left": 440 - 400, "right": 690 - 640, "top": 440 - 390, "bottom": 700 - 640}[side]
+    clear = check_clear_space(np.asarray(canvas), LOGO_BOX, 10, POLICY,
+                              elements=[INTRUDERS[side]] if with_elements else None)
+    assert clear.nearest_element_px == pytest.approx(expected_gap, abs=1)
+    (finding,) = clear.violations
+    assert finding["severity"] == "medium"
+    assert f"on its {side}" in finding["message"]
+    assert f"{expected_gap} px from the logo" in finding["message"]
+    assert finding["box"] == [440 - 108, 440 - 108, 200 + 216, 200 + 216]
+    (intrusion,) = clear.intrusions
+    assert _intersects(intrusion, INTRUDERS[side])
+
+
+def _intersects(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def test_an_element_overlapping_the_logo_is_high() -> None:
+    canvas = _canvas_with_box((1080, 1080), LOGO_BOX)
+    clear = check_clear_space(np.asarray(canvas), LOGO_BOX, 10, POLICY, elements=[[600, 600, 200, 80]])
+    (finding,) = clear.violations
+    assert finding["severity"] == "high"
+    assert "overlaps" in finding["message"]
+    assert clear.nearest_element_px is not None
+    assert clear.nearest_element_px <= 0
+
+
+def test_elements_far_away_or_under_the_logo_are_not_intrusions() -> None:
+    canvas = np.asarray(_canvas_with_box((1080, 1080), LOGO_BOX))
+    plate = [420, 420, 240, 240]  # contains the logo: its plate
+    clear = check_clear_space(canvas, LOGO_BOX, 10, POLICY, elements=[plate, [0, 900, 1080, 180], [800, 100, 40, 40]])
+    assert clear.violations == []
+    assert clear.intrusions == []
+    assert clear.as_check()["ok"] is True
+
+
+def test_fringes_and_specks_in_the_zone_are_ignored() -> None:
+    canvas = _canvas_with_box((1080, 1080), LOGO_BOX)
+    pixels = np.asarray(canvas).copy()
+    x, y, w, h = LOGO_BOX
+    pixels[y - 1, x + 20:x + w - 20] = (150, 120, 100)  # a one-pixel anti-aliasing fringe just outside the box
+    pixels[y + 30:y + h - 30, x + w] = (180, 150, 120)
+    rng = np.random.default_rng(7)
+    for _ in range(40):  # isolated specks (noise, dust)
+        sx, sy = rng.integers(x - 100, x + w + 100), rng.integers(y - 100, y - 10)
+        pixels[sy, sx] = (60, 40, 30)
+    pixels += rng.integers(0, 4, pixels.shape, dtype=np.uint8)  # mild sensor/compression noise
+    clear = check_clear_space(pixels, LOGO_BOX, 10, POLICY)
+    assert clear.violations == []
+    assert clear.intrusions == []
+
+
+@settings(max_examples=12, deadline=None)
+@given(background=st.sampled_from(BACKGROUNDS), pct=st.floats(min_value=2, max_value=20),
+       size=st.sampled_from([(1080, 1080), (1200, 628), (628, 1200)]))
+def test_on_brand_placements_pass(background: str, pct: float, size: tuple[int, int]) -> None:
+    required = pct / 100 * min(size)
+    side = 0.12 * min(size)
+    inset = int(np.ceil(required)) + 2
+    for corner_x, corner_y in ((inset, inset), (size[0] - inset - side, size[1] - inset - side)):
+        box = (int(corner_x), int(corner_y), int(side), int(side))
+        canvas = _canvas_with_box(size, box, background=background,
+                                  colour="#FFFFFF" if background != "#FFFFFF" else "#000000")
+        clear = check_clear_space(np.asarray(canvas), box, pct, POLICY)
+        assert isinstance(clear, ClearSpace)
+        assert clear.violations == [], clear
