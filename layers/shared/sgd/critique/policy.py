@@ -22,6 +22,7 @@ Severity = Literal["low", "medium", "high"]
 class CritiquePolicy:
     version: int
     flat_delta_e: float  # CIEDE2000 a flat fill may sit from its nearest canon colour
+    lossy_extra_delta_e: float  # ... plus this in a JPEG or WebP
     photo_delta_e: float  # ... a photographic region (looser)
     min_cluster_share: float  # share of the canvas below which an off-palette colour is ignored
     min_forbidden_share: float  # ... a forbidden colour (stricter)
@@ -30,6 +31,7 @@ class CritiquePolicy:
     large_text_contrast: float
     large_text_px: float
     min_text_px: float
+    worst_percentile: float  # on a mixed background, the share of surrounding pixels whose contrast is reported
     logo_match_min_score: float
     logo_colour_delta_e: float  # how far the logo's flat colours may drift and still match
     logo_min_width_pct: float
@@ -57,11 +59,13 @@ class CritiquePolicy:
         score, repair = document["score"], document["repair"]
         return cls(
             version=document["version"],
-            flat_delta_e=palette["flat_delta_e"], photo_delta_e=palette["photo_delta_e"],
+            flat_delta_e=palette["flat_delta_e"], lossy_extra_delta_e=palette["lossy_extra_delta_e"],
+            photo_delta_e=palette["photo_delta_e"],
             min_cluster_share=palette["min_cluster_share"], min_forbidden_share=palette["min_forbidden_share"],
             fringe_tolerance=palette["fringe_tolerance"],
             normal_text_contrast=contrast["normal_text"], large_text_contrast=contrast["large_text"],
             large_text_px=contrast["large_text_px"], min_text_px=contrast["min_text_px"],
+            worst_percentile=contrast["worst_percentile"],
             logo_match_min_score=logo["match_min_score"], logo_colour_delta_e=logo["colour_delta_e"],
             logo_min_width_pct=logo["min_width_pct"],
             logo_max_width_pct=logo["max_width_pct"],

@@ -1,0 +1,460 @@
+"""Text contrast: the WCAG 2.x contrast ratio of every text region against the background actually under it.
+
+Regions come from a render's layout (text_boxes) or, for external images, from detection: connected components of
+one colour that look like glyphs (size, stroke thickness, fill density), grouped into lines by vertical overlap and
+small horizontal gaps; repeated identical shapes (dot fields, tiles, arches) are patterns, not text. The font size is
+estimated from the glyph heights.
+
+Either way the colours are measured on the pixels: the text colour is the glyphs' cluster, and the background is every
+non-glyph, non-fringe pixel within a few pixels of the glyphs (around and among them). On a non-uniform background
+the ratio reported is the 10th percentile over those pixels: the worst part that is more than a speck.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from sgd.critique.palette import ColourAnalysis, bin_index
+from sgd.critique.policy import CritiquePolicy
+from sgd.critique.regions import (
+    Box,
+    boundary_pixels,
+    channel_spread,
+    clip_box,
+    connected_components,
+    dilate,
+    expand_box,
+    overlap_area,
+    union_roots,
+)
+from sgd.design.color import contrast_ratio, normalize_hex, parse_hex, to_hex
+from sgd.design.colorimetry import ciede2000, srgb_to_lab
+
+CAP_HEIGHT_EM = 0.72  # cap / ascender height as a share of the font size, to estimate the size from glyphs
+X_HEIGHT_EM = 0.53  # x-height, ditto
+UNIFORM_HEIGHT = 1.15  # a line whose tallest glyphs are within this of its median has no ascenders to go by
+MIN_FOREGROUND_PIXELS = 4
+# Glyph-like components (detection): size, stroke thickness and fill density of letters.
+MAX_GLYPH_HEIGHT = 0.35  # of the canvas's shorter side
+MAX_GLYPH_ASPECT = 4.0  # width / height
+MIN_DENSITY, MAX_DENSITY = 0.1, 0.85
+MAX_THICKNESS = 0.45  # one glyph's stroke thickness / height (discs and squares are ~0.5)
+MAX_LINE_THICKNESS = 0.33  # ... the median over a line
+MIN_CORE_SHARE = 0.03  # a large glyph has some flat pixels inside; a 1-px outline left by a blend has none
+MIN_LINE_CORE_SHARE = 0.1  # ... and so has a line of them, by its median glyph
+SMALL_GLYPH_PX = 16  # glyphs this small have no flat pixels (strokes are all edge) ...
+MIN_SMALL_GLYPHS = 3  # ... so a line of them needs a few glyphs to tell it from specks
+# Line grouping.
+MIN_VERTICAL_OVERLAP = 0.5  # of the shorter glyph
+MIN_HEIGHT_RATIO = 0.4
+MAX_GAP = 0.9  # horizontal gap / the taller glyph's height
+MAX_OVERLAP = 0.25  # neighbouring glyphs overlap horizontally by at most this share of the narrower (kerning)
+BASELINE_TOLERANCE = 0.12  # of the median glyph height
+MIN_ON_BASELINE = 0.5
+PATTERN_SPREAD = 0.06  # relative spread of glyph sizes below which a "line" is a row of identical shapes
+MAX_GLYPHS_PER_COLOUR = 3000  # more one-colour glyph-sized components than this is texture
+# Colours closer than this are one colour for text (a lossy codec's halo around a fill is no text colour): their
+# contrast is ~1:1 anyway.
+MERGE_DELTA_E = 8.0
+INK_SHARE = 0.1  # a colour under a detected line's glyphs counts as its ink from this share of them
+
+
+@dataclass(frozen=True, slots=True)
+class TextRegion:
+    box: Box
+    text: str | None
+    color: str
+    background: str  # the dominant background colour around the glyphs
+    ratio: float  # against the worst meaningful part of the background
+    required: float
+    large: bool
+    size_px: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.ratio >= self.required
+
+    def as_check(self) -> dict[str, Any]:
+        check: dict[str, Any] = {"box": list(self.box), "color": self.color, "background": self.background,
+                                 "ratio": _floor2(self.ratio), "required": self.required, "large": self.large,
+                                 "ok": self.ok}
+        if self.text is not None:
+            check["text"] = self.text
+        if self.size_px is not None:
+            check["size_px"] = round(self.size_px, 1)
+        return check
+
+
+@dataclass(frozen=True, slots=True)
+class ContrastResult:
+    regions: list[TextRegion]
+    violations: list[dict[str, Any]]
+    check: dict[str, Any]
+    repair_suggestions: list[str]
+
+
+def _floor2(ratio: float) -> float:
+    """Two decimals, rounded down: WCAG forbids rounding a ratio up to a threshold."""
+    return int(ratio * 100 + 1e-9) / 100
+
+
+def _required(size_px: float | None, policy: CritiquePolicy) -> tuple[float, bool]:
+    large = size_px is not None and size_px >= policy.large_text_px
+    return (policy.large_text_contrast if large else policy.normal_text_contrast), large
+
+
+def _hex(rgb: np.ndarray) -> str:
+    return to_hex(tuple(int(value) for value in np.clip(np.rint(rgb), 0, 255)))  # type: ignore[arg-type]
+
+
+def text_colours(analysis: ColourAnalysis) -> np.ndarray:
+    """(K,) each cluster's representative for text: clusters within MERGE_DELTA_E of a larger one join it."""
+    count = len(analysis.clusters)
+    representative = np.arange(count)
+    if count < 2:
+        return representative
+    labs = srgb_to_lab(analysis.centres_rgb)
+    distance = ciede2000(labs[:, None, :], labs[None, :, :])
+    order = sorted(range(count), key=lambda index: -analysis.clusters[index].share)
+    leaders: list[int] = []
+    for index in order:
+        near = [leader for leader in leaders if distance[index, leader] < MERGE_DELTA_E]
+        if near:
+            representative[index] = near[0]
+        else:
+            leaders.append(index)
+    return representative
+
+
+@dataclass(frozen=True, slots=True)
+class _TextLabels:
+    """Text colour labels (clusters merged by text_colours) of any part of the design, at any sampling step."""
+
+    analysis: ColourAnalysis
+    merged: np.ndarray  # (K + 1,): index label + 1 -> merged label (-1 stays -1)
+
+    @staticmethod
+    def of(analysis: ColourAnalysis) -> _TextLabels:
+        return _TextLabels(analysis, np.concatenate([[-1], text_colours(analysis)]).astype(np.int16))
+
+    def at(self, box: Box | None = None, step: int = 1) -> np.ndarray:
+        analysis = self.analysis
+        x, y, w, h = box if box is not None else (0, 0, analysis.width, analysis.height)
+        labels = analysis.labels_of(bin_index(analysis.rgb[y:y + h:step, x:x + w:step]))
+        if analysis.excluded is not None:
+            labels[analysis.excluded[y:y + h:step, x:x + w:step]] = -1
+        return self.merged[labels + 1]
+
+
+def _step(size_px: float | None) -> int:
+    """The sampling step for measuring a text's colours: about 24 samples per em (strokes stay several samples
+    thick) keeps big headlines cheap."""
+    return max(1, round(size_px / 24)) if size_px else 1
+
+
+def measure_region(analysis: ColourAnalysis, box: Box, labels: np.ndarray, glyphs: np.ndarray, foreground: int,
+                   policy: CritiquePolicy, *, size_px: float | None, step: int = 1,
+                   text: str | None = None) -> TextRegion | None:
+    """Contrast of the glyphs of cluster `foreground` against the non-glyph, non-fringe pixels within reach of them.
+    `labels` (text labels) and `glyphs` (bool) cover `box` sampled every `step` pixels. None when there is no
+    background to measure against."""
+    x, y, w, h = box
+    reach = -(-(max(2, round(0.25 * size_px)) if size_px else 3) // step)
+    near = dilate(glyphs, reach) & ~glyphs & (labels >= 0) & (labels != foreground)
+    near &= analysis.spread[y:y + h:step, x:x + w:step] <= policy.fringe_tolerance
+    counts = np.bincount(labels[near].astype(np.int64), minlength=len(analysis.clusters))
+    if counts.sum() == 0:
+        return None
+    color = _hex(analysis.centres_rgb[foreground])
+    present = np.flatnonzero(counts)
+    ratios = np.array([contrast_ratio(color, _hex(analysis.centres_rgb[label])) for label in present])
+    order = np.argsort(ratios)
+    cumulative = np.cumsum(counts[present][order]) / counts.sum()
+    worst = float(ratios[order][int(np.searchsorted(cumulative, policy.worst_percentile, side="left"))])
+    background = _hex(analysis.centres_rgb[int(present[np.argmax(counts[present])])])
+    required, large = _required(size_px, policy)
+    return TextRegion(box, text, color, background, worst, required, large, size_px)
+
+
+def regions_from_layout(analysis: ColourAnalysis, text_boxes: Sequence[Mapping[str, Any]],
+                        policy: CritiquePolicy) -> list[TextRegion]:
+    """Text regions of an SGD render: the layout says where the text is and in which colour and size; the pixels
+    say what is really under it."""
+    regions: list[TextRegion] = []
+    if not analysis.clusters:
+        return regions
+    centres_lab = srgb_to_lab(analysis.centres_rgb)
+    text_labels = _TextLabels.of(analysis)
+    for entry in text_boxes:
+        size_px = float(entry["size_px"]) if entry.get("size_px") else None
+        clipped = clip_box(entry.get("box") or (0, 0, 0, 0), analysis.width, analysis.height)
+        if clipped is None:
+            continue
+        box = expand_box(clipped, max(2, round(0.25 * size_px)) if size_px else 3, analysis.width, analysis.height)
+        step = _step(size_px)
+        labels = text_labels.at(box, step)
+        counts = np.bincount(labels[labels >= 0].astype(np.int64), minlength=len(analysis.clusters))
+        foreground = _foreground(counts, centres_lab, entry.get("color"), analysis)
+        if foreground is None:
+            continue
+        region = measure_region(analysis, box, labels, labels == foreground, foreground, policy, size_px=size_px,
+                                step=step, text=entry.get("text"))
+        if region is not None:
+            regions.append(replace(region, box=clipped))
+    return regions
+
+
+def _foreground(counts: np.ndarray, centres_lab: np.ndarray, hint: Any, analysis: ColourAnalysis) -> int | None:
+    """The glyphs' cluster in a text box: the present cluster nearest the layout's text colour; without a usable
+    hint, the present colour of highest contrast against the box's dominant colour."""
+    present = np.flatnonzero(counts >= MIN_FOREGROUND_PIXELS)
+    if not present.size:
+        return None
+    if isinstance(hint, str):
+        try:
+            target = srgb_to_lab(np.array(parse_hex(normalize_hex(hint)), dtype=np.float64))
+        except ValueError:
+            target = None
+        if target is not None:
+            distance = np.sqrt(((centres_lab[present] - target) ** 2).sum(axis=1))
+            if distance.min() <= 25:
+                return int(present[np.argmin(distance)])
+    dominant = _hex(analysis.centres_rgb[int(present[np.argmax(counts[present])])])
+    return int(max(present, key=lambda label: contrast_ratio(dominant, _hex(analysis.centres_rgb[label]))))
+
+
+# --- detection ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedLine:
+    box: Box
+    label: int  # the glyphs' colour cluster
+    members: np.ndarray  # component indices
+    size_px: float
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """The text labels and colour spread that detection looks at: the design itself, or a copy reduced by `scale`."""
+
+    labels: np.ndarray
+    spread: np.ndarray
+    scale: int
+
+    @staticmethod
+    def of(analysis: ColourAnalysis, text_labels: _TextLabels, scale: int) -> _View:
+        if scale == 1:
+            return _View(text_labels.at(), analysis.spread, 1)
+        reduced = np.asarray(Image.fromarray(analysis.rgb).reduce(scale))
+        labels = text_labels.merged[analysis.labels_of(bin_index(reduced)) + 1]
+        if analysis.excluded is not None:
+            excluded = analysis.excluded[::scale, ::scale][:labels.shape[0], :labels.shape[1]]
+            labels[:excluded.shape[0], :excluded.shape[1]][excluded] = -1
+        return _View(labels, channel_spread(reduced), scale)
+
+
+def detect_lines(view: _View, policy: CritiquePolicy) -> tuple[list[DetectedLine], np.ndarray]:
+    """Text lines in a view (boxes and sizes in the view's pixels) and the per-pixel component map they refer to."""
+    labels = view.labels
+    height, width = labels.shape
+    components = connected_components(labels, ignore=-1, pixel_map=True)
+    pixel_component = components.pixel_component
+    assert pixel_component is not None
+    height_px = components.y1 - components.y0
+    width_px = components.x1 - components.x0
+    min_height = max(3, round(0.4 * policy.min_text_px / view.scale))
+    candidate = (height_px >= min_height) & (height_px <= MAX_GLYPH_HEIGHT * min(height, width)) & \
+        (width_px <= MAX_GLYPH_ASPECT * height_px) & (components.area >= 6)
+    # Shapes cut by the canvas edge (stripes, bands, tiles) are not glyphs.
+    candidate &= (components.x0 > 0) & (components.y0 > 0) & (components.x1 < width) & (components.y1 < height)
+    density = components.area / np.maximum(1, height_px * width_px)
+    candidate &= (density >= MIN_DENSITY) & (density <= MAX_DENSITY)
+    if not candidate.any():
+        return [], pixel_component
+    count = len(components)
+    outline = boundary_pixels(labels)
+    perimeter = np.bincount(pixel_component[outline & (pixel_component >= 0)], minlength=count)
+    thickness = 2 * components.area / np.maximum(1, perimeter) / np.maximum(1, height_px)
+    core = view.spread <= policy.fringe_tolerance
+    core_share = np.bincount(pixel_component[core & (pixel_component >= 0)], minlength=count) / \
+        np.maximum(1, components.area)
+    candidate &= thickness <= MAX_THICKNESS
+    candidate &= (height_px < SMALL_GLYPH_PX) | (core_share >= MIN_CORE_SHARE)
+
+    lines: list[DetectedLine] = []
+    for label in np.unique(components.label[candidate]):
+        members = np.flatnonzero(candidate & (components.label == label))
+        if members.size < 2 or members.size > MAX_GLYPHS_PER_COLOUR:
+            continue
+        surround = np.array([_surrounding_label(labels, components, member) for member in members])
+        for group in _group_into_lines(components, members, surround):
+            line = _accept_line(components, group, thickness, core_share, int(label))
+            if line is not None:
+                lines.append(line)
+    return lines, pixel_component
+
+
+def _surrounding_label(labels: np.ndarray, components: Any, member: int) -> int:
+    """The dominant other colour just around a component: the glyphs of one line share it, a shape of the same
+    colour in a pattern next to the line usually does not."""
+    x0, y0, x1, y1 = (int(components.x0[member]), int(components.y0[member]), int(components.x1[member]),
+                      int(components.y1[member]))
+    pad = max(1, (y1 - y0) // 6)
+    window = labels[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
+    others = window[(window >= 0) & (window != components.label[member])]
+    return int(np.bincount(others.astype(np.int64)).argmax()) if others.size else -1
+
+
+def _group_into_lines(components: Any, members: np.ndarray, surround: np.ndarray) -> list[np.ndarray]:
+    x0, x1 = components.x0[members], components.x1[members]
+    y0, y1 = components.y0[members], components.y1[members]
+    heights = (y1 - y0).astype(np.float64)
+    # Pairs within reach: compare each glyph with the others in x order (bounded window keeps this linear-ish).
+    order = np.argsort(x0, kind="stable")
+    firsts, seconds = [], []
+    for offset in range(1, min(len(members), 24)):
+        first, second = order[:-offset], order[offset:]
+        overlap = np.minimum(y1[first], y1[second]) - np.maximum(y0[first], y0[second])
+        shorter = np.minimum(heights[first], heights[second])
+        taller = np.maximum(heights[first], heights[second])
+        gap = x0[second] - x1[first]
+        narrower = np.minimum(x1[first] - x0[first], x1[second] - x0[second])
+        linked = (overlap >= MIN_VERTICAL_OVERLAP * shorter) & (shorter >= MIN_HEIGHT_RATIO * taller) & \
+            (gap <= MAX_GAP * taller) & (gap >= -MAX_OVERLAP * narrower) & (surround[first] == surround[second])
+        firsts.append(first[linked])
+        seconds.append(second[linked])
+    roots = union_roots(len(members), np.concatenate(firsts), np.concatenate(seconds))
+    groups = []
+    for root in np.unique(roots):
+        group = members[roots == root]
+        if group.size >= 2:
+            groups.append(group)
+    return groups
+
+
+def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core_share: np.ndarray,
+                 label: int) -> DetectedLine | None:
+    heights = (components.y1[group] - components.y0[group]).astype(np.float64)
+    widths = (components.x1[group] - components.x0[group]).astype(np.float64)
+    areas = components.area[group].astype(np.float64)
+    median_height = float(np.median(heights))
+    if median_height < SMALL_GLYPH_PX and group.size < MIN_SMALL_GLYPHS:
+        return None  # two specks: a codec's halo, not a word
+    if median_height >= SMALL_GLYPH_PX and float(np.median(core_share[group])) < MIN_LINE_CORE_SHARE:
+        return None  # outlines of blended edge pixels around real glyphs
+    if all(np.std(values) <= PATTERN_SPREAD * np.mean(values) for values in (heights, widths, areas)):
+        return None  # a row of identical shapes
+    if float(np.median(thickness[group])) > MAX_LINE_THICKNESS:
+        return None
+    bottoms = components.y1[group].astype(np.float64)
+    on_baseline = np.abs(bottoms - np.median(bottoms)) <= max(2.0, BASELINE_TOLERANCE * median_height)
+    if on_baseline.mean() < MIN_ON_BASELINE:
+        return None
+    x0, y0 = int(components.x0[group].min()), int(components.y0[group].min())
+    box = (x0, y0, int(components.x1[group].max()) - x0, int(components.y1[group].max()) - y0)
+    tallest = float(np.percentile(heights, 90))
+    # Glyphs of one height are capitals or x-height letters ("now"): without a taller glyph to tell, the larger
+    # reading is taken, so a short lower-case word is not held to the small-text minimum.
+    uniform = tallest <= UNIFORM_HEIGHT * median_height
+    size_px = tallest / (X_HEIGHT_EM if uniform else CAP_HEIGHT_EM)
+    return DetectedLine(box, label, group, size_px)
+
+
+def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: int = 1) -> list[TextRegion]:
+    """Text lines found in a view of the design (reduced by `scale` for speed) and measured on the design itself:
+    the glyphs' colour is the colour under the line's glyphs that contrasts most with the background around them
+    (on a reduced copy thin strokes blend into the background, so the view's own colour can be a blend)."""
+    if not analysis.clusters:
+        return []
+    text_labels = _TextLabels.of(analysis)
+    view = _View.of(analysis, text_labels, scale)
+    lines, pixel_component = detect_lines(view, policy)
+    regions = []
+    for line in lines:
+        size_px = line.size_px * scale
+        lx, ly, lw, lh = line.box
+        line_box = clip_box((lx * scale, ly * scale, lw * scale, lh * scale), analysis.width, analysis.height)
+        if line_box is None:
+            continue
+        box = expand_box(line_box, max(2, round(0.25 * size_px)), analysis.width, analysis.height)
+        x, y, w, h = box
+        step = _step(size_px)
+        rows = np.minimum((np.arange(y, y + h, step) // scale), pixel_component.shape[0] - 1)
+        cols = np.minimum((np.arange(x, x + w, step) // scale), pixel_component.shape[1] - 1)
+        ink = np.isin(pixel_component[np.ix_(rows, cols)], line.members)
+        labels = text_labels.at(box, step)
+        foreground = _ink_colour(analysis, labels, ink)
+        if foreground is None:
+            continue
+        region = measure_region(analysis, box, labels, labels == foreground, foreground, policy, size_px=size_px,
+                                step=step)
+        if region is not None:
+            regions.append(replace(region, box=line_box))
+    return _without_blend_echoes(regions)
+
+
+def _ink_colour(analysis: ColourAnalysis, labels: np.ndarray, ink: np.ndarray) -> int | None:
+    """Of the colours under the glyph mask (each at least INK_SHARE of it), the one contrasting most with the
+    dominant colour just outside it."""
+    outside = ~ink & (labels >= 0)
+    inside = ink & (labels >= 0)
+    if not outside.any() or not inside.any():
+        return None
+    count = len(analysis.clusters)
+    background = int(np.argmax(np.bincount(labels[outside].astype(np.int64), minlength=count)))
+    under = np.bincount(labels[inside].astype(np.int64), minlength=count)
+    candidates = [label for label in np.flatnonzero(under >= INK_SHARE * under.sum()) if label != background]
+    if not candidates:
+        return None
+    background_hex = _hex(analysis.centres_rgb[background])
+    return int(max(candidates, key=lambda label: contrast_ratio(background_hex, _hex(analysis.centres_rgb[label]))))
+
+
+def _without_blend_echoes(regions: list[TextRegion]) -> list[TextRegion]:
+    """Anti-aliased glyph edges blend text and background; where a third colour lies between them, the blend pixels
+    form glyph-like outlines of that colour over the real line. Of lines that overlap (by half the smaller box),
+    only the one with the highest contrast is kept: the blend always contrasts less than the text it outlines."""
+    kept: list[TextRegion] = []
+    for region in sorted(regions, key=lambda item: -item.ratio):
+        if all(overlap_area(region.box, other.box) < 0.5 * min(_area(region.box), _area(other.box))
+               for other in kept):
+            kept.append(region)
+    return sorted(kept, key=lambda item: (item.box[1], item.box[0]))
+
+
+def _area(box: Box) -> int:
+    return box[2] * box[3]
+
+
+# --- the check -----------------------------------------------------------------------------------------------------
+
+
+def check_contrast(analysis: ColourAnalysis, policy: CritiquePolicy,
+                   text_boxes: Sequence[Mapping[str, Any]] | None = None, *, scale: int = 1) -> ContrastResult:
+    """checks["contrast"], findings and repair suggestions. `text_boxes`: a render's layout text boxes; None to
+    detect the text in the pixels (`scale`: original pixels per analysed pixel when analysing a reduced copy)."""
+    from_layout = text_boxes is not None
+    regions = regions_from_layout(analysis, text_boxes or [], policy) if from_layout else \
+        regions_detected(analysis, policy, scale)
+    violations, suggestions = [], []
+    for region in regions:
+        if region.ok:
+            continue
+        severity = "high" if region.ratio < policy.large_text_contrast else "medium"
+        name = f'"{region.text[:60]}"' if region.text else "this text"
+        kind = "large text" if region.large else "text"
+        violations.append({
+            "kind": "contrast", "severity": severity, "box": list(region.box),
+            "message": (f"Contrast of {name} ({region.color} on {region.background}) is {_floor2(region.ratio):.2f}:1, "
+                        f"below the {region.required:g}:1 WCAG minimum for {kind}: use a darker or lighter text "
+                        "colour from the canon, or put a solid canon-colour panel behind it.")[:500]})
+        suggestions.append(f"Raise the contrast of {name} from {_floor2(region.ratio):.2f}:1 to at least "
+                           f"{region.required:g}:1: change {region.color} or its background {region.background}")
+    check = {"source": "layout" if from_layout else "detected", "text_boxes": [region.as_check() for region in regions]}
+    return ContrastResult(regions, violations, check, suggestions)

@@ -1,0 +1,127 @@
+"""Text contrast: WCAG ratios measured on the pixels, against the background actually under the text, from layout
+text boxes and from detection; patterns are not text."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from sgd.critique.palette import analyse_colours
+from sgd.critique.policy import load_critique_policy
+from sgd.critique.text import check_contrast
+from sgd.design.fonts import bundled_family
+
+POLICY = load_critique_policy()
+BRANDS = Path(__file__).resolve().parents[2] / "examples" / "brands"
+
+
+def font(size: int) -> ImageFont.FreeTypeFont:
+    family = bundled_family("Liberation Sans")
+    assert family is not None
+    regular = family.file("regular")
+    assert regular is not None
+    assert regular.path is not None
+    return ImageFont.truetype(str(regular.path), size)
+
+
+def text_design(text_colour: str, background: str, size: int = 40, width: int = 800, height: int = 300,
+                text: str = "Spring open house") -> tuple[Image.Image, list[int]]:
+    image = Image.new("RGB", (width, height), background)
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 100), text, fill=text_colour, font=font(size))
+    left, top, right, bottom = draw.textbbox((40, 100), text, font=font(size))
+    return image, [left, top, right - left, bottom - top]
+
+
+def contrast_of(image: Image.Image, canon: dict, text_boxes: list | None = None) -> dict:
+    analysis = analyse_colours(np.asarray(image), canon, POLICY, detect_photos=text_boxes is None)
+    return check_contrast(analysis, POLICY, text_boxes).check
+
+
+@pytest.mark.parametrize(("colour", "expected"), [("#777777", 4.48), ("#767676", 4.54), ("#000000", 21.0)])
+@pytest.mark.parametrize("source", ["layout", "detected"])
+def test_wcag_known_pairs_measured_on_the_pixels(colour: str, expected: float, source: str) -> None:
+    image, box = text_design(colour, "#FFFFFF", size=20)
+    canon = {"palette_hex": [colour, "#FFFFFF"]}
+    layout = [{"box": box, "text": "Spring open house", "size_px": 20, "color": colour}] if source == "layout" else None
+    check = contrast_of(image, canon, layout)
+    assert check["source"] == source
+    (measured,) = check["text_boxes"]
+    assert measured["ratio"] == pytest.approx(expected, abs=0.011)
+    assert measured["color"] == colour
+    assert measured["background"] == "#FFFFFF"
+    assert measured["required"] == 4.5  # 20 px is not large text
+    assert measured["ok"] is (expected >= 4.5)
+
+
+def test_the_background_is_measured_not_taken_from_the_layout() -> None:
+    image, box = text_design("#FFFFFF", "#FFB81C")
+    layout = [{"box": box, "text": "Spring open house", "size_px": 40, "color": "#FFFFFF", "background": "#1A1A1A",
+               "contrast_ratio": 17.4}]
+    analysis = analyse_colours(np.asarray(image), {"palette_hex": ["#FFFFFF", "#FFB81C"]}, POLICY)
+    result = check_contrast(analysis, POLICY, layout)
+    (measured,) = result.check["text_boxes"]
+    assert measured["background"] == "#FFB81C"
+    assert measured["ratio"] == pytest.approx(1.73, abs=0.01)
+    assert measured["large"] is True
+    assert measured["required"] == 3.0
+    (finding,) = result.violations
+    assert finding["kind"] == "contrast"
+    assert finding["severity"] == "high"  # below even the large-text minimum
+    assert finding["box"] == box
+
+
+def test_on_a_split_background_the_worst_part_counts() -> None:
+    image, box = text_design("#1A1A1A", "#FFFFFF")
+    pixels = np.asarray(image).copy()
+    under = pixels[:, 300:]
+    under[(under == 255).all(axis=-1)] = (0x0B, 0x3D, 0x91)  # the right part of the line sits on dark blue
+    layout = [{"box": box, "text": "Spring open house", "size_px": 40, "color": "#1A1A1A"}]
+    check = contrast_of(Image.fromarray(pixels), {"palette_hex": ["#1A1A1A", "#FFFFFF", "#0B3D91"]}, layout)
+    (measured,) = check["text_boxes"]
+    assert measured["ratio"] < 2.0  # #1A1A1A on #0B3D91 is 1.73
+    assert measured["ok"] is False
+
+
+def test_repeated_shapes_are_not_text() -> None:
+    image = Image.new("RGB", (600, 400), "#F4EDE4")
+    draw = ImageDraw.Draw(image)
+    for row in range(5):
+        for col in range(8):
+            draw.ellipse((40 + 60 * col, 40 + 60 * row, 70 + 60 * col, 70 + 60 * row), fill="#C8A27A")
+    for col in range(8):
+        draw.rounded_rectangle((40 + 60 * col, 340, 80 + 60 * col, 370), radius=15, fill="#C8A27A")
+    check = contrast_of(image, {"palette_hex": ["#F4EDE4", "#C8A27A"]})
+    assert check["text_boxes"] == []
+
+
+def test_detected_font_size_decides_large_text() -> None:
+    small, _ = text_design("#949494", "#FFFFFF", size=16)  # 3.03:1, fine only for large text
+    large, _ = text_design("#949494", "#FFFFFF", size=48)
+    canon = {"palette_hex": ["#949494", "#FFFFFF"]}
+    (small_box,) = contrast_of(small, canon)["text_boxes"]
+    (large_box,) = contrast_of(large, canon)["text_boxes"]
+    assert small_box["large"] is False
+    assert small_box["ok"] is False
+    assert large_box["large"] is True
+    assert large_box["ok"] is True
+
+
+@pytest.mark.parametrize("kit", ["northwind-coffee", "helio-energy"])
+def test_detected_contrast_matches_the_labelled_designs(kit: str) -> None:
+    canon = json.loads((BRANDS / kit / "truth.json").read_text())
+    labels = json.loads((BRANDS / kit / "critique" / "labels.json").read_text())
+    for name, label in labels.items():
+        image = Image.open(BRANDS / kit / "critique" / name).convert("RGB")
+        x0, y0, x1, y1 = label["logo_box"]
+        analysis = analyse_colours(np.asarray(image), canon, POLICY, exclude=[(x0, y0, x1 - x0, y1 - y0)])
+        result = check_contrast(analysis, POLICY)
+        (truth,) = label["text_boxes"]
+        bx0, by0, bx1, by1 = truth["box"]
+        inside = [box for box in result.check["text_boxes"]
+                  if bx0 - 4 <= box["box"][0] and box["box"][0] + box["box"][2] <= bx1 + 4
+                  and by0 - 4 <= box["box"][1] and box["box"][1] + box["box"][3] <= by1 + 4]
+        assert inside, name
+        assert all(abs(box["ratio"] - truth["contrast"]) <= 0.1 for box in inside), name
+        assert bool(result.violations) is ("contrast" in label["violations"]), name
