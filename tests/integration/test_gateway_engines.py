@@ -55,19 +55,22 @@ def test_without_a_key_the_local_engine_serves_and_says_so() -> None:
     assert image.model_route == ["local/compositor"]
 
 
-def test_local_hooks_are_501_until_registered_then_validated() -> None:
+def test_local_canon_hook_is_501_until_registered_and_critique_has_no_offline_model() -> None:
     engine = LocalEngine()
     with pytest.raises(ApiError) as raised:
         run_async(engine.extract_canon(tenant=TENANT, evidence=[], deadline=Deadline(1000)))
     assert raised.value.status_code == 501
-    registered = LocalEngine(canon_extractor=lambda evidence: CANON | {"fonts": ["Inter", "Lora"]},
-                             critic=lambda image, canon: {"score": 1.5, "violations": [], "repair_suggestions": []})
+    registered = LocalEngine(canon_extractor=lambda evidence: CANON | {"fonts": ["Inter", "Lora"]})
     canon = run_async(registered.extract_canon(tenant=TENANT, evidence=[{"text": "x"}], deadline=Deadline(1000)))
     assert canon.model_route == ["local/extractor"]
     assert canon.output["fonts"] == ["Inter", "Lora"]
-    with pytest.raises(ApiError) as invalid:  # a hook's output passes the same guardrail a model's must
+    with pytest.raises(ApiError) as no_model:  # the critique service measures pixels itself; it never asks this
         run_async(registered.critique(tenant=TENANT, image=ImageInput(data=b"x"), canon=CANON, deadline=Deadline(1000)))
-    assert invalid.value.code == "guardrails_error"
+    assert no_model.value.status_code == 501
+    invalid = LocalEngine(canon_extractor=lambda evidence: {"palette_hex": "not a list"})
+    with pytest.raises(ApiError) as rejected:  # a hook's output passes the same guardrail a model's must
+        run_async(invalid.extract_canon(tenant=TENANT, evidence=[{"text": "x"}], deadline=Deadline(1000)))
+    assert rejected.value.code == "guardrails_error"
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ EMPTY_PROJECT_ANSWERS: dict[str, tuple[int, str | None]] = {
     "GET /canon/spring": (404, "not_found"),
     "PUT /canon/spring-edit": (200, None),
     "GET /canon/spring/versions": (404, "not_found"),
-    "POST /critique": (501, "not_implemented"),  # issue 6
+    "POST /critique": (404, "not_found"),  # the asset is unknown
 }
 INVALID_BODIES: dict[str, Any] = {
     "POST /render": {"project_id": "spring", "prompts": {"task": "remix", "instruction": "hi"}},

@@ -92,3 +92,15 @@ def model_call_metrics(task: str, model: str, *, latency_ms: float | None = None
     if fallback_used:
         record.add_metric(name="ModelFallbackUsed", unit=MetricUnit.Count, value=1)
     record.flush_metrics()
+
+
+def trace_id_or(request_id: str) -> str:
+    """The X-Ray trace root of this invocation (Lambda sets _X_AMZN_TRACE_ID), else the request id."""
+    import os
+
+    header = os.environ.get("_X_AMZN_TRACE_ID", "")
+    for part in header.split(";"):
+        name, _, value = part.partition("=")
+        if name.strip() == "Root" and value.strip():
+            return value.strip()
+    return request_id

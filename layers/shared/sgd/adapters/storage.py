@@ -8,6 +8,14 @@ from typing import Any, Protocol
 from sgd.adapters.aws import aws_client
 
 
+def is_missing_object(error: BaseException) -> bool:
+    """True when S3 says the key is not there. Without s3:ListBucket, S3 answers a missing key with 403 rather
+    than 404; no function needs to tell the two apart, and none is granted ListBucket."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
+
+
 @dataclass(frozen=True, slots=True)
 class StoredObject:
     key: str
@@ -50,9 +58,7 @@ class S3ObjectStorage:
         try:
             response = self._client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
-            # Without s3:ListBucket, S3 answers a missing key with 403 rather than 404; no function needs to
-            # tell the two apart, and none is granted ListBucket.
-            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
+            if is_missing_object(error):
                 return None
             raise
         return StoredObject(key=key, size=response["ContentLength"],

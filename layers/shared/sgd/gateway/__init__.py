@@ -10,7 +10,7 @@ import functools
 
 from sgd.adapters.model_gateway import ModelGateway
 from sgd.gateway.budget import UsageAccounting
-from sgd.gateway.local import CanonExtractor, LocalCritic, LocalEngine
+from sgd.gateway.local import CanonExtractor, LocalEngine
 from sgd.gateway.policy import load_policy
 from sgd.settings import Settings, get_settings
 
@@ -27,10 +27,9 @@ def provider_api_key() -> str:
                          what="the model provider key", variable="OPENROUTER_API_KEY_SECRET_ARN")
 
 
-def build_gateway(settings: Settings, *, canon_extractor: CanonExtractor | None = None,
-                  critic: LocalCritic | None = None) -> ModelGateway:
+def build_gateway(settings: Settings, *, canon_extractor: CanonExtractor | None = None) -> ModelGateway:
     policy = load_policy()
-    local = LocalEngine(canon_extractor=canon_extractor, critic=critic)
+    local = LocalEngine(canon_extractor=canon_extractor)
     if not settings.model_key_configured:
         return local
     from sgd.gateway.openrouter import OpenRouterClient
@@ -52,6 +51,6 @@ def usage_accounting() -> UsageAccounting:
 
 
 @functools.cache
-def model_gateway(*, canon_extractor: CanonExtractor | None = None, critic: LocalCritic | None = None) -> ModelGateway:
+def model_gateway(*, canon_extractor: CanonExtractor | None = None) -> ModelGateway:
     """The gateway of this process, built once: its connection pool then serves every warm invocation."""
-    return build_gateway(get_settings(), canon_extractor=canon_extractor, critic=critic)
+    return build_gateway(get_settings(), canon_extractor=canon_extractor)

@@ -1,7 +1,9 @@
 """The offline local engine: the gateway interface served without a model, deterministically, at zero cost.
 
 Every result says so in its audit (model_route local/..., cost 0). The planner is rule-based
-(sgd.design.planner); canon extraction and critique are hooks the canon and critique pipelines register.
+(sgd.design.planner); canon extraction is a hook the canon function registers. There is no vision model offline:
+the critique service's pixel critic (sgd.critique.measure, audited as local/critic) always runs, with or without
+a model, so this engine's critique task is never called.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from sgd.guardrails import validate_contract
 from sgd.tenancy import Tenant
 
 CanonExtractor = Callable[[list[dict[str, Any]]], dict[str, Any]]
-LocalCritic = Callable[[ImageInput, dict[str, Any]], dict[str, Any]]
 
 
 def _local_result(step: str, started_ms: float, output: Any) -> GatewayResult:
@@ -26,9 +27,8 @@ def _local_result(step: str, started_ms: float, output: Any) -> GatewayResult:
 class LocalEngine:
     engine = "local"
 
-    def __init__(self, *, canon_extractor: CanonExtractor | None = None, critic: LocalCritic | None = None) -> None:
+    def __init__(self, *, canon_extractor: CanonExtractor | None = None) -> None:
         self.canon_extractor = canon_extractor
-        self.critic = critic
 
     async def plan(self, *, tenant: Tenant, instruction: str, canon: dict[str, Any] | None,
                    request: dict[str, Any], deadline: Deadline) -> GatewayResult:
@@ -50,12 +50,8 @@ class LocalEngine:
 
     async def critique(self, *, tenant: Tenant, image: ImageInput, canon: dict[str, Any],
                        deadline: Deadline) -> GatewayResult:
-        if self.critic is None:
-            raise NotImplementedYet("the pixel critic is not registered in this function")
-        started = monotonic_ms()
-        critique = self.critic(image, canon)
-        validate_contract("critique.json", critique)
-        return _local_result("critic", started, critique)
+        raise NotImplementedYet("no vision model is configured: the measured critique (POST /critique) is the "
+                                "offline critic")
 
     async def generate_image(self, *, tenant: Tenant, prompt: str, width: int, height: int,
                              deadline: Deadline) -> GatewayResult:

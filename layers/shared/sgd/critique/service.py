@@ -1,0 +1,206 @@
+"""The critique service: measure designs against the project's current canon, add a vision model's findings when
+one is configured, store annotated copies, and answer with the numbers behind every finding.
+
+Per asset: its record and bytes, the pixel critic (sgd.critique.measure; always), then with a provider key the
+gateway's critic task (the model may add findings, never clear a measured one; sgd.critique.merge), then the
+annotated copy under critiques/{critique_id}/. Assets run in a small thread pool: decoding, numpy and encoding
+release the GIL, and S3 round trips overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sgd.adapters.clock import Deadline, monotonic_ms
+from sgd.adapters.model_gateway import CallRecord, GatewayResult, ImageInput, ModelGateway, audit_fields
+from sgd.adapters.storage import ObjectStorage, is_missing_object
+from sgd.adapters.tables import ItemTable
+from sgd.canon.store import CanonStore
+from sgd.contracts.common import Audit
+from sgd.contracts.critique import AssetCritique, CritiqueResponse, Violation
+from sgd.critique.policy import CritiquePolicy
+from sgd.errors import NotFound, ValidationFailed
+from sgd.guardrails import validate_contract
+from sgd.render.brand import ASSET_PREFIX, BrandAssets
+from sgd.tenancy import Tenant
+
+CRITIQUABLE_KINDS = ("render", "image", "logo")
+MAX_VIOLATIONS, MAX_SUGGESTIONS = 200, 50  # guardrails/critique.json's limits
+WORKERS = 4
+# Logo asset ids are content hashes, so a prepared logo stays valid; the TTL only bounds how long a container
+# keeps using a logo whose record was withdrawn.
+LOGO_CACHE_SECONDS = 300
+
+
+def critique_key(tenant: Tenant, critique_id: str, asset_id: str, extension: str) -> str:
+    return f"org/{tenant.org}/projects/{tenant.project}/critiques/{critique_id}/{asset_id}.{extension}"
+
+
+@functools.cache
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="critique")
+
+
+@dataclass(slots=True)
+class _Assessed:
+    record: dict[str, Any]
+    data: bytes
+    measurement: Any  # sgd.critique.measure.Measurement
+    width: int
+    height: int
+    image: Any = None  # the decoded design, kept only until it is annotated
+
+
+class CritiqueService:
+    def __init__(self, *, storage: ObjectStorage, assets: ItemTable, canon: CanonStore,
+                 gateway: Callable[[], ModelGateway], policy: CritiquePolicy, presign_ttl_seconds: int) -> None:
+        self._storage = storage
+        self._assets = assets
+        self._canon = canon
+        self._gateway = gateway
+        self._policy = policy
+        self._brand = BrandAssets(assets, storage)
+        self._presign_ttl = presign_ttl_seconds
+        self._logos: dict[tuple[str, str], tuple[float, Any]] = {}  # (partition, logo id) -> (expiry, prepared)
+
+    async def critique(self, tenant: Tenant, asset_ids: list[str], *, deadline: Deadline,
+                       trace_id: str) -> CritiqueResponse:
+        started = monotonic_ms()
+        # Independent reads, overlapped: the asset records (one BatchGetItem) and the canon.
+        records, document = await asyncio.gather(
+            asyncio.to_thread(self._records, tenant, list(dict.fromkeys(asset_ids))),
+            asyncio.to_thread(self._canon.latest, tenant))
+        if document is None:
+            raise ValidationFailed(f"project {tenant.project!r} has no canon to critique against: derive one "
+                                   "(POST /canon/derive) or PUT one first", code="canon_required")
+        canon = document["canon"]
+        logo = await asyncio.to_thread(self._logo, tenant, canon)
+        gateway = self._gateway()
+        with_model = gateway.engine != "local"
+        critique_id = uuid.uuid4().hex
+        loop = asyncio.get_running_loop()
+
+        assessed = await asyncio.gather(*[
+            loop.run_in_executor(_pool(), self._assess, record, canon, logo, not with_model) for record in records])
+        measured_call = GatewayResult(None, [CallRecord("local/critic", 1, monotonic_ms() - started, 0, 0.0, "ok")])
+        model_results: list[GatewayResult | None] = [None] * len(assessed)
+        if with_model:
+            model_results = list(await asyncio.gather(*[
+                gateway.critique(tenant=tenant, image=ImageInput(data=item.data, mime=_mime(item.record)),
+                                 canon=canon, deadline=deadline) for item in assessed]))
+        critiques = await asyncio.gather(*[
+            loop.run_in_executor(_pool(), self._finish, tenant, critique_id, item, result)
+            for item, result in zip(assessed, model_results, strict=True)])
+
+        violations = [violation for asset in critiques for violation in asset.violations][:MAX_VIOLATIONS]
+        suggestions = self._suggestions(critiques)
+        score = min(asset.score for asset in critiques)
+        validate_contract("critique.json", {
+            "score": score, "violations": [violation.model_dump(mode="json", exclude_none=True)
+                                           for violation in violations],
+            "repair_suggestions": suggestions})
+        audit = audit_fields(measured_call, *[result for result in model_results if result is not None])
+        return CritiqueResponse(critique_id=critique_id, score=score, violations=violations,
+                                repair_suggestions=suggestions, assets=critiques, canon_version=document["version"],
+                                audit=Audit(trace_id=trace_id, guardrails_ok=True, verified_by="none", **audit))
+
+    # -- loading -------------------------------------------------------------------------------------------------
+    def _records(self, tenant: Tenant, asset_ids: list[str]) -> list[dict[str, Any]]:
+        keys = [(tenant.partition_key, f"{ASSET_PREFIX}{asset_id}") for asset_id in asset_ids]
+        found = self._assets.get_many(keys)
+        unknown = [asset_id for asset_id, key in zip(asset_ids, keys, strict=True) if key not in found]
+        if unknown:
+            raise NotFound(f"unknown assets in project {tenant.project!r}: {', '.join(unknown)}",
+                           details={"unknown_asset_ids": unknown})
+        records = [found[key] for key in keys]
+        unusable = [{"asset_id": record["asset_id"], "kind": record.get("kind"), "status": record.get("status")}
+                    for record in records
+                    if record.get("status") != "admitted" or record.get("kind") not in CRITIQUABLE_KINDS]
+        if unusable:
+            raise ValidationFailed(
+                "only rendered designs and ingested images can be critiqued: "
+                + ", ".join(f"{item['asset_id']} is a {item['status']} {item['kind'] or 'file'}" for item in unusable),
+                code="not_a_design", details={"assets": unusable})
+        return records
+
+    def _logo(self, tenant: Tenant, canon: Mapping[str, Any]) -> Any:
+        """The canon's logo, prepared for matching (sgd.critique.logo), or None; kept per container for a while."""
+        logo_id = canon.get("logo_asset_id")
+        if not logo_id:
+            return None
+        key, now = (tenant.partition_key, str(logo_id)), time.monotonic()
+        cached = self._logos.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        from sgd.critique.logo import prepare_logo
+
+        data = self._brand.load(tenant, dict(canon), []).logo
+        prepared = prepare_logo(data) if data is not None else None
+        self._logos[key] = (now + LOGO_CACHE_SECONDS, prepared)
+        return prepared
+
+    def _design_bytes(self, record: Mapping[str, Any]) -> bytes:
+        try:
+            return self._storage.get(record["key"])
+        except Exception as error:
+            if is_missing_object(error):
+                raise NotFound(f"asset {record['asset_id']} has no stored file any more; render or upload it again",
+                               details={"asset_id": record["asset_id"]}) from None
+            raise
+
+    # -- per asset (worker threads) ------------------------------------------------------------------------------
+    def _assess(self, record: dict[str, Any], canon: Mapping[str, Any], logo: Any, keep_image: bool) -> _Assessed:
+        from sgd.critique.measure import decode_design, measure_design
+
+        data = self._design_bytes(record)
+        try:
+            image = decode_design(data)
+        except ValidationFailed as error:
+            raise ValidationFailed(f"asset {record['asset_id']}: {error.message}", code=error.code,
+                                   details={"asset_id": record["asset_id"], "reason": error.details}) from None
+        expected = {name: record.get(name) for name in ("width", "height", "format") if record.get(name)}
+        measurement = measure_design(image, canon, self._policy, layout=record.get("layout"), logo=logo,
+                                     expected=expected or None)
+        return _Assessed(record, data, measurement, image.width, image.height, image if keep_image else None)
+
+    def _finish(self, tenant: Tenant, critique_id: str, item: _Assessed,
+                model: GatewayResult | None) -> AssetCritique:
+        from sgd.critique.annotate import EXTENSION, MIME, annotate
+        from sgd.critique.measure import decode_design
+        from sgd.critique.merge import merge_model_critique
+
+        measurement, asset_id = item.measurement, item.record["asset_id"]
+        merged = merge_model_critique(measurement.score, measurement.violations, measurement.repair_suggestions,
+                                      model.output if model is not None else None, width=item.width,
+                                      height=item.height, model_weight=self._policy.model_weight)
+        image = item.image if item.image is not None else decode_design(item.data)
+        key = critique_key(tenant, critique_id, asset_id, EXTENSION)
+        self._storage.put(key, annotate(image, merged.violations), content_type=MIME)
+        item.image = None
+        checks = dict(measurement.checks)
+        if model is not None:
+            checks["model"] = {"score": model.output.get("score"), "route": model.model_route,
+                               "findings_added": sum(1 for v in merged.violations if v["source"] == "model"),
+                               "repeats_of_measured_dropped": merged.duplicates_dropped}
+        return AssetCritique(
+            asset_id=asset_id, score=merged.score, measured_score=measurement.score, checks=checks,
+            annotated_url=self._storage.presign_get(key, ttl_seconds=self._presign_ttl),
+            repair_suggestions=merged.repair_suggestions[:MAX_SUGGESTIONS],
+            violations=[Violation(asset_id=asset_id, **violation) for violation in merged.violations])
+
+    @staticmethod
+    def _suggestions(critiques: list[AssetCritique]) -> list[str]:
+        """Every asset's suggestions, once each; prefixed with the asset id when there are several assets."""
+        multiple = len(critiques) > 1
+        return list(dict.fromkeys((f"{asset.asset_id}: {text}" if multiple else text)[:500]
+                                  for asset in critiques for text in asset.repair_suggestions))[:MAX_SUGGESTIONS]
+
+def _mime(record: Mapping[str, Any]) -> str:
+    return str(record.get("content_type") or "image/png")
