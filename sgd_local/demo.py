@@ -1,7 +1,9 @@
 """The main job: start the local runtime and drive the product end to end over real HTTP and S3.
 
 Ingest the example brand kit through the presigned upload flow, derive its canon, render designs in three
-formats (sync, cached and async), download them, and write the pictures with an HTML report and contact sheet.
+formats (sync, cached and async), critique them together with the kit's labelled example designs, download
+everything, and write the pictures with an HTML report: a contact sheet, and each critiqued design beside its
+annotated copy with its score and violations.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ RENDERS = (
     ("1200x628", "create", 'Link ad for the autumn tasting event: "Taste the harvest" - register today'),
     ("1080x1920", "create", 'Story announcing the new cafe opening: "Our door is open"'),
 )
+# Designs made elsewhere, from the kit's critique/ folder: uploaded as images and critiqued beside SGD's renders.
+EXTERNAL_DESIGNS = ("on_brand_1080x1080.png", "off_palette_and_logo_edge_1080x1080.png",
+                    "low_contrast_1200x628.png", "logo_edge_1200x628.png")
 
 
 @dataclass
@@ -52,11 +57,20 @@ class Design:
 
 
 @dataclass
+class Critiqued:
+    original: str  # the design, relative to the report
+    annotated: str  # its annotated copy, relative to the report
+    origin: str  # "SGD render" or the external file's name
+    critique: dict[str, Any]  # the asset's entry in the POST /critique response
+
+
+@dataclass
 class DemoRun:
     steps: list[Step] = field(default_factory=list)
     uploads: list[dict[str, Any]] = field(default_factory=list)
     canon: dict[str, Any] | None = None
     designs: list[Design] = field(default_factory=list)
+    critiqued: list[Critiqued] = field(default_factory=list)
 
     def add(self, step: Step, *, expected_error: bool = False) -> Step:
         self.steps.append(step)
@@ -66,7 +80,7 @@ class DemoRun:
 
     @property
     def failed(self) -> list[Step]:
-        return [step for step in self.steps if step.status >= 500 and step.status != 501]
+        return [step for step in self.steps if step.status >= 500]
 
 
 class Api:
@@ -144,10 +158,37 @@ def _drive(api: Api, kit: Path, out_dir: Path, run: DemoRun) -> None:
     run.add(Step("Model spend today", f"GET /usage?project_id={PROJECT}", response.status_code, took,
                  f"engine={response.json().get('model_engine')}: ${budget.get('spent_usd', 0):.2f} of the org's "
                  f"${budget.get('limit_usd', 0):.2f} daily budget", response.json()))
-    response, took = api.timed("POST", "/critique", {"project_id": PROJECT, "asset_ids": [
-        run.designs[0].asset["id"] if run.designs else "missing"]})
-    run.add(Step("Critique", "POST /critique", response.status_code, took, _error_summary(response),
-                 response.json()), expected_error=response.status_code == 501)
+    _critique(api, kit, out_dir, run)
+
+
+def _critique(api: Api, kit: Path, out_dir: Path, run: DemoRun) -> None:
+    """The kit's labelled example designs go in as images; then one POST /critique over them and SGD's renders."""
+    uploads_before = len(run.uploads)
+    _ingest(api, [(kit / "critique" / name, "image/png") for name in EXTERNAL_DESIGNS], run)
+    external = {upload["asset_id"]: upload["filename"] for upload in run.uploads[uploads_before:]
+                if upload.get("asset_id") and upload.get("status") in ("indexed", "duplicate")}
+    originals = {design.asset["id"]: f"designs/{design.file}" for design in run.designs}
+    for asset_id, filename in external.items():
+        (out_dir / "designs" / f"external-{filename}").write_bytes((kit / "critique" / filename).read_bytes())
+        originals[asset_id] = f"designs/external-{filename}"
+    response, took = api.timed("POST", "/critique", {"project_id": PROJECT, "asset_ids": list(originals)})
+    body = response.json()
+    if response.status_code != 200:
+        run.add(Step("Critique", "POST /critique", response.status_code, took, _error_summary(response), body))
+        return
+    (out_dir / "critiques").mkdir(exist_ok=True)
+    for asset in body["assets"]:
+        annotated = f"critiques/{asset['asset_id']}.jpg"
+        (out_dir / annotated).write_bytes(httpx.get(asset["annotated_url"]).content)
+        run.critiqued.append(Critiqued(originals[asset["asset_id"]], annotated,
+                                       external.get(asset["asset_id"], "SGD render"), asset))
+    kinds = sorted({violation["kind"] for violation in body["violations"]})
+    scores = ", ".join(f"{asset['score']:.2f}" for asset in body["assets"])
+    run.add(Step("Critique (renders + the kit's example designs)", f"POST /critique ({len(originals)} assets)",
+                 response.status_code, took,
+                 f"scores {scores}; "
+                 f"violations found: {', '.join(kinds) or 'none'} via {', '.join(body['audit']['model_route'])}",
+                 body))
 
 
 def _error_summary(response: httpx.Response) -> str:
@@ -319,9 +360,29 @@ colours {_swatches(layout.get('colors_used', []))}; logo box {layout.get('logo_b
 {f'<p>Notes</p><ul>{notes}</ul>' if notes else ''}</div>"""
 
 
+def _critique_card(item: Critiqued) -> str:
+    critique = item.critique
+    violations = "".join(
+        f"<li class='{html.escape(v['severity'])}'><b>{number}. {html.escape(v['kind'])}</b> "
+        f"({html.escape(v['severity'])}, {html.escape(v['source'])}): {html.escape(v['message'])}</li>"
+        for number, v in enumerate(critique["violations"], start=1))
+    contrast = "".join(
+        f"<li>{html.escape(str(box.get('text') or box['box']))}: {html.escape(box['color'])} on "
+        f"{html.escape(box['background'])} = <b>{box['ratio']:.2f}:1</b> (needs {box['required']:g})</li>"
+        for box in critique["checks"].get("contrast", {}).get("text_boxes", []))
+    suggestions = "".join(f"<li>{html.escape(text)}</li>" for text in critique.get("repair_suggestions", []))
+    verdict = "on canon" if not critique["violations"] else f"{len(critique['violations'])} violation(s)"
+    return f"""<div class="pair"><div class="side"><img src="{html.escape(item.original)}" alt="design">
+<p>{html.escape(item.origin)}</p></div>
+<div class="side"><img src="{html.escape(item.annotated)}" alt="annotated"><p>annotated</p></div>
+<div class="facts"><p class="score">Score <b>{critique['score']:.2f}</b> · {verdict}</p>
+<ol>{violations}</ol>{f'<p>Contrast per text region</p><ul>{contrast}</ul>' if contrast else ''}
+{f'<p>Repair suggestions</p><ul>{suggestions}</ul>' if suggestions else ''}</div></div>"""
+
+
 def render_report(run: DemoRun, brand: str) -> str:
     rows = "\n".join(
-        f"<tr class='{'bad' if s.status >= 500 and s.status != 501 else ''}'><td>{html.escape(s.title)}</td>"
+        f"<tr class='{'bad' if s.status >= 500 else ''}'><td>{html.escape(s.title)}</td>"
         f"<td><code>{html.escape(s.request)}</code></td><td>{s.status}</td><td>{s.took_ms:.1f}</td>"
         f"<td>{html.escape(s.summary)}</td><td><details><summary>body</summary><pre>"
         f"{_pretty(s.body)}</pre></details></td></tr>"
@@ -331,6 +392,7 @@ def render_report(run: DemoRun, brand: str) -> str:
         f"<td>{html.escape(str(u.get('kind') or ''))}</td><td>{html.escape(str(u.get('reason') or ''))}</td></tr>"
         for u in run.uploads)
     cards = "\n".join(_design_card(design) for design in run.designs)
+    critiqued = "\n".join(_critique_card(item) for item in run.critiqued) or "<p>No critique ran.</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>SGD demo: {html.escape(brand)}</title>
 <style>
@@ -345,6 +407,10 @@ th {{ background: #f4f4f4; }} tr.bad td {{ background: #fde8e8; }} pre {{ max-wi
 .card {{ border: 1px solid #ddd; padding: .8rem; border-radius: 6px; }}
 .card img {{ width: 100%; max-height: 420px; object-fit: contain; background: #eee; }}
 .card ul {{ padding-left: 1.2rem; margin: .3rem 0; }} .instruction {{ color: #555; font-style: italic; }}
+.pair {{ display: grid; grid-template-columns: 1fr 1fr 1.1fr; gap: 1rem; border-top: 1px solid #ddd;
+  padding: 1rem 0; }}
+.pair img {{ width: 100%; background: #eee; }} .side p {{ margin: .2rem 0; color: #555; }}
+.facts ol, .facts ul {{ padding-left: 1.2rem; }} .score {{ font-size: 1.1rem; }} li.high {{ color: #b00020; }}
 </style></head><body>
 <h1>SGD demo — {html.escape(brand)}</h1>
 <p class="note">Everything below ran on this machine through the same Lambda handlers that deploy to AWS:
@@ -359,6 +425,11 @@ is configured: every audit then says <code>local/…</code> and costs $0.</p>
 {_canon_section(run.canon)}
 <h2>3. Designs (contact sheet)</h2>
 <div class="sheet">{cards}</div>
+<h2>4. Critique: each design beside its annotated copy</h2>
+<p>Measured on the pixels against the canon (CIEDE2000 palette clusters, WCAG contrast against the background
+actually under the text, logo clear space). SGD's renders are read from their layout; the kit's example designs
+are external images, so their text is detected and their logo found by matching the ingested logo.</p>
+{critiqued}
 <h2>Every step</h2>
 <table><tr><th>Step</th><th>Request</th><th>Status</th><th>ms</th><th>Result</th><th></th></tr>
 {rows}
