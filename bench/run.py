@@ -18,7 +18,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import canon_accuracy, cold_start, gateway_overhead, ingest_latency, package_size, render_latency
+from bench import (
+    canon_accuracy,
+    cold_start,
+    critique_accuracy,
+    critique_latency,
+    gateway_overhead,
+    ingest_latency,
+    package_size,
+    render_latency,
+)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ROOT = cold_start.ROOT
@@ -151,6 +160,22 @@ def product_rows(product: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             stats = ingest["latency"][stats_key]
             rows.append((label, f"p95 ≤ {ingest_latency.TARGETS_MS[key]:g} ms",
                          f"p50 {stats['p50']} ms, p95 {stats['p95']} ms", ingest["verdicts"][key]))
+    for name, row in (product.get("critique_latency") or {}).items():
+        rows.append((f"{critique_latency.LABELS[name]} (full Lambda path, local engine)",
+                     f"p95 ≤ {row['target_p95_ms']:g} ms", f"p50 {row['p50']} ms, p95 {row['p95']} ms",
+                     "PASS" if row["met"] else "FAIL"))
+    accuracy = product.get("critique_accuracy")
+    if accuracy:
+        for kind, entry in accuracy["confusion"].items():
+            met = entry["precision"] >= accuracy["target"] and entry["recall"] >= accuracy["target"]
+            rows.append((f"Critique accuracy: {kind} ({accuracy['designs']} labelled designs)",
+                         f"precision, recall ≥ {accuracy['target']}",
+                         f"precision {entry['precision']:.2f}, recall {entry['recall']:.2f}",
+                         "PASS" if met else "FAIL"))
+        renders = accuracy["renders"]
+        rows.append(("Critique of SGD's own renders (with and without layout)", "0 with violations",
+                     f"{renders['with_violations']} of {renders['count']}",
+                     "PASS" if renders["with_violations"] == 0 else "FAIL"))
     for kit in product.get("canon_accuracy") or []:
         scores = [value for value in kit.get("fields", {}).values() if isinstance(value, dict)]
         perfect = all(score.get("precision", 1) == 1 and score.get("recall", 1) == 1 and score.get("equal", True)
@@ -166,8 +191,11 @@ def run_product_benchmarks() -> dict[str, Any]:
     render_latency.main(out)
     ingest_latency.main(out)
     canon_accuracy.main([*out, "--generated"])
+    critique_latency.main(out)
+    critique_accuracy.main(out)
     return {name: json.loads((RESULTS_DIR / f"{name}.json").read_text())
-            for name in ("render_latency", "ingest_latency", "canon_accuracy")}
+            for name in ("render_latency", "ingest_latency", "canon_accuracy", "critique_latency",
+                         "critique_accuracy")}
 
 
 def markdown(results: dict[str, Any]) -> str:

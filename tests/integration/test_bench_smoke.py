@@ -24,15 +24,19 @@ def test_gateway_bench_measures_and_its_budget_run_holds() -> None:
 
 
 def test_product_benches_measure_and_join_the_summary(tmp_path) -> None:
-    from bench import canon_accuracy, ingest_latency, render_latency
+    from bench import canon_accuracy, critique_accuracy, critique_latency, ingest_latency, render_latency
 
     out = ["--out", str(tmp_path)]
     render_latency.main([*out, "--samples", "2", "--warmup", "1"])
     ingest_latency.main([*out, "--runs", "1"])
     canon_accuracy.main(out)
-    product = {name: json.loads((tmp_path / f"{name}.json").read_text())
-               for name in ("render_latency", "ingest_latency", "canon_accuracy")}
+    critique_latency.main([*out, "--samples", "2", "--warmup", "1"])
+    critique_accuracy.main([*out, "--seeds", "1"])
+    names = ("render_latency", "ingest_latency", "canon_accuracy", "critique_latency", "critique_accuracy")
+    product = {name: json.loads((tmp_path / f"{name}.json").read_text()) for name in names}
     rows = run.product_rows(product)
-    assert len(rows) == 3 + 3 + len(product["canon_accuracy"])
+    assert len(rows) == 3 + 3 + 3 + 3 + 1 + len(product["canon_accuracy"])
     assert all(verdict in ("PASS", "FAIL") for *_, verdict in rows)
     assert [verdict for name, *_, verdict in rows if name.startswith("Canon accuracy")] == ["PASS", "PASS"]
+    accuracy = [verdict for name, *_, verdict in rows if name.startswith("Critique accuracy")]
+    assert accuracy == ["PASS", "PASS", "PASS"]  # the labelled designs, per class
