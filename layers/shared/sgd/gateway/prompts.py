@@ -39,8 +39,10 @@ _SYSTEM = {
     ),
     "critic": (
         "You review a design against a brand canon: colours outside the palette or forbidden, unreadable text "
-        "(WCAG contrast), and anything inside the logo's clear space. Report each violation with a pixel box when "
-        "you can, score the design from 0 to 1, and suggest concrete repairs."
+        "(WCAG contrast), anything inside the logo's clear space, and copy off the brand's voice. Report each "
+        "violation with a pixel box [x, y, width, height] in the image's own pixels when you can, score the design "
+        "from 0 to 1, and suggest concrete repairs. Exact colour and contrast measurements are made separately on "
+        "the pixels: add what a measurement cannot see."
     ),
 }
 
