@@ -309,3 +309,26 @@ def test_a_provider_failure_is_a_5xx_not_a_measured_only_answer(keyed: tuple[Api
     fake.set_default(Reply.status(500, "upstream exploded"))
     response = api.request("POST", "/critique", {"project_id": project, "asset_ids": [asset_id]})
     assert response.status in (502, 503), response.body
+
+
+def test_a_large_design_reaches_the_model_shrunk_and_its_boxes_come_back_in_design_pixels(
+        keyed: tuple[ApiClient, Any, Any, str]) -> None:
+    import base64
+
+    from tests.fakes.openrouter import Reply
+
+    api, fake, runtime, project = keyed
+    large = Image.open(KIT / "critique" / "on_brand_1080x1080.png").convert("RGB").resize((3136, 3136))
+    encoded = io.BytesIO()
+    large.save(encoded, format="PNG")
+    put_asset(runtime, "acme", project, "large", encoded.getvalue(),
+              record={"width": 3136, "height": 3136, "format": "png"})
+    fake.reset()
+    fake.set_default(Reply.json({"score": 0.9, "violations": [
+        {"kind": "other", "message": "The tagline is off-voice", "box": [100, 200, 50, 40]}],
+        "repair_suggestions": []}))
+    asset = critique(api, project, "large")["assets"][0]
+    model_findings = [violation for violation in asset["violations"] if violation["source"] == "model"]
+    assert model_findings[0]["box"] == [200, 400, 100, 80]  # the model saw 1568 px: twice as small
+    url = json.dumps(fake.requests[0].body["messages"]).split("data:image/jpeg;base64,")[1].split('"')[0]
+    assert Image.open(io.BytesIO(base64.b64decode(url))).size == (1568, 1568)

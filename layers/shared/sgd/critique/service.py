@@ -37,6 +37,7 @@ WORKERS = 4
 # Logo asset ids are content hashes, so a prepared logo stays valid; the TTL only bounds how long a container
 # keeps using a logo whose record was withdrawn.
 LOGO_CACHE_SECONDS = 300
+MODEL_MAX_SIDE, MODEL_MAX_BYTES = 1568, 4 * 1024 * 1024  # what a vision model is sent at most
 
 
 def critique_key(tenant: Tenant, critique_id: str, asset_id: str, extension: str) -> str:
@@ -55,7 +56,7 @@ class _Assessed:
     measurement: Any  # sgd.critique.measure.Measurement
     width: int
     height: int
-    image: Any = None  # the decoded design, kept only until it is annotated
+    image: Any  # the decoded design; None once no longer needed
 
 
 class CritiqueService:
@@ -87,17 +88,23 @@ class CritiqueService:
         critique_id = uuid.uuid4().hex
         loop = asyncio.get_running_loop()
 
-        assessed = await asyncio.gather(*[
-            loop.run_in_executor(_pool(), self._assess, record, canon, logo, not with_model) for record in records])
-        measured_call = GatewayResult(None, [CallRecord("local/critic", 1, monotonic_ms() - started, 0, 0.0, "ok")])
-        model_results: list[GatewayResult | None] = [None] * len(assessed)
+        model_results: list[GatewayResult] = []
         if with_model:
+            # Measure every design, ask the model about each (concurrently), then merge and annotate.
+            assessed = await asyncio.gather(*[
+                loop.run_in_executor(_pool(), self._assess, record, canon, logo) for record in records])
+            measured_call = _measured_call(started)
             model_results = list(await asyncio.gather(*[
-                gateway.critique(tenant=tenant, image=ImageInput(data=item.data, mime=_mime(item.record)),
-                                 canon=canon, deadline=deadline) for item in assessed]))
-        critiques = await asyncio.gather(*[
-            loop.run_in_executor(_pool(), self._finish, tenant, critique_id, item, result)
-            for item, result in zip(assessed, model_results, strict=True)])
+                self._ask_model(gateway, tenant, item, canon, deadline) for item in assessed]))
+            critiques = await asyncio.gather(*[
+                loop.run_in_executor(_pool(), self._finish, tenant, critique_id, item, result)
+                for item, result in zip(assessed, model_results, strict=True)])
+        else:
+            # Offline: one job per design, so a decoded design is dropped as soon as its copy is stored.
+            critiques = await asyncio.gather(*[
+                loop.run_in_executor(_pool(), self._measure_and_finish, tenant, critique_id, record, canon, logo)
+                for record in records])
+            measured_call = _measured_call(started)
 
         violations = [violation for asset in critiques for violation in asset.violations][:MAX_VIOLATIONS]
         suggestions = self._suggestions(critiques)
@@ -106,7 +113,7 @@ class CritiqueService:
             "score": score, "violations": [violation.model_dump(mode="json", exclude_none=True)
                                            for violation in violations],
             "repair_suggestions": suggestions})
-        audit = audit_fields(measured_call, *[result for result in model_results if result is not None])
+        audit = audit_fields(measured_call, *model_results)
         return CritiqueResponse(critique_id=critique_id, score=score, violations=violations,
                                 repair_suggestions=suggestions, assets=critiques, canon_version=document["version"],
                                 audit=Audit(trace_id=trace_id, guardrails_ok=True, verified_by="none", **audit))
@@ -156,7 +163,7 @@ class CritiqueService:
             raise
 
     # -- per asset (worker threads) ------------------------------------------------------------------------------
-    def _assess(self, record: dict[str, Any], canon: Mapping[str, Any], logo: Any, keep_image: bool) -> _Assessed:
+    def _assess(self, record: dict[str, Any], canon: Mapping[str, Any], logo: Any) -> _Assessed:
         from sgd.critique.measure import decode_design, measure_design
 
         data = self._design_bytes(record)
@@ -168,7 +175,24 @@ class CritiqueService:
         expected = {name: record.get(name) for name in ("width", "height", "format") if record.get(name)}
         measurement = measure_design(image, canon, self._policy, layout=record.get("layout"), logo=logo,
                                      expected=expected or None)
-        return _Assessed(record, data, measurement, image.width, image.height, image if keep_image else None)
+        return _Assessed(record, data, measurement, image.width, image.height, image)
+
+    def _measure_and_finish(self, tenant: Tenant, critique_id: str, record: dict[str, Any],
+                            canon: Mapping[str, Any], logo: Any) -> AssetCritique:
+        return self._finish(tenant, critique_id, self._assess(record, canon, logo), None)
+
+    async def _ask_model(self, gateway: ModelGateway, tenant: Tenant, item: _Assessed, canon: Mapping[str, Any],
+                         deadline: Deadline) -> GatewayResult:
+        """The critic task on the design (shrunk to MODEL_MAX_SIDE: vision models downscale anyway, and a 16 MP
+        PNG as a data URL would be tens of MB); the model's boxes are scaled back to the design's pixels."""
+        image, scale = await asyncio.to_thread(_model_view, item)
+        item.image = None  # while models answer, keep only the encoded bytes (ten decoded designs can be ~1 GB)
+        result = await gateway.critique(tenant=tenant, image=image, canon=dict(canon), deadline=deadline)
+        if scale != 1.0 and isinstance(result.output, dict):
+            for violation in result.output.get("violations") or []:
+                if violation.get("box") is not None:
+                    violation["box"] = [round(value * scale) for value in violation["box"]]
+        return result
 
     def _finish(self, tenant: Tenant, critique_id: str, item: _Assessed,
                 model: GatewayResult | None) -> AssetCritique:
@@ -202,5 +226,21 @@ class CritiqueService:
         return list(dict.fromkeys((f"{asset.asset_id}: {text}" if multiple else text)[:500]
                                   for asset in critiques for text in asset.repair_suggestions))[:MAX_SUGGESTIONS]
 
-def _mime(record: Mapping[str, Any]) -> str:
-    return str(record.get("content_type") or "image/png")
+def _measured_call(started_ms: float) -> GatewayResult:
+    """The pixel critic as a call in the audit: local/critic, at no cost."""
+    return GatewayResult(None, [CallRecord("local/critic", 1, monotonic_ms() - started_ms, 0, 0.0, "ok")])
+
+
+def _model_view(item: _Assessed) -> tuple[ImageInput, float]:
+    """What the vision model gets: the stored bytes when small enough, else a JPEG of at most MODEL_MAX_SIDE px
+    (and the factor from its pixels back to the design's)."""
+    longest = max(item.width, item.height)
+    if longest <= MODEL_MAX_SIDE and len(item.data) <= MODEL_MAX_BYTES:
+        return ImageInput(data=item.data, mime=str(item.record.get("content_type") or "image/png")), 1.0
+    import io
+
+    scale = max(1.0, longest / MODEL_MAX_SIDE)
+    size = (max(1, round(item.width / scale)), max(1, round(item.height / scale)))
+    output = io.BytesIO()
+    item.image.resize(size).save(output, format="JPEG", quality=90)
+    return ImageInput(data=output.getvalue(), mime="image/jpeg"), scale
