@@ -16,19 +16,14 @@ Writes critique_latency.json and critique_latency.md to --out. A measurement, no
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from bench.stats import percentiles
-from sgd_local.apigw import HttpRequest
-from sgd_local.runtime import LocalRuntime, RuntimeOptions
+from bench.lambda_path import ROOT, Client, latency_main
+from bench.stats import judged, percentiles
+from sgd_local.runtime import LocalRuntime
 
-ROOT = Path(__file__).resolve().parents[1]
 KIT = ROOT / "examples" / "brands" / "northwind-coffee"
 PROJECT = "bench"
 TARGETS_MS = {"one_render_1080": 150.0, "one_external_1080": 150.0, "ten_assets": 1000.0}
@@ -36,22 +31,6 @@ LABELS = {"one_render_1080": "Critique, 1 SGD render 1080x1080", "one_external_1
           "Critique, 1 external design 1080x1080 (detection)", "ten_assets": "Critique, 10 assets"}
 EXTERNAL = ("off_palette_and_logo_edge_1080x1080.png", "on_brand_1080x1080.png", "low_contrast_1200x628.png",
             "logo_edge_1200x628.png", "off_palette_1080x1080.png")
-
-
-class Client:
-    def __init__(self, runtime: LocalRuntime) -> None:
-        self.runtime = runtime
-        self.token = runtime.token("bench")
-
-    def post(self, path: str, body: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        request = HttpRequest("POST", path, "", {"content-type": "application/json",
-                                                 "authorization": f"Bearer {self.token}"}, json.dumps(body).encode())
-        started = time.perf_counter()
-        response = self.runtime.handle_http(request)
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.status != 200:
-            raise RuntimeError(f"{path} failed: {response.status} {response.body[:500]!r}")
-        return elapsed, response.json()
 
 
 def seed_project(runtime: LocalRuntime) -> list[str]:
@@ -94,7 +73,8 @@ def renders(client: Client, count: int) -> list[str]:
     return [asset["id"] for asset in body["assets"]]
 
 
-def measure(client: Client, external: list[str], samples: int, warmup: int) -> dict[str, Any]:
+def measure(runtime: LocalRuntime, client: Client, samples: int, warmup: int) -> dict[str, Any]:
+    external = seed_project(runtime)
     rendered = renders(client, 5)
 
     def critique(asset_ids: list[str]) -> float:
@@ -113,37 +93,12 @@ def measure(client: Client, external: list[str], samples: int, warmup: int) -> d
         ten.append(critique(rendered + external))
     results = {"one_render_1080": percentiles(one_render), "one_external_1080": percentiles(one_external),
                "ten_assets": percentiles(ten)}
-    for name, target in TARGETS_MS.items():
-        results[name] |= {"target_p95_ms": target, "met": results[name]["p95"] <= target}
-    return results
-
-
-def markdown(results: dict[str, Any], samples: int) -> str:
-    lines = [f"# Critique latency ({samples} samples each, after warm-up; full Lambda path, local engine)", "",
-             "| Measurement | Target p95 | p50 | p95 | max | Met |", "|---|---|---|---|---|---|"]
-    for name, label in LABELS.items():
-        row = results[name]
-        lines.append(f"| {label} | \u2264 {row['target_p95_ms']:g} ms | {row['p50']} ms | {row['p95']} ms | "
-                     f"{row['max']} ms | {'yes' if row['met'] else 'no'} |")
-    return "\n".join(lines) + "\n"
+    return judged(results, TARGETS_MS)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.critique_latency", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--samples", type=int, default=25)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    args = parser.parse_args(argv)
-    with (tempfile.TemporaryDirectory(prefix="sgd-bench-") as data_dir,
-          LocalRuntime(RuntimeOptions(data_dir=Path(data_dir), persist=False), root=ROOT) as runtime):
-        external = seed_project(runtime)
-        results = measure(Client(runtime), external, args.samples, args.warmup)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "critique_latency.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "critique_latency.md").write_text(markdown(results, args.samples))
-    sys.stdout.write(markdown(results, args.samples))
-    return 0
+    return latency_main(argv, name="critique_latency", doc=__doc__, title="Critique latency", labels=LABELS,
+                        measure=measure)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from bench import (
     package_size,
     render_latency,
 )
+from bench.stats import verdict_rows
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ROOT = cold_start.ROOT
@@ -147,10 +148,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 def product_rows(product: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """The product benchmarks (render, ingest/canon latency, canon accuracy), as each wrote its results."""
     rows = []
-    for name, row in (product.get("render_latency") or {}).items():
-        rows.append((f"{render_latency.LABELS[name]} (full Lambda path, local engine)",
-                     f"p95 ≤ {row['target_p95_ms']:g} ms", f"p50 {row['p50']} ms, p95 {row['p95']} ms",
-                     "PASS" if row["met"] else "FAIL"))
+    rows += verdict_rows(render_latency.LABELS, product.get("render_latency") or {})
     ingest = product.get("ingest_latency")
     if ingest:
         labels = {"upload_to_indexed_p95": ("upload → evidence indexed, 5-page PDF", "upload_to_indexed_ms"),
@@ -160,10 +158,7 @@ def product_rows(product: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             stats = ingest["latency"][stats_key]
             rows.append((label, f"p95 ≤ {ingest_latency.TARGETS_MS[key]:g} ms",
                          f"p50 {stats['p50']} ms, p95 {stats['p95']} ms", ingest["verdicts"][key]))
-    for name, row in (product.get("critique_latency") or {}).items():
-        rows.append((f"{critique_latency.LABELS[name]} (full Lambda path, local engine)",
-                     f"p95 ≤ {row['target_p95_ms']:g} ms", f"p50 {row['p50']} ms, p95 {row['p95']} ms",
-                     "PASS" if row["met"] else "FAIL"))
+    rows += verdict_rows(critique_latency.LABELS, product.get("critique_latency") or {})
     accuracy = product.get("critique_accuracy")
     if accuracy:
         for kind, entry in accuracy["confusion"].items():
