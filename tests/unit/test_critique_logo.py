@@ -363,3 +363,63 @@ def test_on_brand_placements_pass(background: str, pct: float, size: tuple[int, 
         clear = check_clear_space(np.asarray(canvas), box, pct, POLICY)
         assert isinstance(clear, ClearSpace)
         assert clear.violations == [], clear
+
+
+# --- clear space: a plate or panel behind the logo (pixel path) -------------------------------------------------
+
+
+def _plated(size: tuple[int, int], logo_box: tuple[int, int, int, int], pad: int, *, background: str = "#3B2314",
+            plate: str = "#F5EBE0", mark: str = "#1A1A1A") -> Image.Image:
+    """A logo-like mark on a plate `pad` px larger than the logo box on every side (like SGD's engine draws when the
+    logo's contrast on the background is poor)."""
+    canvas = Image.new("RGB", size, background)
+    x, y, w, h = logo_box
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((x - pad, y - pad, x + w + pad - 1, y + h + pad - 1), fill=plate)
+    draw.ellipse((x, y, x + w - 1, y + h - 1), fill=mark)
+    return canvas
+
+
+def _encoded(image: Image.Image, image_format: str) -> np.ndarray:
+    if image_format == "png":
+        return np.asarray(image)
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, quality=90)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+@pytest.mark.parametrize("image_format", ["png", "jpeg", "webp"])
+@pytest.mark.parametrize("pad", [6, 19, 60], ids=["thin-plate", "plate", "plate-filling-the-zone"])
+def test_a_plate_behind_the_logo_is_its_background_not_an_intrusion(image_format: str, pad: int) -> None:
+    plated = _encoded(_plated((1080, 1080), LOGO_BOX, pad), image_format)
+    clear = check_clear_space(plated, LOGO_BOX, 8, POLICY)
+    assert clear.violations == [], clear.intrusions
+    assert clear.nearest_element_px is None
+
+
+@pytest.mark.parametrize("image_format", ["png", "webp"])
+@pytest.mark.parametrize(("element", "gap", "side"), [
+    ((690, 480, 60, 120), 50, "right"),  # on the canvas beyond the plate
+    ((440, 650, 200, 12), 10, "bottom"),  # on the plate itself, between the logo and the plate's edge
+], ids=["beyond-the-plate", "on-the-plate"])
+def test_an_element_beside_a_plated_logo_still_intrudes(image_format: str, element: tuple[int, int, int, int],
+                                                        gap: int, side: str) -> None:
+    canvas = _plated((1080, 1080), LOGO_BOX, 20)
+    ex, ey, ew, eh = element
+    ImageDraw.Draw(canvas).rectangle((ex, ey, ex + ew - 1, ey + eh - 1), fill="#C8A27A")
+    clear = check_clear_space(_encoded(canvas, image_format), LOGO_BOX, 10, POLICY)
+    (finding,) = clear.violations
+    assert f"on its {side}" in finding["message"]
+    assert clear.nearest_element_px == pytest.approx(gap, abs=1)
+    assert any(_intersects(intrusion, element) for intrusion in clear.intrusions)
+
+
+def test_a_logo_on_a_photo_keeps_the_strict_check() -> None:
+    """No single colour surrounds the logo: every other colour in the zone is an element, as before."""
+    rng = np.random.default_rng(3)
+    pixels = np.asarray(_canvas_with_box((1080, 1080), LOGO_BOX)).copy()
+    x, y, w, h = LOGO_BOX
+    pixels[y - 30:y + h + 30, x - 30:x + w // 2] = rng.integers(0, 256, (h + 60, w // 2 + 30, 3), dtype=np.uint8)
+    clear = check_clear_space(pixels, LOGO_BOX, 10, POLICY)
+    assert clear.violations
+    assert clear.nearest_element_px == 0

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from sgd.critique.policy import CritiquePolicy, Severity
-from sgd.critique.regions import connected_components
+from sgd.critique.regions import connected_components, grow, shrink
 from sgd.design.colorimetry import ciede2000, srgb_to_lab
 
 BoxXYWH = tuple[int, int, int, int]
@@ -47,7 +47,7 @@ COARSE_RIVAL_MARGIN = 0.1  # once a candidate verifies, others are still checked
 VERIFY_LONG_SIDE = 48.0
 VERIFY_GRID_STEP = 0.05  # relative size step of the verification grid
 VERIFY_GRID_HALF = 4  # grid sizes each side of the coarse guess: +-20%, past a coarse step (guesses can be one off)
-VERIFY_MAX_SIZES = 16
+VERIFY_MAX_SIZES = 16  # sizes the grid and its extension may try; the one-pixel climb may add a few
 MIN_FLAT_PIXELS = 12  # fewer flat interior pixels than this: too thin a logo for a colour check at this size
 MAX_FLAT_SAMPLES = 600
 SOFT_SIGMA = 1.0  # verification blur, in verification pixels
@@ -60,6 +60,11 @@ LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # Pillow's "L" weights
 VISIBLE_CONTRAST = 0.08  # channel difference (0..1) below which a logo barely shows on its background
 ROUNDING_TOLERANCE_PX = 1.0  # clear space: pixel rounding, nothing more
 RINGING_SHARE = 0.15
+# A plate or panel behind the logo: one colour over this share of a band just outside the logo box, on every side.
+PLATE_BAND_GAP = 2  # px between the logo box and the band (the snapped box may be a pixel or two inside the edge)
+PLATE_BAND_DEPTH = 3
+PLATE_SIDE_SHARE = 0.6
+PLATE_FRINGE_PX = 2
 SNAP_TOLERANCE = 0.05  # how far (share of the logo's size) a snapped edge may sit from the fitted template's
 SNAP_NOISE_FLOOR = 1.5  # channel levels: a difference of 1 is rounding; 2 is a resampled edge's faint ripple
 
@@ -260,10 +265,10 @@ def _as_rgb(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)
 
 
-def _pyramid_plan(low: float, high: float, logo: PreparedLogo, shorter: int) -> tuple[int, dict[int, list[float]]]:
+def _pyramid_plan(low: float, high: float, logo: PreparedLogo, shorter: int) -> tuple[float, dict[int, list[float]]]:
     """The search's logo widths (full-resolution px) by pyramid level: level 0 is the design reduced by the returned
-    divisor, each further level halves the previous one. Each width goes to the smallest level where the template
-    keeps COARSE_LONG_SIDE / COARSE_SHORT_SIDE pixels."""
+    divisor (where the smallest template has just the pixels it needs), each further level halves the previous one.
+    Each width goes to the smallest level where the template keeps COARSE_LONG_SIDE / COARSE_SHORT_SIDE pixels."""
     count = max(1, math.ceil(math.log(high / low) / math.log(SCALE_STEP)) + 1) if high > low else 1
     widths = [low * (high / low) ** (i / (count - 1)) if count > 1 else low for i in range(count)]
 
@@ -273,7 +278,10 @@ def _pyramid_plan(low: float, high: float, logo: PreparedLogo, shorter: int) -> 
         factor = min(max(COARSE_LONG_SIDE / long_side, COARSE_SHORT_SIDE / short_side), COARSE_MAX_SHORT_SIDE / shorter)
         return min(1.0, max(factor, COARSE_LONG_SIDE / long_side))
 
-    divisor = max(1, round(1 / required_factor(widths[0])))  # a reduce by an integer is several times faster
+    exact = 1 / required_factor(widths[0])
+    # An integer reduce is several times faster than a resize; rounding may only make the image smaller, as the
+    # old plan did (rounding down would enlarge the largest FFTs).
+    divisor = float(max(1, round(exact))) if round(exact) >= exact else exact
     levels: dict[int, list[float]] = {}
     for logo_width in widths:
         level = max(0, math.floor(math.log2(1 / (divisor * required_factor(logo_width))) + 1e-9))
@@ -284,7 +292,11 @@ def _pyramid_plan(low: float, high: float, logo: PreparedLogo, shorter: int) -> 
 def _coarse_candidates(design: Image.Image, logo: PreparedLogo, low: float, high: float) -> list[_Candidate]:
     width, height = design.size
     divisor, plan = _pyramid_plan(low, high, logo, min(width, height))
-    level_image = design.reduce(divisor) if divisor > 1 else design
+    if divisor.is_integer():
+        level_image = design.reduce(int(divisor)) if divisor > 1 else design
+    else:
+        level_size = (max(1, round(width / divisor)), max(1, round(height / divisor)))
+        level_image = design.resize(level_size, Image.Resampling.BOX, reducing_gap=2.0)
     found: list[_Candidate] = []
     for level in range(max(plan) + 1):
         if level:
@@ -472,23 +484,26 @@ def _verify(image: np.ndarray, design: Image.Image, logo: PreparedLogo, candidat
     pixels = _pad_with_border_colour(np.asarray(crop, dtype=np.float32) / 255.0, SOFT_PAD)
     left, top = left - SOFT_PAD * scale_x, top - SOFT_PAD * scale_y
     size = (size[0] + 2 * SOFT_PAD, size[1] + 2 * SOFT_PAD)
-    fitter = _Fitter(_blur(pixels))
+    blurred = _blur(pixels)
+    # The size search fits luminance (one channel: a third of the transforms); the winner is re-fitted in colour.
+    luma_fitter = _Fitter(np.ascontiguousarray((blurred @ LUMA)[..., None]))
     scored: dict[int, tuple[float, int, int] | None] = {}
 
-    def score_at(template_width: int) -> tuple[float, int, int] | None:
+    def fits(template_width: int) -> bool:
+        template_height = max(1, round(template_width * logo.aspect))
+        return (widths[0] <= template_width * scale_x <= widths[1] * (1 + 1e-6)  # the policy's size range
+                and template_width + 2 * SOFT_PAD <= size[0] and template_height + 2 * SOFT_PAD <= size[1])
+
+    def best_offset(fitter: _Fitter, template_width: int, luma_only: bool) -> tuple[float, int, int]:
         """(fit, column, row) of the best offset of the logo `template_width` wide (crop pixels)."""
+        template = logo.template(template_width, max(1, round(template_width * logo.aspect)), soft=True)
+        scores = fitter.scores(template, luma_only=luma_only)
+        row, col = divmod(int(np.argmax(scores)), scores.shape[1])
+        return float(scores[row, col]), col + SOFT_PAD, row + SOFT_PAD  # the soft box has padding
+
+    def score_at(template_width: int) -> tuple[float, int, int] | None:
         if template_width not in scored:
-            if not widths[0] <= template_width * scale_x <= widths[1] * (1 + 1e-6):
-                scored[template_width] = None  # outside the policy's size range
-                return None
-            template_height = max(1, round(template_width * logo.aspect))
-            result = None
-            if template_width >= 1 and template_width + 2 * SOFT_PAD <= size[0] \
-                    and template_height + 2 * SOFT_PAD <= size[1]:
-                scores = fitter.scores(logo.template(template_width, template_height, soft=True), luma_only=False)
-                row, col = divmod(int(np.argmax(scores)), scores.shape[1])
-                result = (float(scores[row, col]), col + SOFT_PAD, row + SOFT_PAD)  # the soft box has padding
-            scored[template_width] = result
+            scored[template_width] = best_offset(luma_fitter, template_width, True) if fits(template_width) else None
         return scored[template_width]
 
     # Sizes on a grid spanning the coarse step, then one-pixel steps from the best: a logo with repeating parts
@@ -502,7 +517,14 @@ def _verify(image: np.ndarray, design: Image.Image, logo: PreparedLogo, candidat
         result = score_at(trial)
         if result is not None and (best is None or result[0] > best[0]):
             best, current = result, trial
-    while best is not None and step > 1 and len(scored) < VERIFY_MAX_SIZES:
+    # A best size at the grid's end: the coarse guess was more than a grid off; go on while the fit improves.
+    while best is not None and current in (min(scored), max(scored)) and len(scored) < VERIFY_MAX_SIZES:
+        trial = current + (step if current == max(scored) else -step)
+        result = score_at(trial)
+        if result is None or result[0] <= best[0]:
+            break
+        best, current = result, trial
+    while best is not None and step > 1 and len(scored) < VERIFY_MAX_SIZES + VERIFY_GRID_HALF:
         step = max(1, step // 2)
         for trial in (current - step, current + step):
             result = score_at(trial)
@@ -510,11 +532,46 @@ def _verify(image: np.ndarray, design: Image.Image, logo: PreparedLogo, candidat
                 best, current = result, trial
     if best is None:
         return None
-    fit, col, row = best
+    template = logo.template(current, max(1, round(current * logo.aspect)), soft=True)
+    colour_scores = _Fitter(blurred).scores(template, luma_only=False)
+    peak_row, peak_col = divmod(int(np.argmax(colour_scores)), colour_scores.shape[1])
+    fit = float(colour_scores[peak_row, peak_col])
+    col, row = peak_col + SOFT_PAD, peak_row + SOFT_PAD  # the soft box has padding
     template = logo.template(current, max(1, round(current * logo.aspect)))
     agreement = _colour_agreement(template, pixels, col, row, colour_tolerance)
-    return _Candidate(min(fit, agreement), left + col * scale_x, top + row * scale_y,
-                      template.shape[1] * scale_x, template.shape[0] * scale_y)
+    # A verification pixel spans several design pixels: refine the size and position between the sampled ones
+    # (the vertex of a parabola through the best score and its neighbours), keeping the fitted centre.
+    neighbours = [scored.get(current + k) for k in (-1, 1)]
+    size_shift = _vertex(neighbours[0][0], best[0], neighbours[1][0]) if all(neighbours) else 0.0  # type: ignore
+    refined_width = (current + size_shift) * scale_x
+    refined_height = refined_width * logo.aspect
+    shift_x = _vertex(*_around(colour_scores, peak_row, peak_col, 1))
+    shift_y = _vertex(*_around(colour_scores, peak_row, peak_col, 0))
+    centre_x = left + (col + shift_x + template.shape[1] / 2) * scale_x
+    centre_y = top + (row + shift_y + template.shape[0] / 2) * scale_y
+    return _Candidate(min(fit, agreement), centre_x - refined_width / 2, centre_y - refined_height / 2,
+                      refined_width, refined_height)
+
+
+def _around(scores: np.ndarray, row: int, col: int, axis: int) -> tuple[float, float, float]:
+    """The score at (row, col) and its neighbours along `axis` (0: rows, 1: columns); the centre's value past
+    the map's edge."""
+    centre = float(scores[row, col])
+    if axis == 1:
+        before = float(scores[row, col - 1]) if col > 0 else centre
+        after = float(scores[row, col + 1]) if col + 1 < scores.shape[1] else centre
+    else:
+        before = float(scores[row - 1, col]) if row > 0 else centre
+        after = float(scores[row + 1, col]) if row + 1 < scores.shape[0] else centre
+    return before, centre, after
+
+
+def _vertex(before: float, centre: float, after: float) -> float:
+    """Offset (-0.5..0.5) of the peak of the parabola through three equally spaced samples around a maximum."""
+    curvature = before - 2 * centre + after
+    if curvature >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (before - after) / curvature, -0.5, 0.5))
 
 
 def _colour_agreement(template: _Template, pixels: np.ndarray, col: int, row: int, tolerance: float) -> float:
@@ -801,27 +858,28 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
     zone)); the side is where its nearest pixel lies."""
     height, width = rgb.shape[:2]
     x, y, w, h = logo
-    grow = math.ceil(required)
-    left, top = max(0, x - grow), max(0, y - grow)
-    right, bottom = min(width, x + w + grow), min(height, y + h + grow)
+    zone = math.ceil(required)
+    left, top = max(0, x - zone), max(0, y - zone)
+    right, bottom = min(width, x + w + zone), min(height, y + h + zone)
     if right <= left or bottom <= top:
         return []
     region = np.asarray(rgb[top:bottom, left:right, :3])
+    inner = (min(max(0, x - left), right - left), min(max(0, y - top), bottom - top),
+             min(max(0, x + w - left), right - left), min(max(0, y + h - top), bottom - top))
     outside = np.ones(region.shape[:2], dtype=bool)
-    outside[max(0, y - top):max(0, y + h - top), max(0, x - left):max(0, x + w - left)] = False
+    outside[inner[1]:inner[3], inner[0]:inner[2]] = False
     if not outside.any():
         return []
-    background = _dominant_colour(region[outside])
-    differs = (_channel_distance(region, background) > policy.fringe_tolerance) & outside
+    tolerance = policy.fringe_tolerance
+    background = _background_mask(region, outside, inner, tolerance)
+    differs = outside & ~background
     if not differs.any():
         return []
     # Opening (3x3 min then max) drops fringes and specks under 3 px thick; real elements keep their extent.
-    mask = Image.fromarray(differs.astype(np.uint8) * 255)
-    mask = mask.filter(ImageFilter.MinFilter(3)).filter(ImageFilter.MaxFilter(3))
-    solid = (np.asarray(mask) > 0) & outside
+    solid = grow(shrink(differs, 1), 1) & outside
     if not solid.any():
         return []
-    components = connected_components(solid.astype(np.int8), ignore=0, pixel_map=True)
+    components = connected_components(solid.view(np.int8), ignore=0, pixel_map=True)
     owner = components.pixel_component
     assert owner is not None
     rows, cols = np.nonzero(solid)
@@ -831,20 +889,95 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
     gaps = by_side.max(0)
     # Among equally near pixels, the one straight across from the logo (not diagonal) names the side.
     ranking = gaps + 1e-3 * np.clip(by_side, 0, None).sum(0)
+    order = np.lexsort((ranking, component))  # by component, nearest pixel first
+    firsts = order[np.flatnonzero(np.diff(component[order], prepend=-1))]
     found: list[tuple[float, tuple[str, BoxXYWH]]] = []
-    for index in range(len(components)):
-        own = np.flatnonzero(component == index)
-        nearest = own[np.argmin(ranking[own])]
+    for nearest in firsts:
         if gaps[nearest] >= limit:
             continue
         side = SIDES[int(by_side[:, nearest].argmax())]
-        bx, by, bw, bh = components.box(index)
+        bx, by, bw, bh = components.box(int(component[nearest]))
         found.append((float(max(0, gaps[nearest])), (side, (bx + left, by + top, bw, bh))))
     return found
 
 
+def _background_mask(region: np.ndarray, outside: np.ndarray, inner: tuple[int, int, int, int],
+                     tolerance: int) -> np.ndarray:
+    """The zone's pixels that are the logo's background rather than another element: the colour right around the
+    logo when it surrounds the logo on every side (a plate or panel behind it, connected to the logo), plus the
+    dominant colour of what lies beyond a plate (the canvas it sits on). When nothing surrounds the logo (a photo,
+    an element touching it), the dominant colour of the whole zone."""
+    backdrop_colour = _surrounding_colour(region, inner, tolerance)
+    if backdrop_colour is None:
+        return _channel_distance(region, _dominant_colour(_sample(region, outside))) <= tolerance
+    near = _channel_distance(region, backdrop_colour) <= tolerance
+    components = connected_components(near.view(np.int8), ignore=0, pixel_map=True)
+    owner = components.pixel_component
+    assert owner is not None
+    touching = np.unique(owner[_band(near.shape, inner, PLATE_BAND_GAP, PLATE_BAND_DEPTH) & near])
+    backdrop = np.isin(owner, touching[touching >= 0])
+    reaches_edge = backdrop[0].any() or backdrop[-1].any() or backdrop[:, 0].any() or backdrop[:, -1].any()
+    if reaches_edge:
+        # The canvas itself or a panel larger than the zone: beyond it, only the zone's dominant colour is background.
+        beyond_colour = _dominant_colour(_sample(region, outside))
+        if _channel_distance(beyond_colour[None], backdrop_colour)[0] <= tolerance:
+            return backdrop | near  # the logo sits on the zone's own background: every other colour is an element
+    else:
+        # A plate inside the zone: what surrounds it is the canvas it sits on; intrusions are measured beyond it.
+        rest = outside & ~backdrop
+        if not rest.any():
+            return backdrop
+        beyond_colour = _dominant_colour(_sample(region, rest))
+    beyond = _channel_distance(region, beyond_colour) <= tolerance
+    # Where the plate meets what lies beyond it, lossy compression rings a few pixels thick: background too (an
+    # element touching the plate keeps its edge, which has no beyond-colour next to it).
+    fringe = grow(backdrop, PLATE_FRINGE_PX) & grow(beyond, PLATE_FRINGE_PX)
+    return backdrop | beyond | fringe
+
+
+def _surrounding_colour(region: np.ndarray, inner: tuple[int, int, int, int], tolerance: int) -> np.ndarray | None:
+    """The colour just outside the logo box when it holds at least PLATE_SIDE_SHARE of the band on every side that
+    lies inside the zone; None otherwise (no single colour surrounds the logo)."""
+    height, width = region.shape[:2]
+    x0, y0, x1, y1 = inner
+    near, far = PLATE_BAND_GAP, PLATE_BAND_GAP + PLATE_BAND_DEPTH
+    strips = []
+    if x0 - far >= 0:
+        strips.append(region[y0:y1, x0 - far:x0 - near].reshape(-1, 3))
+    if y0 - far >= 0:
+        strips.append(region[y0 - far:y0 - near, x0:x1].reshape(-1, 3))
+    if x1 + far <= width:
+        strips.append(region[y0:y1, x1 + near:x1 + far].reshape(-1, 3))
+    if y1 + far <= height:
+        strips.append(region[y1 + near:y1 + far, x0:x1].reshape(-1, 3))
+    strips = [strip for strip in strips if len(strip)]
+    if not strips:
+        return None
+    colour = _dominant_colour(np.concatenate(strips))
+    for strip in strips:
+        if np.mean(_channel_distance(strip, colour) <= tolerance) < PLATE_SIDE_SHARE:
+            return None
+    return colour
+
+
+def _band(shape: tuple[int, ...], inner: tuple[int, int, int, int], gap: int, depth: int) -> np.ndarray:
+    """The frame `gap` to `gap + depth` pixels outside the inner box, clipped to `shape`."""
+    x0, y0, x1, y1 = inner
+    band = np.zeros(shape[:2], dtype=bool)
+    outer = gap + depth
+    band[max(0, y0 - outer):y1 + outer, max(0, x0 - outer):x1 + outer] = True
+    band[max(0, y0 - gap):y1 + gap, max(0, x0 - gap):x1 + gap] = False
+    return band
+
+
+def _sample(region: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The masked pixels of every other row and column (enough to find a dominant colour, a quarter of the work)."""
+    sampled = region[::2, ::2][mask[::2, ::2]]
+    return sampled if len(sampled) else region[mask]
+
+
 def _channel_distance(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    """max over channels of |pixel - colour| for (h, w, 3) pixels (per-plane maxima: a last-axis reduce is slow)."""
+    """max over channels of |pixel - colour| for (..., 3) pixels (per-plane maxima: a last-axis reduce is slow)."""
     planes = [np.abs(pixels[..., c].astype(np.int16) - np.int16(round(float(colour[c])))) for c in range(3)]
     return np.maximum(np.maximum(planes[0], planes[1]), planes[2])
 
