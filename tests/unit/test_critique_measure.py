@@ -178,3 +178,13 @@ def test_bad_bytes_are_a_422_not_a_crash(data: bytes) -> None:
 def test_the_pixel_limit_is_configurable() -> None:
     with pytest.raises(UndecodableImage, match="over 1,000 pixels"):
         decode_design(png_bytes(size=(40, 40)), max_pixels=1000)
+
+
+def test_codec_noise_does_not_move_a_canon_pairs_contrast_verdict() -> None:
+    # #E039F2 on #000084 is 4.53:1; JPEG moves the text's measured colour to about #DF39F1 (4.49:1). A flat colour
+    # within the codec's drift of a canon colour is that canon colour, so the render passes.
+    design, canon = render(["#000084", "#E039F2"], 400, 500, 1, "jpg")
+    measured = measure_design(decode_design(design.data), canon, POLICY, layout=design.layout)
+    assert measured.violations == []
+    assert {box["color"] for box in measured.checks["contrast"]["text_boxes"]} == {"#E039F2"}
+    assert all(box["ratio"] == 4.52 for box in measured.checks["contrast"]["text_boxes"])

@@ -6,9 +6,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sgd.critique.regions import (
     boundary_pixels,
+    cell_counts,
     channel_spread,
     connected_components,
     grow,
+    local_extreme,
     mask_regions,
     shrink,
     union_roots,
@@ -103,3 +105,23 @@ def test_mask_regions_gives_one_exact_box_per_place() -> None:
     assert [box for box, _ in places] == [(200, 150, 90, 40), (20, 10, 70, 30)]
     assert [pixels for _, pixels in places] == [3600, 2100]
     assert mask_regions(mask, 8, min_pixels=3000) == [((200, 150, 90, 40), 3600)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12)), elements=st.integers(0, 255)))
+def test_local_extreme_matches_the_3x3_neighbourhood(plane: np.ndarray) -> None:
+    padded = np.pad(plane, 1, mode="edge")
+    height, width = plane.shape
+    windows = np.stack([padded[dy:dy + height, dx:dx + width] for dy in range(3) for dx in range(3)])
+    expected = (plane == windows.max(axis=0)) | (plane == windows.min(axis=0))
+    index = np.arange(plane.size)
+    assert np.array_equal(local_extreme(plane, index), expected.ravel())
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.bool_, st.tuples(st.integers(1, 40), st.integers(1, 40))), st.integers(1, 9))
+def test_cell_counts_are_block_sums(mask: np.ndarray, cell: int) -> None:
+    rows, cols = mask.shape[0] // cell, mask.shape[1] // cell
+    expected = np.array([[int(mask[r * cell:(r + 1) * cell, c * cell:(c + 1) * cell].sum()) for c in range(cols)]
+                         for r in range(rows)], dtype=np.int64).reshape(rows, cols)
+    assert np.array_equal(cell_counts(mask, cell), expected)

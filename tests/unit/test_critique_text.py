@@ -1,6 +1,7 @@
 """Text contrast: WCAG ratios measured on the pixels, against the background actually under the text, from layout
 text boxes and from detection; patterns are not text."""
 
+import io
 import json
 from pathlib import Path
 
@@ -125,3 +126,25 @@ def test_detected_contrast_matches_the_labelled_designs(kit: str) -> None:
         assert inside, name
         assert all(abs(box["ratio"] - truth["contrast"]) <= 0.1 for box in inside), name
         assert bool(result.violations) is ("contrast" in label["violations"]), name
+
+
+@pytest.mark.parametrize("size", [18, 31, 36])
+def test_lossy_halos_around_light_text_are_not_its_colour(size: int) -> None:
+    # WebP rings dark around thin light strokes on a dark fill; the rings form glyph-like outlines of a dark colour
+    # (here pulled to the canon's #1A1A1A). The text's colour is judged from the glyphs' cores, not those outlines.
+    image = Image.new("RGB", (600, 600), "#0B3D91")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((504, 0, 600, 600), fill="#1A1A1A")
+    draw.text((36, 240), "Fresh roast", fill="#FFB81C", font=font(68))
+    draw.text((36, 480), "Visit us on Main Street", fill="#FFB81C", font=font(size))
+    buffer = io.BytesIO()
+    image.save(buffer, format="WEBP", quality=80, method=2)
+    decoded = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    canon = {"palette_hex": ["#0B3D91", "#FFB81C", "#FFFFFF", "#1A1A1A"]}
+    analysis = analyse_colours(np.asarray(decoded), canon, POLICY, lossy=True)
+    result = check_contrast(analysis, POLICY)
+    assert result.violations == []
+    subline = [box for box in result.check["text_boxes"] if box["box"][1] >= 470]
+    assert subline, "the subline is measured"
+    assert all(box["color"] == "#FFB81C" and box["background"] == "#0B3D91" for box in subline)
+    assert all(box["ratio"] == pytest.approx(5.79, abs=0.05) for box in subline)

@@ -90,7 +90,8 @@ def measure_design(image: Image.Image, canon: Mapping[str, Any], policy: Critiqu
     """Measures a design against the canon. `layout`: an SGD render's layout (text_boxes, logo_box, shapes,
     imagery_box) or None for an external image, whose text and logo are then found in the pixels (the logo by
     matching `logo`, the brand's ingested logo). `expected`: {"width", "height", "format"} recorded for the asset."""
-    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    picture = image if image.mode == "RGB" else image.convert("RGB")
+    rgb = np.asarray(picture)
     height, width = rgb.shape[:2]
     violations: list[dict[str, Any]] = []
     suggestions: list[str] = []
@@ -100,7 +101,7 @@ def measure_design(image: Image.Image, canon: Mapping[str, Any], policy: Critiqu
     imagery = _box_or_none(layout.get("imagery_box"), width, height) if layout else None
     palette = check_palette(rgb, canon, policy, exclude=[logo_box] if logo_box else [],
                             photo_boxes=[imagery] if imagery else [], detect_photos=layout is None,
-                            lossy=image.format in LOSSY, text_colours=_layout_text_colours(layout))
+                            lossy=image.format in LOSSY, text_colours=_layout_text_colours(layout), picture=picture)
     checks["palette"] = palette.check
     violations += palette.violations
     suggestions += palette.repair_suggestions

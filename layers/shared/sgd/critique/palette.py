@@ -21,14 +21,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
+from PIL import Image
 
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import (
     Box,
     box_mask,
+    cell_counts,
     channel_spread,
     connected_components,
+    expand_box,
     grow,
+    local_extreme,
     mask_regions,
     shrink,
     union_box,
@@ -51,6 +55,7 @@ SOLID_MARGIN = 2
 EDGE_REACH = 2 + SOLID_MARGIN + 4  # how far a reported box may move out to a fill's real edge (px)
 INK_MIN_PIXELS = 20  # local extremes of one colour needed before it counts as a stroke colour
 INK_SAMPLE = 20_000
+INK_EDGE_SAMPLE = 8 * INK_SAMPLE  # edge pixels tested for being a stroke's extreme
 INK_MAX_COLOURS = 8
 INK_NEW_DELTA_E = 6.0  # an ink colour this close to a known colour is that colour
 MAX_GROUPS = 64  # leader clustering stops seeding after this many groups (texture is then lumped to the nearest)
@@ -123,7 +128,11 @@ class ColourAnalysis:
     clusters: list[ColourCluster]
     centres_rgb: np.ndarray  # (K, 3) float: cluster mean colours, by cluster index
     lookup: np.ndarray  # (BIN_COUNT,) int16 bin -> nearest cluster; UNRESOLVED until first needed
-    member_masks: dict[int, np.ndarray] = field(default_factory=dict)  # offending cluster -> its exact pixels
+    # offending cluster -> (window, its exact pixels in that window): the window holds all of them
+    member_masks: dict[int, tuple[Box, np.ndarray]] = field(default_factory=dict)
+    picture: Image.Image | None = None  # the same pixels as a Pillow image (its C filters release the GIL)
+    # JPEG/WebP: a flat colour within this CIEDE2000 of its nearest canon colour is that colour, moved by the codec
+    lossy_snap_delta_e: float = 0.0
 
     @property
     def height(self) -> int:
@@ -132,6 +141,16 @@ class ColourAnalysis:
     @property
     def width(self) -> int:
         return int(self.rgb.shape[1])
+
+    def colour_hex(self, index: int | np.integer) -> str:
+        """A cluster's colour as text contrast judges it: its measured colour, except that in a JPEG or WebP a flat
+        colour within the codec's drift (the lossy flat threshold) of a canon colour is that canon colour, so that
+        the codec's noise never moves a canon pair's WCAG verdict."""
+        cluster = self.clusters[int(index)]
+        if cluster.region == "flat" and cluster.nearest_hex is not None and cluster.delta_e is not None and \
+                cluster.delta_e <= self.lossy_snap_delta_e:
+            return cluster.nearest_hex
+        return _hex_of(self.centres_rgb[int(index)])
 
     def labels(self, box: Box | None = None) -> np.ndarray:
         """Every pixel's cluster (int16) in `box` (default: the whole canvas), -1 where excluded: a colour seen in a
@@ -194,9 +213,12 @@ def textured_areas(spread: np.ndarray) -> np.ndarray:
     photo = np.zeros((height, width), dtype=bool)
     if rows == 0 or cols == 0:
         return photo
-    moderate = (spread >= TEXTURE_MIN_SPREAD) & ~grow(spread > TEXTURE_MAX_SPREAD, EDGE_HALO)
-    share = moderate[:rows * cell, :cols * cell].reshape(rows, cell, cols, cell).mean(axis=(1, 3))
-    textured = share >= TEXTURE_CELL_SHARE
+    needed = TEXTURE_CELL_SHARE * cell * cell
+    varying = spread >= TEXTURE_MIN_SPREAD
+    if not (cell_counts(varying, cell) >= needed).any():
+        return photo  # no cell varies enough even before hard edges are discounted (flat designs: most of them)
+    moderate = varying & ~grow(spread > TEXTURE_MAX_SPREAD, EDGE_HALO)
+    textured = cell_counts(moderate, cell) >= needed
     if not textured.any():
         return photo
     grid = connected_components(textured.astype(np.int8), ignore=0, pixel_map=True)
@@ -212,13 +234,15 @@ def textured_areas(spread: np.ndarray) -> np.ndarray:
 def analyse_colours(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiquePolicy, *,
                     exclude: Sequence[Box] = (), photo_boxes: Sequence[Box] = (),
                     detect_photos: bool = True, lossy: bool = False,
-                    text_colours: Sequence[str] | None = None) -> ColourAnalysis:
+                    text_colours: Sequence[str] | None = None, picture: Image.Image | None = None) -> ColourAnalysis:
     """Clusters the colours of an (H, W, 3) uint8 design (see the module docstring). `exclude`: areas that keep
     their own colours (the logo); `photo_boxes`: known photographic areas; `detect_photos`: also look for textured
     ones (external images); `lossy`: the pixels come from JPEG/WebP, whose quantisation moves flat colours a little
     (the flat threshold gets policy.lossy_extra_delta_e more room); `text_colours`: the text colours a layout names
-    (else thin strokes' colours are found in the pixels)."""
+    (else thin strokes' colours are found in the pixels); `picture`: `rgb` as an RGB Pillow image when the caller
+    has one (saves a copy)."""
     height, width = rgb.shape[:2]
+    picture = picture if picture is not None and picture.mode == "RGB" else None
     flat_threshold = policy.flat_delta_e + (policy.lossy_extra_delta_e if lossy else 0.0)
     spread = channel_spread(rgb)
     excluded = box_mask(exclude, width, height) if exclude else None
@@ -262,7 +286,7 @@ def analyse_colours(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiqueP
                                    int(solid_counts[group].sum()) * scale / (height * width), region, known,
                                    threshold, policy))
 
-    for ink in _ink_colours(rgb, spread, excluded, centres, policy, text_colours):
+    for ink in _ink_colours(picture, rgb, spread, excluded, centres, policy, text_colours):
         # Thin strokes (small text) have no flat pixels: their colour is known to the label map for the text check,
         # but too thin to judge as a palette colour (a lossy codec moves it; it covers little).
         clusters.append(ColourCluster(len(clusters), tuple(int(v) for v in np.rint(ink)), _hex_of(ink), 0.0, 0.0,
@@ -272,15 +296,16 @@ def analyse_colours(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiqueP
     lookup = members["flat"].copy()
     lookup[lookup < 0] = UNRESOLVED
     centres_rgb = np.array(centres, dtype=np.float64).reshape(-1, 3)
-    analysis = ColourAnalysis(rgb, spread, photo, excluded, clusters, centres_rgb, lookup)
+    analysis = ColourAnalysis(rgb, spread, photo, excluded, clusters, centres_rgb, lookup, picture=picture,
+                              lossy_snap_delta_e=flat_threshold if lossy else 0.0)
     clusters[:] = _with_boxes(clusters, analysis)
     offenders = [cluster for cluster in clusters if offending(cluster, policy)]
-    if offenders:
-        bins = bin_index(rgb)
-        for cluster in offenders:
-            in_cluster = (members[cluster.region] == cluster.index)[bins]
-            where = photo if cluster.region == "photo" else solid if _is_solid(cluster, policy) else flat
-            analysis.member_masks[cluster.index] = in_cluster & where
+    margin = 2 * _box_sample_step(height, width)  # a cluster's pixels lie within this of its sampled box
+    for cluster in offenders:
+        x, y, w, h = expand_box(cluster.box, margin, width, height) if cluster.box else (0, 0, width, height)
+        in_cluster = (members[cluster.region] == cluster.index)[bin_index(rgb[y:y + h, x:x + w])]
+        where = photo if cluster.region == "photo" else solid if _is_solid(cluster, policy) else flat
+        analysis.member_masks[cluster.index] = ((x, y, w, h), in_cluster & where[y:y + h, x:x + w])
     return analysis
 
 
@@ -288,8 +313,8 @@ def _hex_of(rgb: np.ndarray) -> str:
     return to_hex(tuple(int(value) for value in np.clip(np.rint(rgb), 0, 255)))  # type: ignore[arg-type]
 
 
-def _ink_colours(rgb: np.ndarray, spread: np.ndarray, excluded: np.ndarray | None, centres: list[np.ndarray],
-                 policy: CritiquePolicy, stated: Sequence[str] | None) -> list[np.ndarray]:
+def _ink_colours(picture: Image.Image | None, rgb: np.ndarray, spread: np.ndarray, excluded: np.ndarray | None,
+                 centres: list[np.ndarray], policy: CritiquePolicy, stated: Sequence[str] | None) -> list[np.ndarray]:
     """Colours of thin strokes (small text), which have no flat pixels, for the label map. `stated`: the text
     colours a render's layout names (exact); else found in the pixels: the darkest or lightest pixel across a stroke
     (a local luminance extreme on an edge) is fully covered by the ink, where the other pixels of a 1-2 px stroke
@@ -310,13 +335,16 @@ def _ink_colours(rgb: np.ndarray, spread: np.ndarray, excluded: np.ndarray | Non
             except ValueError:
                 continue
         return found
-    luma = ((rgb[..., 0].astype(np.uint16) * 2 + rgb[..., 1].astype(np.uint16) * 5 + rgb[..., 2]) >> 3) \
-        .astype(np.uint8)
     edge = spread > policy.fringe_tolerance
     if excluded is not None:
         edge &= ~excluded
-    extreme = edge & ((luma == _max3_plane(luma)) | (luma == 255 - _max3_plane(255 - luma)))
-    index = np.flatnonzero(extreme)
+    index = np.flatnonzero(edge)
+    if index.size > INK_EDGE_SAMPLE:
+        # A regular sample of the edge pixels keeps the extremes' proportions (only they are sampled later anyway).
+        index = index[:: index.size // INK_EDGE_SAMPLE]
+    # Luminance by Pillow (C, GIL released); extremes tested only at the edge pixels.
+    luma = np.asarray((picture if picture is not None else Image.fromarray(rgb)).convert("L"))
+    index = index[local_extreme(luma, index)]
     if index.size < INK_MIN_PIXELS:
         return found
     if index.size > INK_SAMPLE:
@@ -333,37 +361,35 @@ def _ink_colours(rgb: np.ndarray, spread: np.ndarray, excluded: np.ndarray | Non
         if not remaining.any():
             break
         seed = int(np.argmax(remaining))  # the most common remaining colour
-        close = remaining & (ciede2000(labs, labs[seed]) <= policy.flat_delta_e)
-        remaining &= ~close
+        pending = np.flatnonzero(remaining)
+        close = pending[ciede2000(labs[pending], labs[seed]) <= policy.flat_delta_e]
+        remaining[close] = False
         count = stats.counts[order[close]].sum()
         if count >= INK_MIN_PIXELS:
             # Most extremes are fully covered: the median of the most common bin is the ink itself.
-            add(np.median(pixels[pixel_bins == order[seed]], axis=0).astype(np.float64))
+            add(_median_rgb(pixels[pixel_bins == order[seed]]))
     return found
 
 
-def _max3_plane(plane: np.ndarray) -> np.ndarray:
-    padded = np.pad(plane, 1, mode="edge")
-    rows = np.maximum(np.maximum(padded[:, :-2], padded[:, 1:-1]), padded[:, 2:])
-    return np.maximum(np.maximum(rows[:-2], rows[1:-1]), rows[2:])
+def _median_rgb(pixels: np.ndarray) -> np.ndarray:
+    """np.median(pixels, axis=0) of (N, 3) uint8 pixels, from per-channel histograms (no sorting)."""
+    middle = np.array([(len(pixels) - 1) // 2, len(pixels) // 2])
+    median = np.empty(3)
+    for channel in range(3):
+        cumulative = np.cumsum(np.bincount(pixels[:, channel], minlength=256))
+        median[channel] = np.searchsorted(cumulative, middle, side="right").mean()
+    return median
 
 
 def _bin_stats(sample_bins: np.ndarray, sample_rgb: np.ndarray, selected: np.ndarray) -> _BinStats | None:
-    chosen = sample_bins[selected].astype(np.int64)
+    chosen = sample_bins[selected].astype(np.intp)
     if not chosen.size:
         return None
     counts = np.bincount(chosen, minlength=BIN_COUNT)
-    # Within a bin a channel varies only in its low bits: count (bin, low bits) pairs instead of weighted sums.
-    # (Channel planes are indexed one by one: boolean indexing of (H, W, 3) rows is ~20x slower.)
-    low_bits = 8 - BIN_BITS
-    levels = np.arange(1 << low_bits, dtype=np.float64)
-    base = _bin_centres()[0].astype(np.float64) - (1 << low_bits) // 2
     sums = np.empty((BIN_COUNT, 3))
-    keyed = chosen << low_bits
+    # Channel planes are indexed one by one: boolean indexing of (H, W, 3) rows is ~20x slower.
     for channel in range(3):
-        residual = sample_rgb[..., channel][selected] & ((1 << low_bits) - 1)
-        pairs = np.bincount(keyed | residual, minlength=BIN_COUNT << low_bits).reshape(BIN_COUNT, -1)
-        sums[:, channel] = pairs @ levels + counts * base[:, channel]
+        sums[:, channel] = np.bincount(chosen, weights=sample_rgb[..., channel][selected], minlength=BIN_COUNT)
     return _BinStats(counts, sums)
 
 
@@ -435,13 +461,17 @@ def _judge(index: int, mean_rgb: np.ndarray, share: float, solid_share: float, r
                          forbidden_hex)
 
 
+def _box_sample_step(height: int, width: int) -> int:
+    return max(1, min(height, width) // 256)
+
+
 def _with_boxes(clusters: list[ColourCluster], analysis: ColourAnalysis) -> list[ColourCluster]:
     """Each cluster's bounding box, from a regular sample of the label map (to within the sampling step; offending
     colours get exact boxes from their pixels later)."""
     if not clusters:
         return clusters
     height, width = analysis.height, analysis.width
-    step = max(1, min(height, width) // 256)
+    step = _box_sample_step(height, width)
     sample = analysis.labels_of(bin_index(analysis.rgb[::step, ::step]))
     if analysis.excluded is not None:
         sample[analysis.excluded[::step, ::step]] = -1
@@ -481,10 +511,10 @@ def offending(cluster: ColourCluster, policy: CritiquePolicy) -> bool:
 def check_palette(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiquePolicy, *,
                   exclude: Sequence[Box] = (), photo_boxes: Sequence[Box] = (),
                   detect_photos: bool = True, lossy: bool = False,
-                  text_colours: Sequence[str] | None = None) -> PaletteResult:
+                  text_colours: Sequence[str] | None = None, picture: Image.Image | None = None) -> PaletteResult:
     """Palette adherence of an (H, W, 3) uint8 design: findings, checks["palette"] and repair suggestions."""
     analysis = analyse_colours(rgb, canon, policy, exclude=exclude, photo_boxes=photo_boxes,
-                               detect_photos=detect_photos, lossy=lossy, text_colours=text_colours)
+                               detect_photos=detect_photos, lossy=lossy, text_colours=text_colours, picture=picture)
     height, width = analysis.height, analysis.width
     canvas = height * width
     violations: list[dict[str, Any]] = []
@@ -498,7 +528,9 @@ def check_palette(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiquePol
                 reported.append(cluster)
             continue
         minimum = policy.min_forbidden_share if cluster.status == "forbidden" else policy.min_cluster_share
-        places = mask_regions(analysis.member_masks[cluster.index], cell)
+        (window_x, window_y, _, _), member_mask = analysis.member_masks.get(cluster.index, ((0, 0, 0, 0), None))
+        places = [((box[0] + window_x, box[1] + window_y, box[2], box[3]), pixels)
+                  for box, pixels in mask_regions(member_mask, cell)] if member_mask is not None else []
         boxes = [box for box, pixels in places if pixels >= minimum * canvas]
         if not boxes and places:
             boxes = [union_box(box for box, _ in places)]

@@ -92,6 +92,31 @@ def _max3(plane: np.ndarray) -> np.ndarray:
     return out
 
 
+def local_extreme(plane: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """For the pixels at flat `index` of a 2-D plane: whether each is the largest or the smallest value of its 3x3
+    neighbourhood (borders replicate the edge pixels). Gathers at the given pixels only: cheap for a sparse set."""
+    width = plane.shape[1]
+    padded = np.pad(plane, 1, mode="edge").ravel()
+    rows, cols = np.divmod(index, width)
+    centre = (rows + 1) * (width + 2) + cols + 1
+    value = padded[centre]
+    high, low = value.copy(), value.copy()
+    for offset in (-width - 3, -width - 2, -width - 1, -1, 1, width + 1, width + 2, width + 3):
+        neighbour = padded[centre + offset]
+        np.maximum(high, neighbour, out=high)
+        np.minimum(low, neighbour, out=low)
+    return (value == high) | (value == low)
+
+
+def cell_counts(mask: np.ndarray, cell: int) -> np.ndarray:
+    """(rows, cols) int: True pixels per whole cell x cell block of a bool mask (a partial last row or column of
+    blocks is left out). Rows of a block are summed first on a uint8 view: ~10x faster than a 4-D reshape sum."""
+    rows, cols = mask.shape[0] // cell, mask.shape[1] // cell
+    plane = np.ascontiguousarray(mask[:rows * cell, :cols * cell]).view(np.uint8)
+    row_sums = plane.reshape(rows, cell, cols * cell).sum(axis=1, dtype=np.uint32 if cell > 255 else np.uint16)
+    return row_sums.reshape(rows, cols, cell).sum(axis=2, dtype=np.int64)
+
+
 def grow(mask: np.ndarray, radius: int) -> np.ndarray:
     """The bool mask dilated by `radius` pixels (square), by repeated separable 3x3 maxima (fast for small radii)."""
     out = mask.view(np.uint8) if mask.dtype == bool else mask
@@ -246,7 +271,7 @@ def mask_regions(mask: np.ndarray, cell: int, *, min_pixels: int = 1) -> list[tu
     rows, cols = -(-height // cell), -(-width // cell)
     padded = np.zeros((rows * cell, cols * cell), dtype=bool)
     padded[:height, :width] = mask
-    pooled = padded.reshape(rows, cell, cols, cell).sum(axis=(1, 3), dtype=np.int64)
+    pooled = cell_counts(padded, cell)
     occupied = pooled > 0
     if not occupied.any():
         return []

@@ -29,7 +29,9 @@ from sgd.critique.regions import (
     connected_components,
     dilate,
     expand_box,
+    grow,
     overlap_area,
+    shrink,
     union_roots,
 )
 from sgd.design.color import contrast_ratio, normalize_hex, parse_hex, to_hex
@@ -62,6 +64,8 @@ MAX_GLYPHS_PER_COLOUR = 3000  # more one-colour glyph-sized components than this
 # contrast is ~1:1 anyway.
 MERGE_DELTA_E = 8.0
 INK_SHARE = 0.1  # a colour under a detected line's glyphs counts as its ink from this share of them
+CORE_REACH = 2  # px (samples) around a detected glyph mask that still belong to the glyph's shape (a halo ring's
+# inside: the stroke it surrounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +174,13 @@ def measure_region(analysis: ColourAnalysis, box: Box, labels: np.ndarray, glyph
     counts = np.bincount(labels[near].astype(np.int64), minlength=len(analysis.clusters))
     if counts.sum() == 0:
         return None
-    color = _hex(analysis.centres_rgb[foreground])
+    color = analysis.colour_hex(foreground)
     present = np.flatnonzero(counts)
-    ratios = np.array([contrast_ratio(color, _hex(analysis.centres_rgb[label])) for label in present])
+    ratios = np.array([contrast_ratio(color, analysis.colour_hex(label)) for label in present])
     order = np.argsort(ratios)
     cumulative = np.cumsum(counts[present][order]) / counts.sum()
     worst = float(ratios[order][int(np.searchsorted(cumulative, policy.worst_percentile, side="left"))])
-    background = _hex(analysis.centres_rgb[int(present[np.argmax(counts[present])])])
+    background = analysis.colour_hex(int(present[np.argmax(counts[present])]))
     required, large = _required(size_px, policy)
     return TextRegion(box, text, color, background, worst, required, large, size_px)
 
@@ -224,8 +228,8 @@ def _foreground(counts: np.ndarray, centres_lab: np.ndarray, hint: Any, analysis
             distance = np.sqrt(((centres_lab[present] - target) ** 2).sum(axis=1))
             if distance.min() <= 25:
                 return int(present[np.argmin(distance)])
-    dominant = _hex(analysis.centres_rgb[int(present[np.argmax(counts[present])])])
-    return int(max(present, key=lambda label: contrast_ratio(dominant, _hex(analysis.centres_rgb[label]))))
+    dominant = analysis.colour_hex(int(present[np.argmax(counts[present])]))
+    return int(max(present, key=lambda label: contrast_ratio(dominant, analysis.colour_hex(label))))
 
 
 # --- detection ---------------------------------------------------------------------------------------------------
@@ -251,7 +255,8 @@ class _View:
     def of(analysis: ColourAnalysis, text_labels: _TextLabels, scale: int) -> _View:
         if scale == 1:
             return _View(text_labels.at(), analysis.spread, 1)
-        reduced = np.asarray(Image.fromarray(analysis.rgb).reduce(scale))
+        picture = analysis.picture if analysis.picture is not None else Image.fromarray(analysis.rgb)
+        reduced = np.asarray(picture.reduce(scale))
         labels = text_labels.merged[analysis.labels_of(bin_index(reduced)) + 1]
         if analysis.excluded is not None:
             excluded = analysis.excluded[::scale, ::scale][:labels.shape[0], :labels.shape[1]]
@@ -400,7 +405,11 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
 
 
 def _ink_colour(analysis: ColourAnalysis, labels: np.ndarray, ink: np.ndarray) -> int | None:
-    """Of the colours under the glyph mask (each at least INK_SHARE of it), the one contrasting most with the
+    """The glyphs' colour, judged from their cores: the most common colour among the pixels of the glyphs' shapes
+    (everything not background within CORE_REACH of the glyph mask) that do not touch the background. A glyph's
+    outer layer is a blend: anti-aliasing, and on JPEG/WebP a ring of over- or undershoot (a dark halo around light
+    strokes) that detection may have taken for the glyphs themselves; the core is the ink. Strokes too thin to have
+    a core fall back to the colour under the glyph mask (each at least INK_SHARE of it) contrasting most with the
     dominant colour just outside it."""
     outside = ~ink & (labels >= 0)
     inside = ink & (labels >= 0)
@@ -408,12 +417,17 @@ def _ink_colour(analysis: ColourAnalysis, labels: np.ndarray, ink: np.ndarray) -
         return None
     count = len(analysis.clusters)
     background = int(np.argmax(np.bincount(labels[outside].astype(np.int64), minlength=count)))
+    shape = (labels >= 0) & (labels != background)
+    cores = shrink(shape, 1) & grow(ink, CORE_REACH)
+    in_cores = np.bincount(labels[cores].astype(np.int64), minlength=count)
+    if in_cores.sum() >= max(MIN_FOREGROUND_PIXELS, INK_SHARE * inside.sum()):
+        return int(np.argmax(in_cores))
     under = np.bincount(labels[inside].astype(np.int64), minlength=count)
     candidates = [label for label in np.flatnonzero(under >= INK_SHARE * under.sum()) if label != background]
     if not candidates:
         return None
-    background_hex = _hex(analysis.centres_rgb[background])
-    return int(max(candidates, key=lambda label: contrast_ratio(background_hex, _hex(analysis.centres_rgb[label]))))
+    background_hex = analysis.colour_hex(background)
+    return int(max(candidates, key=lambda label: contrast_ratio(background_hex, analysis.colour_hex(label))))
 
 
 def _without_blend_echoes(regions: list[TextRegion]) -> list[TextRegion]:
