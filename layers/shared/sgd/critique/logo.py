@@ -33,12 +33,12 @@ from sgd.design.colorimetry import ciede2000, srgb_to_lab
 
 BoxXYWH = tuple[int, int, int, int]
 
-# Coarse search: the template's long side at the downscaled level, and the ratio between successive scales
-# (fine enough that a logo between two scales still overlaps its template to within about half a pixel).
+# Coarse search: the template's long side at the downscaled level, and the ratio between successive scales (a logo
+# between two scales is at most 19% off its nearest template; verification searches +-20% around it and beyond).
 COARSE_LONG_SIDE = 8.0
 COARSE_SHORT_SIDE = 4.0
 COARSE_MAX_SHORT_SIDE = 400  # bounds the FFT size for extreme wordmarks at the smallest scales
-SCALE_STEP = 1.2
+SCALE_STEP = math.sqrt(2)
 PEAKS_PER_SCALE = 3
 CANDIDATES = 5
 COARSE_MIN_SCORE = 0.4  # the logo itself scores 0.8-1.0 there; 0.4 leaves room for noise and clutter
@@ -142,14 +142,19 @@ def _soften(template: _Template) -> _Template:
 def _blur(planes: np.ndarray) -> np.ndarray:
     """Separable Gaussian blur (SOFT_SIGMA) of an (h, w) or (h, w, c) float32 array, edges extended."""
     radius = len(_SOFT_KERNEL) // 2
-    out = planes.astype(np.float32)
+    out = np.asarray(planes, dtype=np.float32)
     for axis in (0, 1):
         widths = [(0, 0)] * out.ndim
         widths[axis] = (radius, radius)
         padded = np.pad(out, widths, mode="edge")
         length = out.shape[axis]
-        out = sum(weight * np.take(padded, np.arange(i, i + length), axis=axis)
-                  for i, weight in enumerate(_SOFT_KERNEL))
+        # Shifted views (slices, no copies) weighted and summed in place.
+        window = [slice(None)] * out.ndim
+        window[axis] = slice(0, length)
+        out = padded[tuple(window)] * _SOFT_KERNEL[0]
+        for i in range(1, len(_SOFT_KERNEL)):
+            window[axis] = slice(i, i + length)
+            out += padded[tuple(window)] * _SOFT_KERNEL[i]
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
@@ -333,16 +338,23 @@ def _coarse_candidates(design: Image.Image, logo: PreparedLogo, low: float, high
 
 def _peaks(scores: np.ndarray, size: tuple[int, int], count: int) -> list[tuple[float, int, int]]:
     """The `count` best offsets, each at least half a template away from the better ones."""
-    flat = scores.ravel()
-    take = min(flat.size, count * 8)
-    order = np.argpartition(flat, -take)[-take:]
-    order = order[np.argsort(flat[order])[::-1]]
-    rows, cols = np.divmod(order, scores.shape[1])
-    chosen: list[tuple[float, int, int]] = []
     radius_x, radius_y = max(1, size[0] // 2), max(1, size[1] // 2)
-    for value, row, col in zip(flat[order], rows, cols, strict=True):
+    # Maxima of half-template blocks first: a selection over every offset is slow on maps with many equal scores
+    # (flat areas), and offsets within one block could not both be chosen anyway.
+    rows, cols = scores.shape
+    padded_rows, padded_cols = -(-rows // radius_y) * radius_y, -(-cols // radius_x) * radius_x
+    padded = np.full((padded_rows, padded_cols), -np.inf, dtype=scores.dtype)
+    padded[:rows, :cols] = scores
+    block_max = padded.reshape(padded_rows // radius_y, radius_y, padded_cols // radius_x, radius_x).max(axis=(1, 3))
+    order = np.argsort(block_max, axis=None, kind="stable")[::-1][:count * 8]
+    chosen: list[tuple[float, int, int]] = []
+    for block_row, block_col in zip(*np.divmod(order, block_max.shape[1]), strict=True):
+        top, left = int(block_row) * radius_y, int(block_col) * radius_x
+        block = scores[top:top + radius_y, left:left + radius_x]
+        row, col = divmod(int(np.argmax(block)), block.shape[1])
+        row, col = top + row, left + col
         if all(abs(col - x) > radius_x or abs(row - y) > radius_y for _, x, y in chosen):
-            chosen.append((float(value), int(col), int(row)))
+            chosen.append((float(scores[row, col]), col, row))
             if len(chosen) == count:
                 break
     return chosen
@@ -370,27 +382,34 @@ class _Fitter:
     def __init__(self, image: np.ndarray) -> None:
         self.height, self.width, self.channels = image.shape
         self.fft_shape = (_fast_length(self.height), _fast_length(self.width))
-        planes = [image[..., c] for c in range(self.channels)]
+        # Transforms in single precision (twice as fast; the fit's terms need ~1e-4 relative accuracy), window sums
+        # from float64 integral images (differences of large sums).
+        planes = [np.ascontiguousarray(image[..., c], dtype=np.float32) for c in range(self.channels)]
         self.spectra = [np.fft.rfft2(plane, s=self.fft_shape) for plane in planes]
         self.integrals = [_integral(plane) for plane in planes]
         self.integral_squares = _integral(sum(np.square(plane, dtype=np.float64) for plane in planes))
 
     @staticmethod
     def _box(integral: np.ndarray, th: int, tw: int) -> np.ndarray:
-        return integral[th:, tw:] - integral[:-th, tw:] - integral[th:, :-tw] + integral[:-th, :-tw]
+        out = integral[th:, tw:] - integral[:-th, tw:]
+        out -= integral[th:, :-tw]
+        out += integral[:-th, :-tw]
+        return out
 
     def _kernels(self, template: _Template, luma_only: bool) -> tuple[list[np.ndarray], np.ndarray, _Constants]:
         key = (luma_only, self.fft_shape)
         cached = template.spectra.get(key)
         if cached is None:
             planes = [template.luma] if luma_only else [template.premultiplied[..., c] for c in range(3)]
+            planes = [np.asarray(plane, dtype=np.float32) for plane in planes]
             conj = [np.conj(np.fft.rfft2(plane, s=self.fft_shape)) for plane in planes]
-            cached = (conj, np.conj(np.fft.rfft2(template.alpha, s=self.fft_shape)), _Constants.of(template, planes))
+            alpha = np.asarray(template.alpha, dtype=np.float32)
+            cached = (conj, np.conj(np.fft.rfft2(alpha, s=self.fft_shape)), _Constants.of(template, planes))
             template.spectra[key] = cached
         return cached
 
     def scores(self, template: _Template, luma_only: bool) -> np.ndarray:
-        """The fit's share of explained variance at every valid offset: (H - th + 1, W - tw + 1)."""
+        """The fit's share of explained variance at every valid offset: (H - th + 1, W - tw + 1), float32."""
         th, tw = template.shape
         rows, cols = self.height - th + 1, self.width - tw + 1
         logo_planes, alpha_conj, constants = self._kernels(template, luma_only)
@@ -402,19 +421,30 @@ class _Fitter:
             product += spectrum * kernel
         cross = np.fft.irfft2(product, s=self.fft_shape)[:rows, :cols]
         squares = self._box(self.integral_squares, th, tw)
-        residual = squares - 2.0 * cross + constants.logo_energy
-        variance = squares
+        residual = squares.astype(np.float32)
+        residual -= 2.0 * cross
+        residual += np.float32(constants.logo_energy)
+        variance = squares  # float64 until the window means are out: sum(I^2) - sum(I)^2 / n cancels
         for c in range(self.channels):
             sums = self._box(self.integrals[c], th, tw)
-            variance = variance - np.square(sums) / count
+            variance -= np.square(sums) / count
             if constants.transparent_energy > 1e-6:
                 with_alpha = np.fft.irfft2(self.spectra[c] * alpha_conj, s=self.fft_shape)[:rows, :cols]
-                offset = sums - with_alpha - constants.logo_under_transparent[c]  # sum(I (1-a)) - sum(P (1-a))
-                residual -= np.square(offset) / constants.transparent_energy
+                offset = sums.astype(np.float32)  # sum(I (1-a)) - sum(P (1-a))
+                offset -= with_alpha
+                offset -= np.float32(constants.logo_under_transparent[c])
+                np.square(offset, out=offset)
+                offset *= np.float32(1.0 / constants.transparent_energy)
+                residual -= offset
         # The share of the window's variance the logo explains. A window with less variance than a faintly visible
         # logo would bring explains nothing: otherwise a flat window "fits" any logo drawn over its own colour.
-        floor = count * self.channels * constants.visible_variance
-        return (variance - np.maximum(residual, 0.0)) / np.maximum(variance, floor)
+        floor = np.float32(count * self.channels * constants.visible_variance)
+        explained = variance.astype(np.float32)
+        np.maximum(residual, 0.0, out=residual)
+        score = explained - residual
+        np.maximum(explained, floor, out=explained)
+        score /= explained
+        return score
 
 
 @dataclass(frozen=True, slots=True)
