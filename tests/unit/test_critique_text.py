@@ -148,3 +148,103 @@ def test_lossy_halos_around_light_text_are_not_its_colour(size: int) -> None:
     assert subline, "the subline is measured"
     assert all(box["color"] == "#FFB81C" and box["background"] == "#0B3D91" for box in subline)
     assert all(box["ratio"] == pytest.approx(5.79, abs=0.05) for box in subline)
+
+
+def _iou(first: list[int], second: list[int]) -> float:
+    ax, ay, aw, ah = first
+    bx, by, bw, bh = second
+    inter = max(0, min(ax + aw, bx + bw) - max(ax, bx)) * max(0, min(ay + ah, by + bh) - max(ay, by))
+    return inter / (aw * ah + bw * bh - inter)
+
+
+@pytest.mark.parametrize("kit", sorted(path.name for path in BRANDS.iterdir() if (path / "critique").is_dir()))
+def test_each_labelled_line_is_detected_whole(kit: str) -> None:
+    # The real path for an external image: the logo found by matching, detection on a reduced copy when large.
+    from sgd.critique.logo import prepare_logo
+    from sgd.critique.measure import decode_design, measure_design
+
+    canon = json.loads((BRANDS / kit / "truth.json").read_text())
+    labels = json.loads((BRANDS / kit / "critique" / "labels.json").read_text())
+    logo = prepare_logo((BRANDS / kit / "logo.png").read_bytes())
+    for name, label in labels.items():
+        design = decode_design((BRANDS / kit / "critique" / name).read_bytes())
+        detected = measure_design(design, canon, POLICY, logo=logo).checks["contrast"]["text_boxes"]
+        for truth in label["text_boxes"]:
+            x0, y0, x1, y1 = truth["box"]
+            best = max(detected, key=lambda box: _iou([x0, y0, x1 - x0, y1 - y0], box["box"]), default=None)
+            assert best is not None, (name, truth["text"])
+            assert _iou([x0, y0, x1 - x0, y1 - y0], best["box"]) >= 0.8, (name, truth["text"], best["box"])
+            assert abs(best["ratio"] - truth["contrast"]) <= 0.1, (name, truth["text"])
+
+
+SYNTHETIC_WORDS = ["spring", "open", "house", "fresh", "roast", "launch", "season", "today", "bold", "new", "coffee",
+                   "energy", "solar", "bright", "morning", "quality", "little", "jumpy", "hill", "village", "kilo"]
+
+
+def _synthetic_line(seed: int) -> tuple[Image.Image, dict, list[int], float, int]:
+    """A random line (2-4 words, random capitalisation, 48-90 px, any bundled font) in two random colours of an
+    example kit's palette, on a canvas of random size (some large enough to be detected on a reduced copy)."""
+    import random
+
+    from sgd.design.color import contrast_ratio
+    from sgd.design.fonts import fonts_dir
+
+    folder = fonts_dir()
+    assert folder is not None
+    fonts = sorted(folder.glob("*.ttf"))
+    palettes = [json.loads(path.read_text())["palette_hex"] for path in sorted(BRANDS.glob("*/truth.json"))]
+    chance = random.Random(seed)
+    while True:
+        palette = chance.choice(palettes)
+        background, ink = chance.sample(palette, 2)
+        if contrast_ratio(background, ink) >= 1.5:  # both colours must be told apart
+            break
+    text = " ".join(word.capitalize() if chance.random() < 0.5 else word
+                    for word in chance.sample(SYNTHETIC_WORDS, chance.randint(2, 4)))
+    size = chance.randint(48, 90)
+    face = ImageFont.truetype(str(chance.choice(fonts)), size)
+    scale = chance.choice([1, 1, 2])
+    length = int(face.getlength(text)) + 1
+    width, height = max(length + 2 * size + chance.randint(0, 200), 300), max(3 * size, 200)
+    if scale == 2:
+        width, height = max(width, 1200), max(height, 628)
+    image = Image.new("RGB", (width, height), background)
+    mask = Image.new("L", (width, height), 0)
+    origin = (chance.randint(size // 2 + 4, width - length - size // 2 - 4), chance.randint(size // 2 + 4,
+                                                                                        height - 2 * size))
+    ImageDraw.Draw(image).text(origin, text, fill=ink, font=face)
+    ImageDraw.Draw(mask).text(origin, text, fill=255, font=face)
+    x0, y0, x1, y1 = mask.point(lambda value: 255 if value >= 128 else 0).getbbox()  # the glyphs' ink
+    return image, {"palette_hex": palette}, [x0, y0, x1 - x0, y1 - y0], contrast_ratio(ink, background), scale
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_a_detected_line_covers_all_its_words(seed: int) -> None:
+    image, canon, ink, ratio, scale = _synthetic_line(seed)
+    analysis = analyse_colours(np.asarray(image), canon, POLICY)
+    boxes = check_contrast(analysis, POLICY, scale=scale).check["text_boxes"]
+    overlapping = [box for box in boxes if _iou(ink, box["box"]) > 0]
+    assert overlapping, "the line is found"
+    # One region for the whole line (ascenders, descenders, capitals and every word), not fragments of it.
+    assert all(_iou(ink, box["box"]) >= 0.8 for box in overlapping), (ink, overlapping)
+    assert all(abs(box["ratio"] - ratio) <= 0.1 for box in overlapping)
+
+
+def test_words_are_joined_across_a_wide_word_space_but_not_across_columns() -> None:
+    # Monospace word spaces are a full character wide (~0.6 em); two texts a gutter of ~2.5 em apart stay two lines.
+    family = bundled_family("Liberation Mono")
+    assert family is not None
+    regular = family.file("regular")
+    assert regular is not None
+    mono = ImageFont.truetype(str(regular.path), 44)
+    image = Image.new("RGB", (1000, 200), "#F4EDE4")
+    draw = ImageDraw.Draw(image)
+    draw.text((30, 70), "Open house", fill="#3B2314", font=mono)
+    draw.text((400, 70), "Fresh roast", fill="#3B2314", font=mono)
+    left = draw.textbbox((30, 70), "Open house", font=mono)
+    right = draw.textbbox((400, 70), "Fresh roast", font=mono)
+    boxes = contrast_of(image, {"palette_hex": ["#F4EDE4", "#3B2314"]})["text_boxes"]
+    assert len(boxes) == 2
+    for box, drawn in zip(sorted(boxes, key=lambda item: item["box"][0]), (left, right), strict=True):
+        x0, y0, x1, y1 = drawn
+        assert _iou([x0, y0, x1 - x0, y1 - y0], box["box"]) >= 0.8

@@ -52,7 +52,9 @@ PHOTO_MIN_SHARE = 0.01  # a textured place smaller than this share of the canvas
 # structures (strokes, stripes, halos), whose colours JPEG/WebP shift by up to ~9 CIEDE2000 on small canvases (ringing,
 # 4:2:0 chroma bleed): such a colour is judged against the photographic threshold.
 SOLID_MARGIN = 2
-EDGE_REACH = 2 + SOLID_MARGIN + 4  # how far a reported box may move out to a fill's real edge (px)
+# How far a reported box may move out to a fill's real edge (px): the fringe and solid margin, plus a whole JPEG
+# block (8 px), whose quantisation can pull a fill's edge pixels towards the next colour.
+EDGE_REACH = 2 + SOLID_MARGIN + 8
 INK_MIN_PIXELS = 20  # local extremes of one colour needed before it counts as a stroke colour
 INK_SAMPLE = 20_000
 INK_EDGE_SAMPLE = 8 * INK_SAMPLE  # edge pixels tested for being a stroke's extreme

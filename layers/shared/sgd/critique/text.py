@@ -2,8 +2,10 @@
 
 Regions come from a render's layout (text_boxes) or, for external images, from detection: connected components of
 one colour that look like glyphs (size, stroke thickness, fill density), grouped into lines by vertical overlap and
-small horizontal gaps; repeated identical shapes (dot fields, tiles, arches) are patterns, not text. The font size is
-estimated from the glyph heights.
+small horizontal gaps; repeated identical shapes (dot fields, tiles, arches) are patterns, not text. Each line found
+is then completed with every glyph-sized piece of its colour on its background in its band (letters the glyph filters
+leave out: solid stems, thin capitals, serifs) and joined across word spaces of up to JOIN_GAP line heights. The font
+size is estimated from the glyph heights.
 
 Either way the colours are measured on the pixels: the text colour is the glyphs' cluster, and the background is every
 non-glyph, non-fringe pixel within a few pixels of the glyphs (around and among them). On a non-uniform background
@@ -58,6 +60,9 @@ MAX_GAP = 0.9  # horizontal gap / the taller glyph's height
 MAX_OVERLAP = 0.25  # neighbouring glyphs overlap horizontally by at most this share of the narrower (kerning)
 BASELINE_TOLERANCE = 0.12  # of the median glyph height
 MIN_ON_BASELINE = 0.5
+# Line completion: pieces in a line's band join it across word spaces of up to JOIN_GAP line heights.
+JOIN_GAP = 1.25
+JOIN_MAX_HEIGHT = 2.2  # of the seed glyphs' median height (ascenders and descenders over x-height seeds)
 PATTERN_SPREAD = 0.06  # relative spread of glyph sizes below which a "line" is a row of identical shapes
 MAX_GLYPHS_PER_COLOUR = 3000  # more one-colour glyph-sized components than this is texture
 # Colours closer than this are one colour for text (a lossy codec's halo around a fill is no text colour): their
@@ -240,7 +245,13 @@ class DetectedLine:
     box: Box
     label: int  # the glyphs' colour cluster
     members: np.ndarray  # component indices
-    size_px: float
+    glyph_height: float  # the height the font size is read from (view pixels) ...
+    em_share: float  # ... and its share of the font size (cap or x-height)
+
+    def size_px(self, scale: int) -> float:
+        """The font size in design pixels. On a copy reduced by `scale`, a glyph's top and bottom rows are partly
+        covered pixels that blend into the background: about half a view pixel is lost at each end."""
+        return (self.glyph_height * scale + scale - 1) / self.em_share
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +261,7 @@ class _View:
     labels: np.ndarray
     spread: np.ndarray
     scale: int
+    source: _TextLabels | None = None  # the full-resolution design a reduced view was made from
 
     @staticmethod
     def of(analysis: ColourAnalysis, text_labels: _TextLabels, scale: int) -> _View:
@@ -261,7 +273,31 @@ class _View:
         if analysis.excluded is not None:
             excluded = analysis.excluded[::scale, ::scale][:labels.shape[0], :labels.shape[1]]
             labels[:excluded.shape[0], :excluded.shape[1]][excluded] = -1
-        return _View(labels, channel_spread(reduced), scale)
+        return _View(labels, channel_spread(reduced), scale, text_labels)
+
+    def ink_core_share(self, pixel_component: np.ndarray, components: Any, needed: np.ndarray,
+                       tolerance: int) -> np.ndarray:
+        """(len(needed),) the share of each component's view pixels that cover a flat pixel of the component's own
+        colour in the full-resolution design. Reducing blends a thin stroke's edges into its middle, so a glyph
+        whose strokes are a few pixels wide has no flat view pixel; the design itself still shows its ink. A blend
+        outline has no flat pixel of its colour at any resolution."""
+        source = self.source
+        if source is None or not needed.size:
+            return np.zeros(needed.size)
+        wanted = np.zeros(len(components) + 1, dtype=bool)
+        wanted[needed + 1] = True
+        rows, cols = np.nonzero(wanted[pixel_component + 1])
+        own = self.labels[rows, cols]
+        analysis = source.analysis
+        offsets = np.arange(self.scale)
+        # (n, scale, scale): the design pixels under each view pixel
+        full_rows = np.minimum(rows[:, None, None] * self.scale + offsets[None, :, None], analysis.height - 1)
+        full_cols = np.minimum(cols[:, None, None] * self.scale + offsets[None, None, :], analysis.width - 1)
+        flat = analysis.spread[full_rows, full_cols] <= tolerance
+        labels = source.merged[analysis.labels_of(bin_index(analysis.rgb[full_rows, full_cols])) + 1]
+        covered = (flat & (labels == own[:, None, None])).any(axis=(1, 2))
+        hits = np.bincount(pixel_component[rows[covered], cols[covered]], minlength=len(components))
+        return hits[needed] / np.maximum(1, components.area[needed])
 
 
 def detect_lines(view: _View, policy: CritiquePolicy) -> tuple[list[DetectedLine], np.ndarray]:
@@ -290,19 +326,101 @@ def detect_lines(view: _View, policy: CritiquePolicy) -> tuple[list[DetectedLine
     core_share = np.bincount(pixel_component[core & (pixel_component >= 0)], minlength=count) / \
         np.maximum(1, components.area)
     candidate &= thickness <= MAX_THICKNESS
+    if view.scale > 1:
+        needed = np.flatnonzero(candidate & (height_px >= SMALL_GLYPH_PX) & (core_share < MIN_LINE_CORE_SHARE))
+        core_share[needed] = np.maximum(core_share[needed], view.ink_core_share(pixel_component, components, needed,
+                                                                                policy.fringe_tolerance))
     candidate &= (height_px < SMALL_GLYPH_PX) | (core_share >= MIN_CORE_SHARE)
 
+    # Any glyph-sized shape may complete a line that glyph-like seeds have found: letters the seed filters leave out
+    # (solid stems of l and I, thin capitals and serifs without a flat core) and the words beyond a word space.
+    piece = (height_px >= 2) & (height_px <= MAX_GLYPH_HEIGHT * min(height, width)) & \
+        (width_px <= MAX_GLYPH_ASPECT * np.maximum(height_px, 2)) & \
+        (components.x0 > 0) & (components.y0 > 0) & (components.x1 < width) & (components.y1 < height)
     lines: list[DetectedLine] = []
     for label in np.unique(components.label[candidate]):
         members = np.flatnonzero(candidate & (components.label == label))
         if members.size < 2 or members.size > MAX_GLYPHS_PER_COLOUR:
             continue
         surround = np.array([_surrounding_label(labels, components, member) for member in members])
-        for group in _group_into_lines(components, members, surround):
-            line = _accept_line(components, group, thickness, core_share, int(label))
-            if line is not None:
-                lines.append(line)
+        accepted = [line for line in (_accept_line(components, group, thickness, core_share, int(label))
+                                      for group in _group_into_lines(components, members, surround))
+                    if line is not None]
+        if accepted:
+            pieces = np.flatnonzero(piece & (components.label == label))
+            lines += _joined([_completed(components, line, pieces, labels, thickness) for line in accepted],
+                             components)
     return lines, pixel_component
+
+
+def _completed(components: Any, line: DetectedLine, pieces: np.ndarray, labels: np.ndarray,
+               thickness: np.ndarray) -> DetectedLine:
+    """The line with every piece of its colour on the same background that sits in its band (vertical centre
+    within the seeds' extent, at most JOIN_MAX_HEIGHT seed heights tall) and follows on within JOIN_GAP line
+    heights, word after word. Chunky pieces (dots, squares: a dot field beside the text) never extend the line;
+    they join it only inside its extent (the dots of i and j, full stops)."""
+    x0, y0, w, h = line.box
+    seed_height = float(np.median(components.y1[line.members] - components.y0[line.members]))
+    centre = (components.y0[pieces] + components.y1[pieces]) / 2
+    tall = components.y1[pieces] - components.y0[pieces]
+    small = tall <= 0.5 * seed_height  # dots may sit above the seeds' extent when those are x-height letters
+    top = np.where(small, y0 - 0.5 * seed_height, y0)
+    in_band = (centre >= top) & (centre <= y0 + h) & (tall <= JOIN_MAX_HEIGHT * seed_height) & \
+        ~np.isin(pieces, line.members)
+    band, small = pieces[in_band], small[in_band]
+    letter = thickness[band] <= MAX_THICKNESS
+    extending, inner = band[letter], band[~letter & small]
+    widest = line.members[np.argmax(components.area[line.members])]
+    background = _surrounding_label(labels, components, int(widest))
+    reach = JOIN_GAP * h
+    left, right = x0, x0 + w
+    judged = np.zeros(extending.size, dtype=bool)
+    joined = np.zeros(extending.size, dtype=bool)
+    while True:
+        reached = (components.x1[extending] >= left - reach) & (components.x0[extending] <= right + reach)
+        for index in np.flatnonzero(reached & ~judged):  # the background check only for pieces within reach
+            judged[index] = True
+            joined[index] = _surrounding_label(labels, components, int(extending[index])) == background
+        near = extending[reached & joined]
+        new_left = min(left, int(components.x0[near].min())) if near.size else left
+        new_right = max(right, int(components.x1[near].max())) if near.size else right
+        if (new_left, new_right) == (left, right):
+            break
+        left, right = new_left, new_right
+    inside = inner[(components.x0[inner] >= left) & (components.x1[inner] <= right)]
+    members = np.union1d(line.members, np.concatenate([near, inside]))
+    return _line_of(components, members, line.label)
+
+
+def _line_of(components: Any, members: np.ndarray, label: int) -> DetectedLine:
+    """A line's box and font size from its glyphs."""
+    heights = (components.y1[members] - components.y0[members]).astype(np.float64)
+    x0, y0 = int(components.x0[members].min()), int(components.y0[members].min())
+    box = (x0, y0, int(components.x1[members].max()) - x0, int(components.y1[members].max()) - y0)
+    median_height = float(np.median(heights))
+    letters = heights[heights >= 0.5 * median_height]  # not the dots, commas and hyphens
+    tallest = float(np.percentile(letters, 90))
+    # Glyphs of one height are capitals or x-height letters ("now"): without a taller glyph to tell, the larger
+    # reading is taken, so a short lower-case word is not held to the small-text minimum.
+    uniform = tallest <= UNIFORM_HEIGHT * float(np.median(letters))
+    return DetectedLine(box, label, members, tallest, X_HEIGHT_EM if uniform else CAP_HEIGHT_EM)
+
+
+def _joined(lines: list[DetectedLine], components: Any) -> list[DetectedLine]:
+    """Completed lines that share a glyph are one line (the words of a line found as separate seed groups)."""
+    if len(lines) < 2:
+        return lines
+    owner = np.concatenate([np.full(line.members.size, index) for index, line in enumerate(lines)])
+    glyph = np.concatenate([line.members for line in lines])
+    order = np.argsort(glyph, kind="stable")
+    shared = np.flatnonzero(glyph[order][1:] == glyph[order][:-1])
+    roots = union_roots(len(lines), owner[order][shared], owner[order][shared + 1])
+    joined = []
+    for root in np.unique(roots):
+        members = np.unique(np.concatenate([lines[index].members for index in np.flatnonzero(roots == root)]))
+        joined.append(lines[int(root)] if np.count_nonzero(roots == root) == 1 else
+                      _line_of(components, members, lines[int(root)].label))
+    return joined
 
 
 def _surrounding_label(labels: np.ndarray, components: Any, member: int) -> int:
@@ -361,14 +479,7 @@ def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core
     on_baseline = np.abs(bottoms - np.median(bottoms)) <= max(2.0, BASELINE_TOLERANCE * median_height)
     if on_baseline.mean() < MIN_ON_BASELINE:
         return None
-    x0, y0 = int(components.x0[group].min()), int(components.y0[group].min())
-    box = (x0, y0, int(components.x1[group].max()) - x0, int(components.y1[group].max()) - y0)
-    tallest = float(np.percentile(heights, 90))
-    # Glyphs of one height are capitals or x-height letters ("now"): without a taller glyph to tell, the larger
-    # reading is taken, so a short lower-case word is not held to the small-text minimum.
-    uniform = tallest <= UNIFORM_HEIGHT * median_height
-    size_px = tallest / (X_HEIGHT_EM if uniform else CAP_HEIGHT_EM)
-    return DetectedLine(box, label, group, size_px)
+    return _line_of(components, group, label)
 
 
 def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: int = 1) -> list[TextRegion]:
@@ -382,7 +493,7 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
     lines, pixel_component = detect_lines(view, policy)
     regions = []
     for line in lines:
-        size_px = line.size_px * scale
+        size_px = line.size_px(scale)
         lx, ly, lw, lh = line.box
         line_box = clip_box((lx * scale, ly * scale, lw * scale, lh * scale), analysis.width, analysis.height)
         if line_box is None:
