@@ -52,9 +52,10 @@ PHOTO_MIN_SHARE = 0.01  # a textured place smaller than this share of the canvas
 # structures (strokes, stripes, halos), whose colours JPEG/WebP shift by up to ~9 CIEDE2000 on small canvases (ringing,
 # 4:2:0 chroma bleed): such a colour is judged against the photographic threshold.
 SOLID_MARGIN = 2
-# How far a reported box may move out to a fill's real edge (px): the fringe and solid margin, plus a whole JPEG
+# How far beyond a box's edge "what lies beyond" is sampled (px): past the fringe and solid margin, plus a whole JPEG
 # block (8 px), whose quantisation can pull a fill's edge pixels towards the next colour.
 EDGE_REACH = 2 + SOLID_MARGIN + 8
+FIT_MAX_STEPS = 64  # how far (px) a reported box may grow to reach its fill's edge
 INK_MIN_PIXELS = 20  # local extremes of one colour needed before it counts as a stroke colour
 INK_SAMPLE = 20_000
 INK_EDGE_SAMPLE = 8 * INK_SAMPLE  # edge pixels tested for being a stroke's extreme
@@ -555,8 +556,8 @@ def check_palette(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiquePol
 def _fit_to_edges(rgb: np.ndarray, box: Box, colour: tuple[int, int, int], policy: CritiquePolicy) -> Box:
     """A flat colour's counted pixels stop short of its shape's edge (the fringe, the solid margin, and more where a
     lossy codec blurs or rings): move each side of the box out while the next line of pixels is mostly nearer that
-    colour than to what lies EDGE_REACH px beyond it (or within the fringe tolerance of it), at most EDGE_REACH px;
-    then one more, for the edge pixel that is an even blend."""
+    colour than to what lies EDGE_REACH px beyond it (or within the fringe tolerance of it, or a blend of the two), at
+    most FIT_MAX_STEPS px; then one more, for the edge pixel that is an even blend."""
     height, width = rgb.shape[:2]
     reference = np.array(colour, dtype=np.int16)
     x0, y0, x1, y1 = box[0], box[1], box[0] + box[2], box[1] + box[3]
@@ -564,12 +565,16 @@ def _fit_to_edges(rgb: np.ndarray, box: Box, colour: tuple[int, int, int], polic
     def belongs(line: np.ndarray, beyond: np.ndarray) -> bool:
         if not line.size:
             return False
-        line = line.astype(np.int16)
+        line, beyond = line.astype(np.int16), beyond.astype(np.int16)
         own = np.abs(line - reference).max(axis=-1)
-        other = np.abs(line - beyond.astype(np.int16)).max(axis=-1)
-        return float(((own < other) | (own <= policy.fringe_tolerance)).mean()) >= 0.5
+        other = np.abs(line - beyond).max(axis=-1)
+        apart = np.abs(reference - beyond).max(axis=-1)
+        # A blend of the two (chroma subsampling smears a lossy edge over ~2 px) is still the fill's edge.
+        blend = (other > policy.fringe_tolerance) & (own < apart)
+        return float(((own < other) | (own <= policy.fringe_tolerance) | blend).mean()) >= 0.5
 
-    for _ in range(EDGE_REACH):
+    # The counted pixels can stop a sampling step or a JPEG block short of the edge; the test above is what stops.
+    for _ in range(FIT_MAX_STEPS):
         moved = False
         if x0 > 0 and belongs(rgb[y0:y1, x0 - 1], rgb[y0:y1, max(0, x0 - 1 - EDGE_REACH)]):
             x0, moved = x0 - 1, True
