@@ -332,3 +332,20 @@ def test_a_large_design_reaches_the_model_shrunk_and_its_boxes_come_back_in_desi
     assert model_findings[0]["box"] == [200, 400, 100, 80]  # the model saw 1568 px: twice as small
     url = json.dumps(fake.requests[0].body["messages"]).split("data:image/jpeg;base64,")[1].split('"')[0]
     assert Image.open(io.BytesIO(base64.b64decode(url))).size == (1568, 1568)
+
+
+def test_designs_too_large_to_measure_are_refused_before_any_work(api: ApiClient, runtime: Any, brand: str) -> None:
+    data = (KIT / "critique" / "on_brand_1080x1080.png").read_bytes()
+    put_asset(runtime, "acme", brand, "poster-8k", data, record={"width": 8000, "height": 5000, "format": "png"})
+    response = api.request("POST", "/critique", {"project_id": brand, "asset_ids": ["poster-8k"]})
+    assert response.status == 422
+    assert response.json()["error"]["code"] == "design_too_large"
+    assert response.json()["error"]["details"]["assets"] == [{"asset_id": "poster-8k", "pixels": 40_000_000}]
+    ids = []
+    for index in range(3):  # each within the per-design limit, together over the request's
+        ids.append(f"square-{index}")
+        put_asset(runtime, "acme", brand, ids[-1], data, record={"width": 4000, "height": 4000, "format": "png"})
+    response = api.request("POST", "/critique", {"project_id": brand, "asset_ids": ids})
+    assert response.status == 422
+    assert response.json()["error"]["code"] == "critique_too_large"
+    assert "fewer designs" in response.json()["error"]["message"]

@@ -55,7 +55,7 @@ def test_without_a_key_the_local_engine_serves_and_says_so() -> None:
     assert image.model_route == ["local/compositor"]
 
 
-def test_local_canon_hook_is_501_until_registered_and_critique_has_no_offline_model() -> None:
+def test_local_canon_hook_is_501_until_registered_and_the_offline_critic_adds_nothing() -> None:
     engine = LocalEngine()
     with pytest.raises(ApiError) as raised:
         run_async(engine.extract_canon(tenant=TENANT, evidence=[], deadline=Deadline(1000)))
@@ -64,9 +64,11 @@ def test_local_canon_hook_is_501_until_registered_and_critique_has_no_offline_mo
     canon = run_async(registered.extract_canon(tenant=TENANT, evidence=[{"text": "x"}], deadline=Deadline(1000)))
     assert canon.model_route == ["local/extractor"]
     assert canon.output["fonts"] == ["Inter", "Lora"]
-    with pytest.raises(ApiError) as no_model:  # the critique service measures pixels itself; it never asks this
-        run_async(registered.critique(tenant=TENANT, image=ImageInput(data=b"x"), canon=CANON, deadline=Deadline(1000)))
-    assert no_model.value.status_code == 501
+    # No vision model offline: a neutral answer, which the merge rules can never let change a measured critique.
+    neutral = run_async(registered.critique(tenant=TENANT, image=ImageInput(data=b"x"), canon=CANON,
+                                            deadline=Deadline(1000)))
+    assert neutral.output == {"score": 1.0, "violations": [], "repair_suggestions": []}
+    assert neutral.model_route == ["local/critic"]
     invalid = LocalEngine(canon_extractor=lambda evidence: {"palette_hex": "not a list"})
     with pytest.raises(ApiError) as rejected:  # a hook's output passes the same guardrail a model's must
         run_async(invalid.extract_canon(tenant=TENANT, evidence=[{"text": "x"}], deadline=Deadline(1000)))

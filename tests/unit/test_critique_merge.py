@@ -73,3 +73,11 @@ def test_the_annotated_copy_boxes_each_violation_in_its_colour_with_a_legend() -
     assert left_edge[1] < 60
     assert annotated.getpixel((250, 200)) == pytest.approx((244, 237, 228), abs=4)  # the design is untouched
     assert design.getpixel((51, 110)) == (244, 237, 228)  # and the caller's image was not drawn on
+
+
+@pytest.mark.parametrize("size", [(70000, 8), (10, 65480), (5000, 3000)])
+def test_a_very_large_design_is_annotated_on_a_scaled_copy(size: tuple[int, int]) -> None:
+    violation = {"kind": "palette", "message": "off palette", "box": [0, 0, size[0] // 2, size[1] // 2]}
+    annotated = Image.open(io.BytesIO(annotate(Image.new("RGB", size, "white"), [violation])))
+    assert max(annotated.size) <= 4096 + 200  # the legend adds a strip under the design
+    assert annotated.width == min(size[0], round(size[0] * 4096 / max(size)))

@@ -157,7 +157,8 @@ class RepairAttempt(Reply):
 
 class RenderAudit(Audit):
     cache: Literal["hit", "miss"]
-    plan: dict[str, Any]
+    plan: dict[str, Any] = Field(description="The plan every asset was first rendered from; a repaired asset's "
+                                             "re-plans are in `repairs` (their `changes`)")
     font_substitutions: list[FontSubstitution] = []
     repairs: list[RepairAttempt] = Field(
         [], description="Every attempt of each asset the critique sent back for repair, with its score")

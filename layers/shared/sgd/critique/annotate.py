@@ -23,6 +23,7 @@ JPEG_QUALITY = 88
 MIME = "image/jpeg"
 EXTENSION = "jpg"
 MAX_LEGEND_LINES = 12
+MAX_SIDE = 4096  # larger designs are annotated on a scaled copy (JPEG stops at 65,500 px; a review needs no more)
 
 
 def _font(size: int, weight: str = "bold") -> Any:
@@ -77,6 +78,11 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
 def annotate(image: Image.Image, violations: Sequence[Mapping[str, Any]]) -> bytes:
     """A JPEG of `image` with each violation boxed and numbered, and a legend listing them under it."""
     design = image.convert("RGB")
+    scale = min(1.0, MAX_SIDE / max(design.size))
+    if scale < 1.0:
+        design = design.resize((max(1, round(design.width * scale)), max(1, round(design.height * scale))))
+        violations = [dict(violation) | ({"box": [round(value * scale) for value in violation["box"]]}
+                                         if violation.get("box") else {}) for violation in violations]
     width, height = design.size
     short_side = min(width, height)
     line = max(2, round(short_side / 300))

@@ -83,3 +83,13 @@ class CritiquePolicy:
 def load_critique_policy() -> CritiquePolicy:
     """The critique policy of this process, validated once (at cold start)."""
     return CritiquePolicy.from_document(load_json("policies", POLICY_FILE))
+
+
+@functools.cache
+def critique_policy_fingerprint() -> str:
+    """A short hash of the policy document: what a render cached under another policy must not be replayed for."""
+    import hashlib
+    import json
+
+    document = json.dumps(load_json("policies", POLICY_FILE), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(document.encode()).hexdigest()[:16]

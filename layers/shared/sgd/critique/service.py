@@ -38,6 +38,11 @@ WORKERS = 4
 # keeps using a logo whose record was withdrawn.
 LOGO_CACHE_SECONDS = 300
 MODEL_MAX_SIDE, MODEL_MAX_BYTES = 1568, 4 * 1024 * 1024  # what a vision model is sent at most
+# Measuring costs ~30 bytes of working memory per pixel and ~0.3 s per megapixel: within a 1024 MB, 28 s function a
+# design may have at most the largest render's pixels, a request 40 MP, and designs in flight 20 MP together.
+MAX_DESIGN_PIXELS = 16_777_216
+MAX_REQUEST_PIXELS = 40_000_000
+MAX_PIXELS_IN_FLIGHT = 20_000_000
 
 
 def critique_key(tenant: Tenant, critique_id: str, asset_id: str, extension: str) -> str:
@@ -82,28 +87,33 @@ class CritiqueService:
             raise ValidationFailed(f"project {tenant.project!r} has no canon to critique against: derive one "
                                    "(POST /canon/derive) or PUT one first", code="canon_required")
         canon = document["canon"]
+        _check_size(records)
         logo = await asyncio.to_thread(self._logo, tenant, canon)
         gateway = self._gateway()
         with_model = gateway.engine != "local"
         critique_id = uuid.uuid4().hex
         loop = asyncio.get_running_loop()
+        # Large designs are measured fewer at a time, so the pixels in memory together stay bounded.
+        largest = max(_pixels(record) or MAX_DESIGN_PIXELS for record in records)
+        gate = asyncio.Semaphore(max(1, min(WORKERS, MAX_PIXELS_IN_FLIGHT // largest)))
+
+        async def in_pool(work: Callable[..., Any], *args: Any) -> Any:
+            async with gate:
+                return await loop.run_in_executor(_pool(), work, *args)
 
         model_results: list[GatewayResult] = []
         if with_model:
             # Measure every design, ask the model about each (concurrently), then merge and annotate.
-            assessed = await asyncio.gather(*[
-                loop.run_in_executor(_pool(), self._assess, record, canon, logo) for record in records])
+            assessed = await asyncio.gather(*[in_pool(self._assess, record, canon, logo) for record in records])
             measured_call = _measured_call(started)
             model_results = list(await asyncio.gather(*[
                 self._ask_model(gateway, tenant, item, canon, deadline) for item in assessed]))
-            critiques = await asyncio.gather(*[
-                loop.run_in_executor(_pool(), self._finish, tenant, critique_id, item, result)
-                for item, result in zip(assessed, model_results, strict=True)])
+            critiques = await asyncio.gather(*[in_pool(self._finish, tenant, critique_id, item, result)
+                                               for item, result in zip(assessed, model_results, strict=True)])
         else:
             # Offline: one job per design, so a decoded design is dropped as soon as its copy is stored.
-            critiques = await asyncio.gather(*[
-                loop.run_in_executor(_pool(), self._measure_and_finish, tenant, critique_id, record, canon, logo)
-                for record in records])
+            critiques = await asyncio.gather(*[in_pool(self._measure_and_finish, tenant, critique_id, record, canon,
+                                                       logo) for record in records])
             measured_call = _measured_call(started)
 
         violations = [violation for asset in critiques for violation in asset.violations][:MAX_VIOLATIONS]
@@ -168,7 +178,7 @@ class CritiqueService:
 
         data = self._design_bytes(record)
         try:
-            image = decode_design(data)
+            image = decode_design(data, max_pixels=MAX_DESIGN_PIXELS)
         except ValidationFailed as error:
             raise ValidationFailed(f"asset {record['asset_id']}: {error.message}", code=error.code,
                                    details={"asset_id": record["asset_id"], "reason": error.details}) from None
@@ -225,6 +235,27 @@ class CritiqueService:
         multiple = len(critiques) > 1
         return list(dict.fromkeys((f"{asset.asset_id}: {text}" if multiple else text)[:500]
                                   for asset in critiques for text in asset.repair_suggestions))[:MAX_SUGGESTIONS]
+
+def _pixels(record: Mapping[str, Any]) -> int | None:
+    width, height = record.get("width"), record.get("height")
+    return int(width) * int(height) if isinstance(width, int | float) and isinstance(height, int | float) else None
+
+
+def _check_size(records: list[dict[str, Any]]) -> None:
+    """422 before any work for designs (or a request) too large to measure within the function's memory and time."""
+    large = [{"asset_id": record["asset_id"], "pixels": _pixels(record)} for record in records
+             if (_pixels(record) or 0) > MAX_DESIGN_PIXELS]
+    if large:
+        raise ValidationFailed(
+            f"designs over {MAX_DESIGN_PIXELS:,} pixels cannot be critiqued: "
+            + ", ".join(f"{item['asset_id']} has {item['pixels']:,}" for item in large)
+            + "; critique a copy at most 4096x4096", code="design_too_large", details={"assets": large})
+    total = sum(_pixels(record) or 0 for record in records)
+    if total > MAX_REQUEST_PIXELS:
+        raise ValidationFailed(f"these designs have {total:,} pixels together; one request critiques at most "
+                               f"{MAX_REQUEST_PIXELS:,}: send fewer designs per request",
+                               code="critique_too_large", details={"pixels": total, "limit": MAX_REQUEST_PIXELS})
+
 
 def _measured_call(started_ms: float) -> GatewayResult:
     """The pixel critic as a call in the audit: local/critic, at no cost."""

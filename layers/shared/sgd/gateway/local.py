@@ -3,7 +3,7 @@
 Every result says so in its audit (model_route local/..., cost 0). The planner is rule-based
 (sgd.design.planner); canon extraction is a hook the canon function registers. There is no vision model offline:
 the critique service's pixel critic (sgd.critique.measure, audited as local/critic) always runs, with or without
-a model, so this engine's critique task is never called.
+a model; this engine's critique task adds nothing to it.
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ class LocalEngine:
 
     async def critique(self, *, tenant: Tenant, image: ImageInput, canon: dict[str, Any],
                        deadline: Deadline) -> GatewayResult:
-        raise NotImplementedYet("no vision model is configured: the measured critique (POST /critique) is the "
-                                "offline critic")
+        """No vision model offline: nothing to add to the measured critique, which POST /critique always runs. The
+        neutral answer (score 1.0, no findings) cannot change a measured score or finding under the merge rules, so
+        the policy's local_fallback after a provider failure leaves the measured critique standing, audited."""
+        return _local_result("critic", monotonic_ms(), {"score": 1.0, "violations": [], "repair_suggestions": []})
 
     async def generate_image(self, *, tenant: Tenant, prompt: str, width: int, height: int,
                              deadline: Deadline) -> GatewayResult:

@@ -58,8 +58,12 @@ def canonical_json(value: Any) -> str:
 
 def plan_cache_key(tenant: Tenant, canon_version: int | None, engine: str, request: dict[str, Any],
                    fonts_fingerprint: list[str]) -> str:
+    from sgd.critique.policy import critique_policy_fingerprint
+
+    # The critique policy decides each asset's critique and repairs: a render made under another one is not reused.
     material = {"schema": CACHE_SCHEMA, "tenant": tenant.partition_key, "canon_version": canon_version,
-                "engine": engine, "request": request, "fonts": sorted(fonts_fingerprint)}
+                "engine": engine, "request": request, "fonts": sorted(fonts_fingerprint),
+                "critique_policy": critique_policy_fingerprint()}
     return "plan#" + hashlib.sha256(canonical_json(material).encode()).hexdigest()
 
 
