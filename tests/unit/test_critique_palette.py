@@ -136,3 +136,15 @@ def test_random_palettes_pass_and_an_off_palette_patch_is_found(palette: list[st
     result = check_palette(encoded(image, image_format), canon, POLICY)
     boxes = [finding["box"] for finding in result.violations]
     assert any(bx <= x and by <= y and bx + bw >= x + width and by + bh >= y + height for bx, by, bw, bh in boxes)
+
+
+@pytest.mark.parametrize("side", [20, 34, 60])
+def test_a_small_forbidden_fill_is_always_found(side: int) -> None:
+    image = Image.new("RGB", (1080, 1080), "#FFFFFF")
+    ImageDraw.Draw(image).rectangle((500, 500, 500 + side - 1, 500 + side - 1), fill="#E10600")
+    canon = {"palette_hex": ["#FFFFFF", "#0B3D91"], "forbidden_hex": ["#E10600"]}
+    violations = check_palette(np.asarray(image), canon, POLICY).violations
+    assert [violation["severity"] for violation in violations] == ["high"]
+    x, y, w, h = violations[0]["box"]
+    assert max(x, y) <= 500
+    assert min(x + w, y + h) >= 500 + side
