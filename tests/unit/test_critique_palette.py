@@ -148,3 +148,27 @@ def test_a_small_forbidden_fill_is_always_found(side: int) -> None:
     x, y, w, h = violations[0]["box"]
     assert max(x, y) <= 500
     assert min(x + w, y + h) >= 500 + side
+
+
+@pytest.mark.parametrize(("pattern", "colour", "expected"), [
+    ("columns", (225, 6, 0), "a forbidden colour"),  # every second column
+    ("checkerboard", (0, 200, 80), "off palette"),
+    ("rows", (0, 200, 80), "off palette"),
+])
+def test_a_fine_pattern_of_a_wrong_colour_is_found(pattern: str, colour: tuple[int, int, int], expected: str) -> None:
+    """1-px lines and checkerboards have no fill pixels at all: they are not anti-aliasing to be ignored."""
+    rgb = np.full((540, 540, 3), 255, dtype=np.uint8)
+    rows, columns = np.indices((540, 540))
+    where = {"columns": columns % 2 == 0, "rows": rows % 2 == 0, "checkerboard": (rows + columns) % 2 == 0}[pattern]
+    rgb[where] = colour
+    canon = {"palette_hex": ["#FFFFFF", "#0B3D91"], "forbidden_hex": ["#E10600"]}
+    violations = check_palette(rgb, canon, POLICY).violations
+    assert [violation["severity"] for violation in violations] == ["high"]
+    assert expected in violations[0]["message"]
+    assert violations[0]["box"][2] >= 538
+
+
+def test_a_fine_pattern_in_canon_colours_passes() -> None:
+    rgb = np.full((540, 540, 3), 255, dtype=np.uint8)
+    rgb[:, ::2] = parse_hex("#0B3D91")
+    assert check_palette(rgb, {"palette_hex": ["#FFFFFF", "#0B3D91"]}, POLICY).violations == []

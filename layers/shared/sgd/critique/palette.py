@@ -63,6 +63,9 @@ INK_MAX_COLOURS = 8
 INK_NEW_DELTA_E = 6.0  # an ink colour this close to a known colour is that colour
 MAX_GROUPS = 64  # leader clustering stops seeding after this many groups (texture is then lumped to the nearest)
 SEED_MIN_SHARE = 0.0002  # ... and bins rarer than this share never seed a group of their own
+# A colour made only of edges (1-px lines, dots, a checkerboard) has no fill pixels, so clustering never sees it;
+# one that covers this share of the canvas by itself is a pattern, not anti-aliasing (blends spread over many colours).
+FINE_PATTERN_SHARE = 0.03
 MAX_PLACES = 5  # findings per offending colour (the largest places); the rest are counted in the message
 HIGH_SHARE = 0.05  # an off-palette colour from this share of the canvas is a high-severity finding
 UNRESOLVED = -2  # a bin whose nearest cluster is not looked up yet
@@ -544,6 +547,9 @@ def check_palette(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiquePol
         for box in shown:
             violations.append(_finding(cluster, box, max(0, len(boxes) - len(shown)), policy, flat_limit))
         suggestions.append(_suggestion(cluster))
+    pattern_violations, pattern_suggestions = _fine_patterns(analysis, _Canon.of(canon), policy)
+    violations += pattern_violations
+    suggestions += pattern_suggestions
     on_palette = sum(cluster.share for cluster in analysis.clusters if cluster.status == "ok")
     check: dict[str, Any] = {"threshold_flat": flat_limit, "threshold_photo": policy.photo_delta_e,
                              "clusters": [cluster.as_check() for cluster in reported],
@@ -551,6 +557,43 @@ def check_palette(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiquePol
     if not (canon.get("palette_hex") or []):
         check["note"] = "the canon has no palette colours: only forbidden colours were checked"
     return PaletteResult(analysis, violations, check, suggestions)
+
+
+def _fine_patterns(analysis: ColourAnalysis, canon: _Canon, policy: CritiquePolicy
+                   ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Off-palette or forbidden colours that exist only as edges (see FINE_PATTERN_SHARE), judged like a photograph's
+    colours: beyond photo_delta_e of the palette, or nearer a forbidden colour than the palette."""
+    edges = analysis.spread > policy.fringe_tolerance
+    edges &= ~analysis.photo
+    if analysis.excluded is not None:
+        edges &= ~analysis.excluded
+    canvas = analysis.height * analysis.width
+    if int(np.count_nonzero(edges)) < FINE_PATTERN_SHARE * canvas:
+        return [], []
+    bins = bin_index(analysis.rgb[edges])
+    counts = np.bincount(bins, minlength=1 << (3 * BIN_BITS))
+    findings, suggestions = [], []
+    for found in np.flatnonzero(counts >= FINE_PATTERN_SHARE * canvas):
+        members = bins == found
+        colour = analysis.rgb[edges][members].mean(axis=0)
+        lab = srgb_to_lab(colour)
+        to_palette = ciede2000(lab, canon.palette).min() if len(canon.palette) else math.inf
+        to_forbidden = ciede2000(lab, canon.forbidden).min() if len(canon.forbidden) else math.inf
+        forbidden = to_forbidden < to_palette and to_forbidden <= policy.photo_delta_e
+        if not forbidden and to_palette <= policy.photo_delta_e:
+            continue
+        mask = np.zeros(edges.shape, dtype=bool)
+        mask[edges] = members
+        rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        box = [int(columns[0]), int(rows[0]), int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)]
+        hex_colour = to_hex(tuple(round(float(value)) for value in colour))
+        share = counts[found] / canvas
+        what = "a forbidden colour" if forbidden else f"off palette (CIEDE2000 {to_palette:.1f} from the canon)"
+        findings.append({"kind": "palette", "severity": "high", "box": box, "message": (
+            f"A fine pattern (1-px lines, dots or a checkerboard) of {hex_colour}, {what}, covers "
+            f"{share * 100:.1f}% of the canvas: use canon colours for patterns too")[:500]})
+        suggestions.append(f"Redraw the fine pattern of {hex_colour} in canon colours")
+    return findings, suggestions
 
 
 def _fit_to_edges(rgb: np.ndarray, box: Box, colour: tuple[int, int, int], policy: CritiquePolicy) -> Box:
