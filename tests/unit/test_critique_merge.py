@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 from sgd.critique.annotate import annotate
-from sgd.critique.merge import clip_box, combined_score, iou, merge_model_critique
+from sgd.critique.merge import clip_box, combined_score, merge_model_critique
+from sgd.critique.regions import iou
 
 KINDS = ["palette", "contrast", "logo_safe_zone", "format", "other"]
 boxes = st.one_of(st.none(), st.tuples(st.integers(0, 900), st.integers(0, 900), st.integers(1, 400),

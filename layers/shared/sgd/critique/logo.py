@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from sgd.critique.policy import CritiquePolicy, Severity
-from sgd.critique.regions import connected_components, grow, shrink
+from sgd.critique.regions import connected_components, grow, iou, overlap_area, shrink
 from sgd.design.colorimetry import ciede2000, srgb_to_lab
 
 BoxXYWH = tuple[int, int, int, int]
@@ -219,7 +219,7 @@ class _Candidate:
     height: float
 
     def iou(self, other: _Candidate) -> float:
-        return _iou((self.x, self.y, self.width, self.height), (other.x, other.y, other.width, other.height))
+        return iou((self.x, self.y, self.width, self.height), (other.x, other.y, other.width, other.height))
 
 
 def find_logo(rgb: np.ndarray, logo: PreparedLogo, policy: CritiquePolicy,
@@ -749,21 +749,9 @@ def _clip_box(box: BoxXYWH, width: int, height: int) -> BoxXYWH:
     return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
 
 
-def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    inter = _intersection(a, b)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
-    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    return max(0.0, w) * max(0.0, h)
-
-
 def _overlap_share(candidate: _Candidate, box: Sequence[float]) -> float:
     area = candidate.width * candidate.height
-    return _intersection((candidate.x, candidate.y, candidate.width, candidate.height), box) / area if area else 0.0
+    return overlap_area((candidate.x, candidate.y, candidate.width, candidate.height), box) / area if area else 0.0
 
 
 # --- clear space ----------------------------------------------------------------------------------------------------
@@ -876,7 +864,7 @@ def _element_gaps(logo: BoxXYWH, elements: Sequence[Sequence[int]], limit: float
         side = max(by_side, key=lambda s: by_side[s])
         gap = float(by_side[side])
         if gap < 0:  # overlapping in both directions
-            gap = -min(_intersection(logo, (ex, ey, ew, eh)), 1.0)
+            gap = -min(overlap_area(logo, (ex, ey, ew, eh)), 1.0)
         if gap < limit:
             found.append((gap, (side, (ex, ey, ew, eh))))
     return found

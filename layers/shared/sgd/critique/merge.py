@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-Box = tuple[int, int, int, int]
+from sgd.critique.regions import Box, iou
+from sgd.critique.regions import clip_box as clip_to_canvas
+
 SAME_FINDING_IOU = 0.3  # boxes overlapping this much describe the same place
 MAX_MESSAGE_CHARS = 500
 
@@ -35,20 +37,7 @@ def clip_box(box: Sequence[int] | None, width: int, height: int) -> Box | None:
     """A model's [x, y, w, h] clipped to the canvas; None when it is malformed or falls outside."""
     if box is None or len(box) != 4:
         return None
-    x, y, w, h = (int(value) for value in box)
-    x0, y0 = max(0, min(x, width)), max(0, min(y, height))
-    x1, y1 = max(0, min(x + w, width)), max(0, min(y + h, height))
-    return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
-
-
-def iou(first: Sequence[int], second: Sequence[int]) -> float:
-    ax, ay, aw, ah = first
-    bx, by, bw, bh = second
-    overlap_w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    overlap_h = max(0, min(ay + ah, by + bh) - max(ay, by))
-    overlap = overlap_w * overlap_h
-    union = aw * ah + bw * bh - overlap
-    return overlap / union if union else 0.0
+    return clip_to_canvas(box, width, height)
 
 
 def _repeats(finding: Mapping[str, Any], measured: Sequence[Mapping[str, Any]]) -> bool:

@@ -42,10 +42,18 @@ def union_box(boxes: Iterable[Box]) -> Box:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def overlap_area(first: Box, second: Box) -> int:
+def overlap_area(first: Sequence[float], second: Sequence[float]) -> float:
+    """The area two [x, y, w, h] boxes share (int boxes give an int)."""
     w = min(first[0] + first[2], second[0] + second[2]) - max(first[0], second[0])
     h = min(first[1] + first[3], second[1] + second[3]) - max(first[1], second[1])
     return max(0, w) * max(0, h)
+
+
+def iou(first: Sequence[float], second: Sequence[float]) -> float:
+    """Intersection over union of two [x, y, w, h] boxes (0 when both are empty)."""
+    overlap = overlap_area(first, second)
+    union = first[2] * first[3] + second[2] * second[3] - overlap
+    return overlap / union if union > 0 else 0.0
 
 
 def box_mask(boxes: Iterable[Box], width: int, height: int) -> np.ndarray:
