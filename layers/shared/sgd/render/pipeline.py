@@ -11,7 +11,6 @@ import asyncio
 import concurrent.futures
 import functools
 import hashlib
-import io
 import os
 import time
 import uuid
@@ -159,17 +158,15 @@ class AssetCritic:
 
 
 def delivered_pixels(design: Any) -> Any:
-    """The RGB image a client of `design` gets, with `format` set from the encoded bytes (read from their header)."""
-    from PIL import Image
-
-    encoded = Image.open(io.BytesIO(design.data))
-    if design.image is not None and encoded.format == "PNG":
+    """The RGB image a client of `design` gets: a lossless PNG is the engine's own pixels (no decode), a JPEG or WebP
+    is decoded, compression noise and all. `format` is set as the critic's format check reads it."""
+    if design.image is not None and design.format == "png":
         pixels = design.image.copy() if design.image.mode == "RGB" else design.image.convert("RGB")
-    else:
-        encoded.load()
-        pixels = encoded if encoded.mode == "RGB" else encoded.convert("RGB")
-    pixels.format = encoded.format
-    return pixels
+        pixels.format = "PNG"
+        return pixels
+    from sgd.critique.measure import decode_design
+
+    return decode_design(design.data)
 
 
 def plan_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
