@@ -236,6 +236,7 @@ class CritiqueService:
         return list(dict.fromkeys((f"{asset.asset_id}: {text}" if multiple else text)[:500]
                                   for asset in critiques for text in asset.repair_suggestions))[:MAX_SUGGESTIONS]
 
+
 def _pixels(record: Mapping[str, Any]) -> int | None:
     width, height = record.get("width"), record.get("height")
     return int(width) * int(height) if isinstance(width, int | float) and isinstance(height, int | float) else None
