@@ -3,8 +3,9 @@ recall per field.
 
     python -m bench.canon_accuracy [--out bench/results] [--generated]
 
-Kits: every folder with a truth.json under examples/brands/ and ../shared/fixtures/brands/ (when that folder
-exists; a kit name found in both is measured once, the examples copy winning). --generated also measures the
+Kits: every folder with a truth.json under examples/brands/, then under each --kits FOLDER given (for example
+--kits ../shared/fixtures/brands; a kit name found twice is measured once, the examples copy winning). Nothing
+outside the repository is read unless asked for. --generated also measures the
 guideline layouts tests/pdfs.py writes with fpdf2 (a test-only dependency). Writes canon_accuracy.json and
 canon_accuracy.md to the output folder. Exit code 0: this is a measurement, not a gate.
 """
@@ -27,7 +28,7 @@ from sgd.ingest.admission import AdmissionRejected, admit  # noqa: E402
 from sgd.ingest.extract import extract  # noqa: E402
 from sgd.ingest.pipeline import asset_id_of, evidence_id_of  # noqa: E402
 
-KIT_FOLDERS = (ROOT / "examples" / "brands", ROOT.parent / "shared" / "fixtures" / "brands")
+KIT_FOLDERS = (ROOT / "examples" / "brands",)
 MAX_BYTES = 10 * 1024 * 1024
 SET_FIELDS = ("palette_hex", "forbidden_hex", "fonts", "voice.dos", "voice.donts")
 
@@ -96,9 +97,9 @@ def measure_kit(name: str, files: list[tuple[str, bytes]], truth: dict[str, Any]
             "extract_ms": round(1000 * (extracted - started), 1), "derive_ms": round(1000 * (finished - extracted), 1)}
 
 
-def kits_on_disk() -> list[tuple[str, list[tuple[str, bytes]], dict[str, Any]]]:
+def kits_on_disk(extra_folders: tuple[Path, ...] = ()) -> list[tuple[str, list[tuple[str, bytes]], dict[str, Any]]]:
     kits: dict[str, tuple[str, list[tuple[str, bytes]], dict[str, Any]]] = {}
-    for folder in KIT_FOLDERS:
+    for folder in (*KIT_FOLDERS, *extra_folders):
         if not folder.is_dir():
             continue
         for kit in sorted(path for path in folder.iterdir() if (path / "truth.json").is_file()):
@@ -153,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--generated", action="store_true", help="also measure the fpdf2 layouts of tests/pdfs.py")
+    parser.add_argument("--kits", type=Path, action="append", default=[], metavar="FOLDER",
+                        help="also the kits in this folder (repeatable), e.g. ../shared/fixtures/brands")
     args = parser.parse_args(argv)
-    kits = kits_on_disk() + (generated_kits() if args.generated else [])
+    kits = kits_on_disk(tuple(args.kits)) + (generated_kits() if args.generated else [])
     results = [measure_kit(name, files, truth) for name, files, truth in kits]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "canon_accuracy.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",

@@ -20,6 +20,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -113,10 +114,31 @@ def child_base_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith(SCRUBBED_PREFIXES)}
 
 
+def pyenv_root() -> Path | None:
+    """pyenv's root, from $PYENV_ROOT or `pyenv root` when pyenv is on PATH; no guessed home-directory paths."""
+    if os.environ.get("PYENV_ROOT"):
+        return Path(os.environ["PYENV_ROOT"])
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        found = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False).stdout.strip()
+        return Path(found) if found else None
+    return None
+
+
+def pyenv_pythons312() -> list[str]:
+    """The python3.12 interpreters pyenv installed, newest first (empty without pyenv)."""
+    root = pyenv_root()
+    if root is None:
+        return []
+    found = glob.glob(str(root / "versions" / "3.12*" / "bin" / "python3.12"))
+    return sorted(found, key=lambda path: [(int(part), "") if part.isdigit() else (-1, part)
+                                           for part in Path(path).parents[1].name.split(".")], reverse=True)
+
+
 def lambda_python() -> str:
     """The Lambda runtime's interpreter: a real CPython 3.12 (the layers hold cp312 wheels)."""
     candidates = [os.environ.get("SGD_BENCH_PYTHON", ""), str(Path(sys.base_prefix) / "bin" / "python3.12"),
-                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")), reverse=True)]
+                  shutil.which("python3.12") or "", *pyenv_pythons312()]
     for candidate in filter(None, candidates):
         probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 12))"],
                                capture_output=True, text=True, check=False)

@@ -1,10 +1,11 @@
 """Critique accuracy: the measured critic against labelled designs, and SGD's own renders against zero violations.
 
-    python -m bench.critique_accuracy [--out bench/results] [--seeds 6] [--no-renders]
+    python -m bench.critique_accuracy [--out bench/results] [--seeds 6] [--no-renders] [--kits FOLDER]
 
-1. Labelled designs: every examples/brands/*/critique/labels.json (and ../shared/fixtures/brands/*/critique/ when
-   that folder exists). Each design is critiqued as an external image: no layout, the brand's truth.json as the
-   canon and its logo.png found by matching. A confusion table per class (palette, contrast, logo_safe_zone):
+1. Labelled designs: every examples/brands/*/critique/labels.json (and FOLDER/*/critique/ of each --kits FOLDER,
+   e.g. --kits ../shared/fixtures/brands: nothing outside the repository is read unless asked for). Each design
+   is critiqued as an external image: no layout, the brand's truth.json as the canon and its logo.png found by
+   matching. A confusion table per class (palette, contrast, logo_safe_zone):
    TP/FP/FN/TN, precision and recall. Target: both >= 0.95 for every class.
 2. SGD's own renders: every kit with a truth.json and a logo.png is rendered by the design engine (several sizes,
    seeds and formats) and critiqued twice, with its layout and as an external image. Target: zero violations.
@@ -32,7 +33,7 @@ from sgd.design.planner import palette_in_use, rule_based_plan  # noqa: E402
 
 from bench.stats import percentiles  # noqa: E402
 
-KIT_FOLDERS = (ROOT / "examples" / "brands", ROOT.parent / "shared" / "fixtures" / "brands")
+KIT_FOLDERS = (ROOT / "examples" / "brands",)
 CLASSES = ("palette", "contrast", "logo_safe_zone")
 TARGET = 0.95
 RENDER_SIZES = ((1080, 1080), (1200, 628), (1080, 1920), (600, 600))
@@ -44,10 +45,10 @@ INSTRUCTIONS = (
 )
 
 
-def kits() -> list[Path]:
-    """Kit folders with a truth.json, the examples copy winning over a shared fixture of the same name."""
+def kits(extra_folders: tuple[Path, ...] = ()) -> list[Path]:
+    """Kit folders with a truth.json, the examples copy winning over an extra folder's kit of the same name."""
     found: dict[str, Path] = {}
-    for folder in KIT_FOLDERS:
+    for folder in (*KIT_FOLDERS, *extra_folders):
         if folder.is_dir():
             for kit in sorted(path for path in folder.iterdir() if (path / "truth.json").is_file()):
                 found.setdefault(kit.name, kit)
@@ -150,11 +151,11 @@ def render_cases(kit: Path, seeds: int) -> list[dict[str, Any]]:
     return rows
 
 
-def run(seeds: int = 6, renders: bool = True) -> dict[str, Any]:
+def run(seeds: int = 6, renders: bool = True, extra_folders: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The whole measurement as one JSON-able dict (bench/run.py embeds it)."""
-    labelled = [row for kit in kits() for row in measure_labelled(kit)]
+    labelled = [row for kit in kits(extra_folders) for row in measure_labelled(kit)]
     table = confusion(labelled)
-    rendered = [row for kit in kits() for row in render_cases(kit, seeds)] if renders else []
+    rendered = [row for kit in kits(extra_folders) for row in render_cases(kit, seeds)] if renders else []
     failing_renders = [row for row in rendered if row["violations"]]
     classes_ok = all(entry["precision"] >= TARGET and entry["recall"] >= TARGET for entry in table.values())
     timing = {mode: percentiles([row["ms"] for row in rendered if row["mode"] == mode])
@@ -210,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--seeds", type=int, default=6, help="render seeds per kit, size and format")
     parser.add_argument("--no-renders", action="store_true", help="only the labelled designs")
+    parser.add_argument("--kits", type=Path, action="append", default=[], metavar="FOLDER",
+                        help="also the kits in this folder (repeatable), e.g. ../shared/fixtures/brands")
     args = parser.parse_args(argv)
-    result = run(seeds=args.seeds, renders=not args.no_renders)
+    result = run(seeds=args.seeds, renders=not args.no_renders, extra_folders=tuple(args.kits))
     text = markdown(result)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,6 @@ Lambda unpacks a function and its layers side by side (hard limit 250 MB unzippe
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import shutil
@@ -22,6 +21,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script (python bench/package_size.py): make sgd_local importable
     sys.path.insert(0, str(ROOT))
+
+from bench.cold_start import pyenv_pythons312  # noqa: E402
 
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 TARGET_MB = 150.0
@@ -48,10 +49,9 @@ def find_sam(explicit: str | None = None) -> str:
 
 def python312_bin_dir() -> str | None:
     """A real (non-venv) python3.12 for SAM's python3.12 builder, which looks for `python3.12` on PATH."""
-    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    found = sorted(glob.glob(f"{pyenv_root}/versions/3.12*/bin/python3.12"))
+    found = pyenv_pythons312()
     if found:
-        return str(Path(found[-1]).parent)
+        return str(Path(found[0]).parent)
     on_path = shutil.which("python3.12")
     return str(Path(on_path).parent) if on_path else None
 

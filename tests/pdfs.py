@@ -14,8 +14,8 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-LIBERATION = Path("/usr/share/fonts/truetype/liberation")
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+# The fonts the imaging layer bundles (DejaVu and Liberation, regular and bold): nothing from the machine's fonts.
+FONTS = Path(__file__).resolve().parents[1] / "layers" / "imaging" / "fonts"
 TEXT_GREY = (34, 34, 34)  # the documents' own body-text colour: incidental, never part of a palette
 
 
@@ -72,7 +72,7 @@ class _Doc(FPDF):
 
 def rgb_table() -> GeneratedKit:
     """Five pages; an R/G/B table without hex; 'Typeface:' statements; '- ' bullets; 'at least 12 percent'."""
-    doc = _Doc(LIBERATION / "LiberationSerif-Regular.ttf", LIBERATION / "LiberationSerif-Bold.ttf", "LiberationSerif")
+    doc = _Doc(FONTS / "LiberationSerif-Regular.ttf", FONTS / "LiberationSerif-Bold.ttf", "LiberationSerif")
     doc.add_page()
     doc.set_fill_color(240, 240, 240)  # a decorative grey band: an unlabelled fill, incidental
     doc.rect(0, 0, 210, 30, style="F")
@@ -109,7 +109,7 @@ def rgb_table() -> GeneratedKit:
 def prose_only() -> GeneratedKit:
     """Colours only in prose, in several notations (RGB: a/b/c, R G B, 3-digit hex, a labelled hex without '#');
     Never/Always sentences instead of lists; clear space relative to the logo (no percentage)."""
-    doc = _Doc(DEJAVU / "DejaVuSans.ttf", DEJAVU / "DejaVuSans-Bold.ttf", "DejaVuSans")
+    doc = _Doc(FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf", "DejaVuSans")
     doc.add_page()
     doc.heading("Lumen Studio")
     doc.para("Our primary colour is Lumen Violet, RGB: 92/45/145, and it appears on every cover. The secondary "
@@ -131,7 +131,7 @@ def prose_only() -> GeneratedKit:
 
 def cmyk_pantone() -> GeneratedKit:
     """Hex with CMYK and Pantone beside it in a table, and a separate 'Colour don'ts' page of forbidden colours."""
-    doc = _Doc(DEJAVU / "DejaVuSans.ttf", DEJAVU / "DejaVuSans-Bold.ttf", "DejaVuSans")
+    doc = _Doc(FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf", "DejaVuSans")
     doc.add_page()
     doc.heading("1. Brand colours")
     doc.table_rows([("Name", "HEX", "CMYK", "Pantone"), ("Forest", "#1B4D3E", "C65 M0 Y20 K70", "Pantone 3435 C"),
@@ -163,7 +163,7 @@ def cmyk_pantone() -> GeneratedKit:
 def swatch_labels() -> GeneratedKit:
     """Filled swatch rectangles labelled below by name and hex, one labelled by name only (its colour is the
     fill), a decorative unlabelled bar, and fonts known only from what the PDF embeds."""
-    doc = _Doc(LIBERATION / "LiberationSans-Regular.ttf", LIBERATION / "LiberationSans-Bold.ttf", "LiberationSans")
+    doc = _Doc(FONTS / "LiberationSans-Regular.ttf", FONTS / "LiberationSans-Bold.ttf", "LiberationSans")
     doc.add_page()
     doc.set_fill_color(200, 200, 200)
     doc.rect(10, 10, 190, 4, style="F")  # a rule-like decorative bar, unlabelled

@@ -263,7 +263,7 @@ def test_font_file_family_style_and_loadable_bytes(flavor: str | None) -> None:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")
+    font = TTFont(ROOT / "layers" / "imaging" / "fonts" / "DejaVuSerif-Bold.ttf")
     subsetter = subset.Subsetter()  # a few glyphs keep WOFF2's Brotli compression fast
     subsetter.populate(text="Brand")
     subsetter.subset(font)
