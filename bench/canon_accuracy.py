@@ -1,12 +1,12 @@
 """Canon accuracy: admit + extract + derive every brand kit, compare with its truth.json, and print precision and
 recall per field.
 
-    python -m bench.canon_accuracy [--out bench/results] [--generated]
+    python -m bench.canon_accuracy [--out bench/results] [--generated] [--kits FOLDER]
 
 Kits: every folder with a truth.json under examples/brands/, then under each --kits FOLDER given (for example
 --kits ../shared/fixtures/brands; a kit name found twice is measured once, the examples copy winning). Nothing
-outside the repository is read unless asked for. --generated also measures the
-guideline layouts tests/pdfs.py writes with fpdf2 (a test-only dependency). Writes canon_accuracy.json and
+outside the repository is read unless asked for. --generated also measures the guideline layouts
+bench/support/pdfs.py writes with fpdf2 (a development-only dependency). Writes canon_accuracy.json and
 canon_accuracy.md to the output folder. Exit code 0: this is a measurement, not a gate.
 """
 
@@ -112,8 +112,7 @@ def kits_on_disk(extra_folders: tuple[Path, ...] = ()) -> list[tuple[str, list[t
 
 
 def generated_kits() -> list[tuple[str, list[tuple[str, bytes]], dict[str, Any]]]:
-    sys.path.insert(0, str(ROOT))
-    from tests.pdfs import LAYOUTS
+    from bench.support.pdfs import LAYOUTS  # fpdf2 is a development-only dependency: imported when asked for
 
     kits = []
     for name, build in LAYOUTS.items():
@@ -153,7 +152,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--generated", action="store_true", help="also measure the fpdf2 layouts of tests/pdfs.py")
+    parser.add_argument("--generated", action="store_true",
+                        help="also measure the fpdf2 layouts of bench/support/pdfs.py")
     parser.add_argument("--kits", type=Path, action="append", default=[], metavar="FOLDER",
                         help="also the kits in this folder (repeatable), e.g. ../shared/fixtures/brands")
     args = parser.parse_args(argv)

@@ -41,7 +41,7 @@ from sgd.resources import load_json  # noqa: E402
 from sgd.tenancy import Tenant  # noqa: E402
 
 from bench.stats import percentiles  # noqa: E402
-from tests.fakes.openrouter import FakeOpenRouter, Reply  # noqa: E402
+from bench.support.fake_openrouter import FakeOpenRouter, Reply  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = {"goal": "Announce the spring sale on a square post", "ops": ["text_overlay"],

@@ -24,8 +24,8 @@ def keyed() -> Iterator[tuple[ApiClient, Any]]:
     import tempfile
     from pathlib import Path
 
+    from bench.support.fake_openrouter import FakeOpenRouter
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
-    from tests.fakes.openrouter import FakeOpenRouter
 
     with FakeOpenRouter() as fake, tempfile.TemporaryDirectory() as data_dir:
         options = RuntimeOptions(data_dir=Path(data_dir), persist=False, environment={
@@ -38,7 +38,7 @@ def keyed() -> Iterator[tuple[ApiClient, Any]]:
 
 
 def test_the_model_joins_the_derivation_and_disagreements_are_recorded(keyed: tuple[ApiClient, Any]) -> None:
-    from tests.fakes.openrouter import Reply
+    from bench.support.fake_openrouter import Reply
 
     api, fake = keyed
     fake.reset()
@@ -59,7 +59,7 @@ def test_the_model_joins_the_derivation_and_disagreements_are_recorded(keyed: tu
 
 
 def test_a_provider_failure_is_a_5xx_not_a_local_canon(keyed: tuple[ApiClient, Any]) -> None:
-    from tests.fakes.openrouter import Reply
+    from bench.support.fake_openrouter import Reply
 
     api, fake = keyed
     fake.reset()

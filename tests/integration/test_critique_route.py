@@ -247,8 +247,8 @@ def keyed() -> Iterator[tuple[ApiClient, Any, Any, str]]:
     import tempfile
     from pathlib import Path
 
+    from bench.support.fake_openrouter import FakeOpenRouter
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
-    from tests.fakes.openrouter import FakeOpenRouter
 
     with FakeOpenRouter() as fake, tempfile.TemporaryDirectory() as data_dir:
         options = RuntimeOptions(data_dir=Path(data_dir), persist=False, environment={
@@ -261,7 +261,7 @@ def keyed() -> Iterator[tuple[ApiClient, Any, Any, str]]:
 
 def test_the_model_adds_findings_and_lowers_the_score_but_never_clears_a_measured_one(
         keyed: tuple[ApiClient, Any, Any, str]) -> None:
-    from tests.fakes.openrouter import Reply
+    from bench.support.fake_openrouter import Reply
 
     api, fake, runtime, project = keyed
     asset_id = put_design(runtime, "acme", project, "off_palette_1080x1080.png")
@@ -289,7 +289,7 @@ def test_the_model_adds_findings_and_lowers_the_score_but_never_clears_a_measure
 
 
 def test_a_model_score_lowers_a_clean_design(keyed: tuple[ApiClient, Any, Any, str]) -> None:
-    from tests.fakes.openrouter import Reply
+    from bench.support.fake_openrouter import Reply
 
     api, fake, runtime, project = keyed
     asset_id = put_design(runtime, "acme", project, "on_brand_1080x1080.png")
@@ -301,7 +301,7 @@ def test_a_model_score_lowers_a_clean_design(keyed: tuple[ApiClient, Any, Any, s
 
 
 def test_a_provider_failure_is_a_5xx_not_a_measured_only_answer(keyed: tuple[ApiClient, Any, Any, str]) -> None:
-    from tests.fakes.openrouter import Reply
+    from bench.support.fake_openrouter import Reply
 
     api, fake, runtime, project = keyed
     asset_id = put_design(runtime, "acme", project, "on_brand_1200x628.png")
@@ -315,7 +315,7 @@ def test_a_large_design_reaches_the_model_shrunk_and_its_boxes_come_back_in_desi
         keyed: tuple[ApiClient, Any, Any, str]) -> None:
     import base64
 
-    from tests.fakes.openrouter import Reply
+    from bench.support.fake_openrouter import Reply
 
     api, fake, runtime, project = keyed
     large = Image.open(KIT / "critique" / "on_brand_1080x1080.png").convert("RGB").resize((3136, 3136))

@@ -23,10 +23,10 @@ from sgd.gateway.routing import OpenRouterGateway
 from sgd.settings import Settings, get_settings
 from sgd.tenancy import Tenant
 
+from bench.support.fake_openrouter import FakeOpenRouter, Reply
 from sgd_local.aws import aws_environment
 from sgd_local.lambda_host import FunctionPool
 from tests.conftest import ROOT, load_event, run_async
-from tests.fakes.openrouter import FakeOpenRouter, Reply
 from tests.integration.test_model_gateway import policy_document
 
 pytestmark = pytest.mark.integration

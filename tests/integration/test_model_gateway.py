@@ -26,8 +26,8 @@ from sgd.gateway.routing import OpenRouterGateway
 from sgd.resources import load_json
 from sgd.tenancy import Tenant
 
+from bench.support.fake_openrouter import FakeOpenRouter, Reply
 from tests.conftest import run_async
-from tests.fakes.openrouter import FakeOpenRouter, Reply
 
 pytestmark = pytest.mark.integration
 

@@ -190,7 +190,7 @@ def planner_input(request: Any) -> dict[str, Any]:
 
 def model_planner(request: Any) -> Any:
     """The fake provider's planner: MODEL_PLAN, re-toning the picture when a repair request names palette."""
-    from tests.fakes.openrouter import Reply
+    from bench.support.fake_openrouter import Reply
 
     repair = planner_input(request).get("repair")
     if repair and any(finding["kind"] == "palette" for finding in repair["violations"]):
@@ -201,8 +201,8 @@ def model_planner(request: Any) -> Any:
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
     """A runtime with a provider key, against a fake OpenRouter."""
+    from bench.support.fake_openrouter import FakeOpenRouter
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
-    from tests.fakes.openrouter import FakeOpenRouter
 
     with FakeOpenRouter() as fake:
         options = RuntimeOptions(data_dir=tmp_path_factory.mktemp("sgd-repair-keyed"), persist=False, environment={

@@ -312,8 +312,8 @@ def test_a_duplicate_while_the_first_is_in_progress_is_a_409(runtime: Any, api: 
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
     """A runtime whose functions have a provider key, pointed at a fake OpenRouter that counts requests."""
+    from bench.support.fake_openrouter import FakeOpenRouter, Reply
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
-    from tests.fakes.openrouter import FakeOpenRouter, Reply
 
     plan = {"goal": "A square launch post with the headline", "ops": ["text_overlay"],
             "safety": {"respect_logo_safe_zone": True, "palette_only": True},

@@ -14,7 +14,7 @@ from sgd.guardrails import validate_contract
 from sgd.ingest.admission import AdmittedFile
 from sgd.ingest.extract import empty_document, extract
 
-from tests.pdfs import LAYOUTS
+from bench.support.pdfs import LAYOUTS
 
 ROOT = Path(__file__).resolve().parents[2]
 KITS = sorted(path for path in (ROOT / "examples" / "brands").iterdir() if (path / "truth.json").is_file())

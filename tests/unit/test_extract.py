@@ -17,7 +17,7 @@ from sgd.ingest.extract import extract
 from sgd.ingest.extract_font import clean_font_name
 from sgd.ingest.extract_text import find_notations, lines_from_text, merge_drafts, notation_hex, parse_color_specs
 
-from tests.pdfs import LAYOUTS
+from bench.support.pdfs import LAYOUTS
 
 ROOT = Path(__file__).resolve().parents[2]
 KITS = sorted(path for path in (ROOT / "examples" / "brands").iterdir() if (path / "truth.json").is_file())

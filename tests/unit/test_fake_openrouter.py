@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.openrouter import FakeOpenRouter, RecordedRequest, Reply
+from bench.support.fake_openrouter import FakeOpenRouter, RecordedRequest, Reply
 
 MODEL = "openai/gpt-4o-mini"
 

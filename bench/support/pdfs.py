@@ -1,5 +1,6 @@
-"""Guideline PDFs of layouts other than the example kits', written with fpdf2 (a test-only dependency), each with
-the canon a reader should derive from it. The extractor must be general: none of these layouts is special-cased.
+"""Guideline PDFs of layouts other than the example kits', written with fpdf2 (a development-only dependency),
+each with the canon a reader should derive from it. The extractor must be general: none of these layouts is
+special-cased. Used by the extraction and canon tests and by `python -m bench.canon_accuracy --generated`.
 
     layout = LAYOUTS["rgb_table"]()      # -> GeneratedKit(name, pdf: bytes, truth: dict)
 """
@@ -15,7 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 # The fonts the imaging layer bundles (DejaVu and Liberation, regular and bold): nothing from the machine's fonts.
-FONTS = Path(__file__).resolve().parents[1] / "layers" / "imaging" / "fonts"
+FONTS = Path(__file__).resolve().parents[2] / "layers" / "imaging" / "fonts"
 TEXT_GREY = (34, 34, 34)  # the documents' own body-text colour: incidental, never part of a palette
 
 
