@@ -5,13 +5,163 @@ from __future__ import annotations
 
 import json
 import os
+import site
+import sys
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- the file-access guard -------------------------------------------------------------------------------------------
+# Tests read and write only the repository, the virtualenv, the Python installation and temporary folders: a fresh
+# machine has nothing else (no system fonts, nothing in a home directory). An audit hook, installed when pytest
+# imports this conftest and never removed (audit hooks cannot be), records every file opened, directory listed or
+# globbed, and file or directory created, removed or renamed anywhere else; the test phase (setup, call, teardown)
+# in which that happened then fails, naming the path. The hook only records: an exception raised inside an audit
+# hook would surface from whatever library code opened the file. Integer file descriptors are not paths and pass.
+# Subprocesses the tests start (the local runtime's function workers, the moto server, `sgd` CLI runs, cold-start
+# children) are not watched: an audit hook does not outlive exec or spawn.
+
+def _folders(*paths: str | os.PathLike[str]) -> tuple[str, ...]:
+    """Each folder as an absolute path ending in a separator, spelled as given and with symlinks resolved."""
+    found = {form.rstrip(os.sep) + os.sep for path in paths
+             for form in (os.path.abspath(path), os.path.realpath(path))}
+    return tuple(sorted(found))
+
+
+ALLOWED_FOLDERS = _folders(
+    ROOT,  # the repository: bundled fonts, examples, events, template, and what pytest and hypothesis keep there
+    sys.prefix, sys.exec_prefix,  # the virtualenv
+    sys.base_prefix, sys.base_exec_prefix,  # the Python installation (standard library, extension modules)
+    *site.getsitepackages(),  # where the dependencies are installed (inside the virtualenv for `make venv`)
+    tempfile.gettempdir(), "/tmp",  # tmp_path, the local runtime's data folders, temporary files of libraries
+)
+# Outside those, the whole suite opens only /dev/null (subprocess.DEVNULL for the processes it starts): present on
+# every machine, with nothing in it. Name a file here, with its reason, only when a library really needs one.
+ALLOWED_FILES = frozenset({os.devnull})
+WATCHED_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "glob.glob", "glob.glob/2", "os.mkdir", "os.rmdir",
+                            "os.remove", "os.rename", "shutil.rmtree"})
+
+
+def path_is_allowed(path: str) -> bool:
+    """Whether a test may touch this absolute, normalised path (see ALLOWED_FOLDERS and ALLOWED_FILES)."""
+    return path in ALLOWED_FILES or (path + os.sep).startswith(ALLOWED_FOLDERS)
+
+
+@dataclass(frozen=True)
+class FileAccess:
+    event: str
+    path: str
+    stack: tuple[str, ...]  # innermost first: file:line function
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.path}\n" + "\n".join(f"      at {frame}" for frame in self.stack)
+
+
+FILE_ACCESSES_OUTSIDE: list[FileAccess] = []  # appended by the audit hook (any thread), taken by the test phases
+
+
+def _stack_summary(frame: Any, limit: int = 8) -> tuple[str, ...]:
+    """file:line function of the innermost frames, and of the innermost frames of the repository's own code
+    (not its virtualenv), without reading any source file (which would come back through the hook)."""
+    frames = []
+    while frame is not None and len(frames) < 60:
+        frames.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        frame = frame.f_back
+    own = [line for line in frames if line.startswith(str(ROOT)) and "/.venv" not in line and __file__ not in line]
+    return tuple(dict.fromkeys(frames[:3] + own[:limit - 3]))
+
+
+def _paths_of(event: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    if event == "os.rename":
+        return args[:2]
+    if event == "glob.glob/2" and args[2] is not None:  # (pattern, recursive, root_dir, dir_fd)
+        return (os.path.join(os.fsdecode(args[2]), os.fsdecode(args[0])),)
+    return args[:1]
+
+
+def _absolute(path: Any) -> str:
+    if type(path) is not str:
+        path = os.fsdecode(os.fspath(path)) if path is not None else "."
+    if path.startswith("/") and "//" not in path and "/./" not in path and "/../" not in path \
+            and not path.endswith(("/.", "/..")):
+        return path  # absolute and normal already (most paths): no getcwd, no normpath
+    return os.path.abspath(path)
+
+
+def _file_access_hook(event: str, args: tuple[Any, ...]) -> None:
+    if event not in WATCHED_EVENTS:  # called for every audited action in the process: leave at once
+        return
+    try:
+        for path in _paths_of(event, args):
+            if isinstance(path, int):  # an open file descriptor, not a path
+                continue
+            absolute = _absolute(path)
+            if not path_is_allowed(absolute):
+                FILE_ACCESSES_OUTSIDE.append(FileAccess(event, absolute, _stack_summary(sys._getframe(1))))
+    except Exception:  # a hook must never break the code it watches; arguments that are no paths are ignored
+        pass
+
+
+sys.addaudithook(_file_access_hook)
+_unreported: list[FileAccess] = []  # outside a test phase (collection, a background thread), or in a failed one
+
+
+def take_file_accesses() -> list[FileAccess]:
+    """The accesses recorded since the last call, removed from the record."""
+    taken = FILE_ACCESSES_OUTSIDE[:]
+    del FILE_ACCESSES_OUTSIDE[:len(taken)]
+    return taken
+
+
+def _fail_on_file_accesses(when: str) -> Iterator[None]:
+    _unreported.extend(take_file_accesses())
+    try:
+        yield
+    except BaseException:
+        _unreported.extend(take_file_accesses())  # the phase failed already: listed at the end of the session
+        raise
+    accesses = take_file_accesses()
+    if accesses:
+        listed = "\n".join(f"  {access}" for access in accesses)
+        pytest.fail(f"{when} touched files outside the repository, the virtualenv and temporary folders (a fresh "
+                    f"machine has none of them; see the file-access guard in tests/conftest.py):\n{listed}",
+                    pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    yield from _fail_on_file_accesses("setup")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    yield from _fail_on_file_accesses("the test")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield from _fail_on_file_accesses("teardown")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # What pytest's own plugins write after the last test (a --junitxml report anywhere) is not a test's doing.
+    if _unreported and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _unreported:
+        terminalreporter.section("files touched outside the repository, the virtualenv and temporary folders "
+                                 "(collection, a background thread, or a test that failed otherwise)", red=True)
+        for access in _unreported:
+            terminalreporter.line(str(access))
 
 # In-process unit tests import sgd modules directly; give them the settings a function would have.
 UNIT_ENVIRONMENT = {
