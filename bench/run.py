@@ -27,6 +27,7 @@ from bench import (
     ingest_latency,
     package_size,
     render_latency,
+    timing_budgets,
 )
 from bench.stats import verdict_rows
 
@@ -146,7 +147,8 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def product_rows(product: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """The product benchmarks (render, ingest/canon latency, canon accuracy), as each wrote its results."""
+    """The product benchmarks (render, ingest/canon latency, critique, timing budgets, canon accuracy), as each
+    wrote its results."""
     rows = []
     rows += verdict_rows(render_latency.LABELS, product.get("render_latency") or {})
     ingest = product.get("ingest_latency")
@@ -171,6 +173,7 @@ def product_rows(product: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(("Critique of SGD's own renders (with and without layout)", "0 with violations",
                      f"{renders['with_violations']} of {renders['count']}",
                      "PASS" if renders["with_violations"] == 0 else "FAIL"))
+    rows += timing_budgets.summary_rows(product.get("timing_budgets") or {})
     for kit in product.get("canon_accuracy") or []:
         scores = [value for value in kit.get("fields", {}).values() if isinstance(value, dict)]
         perfect = all(score.get("precision", 1) == 1 and score.get("recall", 1) == 1 and score.get("equal", True)
@@ -188,9 +191,10 @@ def run_product_benchmarks() -> dict[str, Any]:
     canon_accuracy.main([*out, "--generated"])
     critique_latency.main(out)
     critique_accuracy.main(out)
+    timing_budgets.main(out)
     return {name: json.loads((RESULTS_DIR / f"{name}.json").read_text())
             for name in ("render_latency", "ingest_latency", "canon_accuracy", "critique_latency",
-                         "critique_accuracy")}
+                         "critique_accuracy", "timing_budgets")}
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -276,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-size", action="store_true", help="no sam build and package sizes")
     parser.add_argument("--skip-gateway", action="store_true", help="no model gateway overhead and budget runs")
     parser.add_argument("--skip-product", action="store_true",
-                        help="no render, ingest/canon latency and canon accuracy runs")
+                        help="no render, ingest/canon/critique latency, timing budget and accuracy runs")
     parser.add_argument("--sam", help="SAM CLI to run (default: $SAM, .venv-tools/bin/sam, sam on PATH)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)

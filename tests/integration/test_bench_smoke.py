@@ -24,7 +24,14 @@ def test_gateway_bench_measures_and_its_budget_run_holds() -> None:
 
 
 def test_product_benches_measure_and_join_the_summary(tmp_path) -> None:
-    from bench import canon_accuracy, critique_accuracy, critique_latency, ingest_latency, render_latency
+    from bench import (
+        canon_accuracy,
+        critique_accuracy,
+        critique_latency,
+        ingest_latency,
+        render_latency,
+        timing_budgets,
+    )
 
     out = ["--out", str(tmp_path)]
     render_latency.main([*out, "--samples", "2", "--warmup", "1"])
@@ -32,10 +39,12 @@ def test_product_benches_measure_and_join_the_summary(tmp_path) -> None:
     canon_accuracy.main(out)
     critique_latency.main([*out, "--samples", "2", "--warmup", "1"])
     critique_accuracy.main([*out, "--seeds", "1"])
-    names = ("render_latency", "ingest_latency", "canon_accuracy", "critique_latency", "critique_accuracy")
+    timing_budgets.main([*out, "--samples", "1"])
+    names = ("render_latency", "ingest_latency", "canon_accuracy", "critique_latency", "critique_accuracy",
+             "timing_budgets")
     product = {name: json.loads((tmp_path / f"{name}.json").read_text()) for name in names}
     rows = run.product_rows(product)
-    assert len(rows) == 3 + 3 + 3 + 3 + 1 + len(product["canon_accuracy"])
+    assert len(rows) == 3 + 3 + 3 + 3 + 1 + len(timing_budgets.BUDGETS) + len(product["canon_accuracy"])
     assert all(verdict in ("PASS", "FAIL") for *_, verdict in rows)
     assert [verdict for name, *_, verdict in rows if name.startswith("Canon accuracy")] == ["PASS", "PASS"]
     accuracy = [verdict for name, *_, verdict in rows if name.startswith("Critique accuracy")]

@@ -11,8 +11,8 @@ from PIL import Image
 from sgd.errors import ValidationFailed
 from sgd.render.references import _admitted_image
 
+from bench.support.images import png_header_only
 from tests.integration.test_render_route import new_project, render_body
-from tests.unit.test_admission import png_header_only
 
 pytestmark = pytest.mark.integration
 
