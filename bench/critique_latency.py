@@ -37,7 +37,7 @@ def seed_project(runtime: LocalRuntime) -> list[str]:
     """The canon with its logo, and the external designs as ingest leaves admitted images (object + record)."""
     from PIL import Image
     from sgd.adapters.tables import DynamoItemTable
-    from sgd.canon.store import CanonStore
+    from sgd.repositories.canon import CanonStore
     from sgd.tenancy import Tenant
 
     tenant = Tenant("bench", PROJECT)

@@ -31,11 +31,11 @@ for _name, _value in {"POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NA
 
 import httpx  # noqa: E402
 from sgd.adapters.clock import Deadline  # noqa: E402
-from sgd.gateway.budget import Reservation, UsageAccounting  # noqa: E402
-from sgd.gateway.openrouter import OpenRouterClient  # noqa: E402
-from sgd.gateway.policy import GatewayPolicy, load_policy  # noqa: E402
-from sgd.gateway.prompts import planner_content, structured_request  # noqa: E402
-from sgd.gateway.routing import OpenRouterGateway  # noqa: E402
+from sgd.model_gateway.budget import Reservation, UsageAccounting  # noqa: E402
+from sgd.model_gateway.openrouter import OpenRouterClient  # noqa: E402
+from sgd.model_gateway.policy import GatewayPolicy, load_policy  # noqa: E402
+from sgd.model_gateway.prompts import planner_content, structured_request  # noqa: E402
+from sgd.model_gateway.routing import OpenRouterGateway  # noqa: E402
 from sgd.observability import logger  # noqa: E402
 from sgd.resources import load_json  # noqa: E402
 from sgd.tenancy import Tenant  # noqa: E402

@@ -34,7 +34,7 @@ BENCH_CANON = {"palette_hex": ["#0B3D2E", "#F2E8CF", "#E07A5F", "#FFFFFF"], "for
 def with_canon(runtime: LocalRuntime) -> None:
     """Renders are measured against a brand canon, as the product is used (written as the canon pipeline does)."""
     from sgd.adapters.tables import DynamoItemTable
-    from sgd.canon.store import CanonStore
+    from sgd.repositories.canon import CanonStore
     from sgd.tenancy import Tenant
 
     client = runtime.aws.client("dynamodb")

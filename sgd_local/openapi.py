@@ -44,14 +44,15 @@ def build_document(root: Path) -> dict[str, Any]:
                     "description": "A JWT from the configured issuer; the 'org' claim scopes every request."}}},
     }
     for app_name in APPS:
-        app = importlib.import_module(f"sgd.api.{app_name}").create_app()
+        app = importlib.import_module(f"sgd.http.routes.{app_name}").create_app()
         partial = app.openapi()
         document["components"]["schemas"].update(partial.get("components", {}).get("schemas", {}))
         for path, operations in partial.get("paths", {}).items():
             for method, operation in operations.items():
                 route_key = f"{method.upper()} {path}"
                 if route_key not in authorized:
-                    raise ValueError(f"{route_key} is served by sgd.api.{app_name} but not routed in template.yaml")
+                    raise ValueError(f"{route_key} is served by sgd.http.routes.{app_name} but not routed in "
+                                     "template.yaml")
                 operation["security"] = [{"jwt": []}] if authorized[route_key] else []
                 document["paths"].setdefault(path, {})[method] = operation
     missing = set(authorized) - {f"{m.upper()} {p}" for p, ops in document["paths"].items() for m in ops}

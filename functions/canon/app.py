@@ -1,8 +1,8 @@
 """Lambda entry point of the canon function: thin by design, all logic lives in the shared layer."""
 
-from sgd.api.canon import create_app
-from sgd.gateway.policy import load_policy
 from sgd.http.lambda_entry import lambda_entry
+from sgd.http.routes.canon import create_app
+from sgd.model_gateway.policy import load_policy
 from sgd.settings import get_settings
 
 get_settings()  # cold start fails fast, naming the misconfigured variable

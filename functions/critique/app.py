@@ -1,9 +1,9 @@
 """Lambda entry point of the critique function: thin by design, all logic lives in the shared layer."""
 
-from sgd.api.critique import create_app
 from sgd.critique.policy import load_critique_policy
-from sgd.gateway.policy import load_policy
 from sgd.http.lambda_entry import lambda_entry
+from sgd.http.routes.critique import create_app
+from sgd.model_gateway.policy import load_policy
 from sgd.settings import get_settings
 
 get_settings()  # cold start fails fast, naming the misconfigured variable

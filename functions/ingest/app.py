@@ -3,8 +3,8 @@
 from typing import Any
 
 from sgd.adapters.tables import DynamoItemTable
-from sgd.api.ingest import create_app
 from sgd.http.lambda_entry import lambda_entry
+from sgd.http.routes.ingest import create_app
 from sgd.ingest.uploads import process_upload_event
 from sgd.settings import get_settings
 

@@ -1,9 +1,9 @@
 """Lambda entry point of the render function: HTTP routes, and the render jobs queue (SQS, one job per message)."""
 
-from sgd.api.render import create_app
 from sgd.critique.policy import load_critique_policy
-from sgd.gateway.policy import load_policy
 from sgd.http.lambda_entry import lambda_entry
+from sgd.http.routes.render import create_app
+from sgd.model_gateway.policy import load_policy
 from sgd.render.content_policy import content_policy
 from sgd.render.worker import handle_job_messages
 from sgd.settings import get_settings

@@ -83,7 +83,7 @@ def test_derive_read_versions_and_a_stale_edit(api: Any, evidence: dict[str, Any
 
 def test_the_cache_follows_every_write(api: Any, runtime: Any, evidence: dict[str, Any]) -> None:
     from sgd.adapters.tables import DynamoItemTable
-    from sgd.canon.store import CanonStore
+    from sgd.repositories.canon import CanonStore
     from sgd.tenancy import Tenant
 
     client = runtime.aws.client("dynamodb")

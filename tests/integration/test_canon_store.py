@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sgd.adapters.clock import FixedClock
 from sgd.adapters.tables import DynamoItemTable
-from sgd.canon.store import CanonStore, cache_key, parse_if_match
 from sgd.errors import PreconditionFailed
+from sgd.repositories.canon import CanonStore, cache_key, parse_if_match
 from sgd.tenancy import Tenant
 
 pytestmark = pytest.mark.integration

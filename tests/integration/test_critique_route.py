@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from sgd.adapters.tables import DynamoItemTable
-from sgd.canon.store import CanonStore
+from sgd.repositories.canon import CanonStore
 from sgd.tenancy import Tenant
 
 from tests.conftest import ROOT, ApiClient

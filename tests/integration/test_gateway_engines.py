@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from sgd.adapters.aws import aws_client
 from sgd.adapters.clock import Deadline
-from sgd.adapters.model_gateway import ImageInput
 from sgd.errors import ApiError
-from sgd.gateway import build_gateway, provider_api_key
-from sgd.gateway.budget import UsageAccounting
-from sgd.gateway.local import LocalEngine
-from sgd.gateway.openrouter import OpenRouterClient
-from sgd.gateway.policy import GatewayPolicy, load_policy
-from sgd.gateway.routing import OpenRouterGateway
+from sgd.model_gateway import build_gateway, provider_api_key
+from sgd.model_gateway.budget import UsageAccounting
+from sgd.model_gateway.local import LocalEngine
+from sgd.model_gateway.openrouter import OpenRouterClient
+from sgd.model_gateway.policy import GatewayPolicy, load_policy
+from sgd.model_gateway.port import ImageInput
+from sgd.model_gateway.routing import OpenRouterGateway
 from sgd.settings import Settings, get_settings
 from sgd.tenancy import Tenant
 
@@ -173,14 +173,14 @@ def test_a_bad_policy_fails_the_cold_start_naming_the_field(runtime: Any, tmp_pa
 
 
 def test_the_process_builds_its_gateway_once() -> None:
-    from sgd.gateway import model_gateway
+    from sgd.model_gateway import model_gateway
 
     assert model_gateway() is model_gateway()
 
 
 def test_gateway_results_fill_a_responses_audit() -> None:
-    from sgd.adapters.model_gateway import audit_fields
     from sgd.contracts.common import Audit
+    from sgd.model_gateway.port import audit_fields
 
     engine = LocalEngine()
     plan = plan_with(engine)

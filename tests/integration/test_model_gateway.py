@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 from sgd.adapters.clock import Deadline
-from sgd.adapters.model_gateway import ImageInput
 from sgd.errors import ApiError
-from sgd.gateway.budget import BudgetStatus, UsageAccounting
-from sgd.gateway.openrouter import AttemptFailure, OpenRouterClient
-from sgd.gateway.policy import GatewayPolicy
-from sgd.gateway.routing import OpenRouterGateway
+from sgd.model_gateway.budget import BudgetStatus, UsageAccounting
+from sgd.model_gateway.openrouter import AttemptFailure, OpenRouterClient
+from sgd.model_gateway.policy import GatewayPolicy
+from sgd.model_gateway.port import ImageInput
+from sgd.model_gateway.routing import OpenRouterGateway
 from sgd.resources import load_json
 from sgd.tenancy import Tenant
 

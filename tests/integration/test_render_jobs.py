@@ -13,8 +13,8 @@ import pytest
 from sgd.adapters.tables import DynamoItemTable
 from sgd.contracts.render import RenderRequest
 from sgd.render.cache import normalised_request
-from sgd.render.jobs import JobStore
 from sgd.render.service import FINISHING_RESERVE_MS, MAX_JOB_ATTEMPTS, AssetTimeGuard, RenderService
+from sgd.repositories.jobs import JobStore
 from sgd.tenancy import Tenant
 
 from tests.conftest import ApiClient, run_async
@@ -258,7 +258,7 @@ def test_the_guard_never_stops_after_the_last_asset_and_keeps_the_reserve_before
 def in_process_render(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[RenderService]:
     """A RenderService in this process with RenderFunction's environment, against the runtime's embedded AWS."""
     from sgd.adapters.aws import aws_client
-    from sgd.gateway import build_gateway
+    from sgd.model_gateway import build_gateway
     from sgd.settings import get_settings
 
     for name, value in runtime.function_environment("RenderFunction").items():

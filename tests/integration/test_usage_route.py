@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sgd.gateway.budget import UsageAccounting
+from sgd.model_gateway.budget import UsageAccounting
 from sgd.tenancy import Tenant
 
 from tests.conftest import ApiClient, run_async

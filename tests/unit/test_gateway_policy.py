@@ -6,8 +6,8 @@ import copy
 from typing import Any
 
 import pytest
-from sgd.gateway.openrouter import retry_after_ms
-from sgd.gateway.policy import TASKS, GatewayPolicy, load_policy
+from sgd.model_gateway.openrouter import retry_after_ms
+from sgd.model_gateway.policy import TASKS, GatewayPolicy, load_policy
 from sgd.resources import load_json
 from sgd.settings import ConfigurationError
 

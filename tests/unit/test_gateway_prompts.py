@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from sgd.adapters.model_gateway import ImageInput
-from sgd.gateway.prompts import (
+from sgd.model_gateway.port import ImageInput
+from sgd.model_gateway.prompts import (
     critic_content,
     nearest_aspect_ratio,
     read_structured,
     repair_messages,
     structured_request,
 )
-from sgd.gateway.routing import estimated_prompt_tokens
+from sgd.model_gateway.routing import estimated_prompt_tokens
 
 PLAN = {"goal": "Announce the spring sale", "ops": ["text_overlay"],
         "safety": {"respect_logo_safe_zone": True, "palette_only": True}}

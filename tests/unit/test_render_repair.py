@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 from sgd.adapters.clock import Deadline
-from sgd.adapters.model_gateway import CallRecord, GatewayResult, GeneratedImage
 from sgd.contracts.render import RenderRequest
 from sgd.critique.policy import CritiquePolicy, load_critique_policy
 from sgd.design.engine import DesignRequest, render_design
 from sgd.design.planner import rule_based_plan
 from sgd.errors import ProviderError
+from sgd.model_gateway.port import CallRecord, GatewayResult, GeneratedImage
 from sgd.render.cache import PlanCache, normalised_request, plan_cache_key
 from sgd.render.constraints import ResolvedConstraints, resolve_constraints
 from sgd.render.pipeline import (
@@ -292,7 +292,7 @@ def test_auto_repair_is_resolved_into_the_cache_key(monkeypatch: pytest.MonkeyPa
 def test_the_model_planner_gets_the_repair_beside_the_request_and_is_told_to_fix_it() -> None:
     import json
 
-    from sgd.gateway.prompts import planner_content, structured_request
+    from sgd.model_gateway.prompts import planner_content, structured_request
 
     finding = {"kind": "palette", "message": "#3CC828 covers 40% of the canvas", "severity": "high",
                "box": [0, 0, 10, 10]}

@@ -400,7 +400,7 @@ def merge_model_canon(derived: DerivedCanon, model_canon: dict[str, Any], *, mod
 
 
 def canon_extractor(evidence: list[dict[str, Any]]) -> dict[str, Any]:
-    """The local engine's canon hook (sgd.gateway.local.CanonExtractor). Raises a 422 naming what to upload when
+    """The local engine's canon hook (sgd.model_gateway.local.CanonExtractor). Raises a 422 naming what to upload when
     the evidence cannot support a valid canon."""
     derived = derive_canon(evidence)
     if derived.missing:

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sgd.adapters.clock import Deadline
-from sgd.adapters.model_gateway import GatewayResult, ModelGateway, audit_fields
 from sgd.adapters.storage import ObjectStorage
 from sgd.adapters.tables import ItemTable
-from sgd.canon.store import CanonStore
 from sgd.errors import NotFound, ValidationFailed
+from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
+from sgd.repositories.canon import CanonStore
 from sgd.tenancy import Tenant
 
 EVIDENCE_PREFIX = "evidence#"

@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
-from sgd.adapters.model_gateway import CallRecord, GatewayResult, ImageInput, ModelGateway, audit_fields
 from sgd.adapters.storage import ObjectStorage, is_missing_object
 from sgd.adapters.tables import ItemTable
-from sgd.canon.store import CanonStore
+from sgd.brand.assets import ASSET_PREFIX, BrandAssets
 from sgd.contracts.common import Audit
 from sgd.contracts.critique import AssetCritique, CritiqueResponse, Violation
 from sgd.critique.policy import CritiquePolicy
 from sgd.errors import NotFound, ValidationFailed
 from sgd.guardrails import validate_contract
-from sgd.render.brand import ASSET_PREFIX, BrandAssets
+from sgd.model_gateway.port import CallRecord, GatewayResult, ImageInput, ModelGateway, audit_fields
+from sgd.repositories.canon import CanonStore
 from sgd.tenancy import Tenant
 
 CRITIQUABLE_KINDS = ("render", "image", "logo")

@@ -31,11 +31,11 @@ from urllib.parse import unquote, urlsplit
 from sgd.adapters.clock import Clock
 from sgd.adapters.storage import ObjectStorage
 from sgd.adapters.tables import ItemTable
+from sgd.brand.fonts import FONT_PREFIX, ProjectFonts, family_key
 from sgd.contracts.common import is_url
 from sgd.ingest.embeddings import Embedder
 from sgd.ingest.indexing import StoreFor, index_text
 from sgd.observability import logger
-from sgd.project_fonts import FONT_PREFIX, ProjectFonts, family_key
 from sgd.tenancy import Tenant
 
 # `processing`: another delivery of the same upload holds its ledger claim and has not finished (sgd.ingest.uploads).

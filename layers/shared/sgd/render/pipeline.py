@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sgd.adapters.clock import Clock, Deadline, SystemClock
-from sgd.adapters.model_gateway import GatewayResult, ModelGateway, audit_fields
 from sgd.adapters.storage import ObjectStorage
 from sgd.adapters.tables import ItemTable
-from sgd.canon.store import CanonStore
-from sgd.canon.store import cache_key as canon_cache_key
+from sgd.brand.assets import ASSET_PREFIX, BrandAssets, BrandFiles
+from sgd.brand.fonts import ProjectFonts
+from sgd.brand.fonts import summary_key as fonts_summary_key
 from sgd.contracts.render import (
     AssetCritiqueSummary,
     AssetLayout,
@@ -36,14 +36,14 @@ from sgd.contracts.render import (
 )
 from sgd.critique.policy import CritiquePolicy, load_critique_policy
 from sgd.errors import ApiError, ValidationFailed
+from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
 from sgd.observability import logger
-from sgd.project_fonts import ProjectFonts
-from sgd.project_fonts import summary_key as fonts_summary_key
-from sgd.render.brand import ASSET_PREFIX, BrandAssets, BrandFiles
 from sgd.render.cache import PlanCache, plan_cache_key, resolved_auto_repair
 from sgd.render.constraints import ResolvedConstraints, resolve_constraints
 from sgd.render.content_policy import content_policy
 from sgd.render.references import References
+from sgd.repositories.canon import CanonStore
+from sgd.repositories.canon import cache_key as canon_cache_key
 from sgd.tenancy import Tenant
 
 # Should an image model paint the picture, it is asked to leave these areas alone.

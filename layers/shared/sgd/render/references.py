@@ -11,9 +11,9 @@ from typing import Any
 
 from sgd.adapters.storage import ObjectStorage
 from sgd.adapters.tables import ItemTable
+from sgd.brand.assets import ASSET_PREFIX
 from sgd.contracts.common import is_url
 from sgd.errors import NotFound, ValidationFailed
-from sgd.render.brand import ASSET_PREFIX
 from sgd.settings import Settings
 from sgd.tenancy import Tenant
 

@@ -14,15 +14,15 @@ from typing import Any, Protocol
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.adapters.storage import S3ObjectStorage
 from sgd.adapters.tables import DynamoItemTable
-from sgd.canon.store import CanonStore
 from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest
 from sgd.errors import ApiError, ServiceUnavailable, ValidationFailed
 from sgd.observability import logger, trace_id_or
 from sgd.render.cache import PlanCache, normalised_request
-from sgd.render.jobs import FINISHED, JobStore, new_job_id
 from sgd.render.pipeline import JobCancelled, Prepared, RenderPipeline
 from sgd.render.references import References
 from sgd.render.webhooks import deliver, require_webhooks_configured, webhook_secret
+from sgd.repositories.canon import CanonStore
+from sgd.repositories.jobs import FINISHED, JobStore, new_job_id
 from sgd.settings import Settings, get_settings
 from sgd.tenancy import Tenant
 
@@ -118,7 +118,7 @@ def error_object(error: ApiError) -> dict[str, Any]:
 
 class RenderService:
     def __init__(self, settings: Settings, *, gateway: Any = None) -> None:
-        from sgd.gateway import model_gateway
+        from sgd.model_gateway import model_gateway
 
         self.settings = settings
         self.storage = S3ObjectStorage(settings.assets_bucket)

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request, Response
 
-from sgd.adapters.model_gateway import ModelGateway
-from sgd.api import health, usage
 from sgd.contracts.canon import Canon, CanonDeriveRequest, CanonDocument, CanonVersionList, CanonVersionSummary
 from sgd.contracts.common import ProjectId
 from sgd.http.app import create_api
 from sgd.http.identity import Caller, current_caller
+from sgd.http.routes import health, usage
+from sgd.model_gateway.port import ModelGateway
 from sgd.settings import get_settings
 
 router = APIRouter(tags=["canon"])
@@ -21,7 +21,7 @@ ProjectPath = Annotated[ProjectId, Path(description="The project whose canon thi
 
 def default_gateway() -> ModelGateway:
     from sgd.canon.service import local_canon_extractor
-    from sgd.gateway import model_gateway
+    from sgd.model_gateway import model_gateway
 
     return model_gateway(canon_extractor=local_canon_extractor)
 
@@ -32,7 +32,7 @@ def _service(gateway: Any) -> Any:
     from sgd.adapters.storage import S3ObjectStorage
     from sgd.adapters.tables import DynamoItemTable
     from sgd.canon.service import CanonService
-    from sgd.canon.store import CanonStore
+    from sgd.repositories.canon import CanonStore
 
     settings = get_settings()
     store = CanonStore(DynamoItemTable(settings.canon_table), DynamoItemTable(settings.cache_table))
@@ -78,7 +78,7 @@ def edit(
     if_match: Annotated[str | None, Header(description="The version being edited; stale gets 412")] = None,
 ) -> CanonDocument:
     tenant = caller.tenant(project_id)
-    from sgd.canon.store import parse_if_match
+    from sgd.repositories.canon import parse_if_match
 
     document = canon_service(request).edit(tenant, body.model_dump(mode="json"), created_by=caller.subject,
                                            expected_version=parse_if_match(if_match))

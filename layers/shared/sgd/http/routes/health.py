@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from sgd import __version__
 from sgd.contracts.health import HealthResponse
-from sgd.gateway.policy import load_policy
+from sgd.model_gateway.policy import load_policy
 from sgd.settings import get_settings
 
 router = APIRouter(tags=["health"])

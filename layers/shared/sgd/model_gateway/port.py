@@ -1,6 +1,6 @@
 """The model gateway port: every AI step (plan, canon, critique, imagery) goes through this interface.
 
-Two implementations fill it (sgd.gateway): the policy-routed OpenRouter gateway (a key is configured) and the
+Two implementations fill it (sgd.model_gateway): the policy-routed OpenRouter gateway (a key is configured) and the
 offline local engine (no key; its results are labelled local/... in every audit, at zero cost).
 """
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
-from sgd.adapters.model_gateway import CallRecord, GatewayResult, ImageInput
 from sgd.errors import NotImplementedYet
 from sgd.guardrails import validate_contract
+from sgd.model_gateway.port import CallRecord, GatewayResult, ImageInput
 from sgd.tenancy import Tenant
 
 CanonExtractor = Callable[[list[dict[str, Any]]], dict[str, Any]]

@@ -1,4 +1,4 @@
-"""The model gateway: one interface (sgd.adapters.model_gateway.ModelGateway) for every AI step.
+"""The model gateway: one interface (sgd.model_gateway.port.ModelGateway) for every AI step.
 
 model_gateway() picks the implementation once per process: with a provider key, the policy-routed OpenRouter
 gateway (a provider failure is a 5xx, never silent local output); without one, the offline local engine.
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 
-from sgd.adapters.model_gateway import ModelGateway
-from sgd.gateway.budget import UsageAccounting
-from sgd.gateway.local import CanonExtractor, LocalEngine
-from sgd.gateway.policy import load_policy
+from sgd.model_gateway.budget import UsageAccounting
+from sgd.model_gateway.local import CanonExtractor, LocalEngine
+from sgd.model_gateway.policy import load_policy
+from sgd.model_gateway.port import ModelGateway
 from sgd.settings import Settings, get_settings
 
 
@@ -32,8 +32,8 @@ def build_gateway(settings: Settings, *, canon_extractor: CanonExtractor | None 
     local = LocalEngine(canon_extractor=canon_extractor)
     if not settings.model_key_configured:
         return local
-    from sgd.gateway.openrouter import OpenRouterClient
-    from sgd.gateway.routing import OpenRouterGateway
+    from sgd.model_gateway.openrouter import OpenRouterClient
+    from sgd.model_gateway.routing import OpenRouterGateway
 
     # The largest legitimate answer is a generated image as base64 (4/3 of its bytes) plus its JSON envelope.
     client = OpenRouterClient(settings.openrouter_base_url, provider_api_key, forget_key=provider_api_key.cache_clear,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 
 from sgd.contracts.common import ProjectId
 from sgd.contracts.usage import BudgetToday, UsageRecord, UsageResponse
-from sgd.gateway import usage_accounting
 from sgd.http.identity import Caller, current_caller
+from sgd.model_gateway import usage_accounting
 from sgd.settings import get_settings
 
 router = APIRouter(tags=["usage"])

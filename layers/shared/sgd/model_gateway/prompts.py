@@ -7,8 +7,8 @@ import json
 import re
 from typing import Any
 
-from sgd.adapters.model_gateway import ImageInput
 from sgd.guardrails import contract_errors
+from sgd.model_gateway.port import ImageInput
 from sgd.resources import load_json
 
 Messages = list[dict[str, Any]]

@@ -7,17 +7,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
-from sgd.adapters.model_gateway import ModelGateway
 from sgd.contracts.critique import CritiqueRequest, CritiqueResponse
 from sgd.http.app import create_api
 from sgd.http.identity import Caller, current_caller
+from sgd.model_gateway.port import ModelGateway
 from sgd.settings import get_settings
 
 router = APIRouter(tags=["critique"])
 
 
 def default_gateway() -> ModelGateway:
-    from sgd.gateway import model_gateway
+    from sgd.model_gateway import model_gateway
 
     return model_gateway()
 
@@ -27,9 +27,9 @@ def _service(gateway: Any) -> Any:
     """The critique service of this process (tables, bucket and gateway made once, reused while warm)."""
     from sgd.adapters.storage import S3ObjectStorage
     from sgd.adapters.tables import DynamoItemTable
-    from sgd.canon.store import CanonStore
     from sgd.critique.policy import load_critique_policy
     from sgd.critique.service import CritiqueService
+    from sgd.repositories.canon import CanonStore
 
     settings = get_settings()
     assets = DynamoItemTable(settings.assets_table)

@@ -1,7 +1,7 @@
 """OpenRouter's chat-completions API over one async httpx connection pool, reused across warm invocations.
 
 This module speaks HTTP and classifies what comes back; what to do about a failure (retry, fall back, stop)
-is decided by sgd.gateway.routing from the failure's kind.
+is decided by sgd.model_gateway.routing from the failure's kind.
 """
 
 from __future__ import annotations

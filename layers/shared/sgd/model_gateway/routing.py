@@ -16,12 +16,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
-from sgd.adapters.model_gateway import CallRecord, GatewayResult, GeneratedImage, ImageInput
 from sgd.errors import ApiError, ProviderError, ServiceUnavailable, UpstreamTimeout, ValidationFailed
-from sgd.gateway.budget import UsageAccounting
-from sgd.gateway.openrouter import AttemptFailure, Completion, OpenRouterClient
-from sgd.gateway.policy import GatewayPolicy, Task, TaskPolicy
-from sgd.gateway.prompts import (
+from sgd.guardrails import GuardrailsError
+from sgd.model_gateway.budget import UsageAccounting
+from sgd.model_gateway.openrouter import AttemptFailure, Completion, OpenRouterClient
+from sgd.model_gateway.policy import GatewayPolicy, Task, TaskPolicy
+from sgd.model_gateway.port import CallRecord, GatewayResult, GeneratedImage, ImageInput
+from sgd.model_gateway.prompts import (
     Messages,
     canon_content,
     critic_content,
@@ -31,7 +32,6 @@ from sgd.gateway.prompts import (
     repair_messages,
     structured_request,
 )
-from sgd.guardrails import GuardrailsError
 from sgd.observability import logger, model_call_metrics, traced
 from sgd.tenancy import Tenant
 
