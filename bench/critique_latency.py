@@ -36,28 +36,23 @@ EXTERNAL = ("off_palette_and_logo_edge_1080x1080.png", "on_brand_1080x1080.png",
 def seed_project(runtime: LocalRuntime) -> list[str]:
     """The canon with its logo, and the external designs as ingest leaves admitted images (object + record)."""
     from PIL import Image
-    from sgd.adapters.tables import DynamoItemTable
-    from sgd.repositories.canon import CanonStore
     from sgd.tenancy import Tenant
 
+    from bench.support.seeds import runtime_adapters, seed_asset, seed_canon
+
     tenant = Tenant("bench", PROJECT)
-    client, s3 = runtime.aws.client("dynamodb"), runtime.aws.client("s3")
-    assets = DynamoItemTable("AssetsTable", client)
+    adapters = runtime_adapters(runtime)
 
     def admit(asset_id: str, path: Path, kind: str) -> None:
-        key = tenant.area_key("assets", asset_id, path.name)
-        s3.put_object(Bucket=runtime.stack.bucket_name, Key=key, Body=path.read_bytes(), ContentType="image/png")
         with Image.open(path) as image:
-            size = image.size
-        assets.put({"pk": tenant.partition_key, "sk": f"asset#{asset_id}", "asset_id": asset_id, "kind": kind,
-                    "key": key, "content_type": "image/png", "format": "png", "status": "admitted",
-                    "width": size[0], "height": size[1]})
+            width, height = image.size
+        seed_asset(adapters, tenant, asset_id, path.read_bytes(), kind=kind, filename=path.name, format="png",
+                   width=width, height=height)
 
     admit("brand-logo", KIT / "logo.png", "logo")
     truth = json.loads((KIT / "truth.json").read_text())
     canon = {name: truth[name] for name in ("palette_hex", "forbidden_hex", "fonts", "voice", "logo_safe_zone_pct")}
-    store = CanonStore(DynamoItemTable("CanonTable", client), DynamoItemTable("CacheTable", client))
-    store.create(tenant, canon | {"logo_asset_id": "brand-logo"}, provenance=[], source="manual", created_by="bench")
+    seed_canon(adapters, tenant, canon | {"logo_asset_id": "brand-logo"})
     external = []
     for name in EXTERNAL:
         asset_id = "ext-" + name.removesuffix(".png").replace("_", "-")

@@ -31,6 +31,7 @@ for _name, _value in {"POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NA
 
 import httpx  # noqa: E402
 from sgd.adapters.clock import Deadline  # noqa: E402
+from sgd.adapters.tables import DynamoItemTable  # noqa: E402
 from sgd.model_gateway.budget import Reservation, UsageAccounting  # noqa: E402
 from sgd.model_gateway.openrouter import OpenRouterClient  # noqa: E402
 from sgd.model_gateway.policy import GatewayPolicy, load_policy  # noqa: E402
@@ -98,13 +99,13 @@ async def _overhead(fake: FakeOpenRouter, accounting: Any, calls: int) -> dict[s
             "overhead_ms": percentiles(overhead)}
 
 
-async def _budget_under_concurrency(fake: FakeOpenRouter, dynamodb: Any) -> dict[str, Any]:
+async def _budget_under_concurrency(fake: FakeOpenRouter, usage_table: Any) -> dict[str, Any]:
     document = copy.deepcopy(load_json("policies", "openrouter_policy.json"))
     cap = document["tasks"]["planner"]["max_cost_usd"]
     document["budgets"]["org_daily_usd"] = CALLS_THE_BUDGET_FITS * cap
     policy = GatewayPolicy.from_document(document)
-    accounting = UsageAccounting("UsageTable", daily_limit_usd=policy.org_daily_budget_usd,
-                                 thresholds=policy.budget_thresholds, client=dynamodb)
+    accounting = UsageAccounting.over(usage_table, daily_limit_usd=policy.org_daily_budget_usd,
+                                      thresholds=policy.budget_thresholds)
     gateway = OpenRouterGateway(policy, OpenRouterClient(fake.base_url, lambda: "sk-bench"), accounting)
     tenant = Tenant(f"bench{uuid.uuid4().hex[:8]}", "budget")
     fake.reset()
@@ -138,11 +139,11 @@ def measure(calls: int = 300) -> dict[str, Any]:
             aws = LocalAws(read_stack(ROOT), Path(data_dir)).start()
             try:
                 aws.provision()
-                dynamodb = aws.client("dynamodb")
+                usage_table = DynamoItemTable("UsageTable", aws.client)
                 in_memory = loop.run_until_complete(_overhead(fake, InMemoryAccounting(), calls))
-                with_dynamodb = loop.run_until_complete(_overhead(fake, UsageAccounting(
-                    "UsageTable", daily_limit_usd=1e6, thresholds=(), client=dynamodb), calls))
-                budget = loop.run_until_complete(_budget_under_concurrency(fake, dynamodb))
+                with_dynamodb = loop.run_until_complete(_overhead(fake, UsageAccounting.over(
+                    usage_table, daily_limit_usd=1e6), calls))
+                budget = loop.run_until_complete(_budget_under_concurrency(fake, usage_table))
             finally:
                 aws.stop()
     finally:

@@ -59,9 +59,16 @@ class Client:
 
 
 def ledger_status(runtime: Any, project: str, upload_id: str) -> dict[str, Any] | None:
-    item = runtime.aws.client("dynamodb").get_item(TableName="AssetsTable", ConsistentRead=True, Key={
-        "pk": {"S": f"org#{ORG}#project#{project}"}, "sk": {"S": f"upload#{upload_id}"}}).get("Item")
-    return {name: next(iter(value.values())) for name, value in item.items()} if item else None
+    import dataclasses
+
+    from sgd.repositories.uploads import UploadLedger
+    from sgd.tenancy import Tenant
+
+    from bench.support.seeds import runtime_adapters
+
+    adapters = runtime_adapters(runtime)
+    entry = UploadLedger(adapters.assets_table, adapters.clock).get(Tenant(ORG, project), upload_id)
+    return dataclasses.asdict(entry) if entry is not None else None
 
 
 def upload_and_wait(client: Client, project: str, path: Path, content_type: str, data: bytes | None = None,

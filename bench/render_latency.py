@@ -33,13 +33,11 @@ BENCH_CANON = {"palette_hex": ["#0B3D2E", "#F2E8CF", "#E07A5F", "#FFFFFF"], "for
 
 def with_canon(runtime: LocalRuntime) -> None:
     """Renders are measured against a brand canon, as the product is used (written as the canon pipeline does)."""
-    from sgd.adapters.tables import DynamoItemTable
-    from sgd.repositories.canon import CanonStore
     from sgd.tenancy import Tenant
 
-    client = runtime.aws.client("dynamodb")
-    store = CanonStore(DynamoItemTable("CanonTable", client), DynamoItemTable("CacheTable", client))
-    store.create(Tenant("bench", "bench"), BENCH_CANON, provenance=[], source="manual", created_by="bench")
+    from bench.support.seeds import runtime_adapters, seed_canon
+
+    seed_canon(runtime_adapters(runtime), Tenant("bench", "bench"), BENCH_CANON)
 
 
 def body(instruction: str, count: int = 1) -> dict[str, Any]:

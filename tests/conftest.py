@@ -212,6 +212,15 @@ class ApiClient:
 
 
 @pytest.fixture(scope="session")
+def adapters(runtime: Any) -> Any:
+    """The composition root's adapters over the local runtime's moto server: what tests seed and inspect state
+    through (the repositories over these own every key)."""
+    from bench.support.seeds import runtime_adapters
+
+    return runtime_adapters(runtime)
+
+
+@pytest.fixture(scope="session")
 def api(runtime: Any) -> ApiClient:
     return ApiClient(runtime)
 

@@ -1,13 +1,9 @@
-"""Lambda entry point of the canon function: thin by design, all logic lives in the shared layer."""
+"""Lambda entry point of the canon function: thin by design; sgd.composition builds everything it serves."""
 
-from sgd.http.lambda_entry import lambda_entry
-from sgd.http.routes.canon import create_app
-from sgd.model_gateway.policy import load_policy
-from sgd.settings import get_settings
+from sgd.composition import canon_function
+from sgd.settings import load_settings
 
-get_settings()  # cold start fails fast, naming the misconfigured variable
-load_policy()  # ... and the field of a bad model policy
-# The model gateway (and with a provider key, the OpenRouter client) is built on the first derivation, not here:
-# /healthz, /usage and canon reads never need it.
-app = create_app()
-handler = lambda_entry(app)
+# The cold start: a misconfigured variable or an invalid policy stops it here, with a message naming it.
+function = canon_function(load_settings())
+app = function.app
+handler = function.handler

@@ -1,4 +1,5 @@
-"""The adapters against the embedded moto server and Qdrant's local mode (no mocks in between)."""
+"""The adapters against the embedded moto server and Qdrant's local mode (no mocks in between). The table port's
+contract is tests/integration/test_table_contract.py."""
 
 from pathlib import Path
 from typing import Any
@@ -6,7 +7,6 @@ from typing import Any
 import httpx
 import pytest
 from sgd.adapters.storage import S3ObjectStorage
-from sgd.adapters.tables import DynamoItemTable
 from sgd.adapters.vectors import QdrantVectorStore, SparseVector, VectorPoint
 from sgd.tenancy import Tenant
 
@@ -15,17 +15,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def storage(runtime: Any) -> S3ObjectStorage:
-    return S3ObjectStorage(runtime.stack.bucket_name, client=runtime.aws.client("s3"))
-
-
-@pytest.fixture
-def jobs(runtime: Any) -> DynamoItemTable:
-    return DynamoItemTable("JobsTable", client=runtime.aws.client("dynamodb"))
+    return S3ObjectStorage(runtime.stack.bucket_name, runtime.aws.client)
 
 
 def test_storage_put_head_move_delete(storage: S3ObjectStorage) -> None:
     tenant = Tenant("acme", "storage")
-    source, target = tenant.area_key("quarantine", "u1", "a.txt"), tenant.area_key("assets", "u1", "a.txt")
+    source, target = tenant.quarantine_key("u1", "a.txt"), tenant.asset_key("u1", "a.txt")
     storage.put(source, b"hello", content_type="text/plain", metadata={"reason": "pending"})
     head = storage.head(source)
     assert head is not None
@@ -49,20 +44,6 @@ def test_presigned_post_pins_key_and_content_type(storage: S3ObjectStorage) -> N
     assert storage.get(key) == b"png-bytes"
 
 
-def test_tables_conditional_put_and_ordered_queries(jobs: DynamoItemTable) -> None:
-    pk = "org#adapters"  # an org no other test writes jobs for: the runtime is shared by the session
-    assert jobs.put({"pk": pk, "sk": "job#001", "progress": 0.5, "nested": {"ratio": 1.25}}, only_if_absent=True)
-    assert not jobs.put({"pk": pk, "sk": "job#001", "progress": 0.9}, only_if_absent=True)
-    for index in range(2, 8):
-        jobs.put({"pk": pk, "sk": f"job#{index:03}", "n": index})
-    jobs.put({"pk": "org#globex", "sk": "job#001"})
-    assert jobs.get(pk, "job#001") == {"pk": pk, "sk": "job#001", "progress": 0.5, "nested": {"ratio": 1.25}}
-    newest = jobs.query(pk, sk_prefix="job#", newest_first=True, limit=3)
-    assert [item["sk"] for item in newest] == ["job#007", "job#006", "job#005"]
-    assert len(jobs.query(pk)) == 7
-    assert jobs.get("org#globex", "job#002") is None
-
-
 def test_vectors_are_isolated_by_tenant_and_idempotent(tmp_path: Path) -> None:
     store = QdrantVectorStore(path=str(tmp_path / "qdrant"))
     try:
@@ -80,13 +61,6 @@ def test_vectors_are_isolated_by_tenant_and_idempotent(tmp_path: Path) -> None:
         assert store.search(acme, SparseVector([1], [1.0]), kind="font") == []
     finally:
         store.close()
-
-
-def test_partition_only_tables(runtime: Any) -> None:
-    cache = DynamoItemTable("CacheTable", client=runtime.aws.client("dynamodb"))
-    assert cache.put({"pk": "plan#abc", "plan": {"goal": "x"}, "expires_at": 1}, only_if_absent=True)
-    assert not cache.put({"pk": "plan#abc"}, only_if_absent=True)
-    assert cache.get("plan#abc") == {"pk": "plan#abc", "plan": {"goal": "x"}, "expires_at": 1}
 
 
 def test_vectors_survive_a_reopen(tmp_path: Path) -> None:

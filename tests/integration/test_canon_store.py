@@ -1,4 +1,4 @@
-"""The versioned canon store against the embedded DynamoDB: append-only versions, If-Match, a cache that never
+"""The versioned canon repository against the embedded DynamoDB: append-only versions, If-Match, a cache that never
 goes back."""
 
 from concurrent.futures import ThreadPoolExecutor
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from sgd.adapters.clock import FixedClock
-from sgd.adapters.tables import DynamoItemTable
+from sgd.canon.service import parse_if_match
 from sgd.errors import PreconditionFailed
-from sgd.repositories.canon import CanonStore, cache_key, parse_if_match
+from sgd.repositories.canon import CanonRepository
 from sgd.tenancy import Tenant
 
 pytestmark = pytest.mark.integration
@@ -19,27 +19,26 @@ CANON = {"palette_hex": ["#0B3D91", "#FFB81C"], "forbidden_hex": [], "fonts": ["
 
 
 @pytest.fixture
-def store(runtime: Any) -> CanonStore:
-    client = runtime.aws.client("dynamodb")
-    return CanonStore(DynamoItemTable("CanonTable", client=client), DynamoItemTable("CacheTable", client=client),
-                      clock=FixedClock(datetime(2026, 11, 27, tzinfo=UTC)))
+def store(adapters: Any) -> CanonRepository:
+    return CanonRepository(adapters.canon_table, adapters.cache_table, FixedClock(datetime(2026, 11, 27, tzinfo=UTC)))
 
 
-def test_versions_append_and_the_latest_is_cached(store: CanonStore, runtime: Any) -> None:
+def test_versions_append_and_the_latest_is_cached(store: CanonRepository, adapters: Any) -> None:
     tenant = Tenant("acme", "store-append")
     assert store.latest(tenant) is None
     first = store.create(tenant, CANON, provenance=[], source="derived", created_by="user-1")
     second = store.create(tenant, CANON | {"fonts": ["Noto Serif"]}, provenance=[], source="manual",
                           created_by="user-2", expected_version=1)
-    assert (first["version"], second["version"]) == (1, 2)
-    assert store.latest(tenant)["canon"]["fonts"] == ["Noto Serif"]
-    assert store.version(tenant, 1)["canon"]["fonts"] == ["Liberation Sans"]
-    assert [summary["version"] for summary in store.versions(tenant)] == [2, 1]
-    cache = DynamoItemTable("CacheTable", client=runtime.aws.client("dynamodb"))
-    assert cache.get(cache_key(tenant))["version"] == 2
+    assert (first.version, second.version) == (1, 2)
+    assert store.latest(tenant).canon["fonts"] == ["Noto Serif"]  # type: ignore[union-attr]
+    assert store.version(tenant, 1).canon["fonts"] == ["Liberation Sans"]  # type: ignore[union-attr]
+    assert [summary.version for summary in store.versions(tenant)] == [2, 1]
+    cached = store.from_cache_item(adapters.cache_table.get(*CanonRepository.cache_key(tenant)))
+    assert cached is not None
+    assert cached.version == 2
 
 
-def test_a_stale_if_match_is_refused_with_412(store: CanonStore) -> None:
+def test_a_stale_if_match_is_refused_with_412(store: CanonRepository) -> None:
     tenant = Tenant("acme", "store-stale")
     store.create(tenant, CANON, provenance=[], source="derived", created_by="u")
     store.create(tenant, CANON, provenance=[], source="manual", created_by="u", expected_version=1)
@@ -48,32 +47,16 @@ def test_a_stale_if_match_is_refused_with_412(store: CanonStore) -> None:
     assert refused.value.details["current_version"] == 2
 
 
-def test_concurrent_writers_never_share_a_version(store: CanonStore) -> None:
+def test_concurrent_writers_never_share_a_version(store: CanonRepository) -> None:
     tenant = Tenant("acme", "store-race")
     with ThreadPoolExecutor(max_workers=6) as pool:
         documents = list(pool.map(
             lambda n: store.create(tenant, CANON, provenance=[], source="manual", created_by=f"u{n}"), range(6)))
-    assert sorted(document["version"] for document in documents) == [1, 2, 3, 4, 5, 6]
-    assert store.latest(tenant)["version"] == 6
+    assert sorted(document.version for document in documents) == [1, 2, 3, 4, 5, 6]
+    assert store.latest(tenant).version == 6  # type: ignore[union-attr]
 
 
-def test_the_cache_never_goes_back_to_an_older_version(runtime: Any) -> None:
-    cache = DynamoItemTable("CacheTable", client=runtime.aws.client("dynamodb"))
-    assert cache.put_if_newer({"pk": "canon#acme#order", "version": 3, "document": {}})
-    assert not cache.put_if_newer({"pk": "canon#acme#order", "version": 2, "document": {}})
-    assert cache.put_if_newer({"pk": "canon#acme#order", "version": 4, "document": {}})
-    assert cache.get("canon#acme#order")["version"] == 4
-
-
-def test_an_expired_cache_entry_of_the_same_version_is_renewed(runtime: Any) -> None:
-    cache = DynamoItemTable("CacheTable", client=runtime.aws.client("dynamodb"))
-    assert cache.put_if_newer({"pk": "canon#acme#renew", "version": 2, "document": "{}", "expires_at": 1})
-    assert cache.put_if_newer({"pk": "canon#acme#renew", "version": 2, "document": "{}", "expires_at": 2**40})
-    assert not cache.put_if_newer({"pk": "canon#acme#renew", "version": 2, "document": "{}", "expires_at": 2**41})
-    assert cache.get("canon#acme#renew")["expires_at"] == 2**40
-
-
-def test_tenants_never_see_each_others_canon(store: CanonStore) -> None:
+def test_tenants_never_see_each_others_canon(store: CanonRepository) -> None:
     store.create(Tenant("acme", "shared-name"), CANON, provenance=[], source="derived", created_by="u")
     assert store.latest(Tenant("globex", "shared-name")) is None
 

@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sgd.adapters.tables import DynamoItemTable
-from sgd.repositories.canon import CanonStore
 from sgd.tenancy import Tenant
 
+from bench.support.seeds import runtime_adapters, seed_asset, seed_canon
 from tests.conftest import ROOT, ApiClient
 
 pytestmark = pytest.mark.integration
@@ -35,14 +34,8 @@ def new_project() -> str:
 
 def put_asset(runtime: Any, org: str, project: str, asset_id: str, data: bytes, *, kind: str = "image",
               content_type: str = "image/png", record: dict[str, Any] | None = None) -> None:
-    """What ingest leaves behind for an admitted file: the object under assets/ and its asset record."""
-    tenant = Tenant(org, project)
-    key = tenant.area_key("assets", asset_id, f"file.{content_type.rsplit('/', 1)[-1]}")
-    runtime.aws.client("s3").put_object(Bucket=runtime.stack.bucket_name, Key=key, Body=data,
-                                        ContentType=content_type)
-    item = {"pk": tenant.partition_key, "sk": f"asset#{asset_id}", "asset_id": asset_id, "kind": kind, "key": key,
-            "content_type": content_type, "status": "admitted"}
-    DynamoItemTable("AssetsTable", runtime.aws.client("dynamodb")).put(item | (record or {}))
+    seed_asset(runtime_adapters(runtime), Tenant(org, project), asset_id, data, kind=kind, content_type=content_type,
+               **(record or {}))
 
 
 def put_design(runtime: Any, org: str, project: str, name: str) -> str:
@@ -58,9 +51,7 @@ def with_canon(runtime: Any, org: str, project: str, *, logo: bool = True) -> di
     if logo:
         put_asset(runtime, org, project, "brand-logo", (KIT / "logo.png").read_bytes(), kind="logo")
         canon["logo_asset_id"] = "brand-logo"
-    client = runtime.aws.client("dynamodb")
-    store = CanonStore(DynamoItemTable("CanonTable", client), DynamoItemTable("CacheTable", client))
-    return store.create(Tenant(org, project), canon, provenance=[], source="manual", created_by="test")
+    return seed_canon(runtime_adapters(runtime), Tenant(org, project), canon).as_document()
 
 
 def download(url: str) -> Image.Image:
@@ -232,10 +223,7 @@ def test_without_a_canon_the_critique_says_what_to_do(api: ApiClient, runtime: A
 
 
 def test_a_missing_stored_file_is_a_404(api: ApiClient, runtime: Any, brand: str) -> None:
-    tenant = Tenant("acme", brand)
-    DynamoItemTable("AssetsTable", runtime.aws.client("dynamodb")).put({
-        "pk": tenant.partition_key, "sk": "asset#gone", "asset_id": "gone", "kind": "image", "status": "admitted",
-        "key": tenant.area_key("assets", "gone", "file.png"), "content_type": "image/png"})
+    seed_asset(runtime_adapters(runtime), Tenant("acme", brand), "gone", None)
     response = api.request("POST", "/critique", {"project_id": brand, "asset_ids": ["gone"]})
     assert response.status == 404
     assert "render or upload it again" in response.json()["error"]["message"]

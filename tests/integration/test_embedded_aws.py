@@ -7,7 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sgd.repositories.uploads import UploadEntry, UploadLedger
+from sgd.tenancy import Tenant
 
+from bench.support.seeds import runtime_adapters
 from sgd_local.template import read_stack
 from tests.conftest import ROOT, load_event
 
@@ -24,10 +27,9 @@ def wait_for(predicate: Any, timeout: float = 15.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def ledger_item(runtime: Any, pk: str, sk: str) -> dict[str, Any] | None:
-    response = runtime.aws.client("dynamodb").get_item(TableName="AssetsTable",
-                                                       Key={"pk": {"S": pk}, "sk": {"S": sk}})
-    return response.get("Item")
+def ledger_entry(runtime: Any, project: str, upload_id: str) -> UploadEntry | None:
+    adapters = runtime_adapters(runtime)
+    return UploadLedger(adapters.assets_table, adapters.clock).get(Tenant("acme", project), upload_id)
 
 
 def test_tables_and_bucket_match_the_template(runtime: Any) -> None:
@@ -60,7 +62,7 @@ def test_put_under_uploads_reaches_ingest_with_a_decoded_key(runtime: Any) -> No
     s3 = runtime.aws.client("s3")
     s3.put_object(Bucket=runtime.stack.bucket_name, Key="uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf",
                   Body=b"%PDF-1.7 test")
-    item = wait_for(lambda: ledger_item(runtime, "org#acme#project#spring", "upload#up-put-1"))
+    item = wait_for(lambda: ledger_entry(runtime, "spring", "up-put-1"))
     (record,) = next(e for e in runtime.recent_notifications if "up-put-1" in json.dumps(e))["Records"]
     # The delivered record has every field of a real S3 notification, with S3's key encoding.
     (reference,) = load_event("ingest/s3_put_upload.json")["Records"]
@@ -68,10 +70,10 @@ def test_put_under_uploads_reaches_ingest_with_a_decoded_key(runtime: Any) -> No
     assert record["s3"]["object"]["key"] == "uploads/acme/spring/up-put-1/Brand+Book%2Bv2+%C3%A9t%C3%A9.pdf"
     assert record["eventName"] == "ObjectCreated:Put"
     assert record["eventTime"].endswith("Z")
-    assert item["filename"]["S"] == "Brand Book+v2 été.pdf"
-    assert item["key"]["S"] == "uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf"
-    assert item["size"]["N"] == "13"
-    assert len(item["sequencer"]["S"]) >= 16
+    assert item.filename == "Brand Book+v2 été.pdf"
+    assert item.key == "uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf"
+    assert item.size == 13
+    assert len(item.sequencer) >= 16
 
 
 def test_presigned_post_upload_reaches_ingest(runtime: Any) -> None:
@@ -81,21 +83,21 @@ def test_presigned_post_upload_reaches_ingest(runtime: Any) -> None:
                                       Conditions=[{"Content-Type": "image/png"}])
     response = httpx.post(post["url"], data=post["fields"], files={"file": ("logo.png", b"\x89PNG....", "image/png")})
     assert response.status_code == 204
-    item = wait_for(lambda: ledger_item(runtime, "org#acme#project#spring", "upload#up-post-1"))
-    assert item["filename"]["S"] == "logo.png"
+    item = wait_for(lambda: ledger_entry(runtime, "spring", "up-post-1"))
+    assert item.filename == "logo.png"
 
 
 def test_objects_outside_uploads_do_not_trigger_ingest(runtime: Any) -> None:
     s3 = runtime.aws.client("s3")
     s3.put_object(Bucket=runtime.stack.bucket_name, Key="assets/acme/spring/up-x/file.pdf", Body=b"x")
     s3.put_object(Bucket=runtime.stack.bucket_name, Key="uploads/acme/spring/up-marker/marker.txt", Body=b"m")
-    wait_for(lambda: ledger_item(runtime, "org#acme#project#spring", "upload#up-marker"))
+    wait_for(lambda: ledger_entry(runtime, "spring", "up-marker"))
     # The marker was put after the other object, so its notification would have been delivered by now.
     delivered_keys = [record["s3"]["object"]["key"] for event in runtime.recent_notifications
                       for record in event["Records"]]
     assert any("up-marker" in key for key in delivered_keys)
     assert not any(key.startswith("assets/") for key in delivered_keys)
-    assert ledger_item(runtime, "org#acme#project#spring", "upload#up-x") is None
+    assert ledger_entry(runtime, "spring", "up-x") is None
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
@@ -106,9 +108,12 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         bucket = first.stack.bucket_name
         first.aws.client("s3").put_object(Bucket=bucket, Key="notes/acme/keep/a.txt", Body=b"kept")
         first.aws.client("s3").put_object(Bucket=bucket, Key="uploads/acme/keep/up-1/a.txt", Body=b"brand notes")
-        wait_for(lambda: (ledger_item(first, "org#acme#project#keep", "upload#up-1") or {}).get(
-            "status", {}).get("S") in ("indexed", "rejected"))
-        status = ledger_item(first, "org#acme#project#keep", "upload#up-1")["status"]["S"]
+
+        def finished() -> UploadEntry | None:
+            entry = ledger_entry(first, "keep", "up-1")
+            return entry if entry is not None and entry.final else None
+
+        status = wait_for(finished).status
         first.aws.client("dynamodb").put_item(TableName="CacheTable", Item={"pk": {"S": "plan#1"},
                                                                            "blob": {"B": b"\x00\x01"}})
         endpoint = first.aws.endpoint
@@ -119,7 +124,9 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
             httpx.get(endpoint, timeout=2)  # ...because the first one is gone
         body = second.aws.client("s3").get_object(Bucket=bucket, Key="notes/acme/keep/a.txt")["Body"]
         assert body.read() == b"kept"
-        assert ledger_item(second, "org#acme#project#keep", "upload#up-1")["status"]["S"] == status
+        restored = ledger_entry(second, "keep", "up-1")
+        assert restored is not None
+        assert restored.status == status
         cached = second.aws.client("dynamodb").get_item(TableName="CacheTable", Key={"pk": {"S": "plan#1"}})
         assert cached["Item"]["blob"]["B"] == b"\x00\x01"
         time.sleep(1)

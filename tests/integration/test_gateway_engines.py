@@ -10,21 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sgd.adapters.aws import aws_client
 from sgd.adapters.clock import Deadline
+from sgd.composition import Adapters, model_gateway
 from sgd.errors import ApiError
-from sgd.model_gateway import build_gateway, provider_api_key
+from sgd.model_gateway import ProviderKey
 from sgd.model_gateway.budget import UsageAccounting
 from sgd.model_gateway.local import LocalEngine
 from sgd.model_gateway.openrouter import OpenRouterClient
 from sgd.model_gateway.policy import GatewayPolicy, load_policy
 from sgd.model_gateway.port import ImageInput
 from sgd.model_gateway.routing import OpenRouterGateway
-from sgd.settings import Settings, get_settings
+from sgd.settings import Settings
 from sgd.tenancy import Tenant
 
 from bench.support.fake_openrouter import FakeOpenRouter, Reply
-from sgd_local.aws import aws_environment
+from bench.support.seeds import runtime_adapters
 from sgd_local.lambda_host import FunctionPool
 from tests.conftest import ROOT, load_event, run_async
 from tests.integration.test_model_gateway import policy_document
@@ -42,8 +42,13 @@ def plan_with(gateway: Any, instruction: str = 'Spring sale banner "Fresh Roast 
                             deadline=Deadline(10_000)))
 
 
+def gateway_for(settings: Settings, adapters: Adapters | None = None) -> Any:
+    """The gateway the composition root gives a function with these settings."""
+    return model_gateway(settings, adapters or Adapters.from_settings(settings), load_policy())()
+
+
 def test_without_a_key_the_local_engine_serves_and_says_so() -> None:
-    gateway = build_gateway(Settings.from_environment())
+    gateway = gateway_for(Settings.from_environment())
     assert isinstance(gateway, LocalEngine)
     result = plan_with(gateway)
     assert result.model_route == ["local/planner"]
@@ -83,8 +88,7 @@ def fake() -> Iterator[FakeOpenRouter]:
 
 def provider_gateway(fake: FakeOpenRouter, runtime: Any, *, local_fallback: bool) -> OpenRouterGateway:
     policy = GatewayPolicy.from_document(policy_document(local_fallback=local_fallback))
-    accounting = UsageAccounting("UsageTable", daily_limit_usd=1.0, thresholds=(), client=runtime.aws.client(
-        "dynamodb"))
+    accounting = UsageAccounting.over(runtime_adapters(runtime).usage_table, daily_limit_usd=1.0)
 
     async def no_wait(seconds: float) -> None:
         return None
@@ -119,35 +123,25 @@ def test_fatal_provider_errors_are_not_papered_over_by_the_local_fallback(fake: 
     assert raised.value.code == "provider_auth"
 
 
-@pytest.fixture
-def embedded_aws_environment(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in aws_environment(runtime.aws.endpoint).items():
-        monkeypatch.setenv(name, value)
-    caches = (get_settings, aws_client, provider_api_key)
-    for cache in caches:
-        cache.cache_clear()
-    yield runtime.aws.client("secretsmanager")
-    for cache in caches:
-        cache.cache_clear()
+def with_secret_arn(arn: str) -> Settings:
+    return Settings.model_validate(dict(Settings.from_environment().model_dump(by_alias=True))
+                                   | {"OPENROUTER_API_KEY_SECRET_ARN": arn})
 
 
 @pytest.mark.parametrize("secret_string", ["sk-or-v1-from-secrets-manager",
                                            '{"api_key": "sk-or-v1-from-secrets-manager"}'])
-def test_the_provider_key_comes_from_secrets_manager(embedded_aws_environment: Any, monkeypatch: pytest.MonkeyPatch,
-                                                     secret_string: str) -> None:
-    arn = embedded_aws_environment.create_secret(Name=f"sgd/openrouter/{len(secret_string)}",
-                                                 SecretString=secret_string)["ARN"]
-    monkeypatch.setenv("OPENROUTER_API_KEY_SECRET_ARN", arn)
-    assert isinstance(build_gateway(get_settings()), OpenRouterGateway)
-    assert provider_api_key() == "sk-or-v1-from-secrets-manager"
+def test_the_provider_key_comes_from_secrets_manager(runtime: Any, adapters: Adapters, secret_string: str) -> None:
+    arn = runtime.aws.client("secretsmanager").create_secret(Name=f"sgd/openrouter/{len(secret_string)}",
+                                                             SecretString=secret_string)["ARN"]
+    settings = with_secret_arn(arn)
+    assert isinstance(gateway_for(settings, adapters), OpenRouterGateway)
+    assert ProviderKey(settings, adapters.secrets).value() == "sk-or-v1-from-secrets-manager"
 
 
-def test_an_unreadable_secret_is_a_503_naming_the_variable(embedded_aws_environment: Any,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENROUTER_API_KEY_SECRET_ARN",
-                       "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf")
+def test_an_unreadable_secret_is_a_503_naming_the_variable(adapters: Adapters) -> None:
+    settings = with_secret_arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf")
     with pytest.raises(ApiError) as raised:
-        provider_api_key()
+        ProviderKey(settings, adapters.secrets).value()
     assert raised.value.status_code == 503
     assert "OPENROUTER_API_KEY_SECRET_ARN" in raised.value.message
 
@@ -172,10 +166,10 @@ def test_a_bad_policy_fails_the_cold_start_naming_the_field(runtime: Any, tmp_pa
     assert "tasks/critic/max_cost_usd: 'three cents' is not of type 'number'" in invocation.payload["errorMessage"]
 
 
-def test_the_process_builds_its_gateway_once() -> None:
-    from sgd.model_gateway import model_gateway
-
-    assert model_gateway() is model_gateway()
+def test_the_composition_root_builds_the_gateway_once() -> None:
+    settings = Settings.from_environment()
+    gateway = model_gateway(settings, Adapters.from_settings(settings), load_policy())
+    assert gateway() is gateway()
 
 
 def test_gateway_results_fill_a_responses_audit() -> None:

@@ -4,14 +4,23 @@ example kits' truth. Also rejections (kept in quarantine with a reason), duplica
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sgd.adapters.clock import FixedClock
+from sgd.ingest.deliveries import CLAIM_LEASE_SECONDS
+from sgd.repositories.assets import AssetRecord, AssetRecords
+from sgd.repositories.uploads import UploadLedger, UploadOutcome
+from sgd.tenancy import Tenant
 
+from bench.support.seeds import runtime_adapters
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -49,11 +58,18 @@ def ingest_path(api: Any, project: str, path: Path, content_type: str) -> dict[s
     return wait_for_upload(api, project, upload(api, project, path.name, path.read_bytes(), content_type))
 
 
-def asset_record(runtime: Any, org: str, project: str, sk: str) -> dict[str, Any] | None:
-    from sgd.adapters.tables import DynamoItemTable
+def asset_records(runtime: Any) -> AssetRecords:
+    return AssetRecords(runtime_adapters(runtime).assets_table)
 
-    table = DynamoItemTable("AssetsTable", client=runtime.aws.client("dynamodb"))
-    return table.get(f"org#{org}#project#{project}", sk)
+
+def asset_record(runtime: Any, org: str, project: str, asset_id: str) -> dict[str, Any] | None:
+    record = asset_records(runtime).get(Tenant(org, project), asset_id)
+    return dataclasses.asdict(record) if record is not None else None
+
+
+def evidence_record(runtime: Any, org: str, project: str, evidence_id: str) -> dict[str, Any] | None:
+    record = asset_records(runtime).evidence(Tenant(org, project), evidence_id)
+    return dataclasses.asdict(record) if record is not None else None
 
 
 def object_keys(runtime: Any, prefix: str) -> list[str]:
@@ -64,7 +80,6 @@ def object_keys(runtime: Any, prefix: str) -> list[str]:
 
 def points_of(runtime: Any, org: str, project: str) -> int:
     from sgd.adapters.vectors import QdrantVectorStore
-    from sgd.tenancy import Tenant
 
     store = QdrantVectorStore(path=str(runtime.options.data_dir / "qdrant"))
     return store.count(Tenant(org, project))
@@ -74,7 +89,6 @@ def search(runtime: Any, org: str, project: str, query: str) -> list[Any]:
     from sgd.adapters.vectors import QdrantVectorStore
     from sgd.ingest.embeddings import SparseLexicalEmbedder
     from sgd.ingest.indexing import search_evidence
-    from sgd.tenancy import Tenant
 
     store = QdrantVectorStore(path=str(runtime.options.data_dir / "qdrant"))
     return search_evidence(Tenant(org, project), query, embedder=SparseLexicalEmbedder(),
@@ -93,7 +107,7 @@ def test_a_kit_uploaded_through_s3_derives_its_truth(api: Any, runtime: Any, kit
     assert logo["points"] == 0
 
     # Records, evidence JSON and the promoted files exist; quarantine and uploads are empty again.
-    evidence = asset_record(runtime, "acme", project, f"evidence#{pdf['evidence_id']}")
+    evidence = evidence_record(runtime, "acme", project, pdf["evidence_id"])
     assert evidence is not None
     assert evidence["asset_id"] == pdf["asset_id"]
     assert evidence["kind"] == "pdf"
@@ -101,7 +115,7 @@ def test_a_kit_uploaded_through_s3_derives_its_truth(api: Any, runtime: Any, kit
         Bucket=runtime.stack.bucket_name, Key=evidence["evidence_key"])["Body"].read())
     assert document["evidence_id"] == pdf["evidence_id"]
     assert document["text"]
-    asset = asset_record(runtime, "acme", project, f"asset#{logo['asset_id']}")
+    asset = asset_record(runtime, "acme", project, logo["asset_id"])
     assert asset is not None
     assert asset["status"] == "admitted"
     assert asset["key"].startswith("assets/acme/")
@@ -161,11 +175,12 @@ def test_a_redelivered_event_changes_nothing(api: Any, runtime: Any) -> None:
     status = wait_for_upload(api, project, upload_id)
     event = next(e for e in runtime.recent_notifications if upload_id in json.dumps(e))
     points = points_of(runtime, "acme", project)
-    ledger = asset_record(runtime, "acme", project, f"upload#{upload_id}")
+    tenant = Tenant("acme", project)
+    entry = upload_ledger(runtime).get(tenant, upload_id)
     invocation = runtime.invoke("IngestFunction", event)  # S3 delivers at least once
     assert invocation.ok, invocation.payload
     assert invocation.payload["ingested"] == []
-    assert asset_record(runtime, "acme", project, f"upload#{upload_id}") == ledger
+    assert upload_ledger(runtime).get(tenant, upload_id) == entry
     assert points_of(runtime, "acme", project) == points
     assert wait_for_upload(api, project, upload_id) == status
 
@@ -191,7 +206,7 @@ def test_rejected_files_stay_in_quarantine_with_their_reason(api: Any, runtime: 
     assert status["status"] == "rejected", status
     assert status["reason"]
     assert status["evidence_id"] is None
-    record = asset_record(runtime, "acme", project, f"asset#{status['asset_id']}")
+    record = asset_record(runtime, "acme", project, status["asset_id"])
     assert record is not None
     assert record["status"] == "rejected"
     assert record["reason"] == status["reason"]
@@ -232,10 +247,16 @@ def test_an_upload_ticket_pins_the_key_and_starts_pending(api: Any) -> None:
 
 
 # -- one delivery at a time: claims, crash recovery, final statuses ----------------------------------------------
-def ledger_table(runtime: Any) -> Any:
-    from sgd.adapters.tables import DynamoItemTable
+def upload_ledger(runtime: Any, clock: Any = None) -> UploadLedger:
+    from sgd.adapters.clock import SystemClock
 
-    return DynamoItemTable("AssetsTable", client=runtime.aws.client("dynamodb"))
+    return UploadLedger(runtime_adapters(runtime).assets_table, clock or SystemClock())
+
+
+def mark_received(runtime: Any, tenant: Tenant, ticket: dict[str, Any], size: int, clock: Any = None) -> None:
+    """S3's report that the ticket's file arrived (without the file: what the test does next decides where it is)."""
+    assert upload_ledger(runtime, clock).receive(tenant, upload_id=ticket["upload_id"], filename=ticket["key"].rsplit(
+        "/", 1)[1], key=ticket["key"], size=size, etag="")
 
 
 def upload_event(runtime: Any, key: str, size: int) -> dict[str, Any]:
@@ -261,31 +282,32 @@ def test_a_retry_after_a_crash_past_the_move_finishes_from_quarantine(api: Any, 
                                                                       asset_recorded: bool) -> None:
     """The first delivery claimed the upload, noted its quarantine key, moved the file and died (a Qdrant
     timeout, say) before recording anything: uploads/ is empty. S3's retry must finish the job, not reject it."""
-    import hashlib
-    from datetime import UTC, datetime
-
     project = f"crash-{int(asset_recorded)}"
+    tenant = Tenant("acme", project)
     data = unique_text("Crash recovery")
     ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "voice.md",
                                               "content_type": "text/markdown", "size_bytes": len(data)}).json()
     upload_id, key = ticket["upload_id"], ticket["key"]
     asset_id = hashlib.sha256(data).hexdigest()[:32]
-    quarantine_key = f"quarantine/acme/{project}/{asset_id}/voice.md"
+    quarantine_key = tenant.quarantine_key(asset_id, "voice.md")
     runtime.aws.client("s3").put_object(Bucket=runtime.stack.bucket_name, Key=quarantine_key, Body=data)
-    ledger = ledger_table(runtime)
-    pk, crashed_at = f"org#acme#project#{project}", int(time.time()) - 60
-    entry = ledger.get(pk, f"upload#{upload_id}")
+    # A minute ago, a delivery claimed the upload, noted where the file goes, moved it, and died.
+    crashed = FixedClock(datetime.now(UTC) - timedelta(seconds=60))
+    ledger = upload_ledger(runtime, crashed)
+    entry = ledger.get(tenant, upload_id)
     assert entry is not None
-    assert entry["status"] == "pending"
-    crashed_iso = datetime.fromtimestamp(crashed_at, UTC).isoformat()
-    ledger.put(entry | {"status": "received", "size": len(data), "etag": "", "attempts": 1, "received_at": crashed_iso,
-                        "claim_id": "crashed-delivery", "claimed_at": crashed_iso, "claim_expires_at": crashed_at + 30,
-                        "asset_id": asset_id, "quarantine_key": quarantine_key})
+    assert entry.status == "pending"
+    mark_received(runtime, tenant, ticket, len(data), crashed)
+    received = ledger.get(tenant, upload_id)
+    assert received is not None
+    claimed = ledger.claim(received, "crashed-delivery", lease_seconds=CLAIM_LEASE_SECONDS)
+    assert claimed is not None
+    assert ledger.note_quarantine(claimed, asset_id=asset_id, quarantine_key=quarantine_key)
     if asset_recorded:
-        ledger.put({"pk": pk, "sk": f"asset#{asset_id}", "org": "acme", "project": project, "asset_id": asset_id,
-                    "key": quarantine_key, "source": "voice.md", "filename": "voice.md", "size": len(data),
-                    "sha256": hashlib.sha256(data).hexdigest(), "status": "quarantined", "upload_key": key,
-                    "created_at": crashed_iso})
+        asset_records(runtime).add(AssetRecord(
+            org="acme", project=project, asset_id=asset_id, key=quarantine_key, status="quarantined",
+            created_at=crashed.now().isoformat(), source="voice.md", filename="voice.md", size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(), upload_key=key))
 
     invocation = runtime.invoke("IngestFunction", upload_event(runtime, key, len(data)))  # Lambda's retry
     assert invocation.ok, invocation.payload
@@ -294,14 +316,14 @@ def test_a_retry_after_a_crash_past_the_move_finishes_from_quarantine(api: Any, 
     assert (status["status"], status["asset_id"], status["reason"]) == ("indexed", asset_id, None)
     assert status["points"] >= 1
     assert points_of(runtime, "acme", project) == status["points"]
-    record = asset_record(runtime, "acme", project, f"asset#{asset_id}")
+    record = asset_record(runtime, "acme", project, asset_id)
     assert record is not None
     assert record["status"] == "admitted"
     assert object_keys(runtime, f"assets/acme/{project}/{asset_id}/") == [record["key"]]
     assert object_keys(runtime, f"quarantine/acme/{project}/") == []
-    final = ledger.get(pk, f"upload#{upload_id}")
+    final = ledger.get(tenant, upload_id)
     assert final is not None
-    assert not {"claim_id", "claim_expires_at", "quarantine_key"} & set(final)
+    assert (final.claim_id, final.claim_expires_at, final.quarantine_key) == (None, None, None)
 
 
 def test_an_upload_whose_file_vanished_before_any_move_is_rejected(api: Any, runtime: Any) -> None:
@@ -309,10 +331,7 @@ def test_an_upload_whose_file_vanished_before_any_move_is_rejected(api: Any, run
     project = "vanished"
     ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "gone.txt",
                                               "content_type": "text/plain", "size_bytes": 10}).json()
-    ledger = ledger_table(runtime)
-    entry = ledger.get(f"org#acme#project#{project}", f"upload#{ticket['upload_id']}")
-    assert entry is not None
-    ledger.put(entry | {"status": "received", "size": 10, "etag": ""})
+    mark_received(runtime, Tenant("acme", project), ticket, 10)
     invocation = runtime.invoke("IngestFunction", upload_event(runtime, ticket["key"], 10))
     assert invocation.ok, invocation.payload
     status = wait_for_upload(api, project, ticket["upload_id"])
@@ -353,58 +372,46 @@ def test_post_ingest_racing_the_s3_event_never_reports_a_false_rejection(api: An
 
 @pytest.mark.parametrize("final", ["indexed", "duplicate", "rejected"])
 def test_a_final_status_is_never_overwritten(api: Any, runtime: Any, final: str) -> None:
-    from datetime import UTC, datetime
-
-    from sgd.adapters.clock import FixedClock
-    from sgd.ingest.pipeline import IngestOutcome
-    from sgd.ingest.uploads import claim_upload, record_outcome
-    from sgd.tenancy import Tenant
-
     project = f"final-{final}"
     ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "a.txt",
                                               "content_type": "text/plain", "size_bytes": 10}).json()
-    tenant, ledger, clock = Tenant("acme", project), ledger_table(runtime), FixedClock(datetime.now(UTC))
-    entry = ledger.get(tenant.partition_key, f"upload#{ticket['upload_id']}")
-    assert entry is not None
-    ledger.put(entry | {"status": "received", "size": 10})
-    first = IngestOutcome(ticket["upload_id"], final, "a" * 32, "e" * 32 if final != "rejected" else None,
-                          "text" if final != "rejected" else None, "refused" if final == "rejected" else None)
-    stored, written = record_outcome(ledger, tenant, ticket["upload_id"], first, clock)
+    tenant, clock = Tenant("acme", project), FixedClock(datetime.now(UTC))
+    ledger = upload_ledger(runtime, clock)
+    mark_received(runtime, tenant, ticket, 10)
+    first = UploadOutcome(final, "a" * 32, "e" * 32 if final != "rejected" else None,  # type: ignore[arg-type]
+                          "text" if final != "rejected" else None, reason="refused" if final == "rejected" else None)
+    stored, written = ledger.settle(tenant, ticket["upload_id"], first)
     assert written
-    assert stored["status"] == final
+    assert stored.status == final
     for other in ("indexed", "duplicate", "rejected"):
-        late = IngestOutcome(ticket["upload_id"], other, "b" * 32, reason="a late delivery's view")
-        kept, written = record_outcome(ledger, tenant, ticket["upload_id"], late, clock)
+        late = UploadOutcome(other, "b" * 32, reason="a late delivery's view")  # type: ignore[arg-type]
+        kept, written = ledger.settle(tenant, ticket["upload_id"], late)
         assert not written
-        assert (kept["status"], kept["asset_id"], kept["reason"]) == (final, "a" * 32, first.reason)
+        assert (kept.status, kept.asset_id, kept.reason) == (final, "a" * 32, first.reason)
     clock.advance(3600)  # however old, a finished upload is never claimed again
-    assert claim_upload(ledger, tenant, ticket["upload_id"], "late", clock) is None
+    assert ledger.claim(kept, "late", lease_seconds=CLAIM_LEASE_SECONDS) is None
     status = api.request("GET", f"/uploads/{ticket['upload_id']}?project_id={project}").json()
     assert (status["status"], status["asset_id"]) == (final, "a" * 32)
 
 
 def test_a_claim_is_exclusive_until_it_lapses(api: Any, runtime: Any) -> None:
-    from datetime import UTC, datetime
-
-    from sgd.adapters.clock import FixedClock
-    from sgd.ingest.uploads import CLAIM_LEASE_SECONDS, claim_upload
-    from sgd.tenancy import Tenant
-
     project = "claims"
     ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "a.txt",
                                               "content_type": "text/plain", "size_bytes": 10}).json()
-    tenant, ledger, clock = Tenant("acme", project), ledger_table(runtime), FixedClock(datetime.now(UTC))
-    assert claim_upload(ledger, tenant, ticket["upload_id"], "first", clock) is None  # pending: no file yet
-    entry = ledger.get(tenant.partition_key, f"upload#{ticket['upload_id']}")
-    assert entry is not None
-    ledger.put(entry | {"status": "received", "size": 10})
-    claimed = claim_upload(ledger, tenant, ticket["upload_id"], "first", clock)
+    tenant, clock = Tenant("acme", project), FixedClock(datetime.now(UTC))
+    ledger = upload_ledger(runtime, clock)
+    pending = ledger.get(tenant, ticket["upload_id"])
+    assert pending is not None
+    assert ledger.claim(pending, "first", lease_seconds=CLAIM_LEASE_SECONDS) is None  # pending: no file yet
+    mark_received(runtime, tenant, ticket, 10)
+    received = ledger.get(tenant, ticket["upload_id"])
+    assert received is not None
+    claimed = ledger.claim(received, "first", lease_seconds=CLAIM_LEASE_SECONDS)
     assert claimed is not None
-    assert (claimed["claim_id"], claimed["attempts"]) == ("first", 1)
+    assert (claimed.claim_id, claimed.attempts) == ("first", 1)
     clock.advance(CLAIM_LEASE_SECONDS - 1)
-    assert claim_upload(ledger, tenant, ticket["upload_id"], "second", clock) is None
+    assert ledger.claim(received, "second", lease_seconds=CLAIM_LEASE_SECONDS) is None
     clock.advance(1)  # the holder outlived any function timeout: it is gone
-    retaken = claim_upload(ledger, tenant, ticket["upload_id"], "second", clock)
+    retaken = ledger.claim(received, "second", lease_seconds=CLAIM_LEASE_SECONDS)
     assert retaken is not None
-    assert (retaken["claim_id"], retaken["attempts"], retaken["status"]) == (
-        "second", 2, "received")
+    assert (retaken.claim_id, retaken.attempts, retaken.status) == ("second", 2, "received")

@@ -26,6 +26,7 @@ from sgd.resources import load_json
 from sgd.tenancy import Tenant
 
 from bench.support.fake_openrouter import FakeOpenRouter, Reply
+from bench.support.seeds import runtime_adapters
 from tests.conftest import run_async
 
 pytestmark = pytest.mark.integration
@@ -74,12 +75,12 @@ class Harness:
     """A gateway wired to the fake provider and the embedded usage table; sleeps are recorded, not slept, and so
     is the timeout of each attempt."""
 
-    def __init__(self, fake: FakeOpenRouter, dynamodb: Any, **policy_changes: Any) -> None:
+    def __init__(self, fake: FakeOpenRouter, usage_table: Any, **policy_changes: Any) -> None:
         self.policy = GatewayPolicy.from_document(policy_document(**policy_changes))
         self.tenant = Tenant(f"org{uuid.uuid4().hex[:10]}", "launch")
         self.sleeps: list[float] = []
-        self.accounting = UsageAccounting("UsageTable", daily_limit_usd=self.policy.org_daily_budget_usd,
-                                          thresholds=self.policy.budget_thresholds, client=dynamodb)
+        self.accounting = UsageAccounting.over(usage_table, daily_limit_usd=self.policy.org_daily_budget_usd,
+                                               thresholds=self.policy.budget_thresholds)
 
         async def record_sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
@@ -105,7 +106,7 @@ class Harness:
 @pytest.fixture
 def harness(fake: FakeOpenRouter, runtime: Any) -> Harness:
     fake.reset()
-    return Harness(fake, runtime.aws.client("dynamodb"))
+    return Harness(fake, runtime_adapters(runtime).usage_table)
 
 
 @pytest.fixture
@@ -284,7 +285,7 @@ def test_a_slow_provider_is_cut_off_before_the_deadline(harness: Harness, fake: 
 
 def test_the_task_timeout_bounds_each_attempt(fake: FakeOpenRouter, runtime: Any) -> None:
     fake.reset()
-    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"timeouts_ms.planner": 300})
+    harness = Harness(fake, runtime_adapters(runtime).usage_table, **{"timeouts_ms.planner": 300})
     fake.script(PRIMARY, Reply.json(VALID_PLAN).after(2.0), Reply.json(VALID_PLAN).after(2.0))
     fake.script(SECOND, Reply.json(VALID_PLAN))
     result = harness.plan()
@@ -305,7 +306,7 @@ def test_cost_falls_back_to_tokens_times_the_price_table(harness: Harness, fake:
 
 def test_an_unpriced_model_without_reported_cost_is_charged_its_cap(fake: FakeOpenRouter, runtime: Any) -> None:
     fake.reset()
-    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"tasks.planner.primary": "acme/unpriced-1"})
+    harness = Harness(fake, runtime_adapters(runtime).usage_table, **{"tasks.planner.primary": "acme/unpriced-1"})
     fake.script("acme/unpriced-1", Reply.json(VALID_PLAN, cost=None))
     result = harness.plan()
     assert (result.calls[0].cost_source, result.cost_usd) == ("cap", PLANNER_CAP)
@@ -326,13 +327,11 @@ def test_every_gateway_call_is_recorded_in_the_project_ledger(harness: Harness, 
                                                                runtime: Any) -> None:
     fake.script(PRIMARY, Reply.status(500), Reply.json(VALID_PLAN, cost=0.001))
     harness.plan()
-    items = runtime.aws.client("dynamodb").query(
-        TableName="UsageTable", KeyConditionExpression="pk = :pk AND begins_with(sk, :usage)",
-        ExpressionAttributeValues={":pk": {"S": harness.tenant.partition_key}, ":usage": {"S": "usage#"}})["Items"]
-    assert len(items) == 1
-    assert items[0]["task"]["S"] == "planner"
-    assert items[0]["cost_micros"]["N"] == "1000"
-    assert [call["outcome"] for call in json.loads(items[0]["calls"]["S"])] == ["server_error", "ok"]
+    records = run_async(harness.accounting.ledger(harness.tenant))
+    assert len(records) == 1
+    assert records[0].task == "planner"
+    assert records[0].cost_usd == 0.001
+    assert [call["outcome"] for call in records[0].calls] == ["server_error", "ok"]
 
 
 # -- budget ---------------------------------------------------------------------------------------------------------
@@ -340,7 +339,7 @@ def test_every_gateway_call_is_recorded_in_the_project_ledger(harness: Harness, 
 def test_twenty_concurrent_calls_never_spend_more_than_a_budget_that_fits_five(fake: FakeOpenRouter,
                                                                                runtime: Any) -> None:
     fake.reset()
-    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"budgets.org_daily_usd": 5 * PLANNER_CAP})
+    harness = Harness(fake, runtime_adapters(runtime).usage_table, **{"budgets.org_daily_usd": 5 * PLANNER_CAP})
     fake.set_default(Reply.json(VALID_PLAN, cost=PLANNER_CAP).after(0.05))
 
     async def twenty() -> list[Any]:
@@ -364,7 +363,7 @@ def test_twenty_concurrent_calls_never_spend_more_than_a_budget_that_fits_five(f
 
 def test_cheaper_calls_free_their_unused_reservation(fake: FakeOpenRouter, runtime: Any) -> None:
     fake.reset()
-    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"budgets.org_daily_usd": 5 * PLANNER_CAP})
+    harness = Harness(fake, runtime_adapters(runtime).usage_table, **{"budgets.org_daily_usd": 5 * PLANNER_CAP})
     fake.set_default(Reply.json(VALID_PLAN, cost=PLANNER_CAP / 4))
     for _ in range(12):
         harness.plan()
@@ -376,7 +375,7 @@ def test_cheaper_calls_free_their_unused_reservation(fake: FakeOpenRouter, runti
 def test_budget_thresholds_are_announced_once_each(fake: FakeOpenRouter, runtime: Any,
                                                    log_output: io.StringIO) -> None:
     fake.reset()
-    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"budgets.org_daily_usd": 10 * PLANNER_CAP})
+    harness = Harness(fake, runtime_adapters(runtime).usage_table, **{"budgets.org_daily_usd": 10 * PLANNER_CAP})
     fake.set_default(Reply.json(VALID_PLAN, cost=PLANNER_CAP))
     for _ in range(10):
         harness.plan()
@@ -414,7 +413,7 @@ def test_a_generated_image_is_decoded_and_verified(harness: Harness, fake: FakeO
 
 def test_images_that_are_not_images_or_too_large_are_rejected(fake: FakeOpenRouter, runtime: Any) -> None:
     fake.reset()
-    harness = Harness(fake, runtime.aws.client("dynamodb"), **{"image_output.max_bytes": 2048})
+    harness = Harness(fake, runtime_adapters(runtime).usage_table, **{"image_output.max_bytes": 2048})
     primary, fallback = harness.policy.tasks["image"].models
     fake.script(primary, Reply.image(b"MZ\x90\x00 not an image"))
     fake.script(fallback, Reply.image(png(400, 400) + b"\x00" * 4096))

@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sgd.adapters.tables import DynamoItemTable
 from sgd.contracts.render import RenderRequest
 from sgd.render.cache import normalised_request
 from sgd.render.service import FINISHING_RESERVE_MS, MAX_JOB_ATTEMPTS, AssetTimeGuard, RenderService
-from sgd.repositories.jobs import JobStore
+from sgd.repositories.jobs import JobRepository
 from sgd.tenancy import Tenant
 
+from bench.support.seeds import runtime_adapters, seed_asset
 from tests.conftest import ApiClient, run_async
 from tests.integration.test_render_route import new_project, render_body
 
@@ -77,11 +76,8 @@ def test_a_body_flag_also_makes_a_job_and_cancel_stops_it(api: ApiClient) -> Non
 def test_a_client_fault_found_by_the_worker_fails_the_job_with_its_4xx_error(runtime: Any, api: ApiClient) -> None:
     project = new_project()
     tenant = Tenant("acme", project)
-    DynamoItemTable("AssetsTable", runtime.aws.client("dynamodb")).put({
-        "pk": tenant.partition_key, "sk": "asset#guide1", "kind": "pdf", "content_type": "application/pdf",
-        "key": tenant.area_key("assets", "guide1", "guide.pdf"), "status": "admitted"})
-    runtime.aws.client("s3").put_object(Bucket=runtime.stack.bucket_name, Key=tenant.area_key(
-        "assets", "guide1", "guide.pdf"), Body=b"%PDF-1.7")
+    seed_asset(runtime_adapters(runtime), tenant, "guide1", b"%PDF-1.7", kind="pdf", content_type="application/pdf",
+               filename="guide.pdf")
     body = render_body(project, prompts={"task": "edit", "instruction": "Make it autumnal",
                                          "references": ["guide1"]}) | {"async": True}
     accepted = api.request("POST", "/render", body)
@@ -95,9 +91,7 @@ def test_a_client_fault_found_by_the_worker_fails_the_job_with_its_4xx_error(run
 def test_a_crash_is_retried_then_failed_without_leaking_the_exception(runtime: Any, api: ApiClient) -> None:
     project = new_project()
     tenant = Tenant("acme", project)
-    DynamoItemTable("AssetsTable", runtime.aws.client("dynamodb")).put({  # its S3 object was lost
-        "pk": tenant.partition_key, "sk": "asset#gone1", "kind": "image", "content_type": "image/png",
-        "key": tenant.area_key("assets", "gone1", "gone.png"), "status": "admitted"})
+    seed_asset(runtime_adapters(runtime), tenant, "gone1", None, filename="gone.png")  # its S3 object was lost
     body = render_body(project, prompts={"task": "variations", "instruction": "Three more of these",
                                          "references": ["gone1"]}) | {"async": True}
     accepted = api.request("POST", "/render", body)
@@ -111,24 +105,22 @@ def test_a_crash_is_retried_then_failed_without_leaking_the_exception(runtime: A
 
 def test_a_job_row_missing_its_project_is_a_handled_crash_not_a_stuck_job(runtime: Any, api: ApiClient) -> None:
     job_id = uuid.uuid4().hex
-    jobs = JobStore(DynamoItemTable("JobsTable", client=runtime.aws.client("dynamodb")))
-    DynamoItemTable("JobsTable", runtime.aws.client("dynamodb")).put({
-        "pk": "org#acme", "sk": f"job#{job_id}", "job_id": job_id, "org": "acme", "status": "queued",
-        "progress": 0, "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00"})
+    jobs = job_repository(runtime)
+    put_raw_job(runtime, job_id, {"job_id": job_id, "org": "acme", "status": "queued", "progress": 0,
+                                  "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00"})
     first = runtime.invoke("RenderFunction", job_message(job_id, 1))
     assert len(first.payload["batchItemFailures"]) == 1  # retried: requeued, not left running
-    assert jobs.get("acme", job_id)["status"] == "queued"
+    assert jobs.require("acme", job_id).status == "queued"
     last = runtime.invoke("RenderFunction", job_message(job_id, MAX_JOB_ATTEMPTS))
     assert last.payload == {"batchItemFailures": []}
-    assert jobs.get("acme", job_id)["error"]["code"] == "internal_error"
+    assert (jobs.require("acme", job_id).error or {})["code"] == "internal_error"
 
 
 def test_a_message_the_worker_cannot_process_goes_to_the_dead_letter_queue(runtime: Any) -> None:
     sqs = runtime.aws.client("sqs")
     job_id = uuid.uuid4().hex
     # A job row without a status: the worker cannot tell what state it is in, and raises on every receive.
-    DynamoItemTable("JobsTable", runtime.aws.client("dynamodb")).put({
-        "pk": "org#acme", "sk": f"job#{job_id}", "job_id": job_id, "project": "p-unreadable"})
+    put_raw_job(runtime, job_id, {"job_id": job_id, "project": "p-unreadable"})
     queues = {url.rsplit("/", 1)[1]: url for url in sqs.list_queues()["QueueUrls"]}
     sqs.send_message(QueueUrl=queues["RenderJobsQueue"], MessageBody=json.dumps({"org": "acme", "job_id": job_id}))
     deadline = time.monotonic() + 20
@@ -144,12 +136,25 @@ def test_a_message_the_worker_cannot_process_goes_to_the_dead_letter_queue(runti
 
 
 # -- attempts that never finish: killed by the timeout or out of memory, or about to run out of time -----------------
-def stale_running_job(runtime: Any, *, webhook_url: str | None = None, count: int = 1) -> tuple[JobStore, str]:
+def job_repository(runtime: Any) -> JobRepository:
+    adapters = runtime_adapters(runtime)
+    return JobRepository(adapters.jobs_table, adapters.clock)
+
+
+def put_raw_job(runtime: Any, job_id: str, attributes: dict[str, Any]) -> None:
+    """A job row as no code path writes it (fields missing): how the worker copes with a corrupt record."""
+    pk, sk = JobRepository.key("acme", job_id)
+    runtime_adapters(runtime).jobs_table.put({"pk": pk, "sk": sk} | attributes)
+
+
+def stale_running_job(runtime: Any, *, webhook_url: str | None = None,
+                      count: int = 1) -> tuple[JobRepository, str]:
     """A job as a killed attempt leaves it: marked running, then nothing (no requeue, no result, no error)."""
-    jobs = JobStore(DynamoItemTable("JobsTable", client=runtime.aws.client("dynamodb")))
+    jobs = job_repository(runtime)
     tenant, job_id = Tenant("acme", new_project()), uuid.uuid4().hex
     body = render_body(tenant.project, outputs={"count": count, "format": "png", "dimensions": "320x320"})
-    jobs.create(tenant, job_id, request=normalised_request(RenderRequest.model_validate(body)),
+    jobs.create(tenant, job_id, request=normalised_request(RenderRequest.model_validate(body),
+                                                           auto_repair_default=True),
                 webhook_url=webhook_url, trace_id="trace-stale", request_id="req-stale")
     assert jobs.mark_running("acme", job_id) is not None
     return jobs, job_id
@@ -188,7 +193,7 @@ def test_a_job_still_running_on_the_last_receive_fails_with_render_timeout_and_n
     again = runtime.invoke("RenderFunction", job_message(job_id, MAX_JOB_ATTEMPTS + 1))  # a late duplicate
     assert again.ok
     assert again.payload == {"batchItemFailures": []}
-    assert jobs.get("acme", job_id)["webhook"] == job["webhook"]  # not delivered twice
+    assert jobs.require("acme", job_id).webhook == job["webhook"]  # not delivered twice
 
 
 def test_a_job_still_running_on_an_earlier_receive_runs_again_and_succeeds(runtime: Any, api: ApiClient) -> None:
@@ -200,7 +205,7 @@ def test_a_job_still_running_on_an_earlier_receive_runs_again_and_succeeds(runti
     assert job["status"] == "succeeded", job
     assert job["error"] is None
     assert len(job["result"]["assets"]) == 2
-    assert jobs.get("acme", job_id)["retry_note"] == ("attempt 1 ended without a result (timed out or killed); "
+    assert jobs.require("acme", job_id).retry_note == ("attempt 1 ended without a result (timed out or killed); "
                                                       "retrying")
 
 
@@ -255,21 +260,14 @@ def test_the_guard_never_stops_after_the_last_asset_and_keeps_the_reserve_before
 
 
 @pytest.fixture
-def in_process_render(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[RenderService]:
-    """A RenderService in this process with RenderFunction's environment, against the runtime's embedded AWS."""
-    from sgd.adapters.aws import aws_client
-    from sgd.model_gateway import build_gateway
-    from sgd.settings import get_settings
+def in_process_render(runtime: Any) -> RenderService:
+    """A RenderService in this process with RenderFunction's settings, built by the composition root against the
+    runtime's embedded AWS."""
+    from sgd.composition import Adapters, render_service
+    from sgd.settings import Settings
 
-    for name, value in runtime.function_environment("RenderFunction").items():
-        monkeypatch.setenv(name, value)
-    caches = (get_settings, aws_client)
-    for cache in caches:
-        cache.cache_clear()
-    settings = get_settings()
-    yield RenderService(settings, gateway=build_gateway(settings))
-    for cache in caches:
-        cache.cache_clear()
+    settings = Settings.model_validate(runtime.function_environment("RenderFunction"))
+    return render_service(settings, Adapters.from_settings(settings, clients=runtime.aws.client))
 
 
 class ShortLambdaContext:
@@ -293,7 +291,7 @@ def test_a_worker_short_of_time_fails_the_job_cleanly_and_keeps_what_it_stored(
     assert error["details"]["assets_total"] == 3
     assert 1 <= error["details"]["assets_done"] < 3
     assert 0 < job["progress"] < 1
-    project = jobs.get("acme", job_id)["project"]
+    project = jobs.require("acme", job_id).project
     stored = runtime.aws.client("s3").list_objects_v2(Bucket=runtime.stack.bucket_name,
                                                       Prefix=f"org/acme/projects/{project}/renders/")
     assert stored.get("KeyCount", 0) >= error["details"]["assets_done"]  # the finished assets stay

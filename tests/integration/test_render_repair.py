@@ -4,6 +4,7 @@ each attempt with its score, the cache replays summaries and attempts, and a mod
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
@@ -12,11 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from sgd.adapters.tables import DynamoItemTable
 from sgd.critique.policy import load_critique_policy
 from sgd.design.colorimetry import nearest_palette_distance, srgb_to_lab
+from sgd.repositories.assets import AssetRecords
 from sgd.tenancy import Tenant
 
+from bench.support.seeds import runtime_adapters, seed_asset
 from tests.conftest import ROOT, ApiClient
 from tests.integration.test_render_route import CANON, new_project, render_body, s3_object, with_canon
 
@@ -39,20 +41,13 @@ def vivid_green_photo(size: int = 480) -> bytes:
 
 def with_photo(runtime: Any, org: str, project: str) -> None:
     """An ingested image asset in the project, as the ingest pipeline leaves it (usable as a reference)."""
-    tenant = Tenant(org, project)
-    key = tenant.area_key("assets", PHOTO_ID, "photo.png")
-    runtime.aws.client("s3").put_object(Bucket=runtime.stack.bucket_name, Key=key, Body=vivid_green_photo(),
-                                        ContentType="image/png")
-    DynamoItemTable("AssetsTable", runtime.aws.client("dynamodb")).put({
-        "pk": tenant.partition_key, "sk": f"asset#{PHOTO_ID}", "kind": "image", "key": key,
-        "content_type": "image/png", "status": "admitted"})
+    seed_asset(runtime_adapters(runtime), Tenant(org, project), PHOTO_ID, vivid_green_photo(), filename="photo.png")
 
 
 def asset_record(runtime: Any, project: str, asset_id: str) -> dict[str, Any]:
-    record = DynamoItemTable("AssetsTable", runtime.aws.client("dynamodb")).get(
-        f"org#acme#project#{project}", f"asset#{asset_id}")
+    record = AssetRecords(runtime_adapters(runtime).assets_table).get(Tenant("acme", project), asset_id)
     assert record is not None
-    return record
+    return dataclasses.asdict(record)
 
 
 def edit_project(runtime: Any, org: str = "acme") -> str:

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sgd.adapters.tables import DynamoItemTable
-from sgd.repositories.canon import CanonStore
+from sgd.repositories.assets import AssetRecords, FontRecord
 from sgd.tenancy import Tenant
 
+from bench.support.seeds import runtime_adapters, seed_asset, seed_canon
 from tests.conftest import ROOT, ApiClient
 
 pytestmark = pytest.mark.integration
@@ -43,23 +43,19 @@ def render_body(project: str, **changes: Any) -> dict[str, Any]:
 def with_canon(runtime: Any, org: str, project: str, canon: dict[str, Any] | None = None, *,
                logo: bool = False, font_family: str | None = None) -> dict[str, Any]:
     """What ingest and canon derivation leave behind: a canon version, and the logo/font files it names."""
-    client, s3 = runtime.aws.client("dynamodb"), runtime.aws.client("s3")
+    adapters = runtime_adapters(runtime)
     tenant = Tenant(org, project)
-    assets = DynamoItemTable("AssetsTable", client)
     canon = dict(canon or CANON)
     if logo:
-        key = tenant.area_key("assets", "logo1", "logo.png")
-        s3.put_object(Bucket=runtime.stack.bucket_name, Key=key, Body=LOGO.read_bytes(), ContentType="image/png")
-        assets.put({"pk": tenant.partition_key, "sk": "asset#logo1", "kind": "logo", "key": key,
-                    "content_type": "image/png", "status": "admitted"})
+        seed_asset(adapters, tenant, "logo1", LOGO.read_bytes(), kind="logo", filename="logo.png")
         canon["logo_asset_id"] = "logo1"
     if font_family:
-        key = tenant.area_key("assets", "font1", "font.ttf")
-        s3.put_object(Bucket=runtime.stack.bucket_name, Key=key, Body=FONT.read_bytes(), ContentType="font/ttf")
-        assets.put({"pk": tenant.partition_key, "sk": f"font#{font_family.lower().replace(' ', '')}",
-                    "family": font_family, "style": "regular", "asset_id": "font1", "key": key})
-    store = CanonStore(DynamoItemTable("CanonTable", client), DynamoItemTable("CacheTable", client))
-    return store.create(tenant, canon, provenance=[], source="manual", created_by="test")
+        key = tenant.asset_key("font1", "font.ttf")
+        adapters.storage.put(key, FONT.read_bytes(), content_type="font/ttf")
+        AssetRecords(adapters.assets_table).save_font(FontRecord(
+            org=org, project=project, family=font_family, asset_id="font1", key=key, created_at="2026-01-01",
+            style="regular"))
+    return seed_canon(adapters, tenant, canon).as_document()
 
 
 def s3_object(runtime: Any, key: str) -> tuple[bytes, str]:
@@ -190,26 +186,28 @@ def test_a_sync_render_is_stored_recorded_and_fetchable(runtime: Any, api: ApiCl
     assert audit["trace_id"] == response.headers["x-request-id"]
     assert audit["plan"]["layout"]["headline"] == "Fresh roast, every morning"
     assert audit["font_substitutions"] == []
-    assets = DynamoItemTable("AssetsTable", runtime.aws.client("dynamodb"))
+    assets = AssetRecords(runtime_adapters(runtime).assets_table)
+    tenant = Tenant("acme", project)
     layouts = []
     for index, asset in enumerate(result["assets"]):
         assert asset["synthid"] == {"present": False, "payload": None}
-        key = f"org/acme/projects/{project}/renders/{render_id}/{index}.webp"
+        key = tenant.render_key(render_id, index, "webp")
         data, content_type = s3_object(runtime, key)
         assert content_type == "image/webp"
         with Image.open(io.BytesIO(data)) as image:
             assert (image.format, image.size) == ("WEBP", (400, 300))
         with urllib.request.urlopen(asset["url"], timeout=5) as fetched:
             assert fetched.read() == data
-        record = assets.get(f"org#acme#project#{project}", f"asset#{asset['id']}")
+        record = assets.get(tenant, asset["id"])
         assert record is not None
-        assert (record["kind"], record["key"], record["format"], record["width"], record["height"],
-                record["render_id"]) == ("render", key, "webp", 400, 300, render_id)
-        assert record["layout"]["logo_box"] is not None  # the canon's logo is composited
-        assert {box["font"] for box in record["layout"]["text_boxes"]} == {"Brand Serif"}
-        assert [(b["role"], b["text"], b["box"]) for b in record["layout"]["text_boxes"]] == [
+        assert record.layout is not None
+        assert (record.kind, record.key, record.format, record.width, record.height,
+                record.render_id) == ("render", key, "webp", 400, 300, render_id)
+        assert record.layout["logo_box"] is not None  # the canon's logo is composited
+        assert {box["font"] for box in record.layout["text_boxes"]} == {"Brand Serif"}
+        assert [(b["role"], b["text"], b["box"]) for b in record.layout["text_boxes"]] == [
             (b["role"], b["text"], b["box"]) for b in asset["layout"]["text_boxes"]]
-        layouts.append(record["layout"])
+        layouts.append(record.layout)
     assert layouts[0]["variant"] != layouts[1]["variant"]
 
 
@@ -289,17 +287,20 @@ def test_async_acceptance_replays_its_202(api: ApiClient) -> None:
 
 
 def test_a_duplicate_while_the_first_is_in_progress_is_a_409(runtime: Any, api: ApiClient) -> None:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from sgd.adapters.idempotency import dynamodb_persistence
     from sgd.contracts.render import RenderRequest
+    from sgd.critique.policy import load_critique_policy
+    from sgd.render.cache import normalised_request
     from sgd.render.idempotency import KEY_PREFIX, idempotency_config, idempotency_payload
     from sgd.render.service import idempotency_body
 
     key = f"k-{uuid.uuid4().hex}"
     body = render_body(new_project())
-    persistence = DynamoDBPersistenceLayer(table_name="IdempotencyTable", key_attr="id", expiry_attr="expiration",
-                                           boto3_client=runtime.aws.client("dynamodb"))
+    persistence = dynamodb_persistence("IdempotencyTable", runtime.aws.client)  # as another instance has it
     persistence.configure(config=idempotency_config(), function_name="another-instance", key_prefix=KEY_PREFIX)
-    payload = idempotency_payload("acme", key, idempotency_body(RenderRequest.model_validate(body), False))
+    request = normalised_request(RenderRequest.model_validate(body),
+                                 auto_repair_default=load_critique_policy().auto_repair_default)
+    payload = idempotency_payload("acme", key, idempotency_body(request, None, False))
     with pytest.warns(UserWarning, match="remaining time"):  # that other instance's deadline is unknown here
         persistence.save_inprogress(data=payload)
     response = api.request("POST", "/render", body, headers={"idempotency-key": key})

@@ -8,6 +8,7 @@ import pytest
 from sgd.model_gateway.budget import UsageAccounting
 from sgd.tenancy import Tenant
 
+from bench.support.seeds import runtime_adapters
 from tests.conftest import ApiClient, run_async
 
 pytestmark = pytest.mark.integration
@@ -15,8 +16,7 @@ pytestmark = pytest.mark.integration
 
 def spend(runtime: Any, tenant: Tenant, cost_usd: float) -> None:
     """What the gateway does around one provider call: reserve, settle, and record it in the project ledger."""
-    accounting = UsageAccounting("UsageTable", daily_limit_usd=5.0, thresholds=(),
-                                 client=runtime.aws.client("dynamodb"))
+    accounting = UsageAccounting.over(runtime_adapters(runtime).usage_table, daily_limit_usd=5.0)
 
     async def one_call() -> None:
         reservation = await accounting.reserve(tenant, 0.02)
@@ -55,8 +55,7 @@ def test_an_org_sees_its_budget_and_a_projects_records(runtime: Any, api: Any, a
 
 
 def test_an_org_on_a_larger_plan_sees_its_own_limit(runtime: Any) -> None:
-    accounting = UsageAccounting("UsageTable", daily_limit_usd=5.0, thresholds=(),
-                                 client=runtime.aws.client("dynamodb"))
+    accounting = UsageAccounting.over(runtime_adapters(runtime).usage_table, daily_limit_usd=5.0)
     run_async(accounting.set_org_limit("initech", 25.0))
     initech = ApiClient(runtime, org="initech")
     assert initech.request("GET", "/usage").json()["budget"]["limit_usd"] == 25.0

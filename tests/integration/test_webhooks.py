@@ -15,16 +15,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sgd.adapters.secrets import SecretsManagerSecrets
 from sgd.errors import ServiceUnavailable
 from sgd.net.outbound import OutboundFailed, OutboundPolicy, OutboundRefused
-from sgd.render.webhooks import (
-    deliver,
-    org_signing_secret,
-    require_webhooks_configured,
-    sign,
-    verify_signature,
-    webhook_secret,
-)
+from sgd.render.webhooks import WebhookKeys, deliver, org_signing_secret, sign, verify_signature
 from sgd.settings import Settings
 
 from tests.conftest import ROOT, ApiClient
@@ -80,12 +74,13 @@ def test_each_org_has_its_own_key_and_only_its_key_verifies_its_deliveries(org: 
 
 def test_without_a_master_secret_webhooks_are_unavailable_and_an_org_is_required() -> None:
     unconfigured = Settings.from_environment().model_copy(update={"webhook_secret": "", "webhook_secret_arn": ""})
+    secrets = SecretsManagerSecrets(clients=lambda service: pytest.fail("no secret to read"))
     with pytest.raises(ServiceUnavailable):
-        webhook_secret(unconfigured, org="acme")
+        WebhookKeys.from_settings(unconfigured, secrets).org_key("acme")
     with pytest.raises(ServiceUnavailable):
-        require_webhooks_configured(unconfigured)
+        WebhookKeys.from_settings(unconfigured, secrets).require_configured()
     configured = unconfigured.model_copy(update={"webhook_secret": SECRET})
-    assert webhook_secret(configured, org="acme") == ORG_KEY
+    assert WebhookKeys.from_settings(configured, secrets).org_key("acme") == ORG_KEY
     with pytest.raises(ValueError, match="org"):
         org_signing_secret(SECRET, "")
 

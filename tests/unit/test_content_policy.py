@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sgd.render.content_policy import ContentPolicy, content_policy
+from sgd.render.content_policy import ContentPolicy, load_content_policy
 
 POLICY = ContentPolicy.from_document({"rules": [
     {"id": "violence", "description": "v", "terms": ["kill", "gun violence"], "action": "block"},
@@ -72,7 +72,7 @@ def test_a_malformed_policy_is_refused_naming_the_field(document: dict, message:
 
 
 def test_the_shipped_policy_blocks_and_reviews_as_written() -> None:
-    policy = content_policy()
+    policy = load_content_policy()
     assert policy.check("Our method builds skills").allowed
     blocked = policy.check("A poster about METH addiction").blocked
     assert [(m.rule_id, m.term) for m in blocked] == [("drugs.illegal", "meth")]

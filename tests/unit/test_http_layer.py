@@ -30,7 +30,7 @@ def ok() -> dict[str, str]:
     return {"fine": "yes"}
 
 
-handler = lambda_entry(create_api(title="test", routers=[router]))
+handler = lambda_entry(create_api(title="test", routers=[router], state={"org_claim": "org"}))
 CONTEXT = make_context(read_stack(ROOT).functions["CanonFunction"])
 
 

@@ -11,14 +11,16 @@ from hypothesis import strategies as st
 from sgd.ingest.embeddings import (
     CachedDenseEmbedder,
     SparseLexicalEmbedder,
-    cache_key,
     sparse_document_vector,
     sparse_query_vector,
     token_index,
     tokenize,
 )
 from sgd.ingest.indexing import CHUNK_MAX_CHARS, chunk_text, index_text, point_id
+from sgd.repositories.caches import EmbeddingCache
 from sgd.tenancy import Tenant
+
+from tests.fakes.tables import MemoryTable
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
 SENTENCE = st.lists(WORD, min_size=1, max_size=40).map(lambda words: " ".join(words).capitalize() + ".")
@@ -79,18 +81,6 @@ def test_point_ids_are_deterministic_and_tenant_scoped() -> None:
                 point_id(acme, "e2", 0)}) == 4
 
 
-class MemoryCache:
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:
-        return self.items.get(pk)
-
-    def put(self, item: dict[str, Any], *, only_if_absent: bool = False) -> bool:
-        self.items[item["pk"]] = item
-        return True
-
-
 class CountingModel:
     model = "test-embed"
 
@@ -107,15 +97,16 @@ ACME = Tenant("acme", "p")
 
 def test_dense_embeddings_are_cached_by_content_hash_and_expire() -> None:
     clock = [1_000_000.0]
-    cache, model = MemoryCache(), CountingModel()
-    embedder = CachedDenseEmbedder(model, cache, now=lambda: clock[0])  # type: ignore[arg-type]
+    cache, model = EmbeddingCache(MemoryTable("CacheTable"), now=lambda: clock[0]), CountingModel()
+    embedder = CachedDenseEmbedder(model, cache)
     first = embedder.embed_documents(ACME, ["alpha", "beta"])
     again = embedder.embed_documents(ACME, ["beta", "alpha", "gamma"])
     assert model.texts == ["alpha", "beta", "gamma"]
     assert (embedder.stats.hits, embedder.stats.misses, embedder.dense_size) == (2, 3, 3)
     assert again[1].dense == first[0].dense
     assert again[1].sparse == first[0].sparse
-    assert cache_key("acme", "test-embed", "alpha") in cache.items
+    assert cache.get("acme", "test-embed", "alpha") == first[0].dense
+    assert cache.get("globex", "test-embed", "alpha") is None
     embedder.embed_documents(Tenant("globex", "p"), ["alpha"])  # another org never reads acme's entries
     assert model.texts == ["alpha", "beta", "gamma", "alpha"]
     clock[0] += 31 * 24 * 3600  # past the 30-day TTL: computed again

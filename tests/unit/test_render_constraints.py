@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
 from sgd.contracts.render import RenderRequest
@@ -84,6 +86,10 @@ def test_the_palette_never_holds_a_forbidden_colour_and_stays_in_the_canon_unles
         assert set(resolved.palette) <= {c.upper() for c in CANON["palette_hex"]}
 
 
+def normalised(request: RenderRequest) -> dict[str, Any]:
+    return normalised_request(request, auto_repair_default=True)
+
+
 def _request(**changes: object) -> RenderRequest:
     body = {"project_id": "p1", "prompts": {"task": "create", "instruction": "Spring  sale   post"},
             "outputs": {"count": 1, "format": "png", "dimensions": "1080x1080"},
@@ -95,7 +101,7 @@ def test_the_cache_key_ignores_spelling_but_not_output_changing_fields() -> None
     tenant = Tenant("acme", "p1")
 
     def key(request: RenderRequest, version: int | None = 1, org: str = "acme") -> str:
-        return plan_cache_key(Tenant(org, "p1"), version, "local", normalised_request(request), [])
+        return plan_cache_key(Tenant(org, "p1"), version, "local", normalised(request), [], "policy")
 
     base = key(_request())
     respelled = _request(prompts={"instruction": " Spring sale\npost ", "task": "create"},
@@ -108,4 +114,4 @@ def test_the_cache_key_ignores_spelling_but_not_output_changing_fields() -> None
         assert key(changed) != base
     assert key(_request(), version=2) != base
     assert key(_request(), org="globex") != base
-    assert plan_cache_key(tenant, 1, "openrouter", normalised_request(_request()), []) != base
+    assert plan_cache_key(tenant, 1, "openrouter", normalised(_request()), [], "policy") != base

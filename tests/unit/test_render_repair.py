@@ -13,56 +13,34 @@ import numpy as np
 import pytest
 from PIL import Image
 from sgd.adapters.clock import Deadline
+from sgd.composition import render_service
 from sgd.contracts.render import RenderRequest
 from sgd.critique.policy import CritiquePolicy, load_critique_policy
 from sgd.design.engine import DesignRequest, render_design
 from sgd.design.planner import rule_based_plan
 from sgd.errors import ProviderError
 from sgd.model_gateway.port import CallRecord, GatewayResult, GeneratedImage
-from sgd.render.cache import PlanCache, normalised_request, plan_cache_key
+from sgd.render.cache import normalised_request, plan_cache_key
 from sgd.render.constraints import ResolvedConstraints, resolve_constraints
 from sgd.render.pipeline import (
     AssetCritic,
     Prepared,
-    RenderPipeline,
     critique_canon,
     critique_summary,
     delivered_pixels,
     plan_changes,
 )
+from sgd.repositories.assets import AssetRecords
+from sgd.repositories.canon import CanonVersion
+from sgd.settings import Settings
 from sgd.tenancy import Tenant
+
+from tests.fakes import memory_adapters
 
 TENANT = Tenant("acme", "spring")
 CANON = {"palette_hex": ["#0B3D2E", "#F2E8CF", "#E07A5F"], "forbidden_hex": ["#FF00FF"], "fonts": ["Inter"],
          "voice": {"tone": "warm"}, "logo_safe_zone_pct": 8}
 HEADLINE = "Fresh roast, every morning"
-
-
-# -- in-memory adapters ----------------------------------------------------------------------------------------------
-class MemoryTable:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str | None], dict[str, Any]] = {}
-
-    def put(self, item: dict[str, Any], **_: Any) -> bool:
-        self.items[(item["pk"], item.get("sk"))] = dict(item)
-        return True
-
-    def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:
-        return self.items.get((pk, sk))
-
-    def get_many(self, keys: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], dict[str, Any]]:
-        return {key: self.items[key] for key in keys if key in self.items}
-
-
-class MemoryStorage:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put(self, key: str, data: bytes, *, content_type: str) -> None:
-        self.objects[key] = data
-
-    def presign_get(self, key: str, *, ttl_seconds: int) -> str:
-        return f"https://storage.invalid/{key}"
 
 
 def green_picture(size: int = 256) -> bytes:
@@ -119,21 +97,26 @@ class ScriptedCritic(AssetCritic):
 
 
 def run_render(critic: ScriptedCritic | None, *, auto_repair: bool | None = None, count: int = 1,
-               gateway: ScriptedGateway | None = None, remaining_ms: float = 60_000) -> tuple[Any, Any, Any]:
+               gateway: ScriptedGateway | None = None, remaining_ms: float = 60_000,
+               policy: CritiquePolicy | None = None) -> tuple[Any, Any, AssetRecords]:
+    """The render function's pipeline as the composition root builds it, over in-memory adapters, with a scripted
+    gateway and critic."""
     gateway = gateway or ScriptedGateway()
-    storage, assets = MemoryStorage(), MemoryTable()
-    pipeline = RenderPipeline(storage=storage, assets=assets, cache=PlanCache(MemoryTable()),  # type: ignore[arg-type]
-                              canon=None, gateway=gateway, references=None,  # type: ignore[arg-type]
-                              presign_ttl_seconds=60, critic_for=lambda *_: critic)
+    adapters = memory_adapters()
+    policy = policy or load_critique_policy()
+    service = render_service(Settings.from_environment(), adapters, gateway=gateway,  # type: ignore[arg-type]
+                             critique_policy=policy, critic_for=lambda *_: critic)
     body = RenderRequest.model_validate({
         "project_id": TENANT.project, "auto_repair": auto_repair,
         "prompts": {"task": "create", "instruction": f'A post saying "{HEADLINE}"'},
         "outputs": {"count": count, "format": "png", "dimensions": "320x320"}})
-    request = normalised_request(body)
-    prepared = Prepared(TENANT, request, {"version": 1, "canon": CANON}, resolve_constraints(CANON, None),
-                        cache_key=plan_cache_key(TENANT, 1, "local", request, []), cache_looked_up=True)
-    outcome = asyncio.run(pipeline.run(prepared, deadline=Deadline(remaining_ms), trace_id="t"))
-    return outcome.response, gateway, assets
+    request = service.normalised(body)
+    canon = CanonVersion(TENANT.project, 1, CANON, [], "2026-12-01T00:00:00+00:00", "test", "manual")
+    prepared = Prepared(TENANT, request, canon, resolve_constraints(CANON, None),
+                        cache_key=plan_cache_key(TENANT, 1, "local", request, [], policy.fingerprint),
+                        cache_looked_up=True)
+    outcome = asyncio.run(service.pipeline.run(prepared, deadline=Deadline(remaining_ms), trace_id="t"))
+    return outcome.response, gateway, AssetRecords(adapters.assets_table)
 
 
 def policy_with(**changes: Any) -> CritiquePolicy:
@@ -159,9 +142,12 @@ def test_a_failing_asset_is_re_planned_with_its_violations_and_the_repair_is_del
     assert asset.critique.score == 1.0
     assert asset.critique.passed
     assert asset.layout.imagery_treatment == "palette"
-    record = assets.get(TENANT.partition_key, f"asset#{asset.id}")
-    assert record["critique"]["score"] == 1.0
-    assert record["layout"]["imagery_treatment"] == "palette"
+    record = assets.get(TENANT, asset.id)
+    assert record is not None
+    assert record.critique is not None
+    assert record.layout is not None
+    assert record.critique["score"] == 1.0
+    assert record.layout["imagery_treatment"] == "palette"
 
 
 def test_the_best_scoring_attempt_is_kept_and_the_attempts_are_bounded_by_the_policy() -> None:
@@ -184,12 +170,10 @@ def test_equal_scores_keep_the_earlier_attempt() -> None:
 
 @pytest.mark.parametrize(("auto_repair", "default", "repaired"), [
     (False, True, False), (None, False, False), (None, True, True), (True, False, True)])
-def test_auto_repair_follows_the_request_then_the_policy_default(monkeypatch: pytest.MonkeyPatch,
-                                                                 auto_repair: bool | None, default: bool,
+def test_auto_repair_follows_the_request_then_the_policy_default(auto_repair: bool | None, default: bool,
                                                                  repaired: bool) -> None:
     policy = policy_with(auto_repair_default=default)
-    monkeypatch.setattr("sgd.critique.policy.load_critique_policy", lambda: policy)
-    response, gateway, _assets = run_render(ScriptedCritic(policy), auto_repair=auto_repair)
+    response, gateway, _assets = run_render(ScriptedCritic(policy), auto_repair=auto_repair, policy=policy)
     assert len(gateway.plan_requests) == (2 if repaired else 1)
     assert bool(response.audit.repairs) is repaired
     assert response.assets[0].critique.passed is repaired
@@ -277,16 +261,34 @@ def test_the_pixels_measured_are_the_delivered_ones(image_format: str, pil_forma
     assert design.image.format is None
 
 
-def test_auto_repair_is_resolved_into_the_cache_key(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("default", [True, False])
+def test_auto_repair_is_resolved_into_the_cache_key(default: bool) -> None:
     def request(flag: bool | None) -> dict[str, Any]:
         return normalised_request(RenderRequest.model_validate({
-            "project_id": "p", "prompts": {"task": "create", "instruction": "Hello there"}, "auto_repair": flag}))
+            "project_id": "p", "prompts": {"task": "create", "instruction": "Hello there"}, "auto_repair": flag}),
+            auto_repair_default=default)
 
-    default = load_critique_policy().auto_repair_default
     assert request(None)["auto_repair"] is default
     assert request(None) == request(default)
-    assert plan_cache_key(TENANT, 1, "local", request(True), []) != plan_cache_key(TENANT, 1, "local",
-                                                                                 request(False), [])
+    assert plan_cache_key(TENANT, 1, "local", request(True), [], "policy") != plan_cache_key(
+        TENANT, 1, "local", request(False), [], "policy")
+
+
+def test_a_render_cached_under_another_critique_policy_is_not_replayed() -> None:
+    import copy
+
+    from sgd.resources import load_json
+
+    document = load_json("policies", "critique_policy.json")
+    changed = copy.deepcopy(document)
+    changed["repair"]["threshold"] = 0.99
+    current, other = (CritiquePolicy.from_document(doc).fingerprint for doc in (document, changed))
+    assert current == load_critique_policy().fingerprint
+    assert current != other
+    request = normalised_request(RenderRequest.model_validate({
+        "project_id": "p", "prompts": {"task": "create", "instruction": "Hello there"}}), auto_repair_default=True)
+    assert plan_cache_key(TENANT, 1, "local", request, [], current) != plan_cache_key(
+        TENANT, 1, "local", request, [], other)
 
 
 def test_the_model_planner_gets_the_repair_beside_the_request_and_is_told_to_fix_it() -> None:

@@ -1,31 +1,22 @@
 import pytest
-from sgd.settings import ConfigurationError, Settings, get_settings
+from sgd.settings import ConfigurationError, Settings, load_settings
 
 
 def test_missing_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SGD_JOBS_TABLE")
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(ConfigurationError, match="SGD_JOBS_TABLE"):
-            get_settings()
-    finally:
-        get_settings.cache_clear()
+    with pytest.raises(ConfigurationError, match="SGD_JOBS_TABLE"):
+        load_settings()
 
 
 def test_bad_qdrant_url_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QDRANT_URL", "qdrant.internal:6333")
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(ConfigurationError, match=r"QDRANT_URL: .*http"):
-            get_settings()
-    finally:
-        get_settings.cache_clear()
+    with pytest.raises(ConfigurationError, match=r"QDRANT_URL: .*http"):
+        load_settings()
 
 
-def test_settings_are_read_once_and_frozen() -> None:
-    assert get_settings() is get_settings()
+def test_settings_are_frozen() -> None:
     with pytest.raises(Exception, match="frozen"):
-        get_settings().stage = "prod"  # type: ignore[misc]
+        load_settings().stage = "prod"  # type: ignore[misc]
 
 
 def test_model_key_switches_engine(monkeypatch: pytest.MonkeyPatch) -> None:

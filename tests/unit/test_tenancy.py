@@ -29,7 +29,12 @@ def test_malformed_upload_keys_say_what_is_wrong(key: str, problem: str) -> None
 def test_every_key_is_scoped_by_org_and_project() -> None:
     tenant = Tenant("acme", "spring")
     assert tenant.partition_key == "org#acme#project#spring"
-    assert tenant.area_key("quarantine", "u1", "f.pdf") == "quarantine/acme/spring/u1/f.pdf"
+    assert tenant.upload_key("up-1", "f.pdf") == "uploads/acme/spring/up-1/f.pdf"
+    assert tenant.quarantine_key("u1", "f.pdf") == "quarantine/acme/spring/u1/f.pdf"
+    assert tenant.asset_key("u1", "f.pdf") == "assets/acme/spring/u1/f.pdf"
+    assert tenant.evidence_key("e1") == "assets/acme/spring/evidence/e1.json"
+    assert tenant.render_key("r1", 2, "png") == "org/acme/projects/spring/renders/r1/2.png"
+    assert tenant.critique_key("c1", "a1", "jpg") == "org/acme/projects/spring/critiques/c1/a1.jpg"
     assert tenant.vector_payload() == {"org": "acme", "project": "spring"}
     assert Tenant("acme", "spring") != Tenant("globex", "spring")
 

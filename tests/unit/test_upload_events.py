@@ -3,32 +3,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sgd.adapters.clock import FixedClock
-from sgd.ingest.uploads import parse_upload_event, record_uploads
+from sgd.ingest.s3_events import parse_upload_event
+from sgd.ingest.service import IngestService
+from sgd.repositories.uploads import UploadLedger
+from sgd.tenancy import Tenant
 
 from tests.conftest import load_event
-
-
-class MemoryTable:
-    """An in-memory ItemTable with DynamoDB's conditional-put semantics."""
-
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def put(self, item: dict[str, Any], *, only_if_absent: bool = False) -> bool:
-        key = (item["pk"], item["sk"])
-        if only_if_absent and key in self.items:
-            return False
-        self.items[key] = item
-        return True
-
-    def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:
-        return self.items.get((pk, sk))
-
-    def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
-              limit: int | None = None) -> list[dict[str, Any]]:
-        found = sorted((k, v) for k, v in self.items.items() if k[0] == pk and k[1].startswith(sk_prefix))
-        values = [v for _, v in (reversed(found) if newest_first else found)]
-        return values[:limit] if limit else values
+from tests.fakes.storage import MemoryStorage
+from tests.fakes.tables import MemoryTable
 
 
 def with_key(key: str, event_name: str = "ObjectCreated:Put") -> dict[str, Any]:
@@ -62,16 +44,22 @@ def test_foreign_keys_and_events_are_skipped_with_a_reason() -> None:
 
 
 def test_redelivered_notification_is_recorded_once() -> None:
-    ledger = MemoryTable()
     clock = FixedClock(datetime(2026, 11, 27, 12, tzinfo=UTC))
+    ledger = UploadLedger(MemoryTable("AssetsTable"), clock)
+
+    def no_pipeline() -> Any:
+        raise AssertionError("recording uploads runs no pipeline")
+
+    service = IngestService(ledger=ledger, storage=MemoryStorage(), clock=clock, deliveries=no_pipeline,
+                            fetch_url=no_pipeline, max_upload_bytes=1024, presign_ttl_seconds=60)
     event = load_event("ingest/s3_put_upload.json")
-    first = record_uploads(event, ledger, clock)
-    second = record_uploads(event, ledger, clock)
+    first = service.record_uploads(event)
+    second = service.record_uploads(event)
     assert len(first["recorded"]) == 1
     assert first["repeated"] == []
     assert second["recorded"] == []
     assert second["repeated"] == first["recorded"]
-    item = ledger.get("org#acme#project#brand-kit", "upload#up-demo-1")
-    assert item is not None
-    assert item["status"] == "received"
-    assert item["expires_at"] > clock.now().timestamp()
+    entry = ledger.get(Tenant("acme", "brand-kit"), "up-demo-1")
+    assert entry is not None
+    assert entry.status == "received"
+    assert entry.expires_at > clock.now().timestamp()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Annotated, Literal
 
@@ -110,9 +109,9 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
-@functools.cache
-def get_settings() -> Settings:
-    """The settings of this process, validated on first use (the cold start) and then reused."""
+def load_settings() -> Settings:
+    """The settings of this process, validated from the environment (the composition root calls it once, at cold
+    start); ConfigurationError names every misconfigured variable."""
     try:
         return Settings.from_environment()
     except ValidationError as error:

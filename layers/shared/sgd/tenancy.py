@@ -1,4 +1,8 @@
-"""Tenant scoping: every S3 key, table key and vector payload is built here from (org, project)."""
+"""Tenant scoping: every S3 key and every table partition is built here from (org, project).
+
+Sort keys and the rest of each table's schema belong to the repositories (sgd.repositories); the partition they
+write under, and every object key, comes from a Tenant, so one org can never address another's data.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ IDENTIFIER_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 UPLOADS_PREFIX = "uploads/"
+QUARANTINE_AREA = "quarantine"
+ASSETS_AREA = "assets"
 
 
 def is_identifier(value: str) -> bool:
@@ -27,21 +33,46 @@ class Tenant:
             if not is_identifier(getattr(self, name)):
                 raise ValueError(f"{name} must match {IDENTIFIER_PATTERN}")
 
+    # -- table partitions ---------------------------------------------------------------------------------------
     @property
     def partition_key(self) -> str:
         return f"org#{self.org}#project#{self.project}"
 
     @staticmethod
     def org_partition_key(org: str) -> str:
-        """For what belongs to the whole org rather than one project: its daily model budget."""
+        """For what belongs to the whole org rather than one project: its jobs and its daily model budget."""
         return f"org#{org}"
 
+    # -- object keys --------------------------------------------------------------------------------------------
     def upload_key(self, upload_id: str, filename: str) -> str:
+        """Where a presigned POST puts a file: uploads/{org}/{project}/{upload_id}/{filename}."""
         return f"{UPLOADS_PREFIX}{self.org}/{self.project}/{upload_id}/{filename}"
 
-    def area_key(self, area: str, *parts: str) -> str:
+    def quarantine_key(self, asset_id: str, filename: str) -> str:
+        """A file waiting for admission, or rejected and kept with its reason."""
+        return self._area_key(QUARANTINE_AREA, asset_id, filename)
+
+    def asset_key(self, asset_id: str, filename: str) -> str:
+        """An admitted file (and, as font.ttf, a font converted for the design engine)."""
+        return self._area_key(ASSETS_AREA, asset_id, filename)
+
+    def evidence_key(self, evidence_id: str) -> str:
+        """The full extraction of one asset, as JSON."""
+        return self._area_key(ASSETS_AREA, "evidence", f"{evidence_id}.json")
+
+    def render_key(self, render_id: str, index: int, extension: str) -> str:
+        return f"{self._project_prefix()}/renders/{render_id}/{index}.{extension}"
+
+    def critique_key(self, critique_id: str, asset_id: str, extension: str) -> str:
+        """An annotated copy of one critiqued design."""
+        return f"{self._project_prefix()}/critiques/{critique_id}/{asset_id}.{extension}"
+
+    def _area_key(self, area: str, *parts: str) -> str:
         """Keys under quarantine/ and assets/ share the uploads layout: {area}/{org}/{project}/..."""
         return "/".join((area, self.org, self.project, *parts))
+
+    def _project_prefix(self) -> str:
+        return f"org/{self.org}/projects/{self.project}"
 
     def vector_payload(self) -> dict[str, str]:
         return {"org": self.org, "project": self.project}

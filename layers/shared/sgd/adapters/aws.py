@@ -1,28 +1,52 @@
-"""boto3 clients, created once per process on first use and reused by warm invocations.
+"""boto3 clients of one process, made on first use and reused by warm invocations.
 
 boto3 honours AWS_ENDPOINT_URL, which is how the local runtime points the functions at its moto server.
-boto3 itself (~250 ms) is imported here, on first use, so that routes which never touch AWS (and the
-HTTP cold start of every function) do not pay for it.
+boto3 itself (~250 ms) is imported on the first client, so routes that never touch AWS (and the HTTP cold start
+of every function) do not pay for it. The composition root makes one AwsClients per process; every adapter
+takes its `client(service)` as a ClientSource, so tests hand adapters the local runtime's clients instead.
 """
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sgd.observability import trace_library
-from sgd.settings import get_settings
+
+ClientSource = Callable[[str], Any]  # service name ("s3", "dynamodb", ...) -> a boto3 client
 
 
-@functools.cache
-def aws_client(service: str) -> Any:
-    import boto3
-    from botocore.config import Config
+class AwsClients:
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
-    trace_library("botocore")
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10,
-                    tcp_keepalive=True)
-    return boto3.session.Session().client(service, region_name=get_settings().region, config=config)
+    def client(self, service: str) -> Any:
+        """The process's client for `service`; threads asking together get the same one."""
+        existing = self._clients.get(service)
+        if existing is not None:
+            return existing
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._new_client(service)
+            return self._clients[service]
+
+    def _new_client(self, service: str) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        trace_library("botocore")
+        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10,
+                        tcp_keepalive=True)
+        return boto3.session.Session().client(service, region_name=self.region, config=config)
+
+
+def error_code(error: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError ("ConditionalCheckFailedException", "NoSuchKey", ...)."""
+    response = getattr(error, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
 def is_condition_failure(error: BaseException) -> bool:
@@ -32,5 +56,4 @@ def is_condition_failure(error: BaseException) -> bool:
     lazily, and threads that first touch them together can get different classes, so the `except` misses the
     one actually raised (seen as an intermittent 500 among 20 concurrent budget reservations).
     """
-    response = getattr(error, "response", None)
-    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return error_code(error) == "ConditionalCheckFailedException"

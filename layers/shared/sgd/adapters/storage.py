@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sgd.adapters.aws import aws_client
+from sgd.adapters.aws import ClientSource, error_code
 
 
 def is_missing_object(error: BaseException) -> bool:
     """True when S3 says the key is not there. Without s3:ListBucket, S3 answers a missing key with 403 rather
     than 404; no function needs to tell the two apart, and none is granted ListBucket."""
-    response = getattr(error, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return code in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
+    return error_code(error) in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +35,13 @@ class ObjectStorage(Protocol):
 
 
 class S3ObjectStorage:
-    def __init__(self, bucket: str, client: Any = None) -> None:
+    def __init__(self, bucket: str, clients: ClientSource) -> None:
         self.bucket = bucket
-        self._given_client = client
+        self._clients = clients
 
     @property
     def _client(self) -> Any:
-        return self._given_client or aws_client("s3")
+        return self._clients("s3")
 
     def put(self, key: str, body: bytes, *, content_type: str, metadata: dict[str, str] | None = None) -> None:
         self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,

@@ -1,14 +1,97 @@
-"""DynamoDB tables behind a small item interface; keys always come from sgd.tenancy."""
+"""DynamoDB tables behind a small item interface (the ItemTable port).
+
+Conditions and updates are small values (`Condition`, `Update`) rather than expression strings: repositories say
+what must hold and what changes, the DynamoDB adapter compiles that into DynamoDB's expression syntax, and the
+in-memory fake the tests use evaluates the very same values. Nothing outside this module writes an expression.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from sgd.adapters.aws import aws_client, is_condition_failure
+from sgd.adapters.aws import ClientSource, is_condition_failure
+
+Item = dict[str, Any]  # an item as plain JSON values; repositories turn items into typed records
+Key = tuple[str, str | None]  # (pk, sk); sk is None in the cache table, which has no sort key
+Comparator = Literal["=", "<>", "<", "<=", ">", ">="]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """What must hold of the stored item for a write to happen. Build with exists(), absent(), eq(), lt(), ...
+    and combine with &, | and ~."""
+
+    op: Literal["exists", "absent", "compare", "in", "and", "or", "not"]
+    attribute: str = ""
+    comparator: Comparator = "="
+    values: tuple[Any, ...] = ()
+    parts: tuple[Condition, ...] = ()
+
+    def __and__(self, other: Condition) -> Condition:
+        return Condition("and", parts=(self, other))
+
+    def __or__(self, other: Condition) -> Condition:
+        return Condition("or", parts=(self, other))
+
+    def __invert__(self) -> Condition:
+        return Condition("not", parts=(self,))
+
+
+def exists(attribute: str) -> Condition:
+    return Condition("exists", attribute)
+
+
+def absent(attribute: str) -> Condition:
+    return Condition("absent", attribute)
+
+
+def compare(attribute: str, comparator: Comparator, value: Any) -> Condition:
+    return Condition("compare", attribute, comparator, (value,))
+
+
+def eq(attribute: str, value: Any) -> Condition:
+    return compare(attribute, "=", value)
+
+
+def lt(attribute: str, value: Any) -> Condition:
+    return compare(attribute, "<", value)
+
+
+def le(attribute: str, value: Any) -> Condition:
+    return compare(attribute, "<=", value)
+
+
+def one_of(attribute: str, values: Sequence[Any]) -> Condition:
+    if not values:
+        raise ValueError("one_of needs at least one value")
+    return Condition("in", attribute, values=tuple(values))
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """An item change: `set` values, `set_if_absent` (kept when the attribute exists) and `add` (numbers, atomic)."""
+
+    set: Mapping[str, Any] = field(default_factory=dict)
+    set_if_absent: Mapping[str, Any] = field(default_factory=dict)
+    add: Mapping[str, int | float] = field(default_factory=dict)
+
+
+class ItemTable(Protocol):
+    def get(self, pk: str, sk: str | None = None) -> Item | None: ...
+    def get_many(self, keys: Sequence[Key]) -> dict[Key, Item]: ...
+    def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
+              limit: int | None = None) -> list[Item]: ...
+    def put(self, item: Item, *, when: Condition | None = None) -> bool: ...
+    def update(self, pk: str, sk: str | None, change: Update, *, when: Condition | None = None) -> Item | None: ...
+    def delete(self, pk: str, sk: str | None = None) -> None: ...
+
+
+# -- the DynamoDB adapter ---------------------------------------------------------------------------------------------
 
 
 @functools.cache
@@ -19,14 +102,17 @@ def _codecs() -> tuple[Any, Any]:
     return TypeSerializer(), TypeDeserializer()
 
 
-def _to_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+def _plain_json(value: Any) -> Any:
     # DynamoDB numbers must be Decimal; a JSON round trip converts nested floats too.
-    plain = json.loads(json.dumps(item, default=str), parse_float=Decimal)
+    return json.loads(json.dumps(value, default=str), parse_float=Decimal)
+
+
+def _to_dynamo(values: Mapping[str, Any]) -> dict[str, Any]:
     serializer, _ = _codecs()
-    return {name: serializer.serialize(value) for name, value in plain.items()}
+    return {name: serializer.serialize(value) for name, value in _plain_json(dict(values)).items()}
 
 
-def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+def _from_dynamo(item: Mapping[str, Any]) -> Item:
     _, deserializer = _codecs()
 
     def plain(value: Any) -> Any:
@@ -41,82 +127,112 @@ def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
     return {name: plain(deserializer.deserialize(value)) for name, value in item.items()}
 
 
-class ItemTable(Protocol):
-    def put(self, item: dict[str, Any], *, only_if_absent: bool = False) -> bool: ...
-    def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None: ...
-    def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
-              limit: int | None = None) -> list[dict[str, Any]]: ...
-    def delete(self, pk: str, sk: str | None = None) -> None: ...
-    def put_if_newer(self, item: dict[str, Any], *, version_attribute: str = "version") -> bool: ...
-    def put_if(self, item: dict[str, Any], *, condition: str, names: dict[str, str] | None = None,
-               values: dict[str, Any] | None = None) -> bool: ...
-    def update_if(self, pk: str, sk: str | None, *, update: str, condition: str, names: dict[str, str] | None = None,
-                  values: dict[str, Any] | None = None) -> dict[str, Any] | None: ...
-    def get_many(self, keys: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], dict[str, Any]]: ...
+class _Expression:
+    """Placeholders (#n0, :v0) for the names and values one request's expressions use."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def name(self, attribute: str) -> str:
+        for placeholder, known in self.names.items():
+            if known == attribute:
+                return placeholder
+        placeholder = f"#n{len(self.names)}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def value(self, value: Any) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = value
+        return placeholder
+
+    def condition(self, condition: Condition) -> str:
+        match condition.op:
+            case "exists":
+                return f"attribute_exists({self.name(condition.attribute)})"
+            case "absent":
+                return f"attribute_not_exists({self.name(condition.attribute)})"
+            case "compare":
+                return f"{self.name(condition.attribute)} {condition.comparator} {self.value(condition.values[0])}"
+            case "in":
+                listed = ", ".join(self.value(value) for value in condition.values)
+                return f"{self.name(condition.attribute)} IN ({listed})"
+            case "and" | "or":
+                left, right = (self.condition(part) for part in condition.parts)
+                return f"({left}) {condition.op.upper()} ({right})"
+            case "not":
+                return f"NOT ({self.condition(condition.parts[0])})"
+        raise ValueError(f"unknown condition {condition.op!r}")
+
+    def update(self, change: Update) -> str:
+        assignments = [f"{self.name(name)} = {self.value(value)}" for name, value in change.set.items()]
+        assignments += [f"{self.name(name)} = if_not_exists({self.name(name)}, {self.value(value)})"
+                        for name, value in change.set_if_absent.items()]
+        clauses = ["SET " + ", ".join(assignments)] if assignments else []
+        if change.add:
+            clauses.append("ADD " + ", ".join(f"{self.name(name)} {self.value(amount)}"
+                                              for name, amount in change.add.items()))
+        if not clauses:
+            raise ValueError("an update must change something")
+        return " ".join(clauses)
+
+    def request(self) -> dict[str, Any]:
+        return ({"ExpressionAttributeNames": self.names} if self.names else {}) | (
+            {"ExpressionAttributeValues": _to_dynamo(self.values)} if self.values else {})
 
 
 class DynamoItemTable:
     """A table keyed by pk (partition) and, except for the cache table, sk (sort); both strings."""
 
-    def __init__(self, name: str, client: Any = None) -> None:
+    def __init__(self, name: str, clients: ClientSource) -> None:
         self.name = name
-        self._given_client = client
+        self._clients = clients
 
     @property
     def _client(self) -> Any:
-        return self._given_client or aws_client("dynamodb")
+        return self._clients("dynamodb")
 
     @staticmethod
     def _key(pk: str, sk: str | None) -> dict[str, Any]:
         return {"pk": {"S": pk}} | ({"sk": {"S": sk}} if sk is not None else {})
 
-    def put(self, item: dict[str, Any], *, only_if_absent: bool = False) -> bool:
-        """Writes the item; with only_if_absent, returns False instead of overwriting an existing one."""
-        if only_if_absent:
-            return self.put_if(item, condition="attribute_not_exists(pk)")
-        self._client.put_item(TableName=self.name, Item=_to_dynamo(item))
-        return True
+    def put(self, item: Item, *, when: Condition | None = None) -> bool:
+        """Writes the item; with `when`, only if the stored item satisfies it (else False, nothing written)."""
+        request: dict[str, Any] = {"TableName": self.name, "Item": _to_dynamo(item)}
+        if when is not None:
+            expression = _Expression()
+            request |= {"ConditionExpression": expression.condition(when)} | expression.request()
+        return self._conditional(self._client.put_item, request) is not None
 
-    def put_if(self, item: dict[str, Any], *, condition: str, names: dict[str, str] | None = None,
-               values: dict[str, Any] | None = None) -> bool:
-        """Writes the item if the ConditionExpression holds (values are plain Python, like items); else False."""
-        request = self._expression(names, values) | {"TableName": self.name, "Item": _to_dynamo(item),
-                                                     "ConditionExpression": condition}
-        try:
-            self._client.put_item(**request)
-        except Exception as error:
-            if not is_condition_failure(error):
-                raise
-            return False
-        return True
+    def update(self, pk: str, sk: str | None, change: Update, *, when: Condition | None = None) -> Item | None:
+        """Applies the change (creating the item if needed) and returns the item as updated; None when `when`
+        does not hold."""
+        expression = _Expression()
+        request: dict[str, Any] = {"TableName": self.name, "Key": self._key(pk, sk),
+                                   "UpdateExpression": expression.update(change), "ReturnValues": "ALL_NEW"}
+        if when is not None:
+            request["ConditionExpression"] = expression.condition(when)
+        response = self._conditional(self._client.update_item, request | expression.request())
+        return None if response is None else _from_dynamo(response["Attributes"])
 
-    def update_if(self, pk: str, sk: str | None, *, update: str, condition: str,
-                  names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        """Applies the UpdateExpression if the ConditionExpression holds: the item as updated, or None."""
-        request = self._expression(names, values) | {
-            "TableName": self.name, "Key": self._key(pk, sk), "UpdateExpression": update,
-            "ConditionExpression": condition, "ReturnValues": "ALL_NEW"}
+    @staticmethod
+    def _conditional(call: Any, request: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            response = self._client.update_item(**request)
+            return call(**request)
         except Exception as error:
             if not is_condition_failure(error):
                 raise
             return None
-        return _from_dynamo(response["Attributes"])
 
-    @staticmethod
-    def _expression(names: dict[str, str] | None, values: dict[str, Any] | None) -> dict[str, Any]:
-        return ({"ExpressionAttributeNames": names} if names else {}) | (
-            {"ExpressionAttributeValues": _to_dynamo(values)} if values else {})
-
-    def get(self, pk: str, sk: str | None = None) -> dict[str, Any] | None:
+    def get(self, pk: str, sk: str | None = None) -> Item | None:
         response = self._client.get_item(TableName=self.name, Key=self._key(pk, sk), ConsistentRead=True)
         return _from_dynamo(response["Item"]) if "Item" in response else None
 
-    def get_many(self, keys: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], dict[str, Any]]:
+    def get_many(self, keys: Sequence[Key]) -> dict[Key, Item]:
         """Several items in one round trip (BatchGetItem, strongly consistent); missing keys are left out."""
         wanted = list(dict.fromkeys(keys))
-        found: dict[tuple[str, str | None], dict[str, Any]] = {}
+        found: dict[Key, Item] = {}
         for start in range(0, len(wanted), 100):  # BatchGetItem's limit per request
             request = {self.name: {"Keys": [self._key(pk, sk) for pk, sk in wanted[start:start + 100]],
                                    "ConsistentRead": True}}
@@ -128,33 +244,28 @@ class DynamoItemTable:
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def put_if_newer(self, item: dict[str, Any], *, version_attribute: str = "version") -> bool:
-        """Writes the item unless the stored one has a higher version, or the same version and has not expired:
-        a cache never goes back, and an expired entry (DynamoDB's TTL deletes lazily) is renewed."""
-        condition = "attribute_not_exists(pk) OR #version < :version"
-        values: dict[str, Any] = {":version": item[version_attribute]}
-        if "expires_at" in item:
-            condition += " OR (#version = :version AND expires_at < :now)"
-            values[":now"] = int(time.time())
-        return self.put_if(item, condition=condition, names={"#version": version_attribute}, values=values)
-
     def delete(self, pk: str, sk: str | None = None) -> None:
         self._client.delete_item(TableName=self.name, Key=self._key(pk, sk))
 
     def query(self, pk: str, *, sk_prefix: str = "", newest_first: bool = False,
-              limit: int | None = None) -> list[dict[str, Any]]:
+              limit: int | None = None) -> list[Item]:
+        return list(self._query(pk, sk_prefix=sk_prefix, newest_first=newest_first, limit=limit))
+
+    def _query(self, pk: str, *, sk_prefix: str, newest_first: bool, limit: int | None) -> Iterator[Item]:
         request: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else ""),
             "ExpressionAttributeValues": {":pk": {"S": pk}} | ({":prefix": {"S": sk_prefix}} if sk_prefix else {}),
             "ScanIndexForward": not newest_first,
         }
-        items: list[dict[str, Any]] = []
+        returned = 0
         while True:
             if limit is not None:
-                request["Limit"] = limit - len(items)
+                request["Limit"] = limit - returned
             response = self._client.query(**request)
-            items += [_from_dynamo(item) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response or (limit is not None and len(items) >= limit):
-                return items
+            for raw in response.get("Items", []):
+                returned += 1
+                yield _from_dynamo(raw)
+            if "LastEvaluatedKey" not in response or (limit is not None and returned >= limit):
+                return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

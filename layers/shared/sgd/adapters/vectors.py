@@ -15,9 +15,9 @@ and closes it again, waiting briefly when another process holds the lock; a serv
 from __future__ import annotations
 
 import contextlib
-import functools
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -172,16 +172,18 @@ def _open_local(path: str) -> Any:
             time.sleep(0.02)
 
 
-@functools.cache
-def vector_store(dense_size: int | None = None) -> QdrantVectorStore:
-    """The process-wide store for one vector layout, opened on first use and reused by warm invocations."""
-    from sgd.settings import get_settings
+class VectorStores:
+    """One QdrantVectorStore per vector layout (sparse only, or with dense vectors of one size), opened on first use
+    and reused by warm invocations. Nothing is opened at cold start: embedded Qdrant holds a folder lock."""
 
-    settings = get_settings()
-    api_key = None
-    if settings.qdrant_api_key_secret_arn:
-        from aws_lambda_powertools.utilities.parameters import get_secret
+    def __init__(self, *, url: str, path: str, api_key: Callable[[], str | None]) -> None:
+        self._url, self._path, self._api_key = url, path, api_key
+        self._stores: dict[int | None, QdrantVectorStore] = {}
+        self._lock = threading.Lock()
 
-        api_key = str(get_secret(settings.qdrant_api_key_secret_arn, max_age=300))
-    return QdrantVectorStore(url=settings.qdrant_url, path=settings.qdrant_path, api_key=api_key,
-                             dense_size=dense_size)
+    def __call__(self, dense_size: int | None = None) -> QdrantVectorStore:
+        with self._lock:
+            if dense_size not in self._stores:
+                self._stores[dense_size] = QdrantVectorStore(url=self._url, path=self._path,
+                                                             api_key=self._api_key(), dense_size=dense_size)
+            return self._stores[dense_size]

@@ -4,13 +4,14 @@ Derivation loads the evidence documents ingest stored in S3 and runs the determi
 (sgd.canon.derive). The model gateway's canon task runs too: with a provider key it is a model call on compact
 evidence, merged into the deterministic canon (disagreements recorded in the provenance); with the offline
 local engine it is the registered deterministic extractor (audit route local/extractor). The result must
-satisfy guardrails/canon.json; it is stored as a new version through CanonStore (which also refreshes the
+satisfy guardrails/canon.json; it is stored as a new version through CanonRepository (which also refreshes the
 latest-version cache).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,13 +19,12 @@ from typing import Any
 
 from sgd.adapters.clock import Deadline
 from sgd.adapters.storage import ObjectStorage
-from sgd.adapters.tables import ItemTable
-from sgd.errors import NotFound, ValidationFailed
+from sgd.errors import NotFound, PreconditionFailed, ValidationFailed
 from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
-from sgd.repositories.canon import CanonStore
+from sgd.repositories.assets import AssetRecords, EvidenceRecord
+from sgd.repositories.canon import CanonRepository, CanonSummary, CanonVersion
 from sgd.tenancy import Tenant
 
-EVIDENCE_PREFIX = "evidence#"
 LOAD_WORKERS = 8
 MODEL_TEXT_CHARS = 8_000  # per evidence document sent to a model; the rules sit in the first pages
 MODEL_EVIDENCE_FIELDS = ("evidence_id", "asset_id", "kind", "source", "fonts", "palette", "logo", "font",
@@ -55,14 +55,25 @@ def compact_evidence(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return compact
 
 
+def parse_if_match(value: str | None) -> int | None:
+    """If-Match carries the version an edit started from: '3', '"3"' or 'W/"3"'. None when absent or '*'."""
+    if value is None or value.strip() == "*":
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: str.isdigit() also accepts '³'; and bounded
+        raise PreconditionFailed("If-Match must carry the canon version you edited, e.g. If-Match: \"3\"",
+                                 details={"if_match": value})
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Derivation:
-    document: dict[str, Any]
+    document: CanonVersion
     audit: dict[str, Any]
 
 
 class CanonService:
-    def __init__(self, store: CanonStore, assets: ItemTable, storage: ObjectStorage,
+    def __init__(self, store: CanonRepository, assets: AssetRecords, storage: ObjectStorage,
                  gateway: Callable[[], ModelGateway]) -> None:
         self.store = store
         self._assets = assets
@@ -70,14 +81,14 @@ class CanonService:
         self._gateway = gateway
 
     # reading -------------------------------------------------------------------------------------------------
-    def latest(self, tenant: Tenant) -> dict[str, Any]:
+    def latest(self, tenant: Tenant) -> CanonVersion:
         document = self.store.latest(tenant)
         if document is None:
             raise NotFound(f"project {tenant.project!r} has no canon yet: POST /canon/derive after ingesting "
                            "its brand guidelines, or PUT one")
         return document
 
-    def versions(self, tenant: Tenant) -> list[dict[str, Any]]:
+    def versions(self, tenant: Tenant) -> list[CanonSummary]:
         versions = self.store.versions(tenant)
         if not versions:
             raise NotFound(f"project {tenant.project!r} has no canon versions yet")
@@ -86,24 +97,24 @@ class CanonService:
     # deriving ------------------------------------------------------------------------------------------------
     def load_evidence(self, tenant: Tenant, evidence_ids: list[str]) -> list[dict[str, Any]]:
         """The evidence documents (all of the project's when evidence_ids is empty), in a stable order."""
-        pk = tenant.partition_key
         if evidence_ids:
             wanted = list(dict.fromkeys(evidence_ids))
-            records = {evidence_id: self._assets.get(pk, f"{EVIDENCE_PREFIX}{evidence_id}") for evidence_id in wanted}
+            records = {evidence_id: self._assets.evidence(tenant, evidence_id) for evidence_id in wanted}
             unknown = [evidence_id for evidence_id, record in records.items() if record is None]
             if unknown:
                 raise NotFound(f"unknown evidence in project {tenant.project!r}: {', '.join(unknown)}",
                                details={"unknown_evidence_ids": unknown})
             items = [record for record in records.values() if record is not None]
         else:
-            items = sorted(self._assets.query(pk, sk_prefix=EVIDENCE_PREFIX), key=lambda item: item["created_at"])
+            items = self._assets.all_evidence(tenant)
             if not items:
                 raise ValidationFailed(f"project {tenant.project!r} has no evidence yet: ingest its brand "
                                        "guidelines, logo or fonts first (POST /uploads or POST /ingest)",
                                        code="no_evidence")
-        def load(item: dict[str, Any]) -> dict[str, Any]:
-            document = json.loads(self._storage.get(item["evidence_key"]))
-            return document | {"evidence_id": item["evidence_id"], "asset_id": item["asset_id"]}
+
+        def load(record: EvidenceRecord) -> dict[str, Any]:
+            document = json.loads(self._storage.get(record.evidence_key))
+            return document | {"evidence_id": record.evidence_id, "asset_id": record.asset_id}
 
         if len(items) == 1:
             return [load(items[0])]
@@ -150,26 +161,26 @@ class CanonService:
         """A logo must be an admitted image of this project: never a rejected file still in quarantine."""
         if not asset_id:
             return
-        item = self._assets.get(tenant.partition_key, f"asset#{asset_id}")
-        if item is None:
+        record = self._assets.get(tenant, asset_id)
+        if record is None:
             raise NotFound(f"logo asset {asset_id} not found in project {tenant.project}",
                            details={"field": "body.logo_asset_id", "asset_id": asset_id})
-        if item.get("status") != "admitted" or item.get("kind") not in ("logo", "image"):
-            raise ValidationFailed(f"asset {asset_id} cannot be the logo: it is a {item.get('status')} "
-                                   f"{item.get('kind') or 'file'}; upload the logo as a PNG with transparency",
+        if not record.admitted or record.kind not in ("logo", "image"):
+            raise ValidationFailed(f"asset {asset_id} cannot be the logo: it is a {record.status} "
+                                   f"{record.kind or 'file'}; upload the logo as a PNG with transparency",
                                    details={"field": "body.logo_asset_id", "asset_id": asset_id,
-                                            "status": item.get("status"), "kind": item.get("kind")})
+                                            "status": record.status, "kind": record.kind})
 
 
     def edit(self, tenant: Tenant, canon: dict[str, Any], *, created_by: str,
-             expected_version: int | None) -> dict[str, Any]:
+             expected_version: int | None) -> CanonVersion:
         """A manual edit: a new version; fields that changed are attributed to the editor, the others keep the
         provenance they had."""
         canon = validated_canon(canon)
         self._require_usable_logo(tenant, canon.get("logo_asset_id"))
         previous = self.store.latest(tenant)
-        old_canon = previous["canon"] if previous else {}
-        old_provenance = previous["provenance"] if previous else []
+        old_canon = previous.canon if previous else {}
+        old_provenance = previous.provenance if previous else []
         changed = {name for name in CANON_FIELDS if canon.get(name) != old_canon.get(name)}
         provenance = [entry for entry in old_provenance if entry["field"].split(".")[0] not in changed]
         provenance += [{"field": name, "value": json.dumps(canon.get(name), ensure_ascii=False), "evidence_ids": [],

@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +28,7 @@ from PIL import Image
 from sgd.critique.policy import CritiquePolicy, Severity
 from sgd.critique.regions import connected_components, grow, iou, overlap_area, shrink
 from sgd.design.colorimetry import ciede2000, srgb_to_lab
+from sgd.lru import LruCache
 
 BoxXYWH = tuple[int, int, int, int]
 
@@ -89,15 +88,14 @@ class _Template:
 class PreparedLogo:
     """An ingested logo decoded once: cropped to its visible (alpha > 0) pixels, with resampled templates cached."""
 
-    __slots__ = ("_lock", "_templates", "digest", "height", "image", "width")
+    __slots__ = ("_templates", "digest", "height", "image", "width")
     _TEMPLATE_CACHE = 96
 
     def __init__(self, digest: str, image: Image.Image) -> None:
         self.digest = digest
         self.image = image  # RGBa (premultiplied), cropped to the footprint
         self.width, self.height = image.size
-        self._templates: OrderedDict[tuple[int, int, bool], _Template] = OrderedDict()
-        self._lock = threading.Lock()
+        self._templates: LruCache[tuple[int, int, bool], _Template] = LruCache(self._TEMPLATE_CACHE)
 
     @property
     def aspect(self) -> float:
@@ -108,19 +106,11 @@ class PreparedLogo:
         """The logo at `width` x `height`; `soft`: blurred by SOFT_SIGMA and padded by SOFT_PAD transparent
         pixels on every side (both sides of the fit blurred alike make it tolerant of sub-pixel placement)."""
         key = (max(1, width), max(1, height), soft)
-        with self._lock:
-            cached = self._templates.get(key)
-            if cached is not None:
-                self._templates.move_to_end(key)
-                return cached
-        made = self._resample(key[0], key[1])
-        if soft:
-            made = _soften(made)
-        with self._lock:
-            self._templates[key] = made
-            while len(self._templates) > self._TEMPLATE_CACHE:
-                self._templates.popitem(last=False)
-        return made
+        return self._templates.get_or_make(key, lambda: self._made(*key))
+
+    def _made(self, width: int, height: int, soft: bool) -> _Template:
+        made = self._resample(width, height)
+        return _soften(made) if soft else made
 
     def _resample(self, width: int, height: int) -> _Template:
         shrinking = width <= self.width and height <= self.height
@@ -158,25 +148,15 @@ def _blur(planes: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-_prepared: OrderedDict[str, PreparedLogo | None] = OrderedDict()
-_prepared_lock = threading.Lock()
 _PREPARED_LIMIT = 8  # a critique uses one brand's logo; a warm container sees few brands
+_prepared: LruCache[str, PreparedLogo | None] = LruCache(_PREPARED_LIMIT)
 
 
 def prepare_logo(logo_png: bytes) -> PreparedLogo | None:
     """The logo ready for matching (cached by content in this process), or None when it cannot be used:
     undecodable bytes, a fully transparent image, or a footprint under 4 px."""
     digest = hashlib.sha256(logo_png).hexdigest()
-    with _prepared_lock:
-        if digest in _prepared:
-            _prepared.move_to_end(digest)
-            return _prepared[digest]
-    prepared = _decode(digest, logo_png)
-    with _prepared_lock:
-        _prepared[digest] = prepared
-        while len(_prepared) > _PREPARED_LIMIT:
-            _prepared.popitem(last=False)
-    return prepared
+    return _prepared.get_or_make(digest, lambda: _decode(digest, logo_png))
 
 
 def _decode(digest: str, data: bytes) -> PreparedLogo | None:

@@ -6,7 +6,8 @@ functions), so a bad policy stops the function with a message naming the field.
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,6 +42,7 @@ class CritiquePolicy:
     auto_repair_default: bool
     repair_threshold: float
     max_repair_attempts: int
+    fingerprint: str  # a short hash of the document: a render cached under another policy is not replayed
 
     @classmethod
     def from_document(cls, document: Any) -> CritiquePolicy:
@@ -72,6 +74,8 @@ class CritiquePolicy:
             penalty=dict(score["penalty"]), model_weight=score["model_weight"],
             auto_repair_default=repair["auto_repair_default"], repair_threshold=repair["threshold"],
             max_repair_attempts=repair["max_attempts"],
+            fingerprint=hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode())
+            .hexdigest()[:16],
         )
 
     def score(self, severities: list[Severity]) -> float:
@@ -79,17 +83,6 @@ class CritiquePolicy:
         return round(max(0.0, 1.0 - sum(self.penalty[severity] for severity in severities)), 4)
 
 
-@functools.cache
 def load_critique_policy() -> CritiquePolicy:
-    """The critique policy of this process, validated once (at cold start)."""
+    """policies/critique_policy.json, validated (the composition root loads it once, at cold start)."""
     return CritiquePolicy.from_document(load_json("policies", POLICY_FILE))
-
-
-@functools.cache
-def critique_policy_fingerprint() -> str:
-    """A short hash of the policy document: what a render cached under another policy must not be replayed for."""
-    import hashlib
-    import json
-
-    document = json.dumps(load_json("policies", POLICY_FILE), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(document.encode()).hexdigest()[:16]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -20,15 +19,15 @@ from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.adapters.storage import ObjectStorage, is_missing_object
-from sgd.adapters.tables import ItemTable
-from sgd.brand.assets import ASSET_PREFIX, BrandAssets
+from sgd.brand.assets import BrandAssets
 from sgd.contracts.common import Audit
 from sgd.contracts.critique import AssetCritique, CritiqueResponse, Violation
 from sgd.critique.policy import CritiquePolicy
 from sgd.errors import NotFound, ValidationFailed
 from sgd.guardrails import validate_contract
 from sgd.model_gateway.port import CallRecord, GatewayResult, ImageInput, ModelGateway, audit_fields
-from sgd.repositories.canon import CanonStore
+from sgd.repositories.assets import AssetRecord, AssetRecords
+from sgd.repositories.canon import CanonRepository
 from sgd.tenancy import Tenant
 
 CRITIQUABLE_KINDS = ("render", "image", "logo")
@@ -45,18 +44,9 @@ MAX_REQUEST_PIXELS = 40_000_000
 MAX_PIXELS_IN_FLIGHT = 20_000_000
 
 
-def critique_key(tenant: Tenant, critique_id: str, asset_id: str, extension: str) -> str:
-    return f"org/{tenant.org}/projects/{tenant.project}/critiques/{critique_id}/{asset_id}.{extension}"
-
-
-@functools.cache
-def _pool() -> concurrent.futures.ThreadPoolExecutor:
-    return concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="critique")
-
-
 @dataclass(slots=True)
 class _Assessed:
-    record: dict[str, Any]
+    record: AssetRecord
     data: bytes
     measurement: Any  # sgd.critique.measure.Measurement
     width: int
@@ -65,15 +55,17 @@ class _Assessed:
 
 
 class CritiqueService:
-    def __init__(self, *, storage: ObjectStorage, assets: ItemTable, canon: CanonStore,
+    def __init__(self, *, storage: ObjectStorage, assets: AssetRecords, canon: CanonRepository, brand: BrandAssets,
                  gateway: Callable[[], ModelGateway], policy: CritiquePolicy, presign_ttl_seconds: int) -> None:
         self._storage = storage
         self._assets = assets
         self._canon = canon
         self._gateway = gateway
         self._policy = policy
-        self._brand = BrandAssets(assets, storage)
+        self._brand = brand
         self._presign_ttl = presign_ttl_seconds
+        # Decoding, numpy and encoding release the GIL, and S3 round trips overlap; threads start on first use.
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="critique")
         self._logos: dict[tuple[str, str], tuple[float, Any]] = {}  # (partition, logo id) -> (expiry, prepared)
 
     async def critique(self, tenant: Tenant, asset_ids: list[str], *, deadline: Deadline,
@@ -86,7 +78,7 @@ class CritiqueService:
         if document is None:
             raise ValidationFailed(f"project {tenant.project!r} has no canon to critique against: derive one "
                                    "(POST /canon/derive) or PUT one first", code="canon_required")
-        canon = document["canon"]
+        canon = document.canon
         _check_size(records)
         logo = await asyncio.to_thread(self._logo, tenant, canon)
         gateway = self._gateway()
@@ -99,7 +91,7 @@ class CritiqueService:
 
         async def in_pool(work: Callable[..., Any], *args: Any) -> Any:
             async with gate:
-                return await loop.run_in_executor(_pool(), work, *args)
+                return await loop.run_in_executor(self._pool, work, *args)
 
         model_results: list[GatewayResult] = []
         if with_model:
@@ -125,21 +117,19 @@ class CritiqueService:
             "repair_suggestions": suggestions})
         audit = audit_fields(measured_call, *model_results)
         return CritiqueResponse(critique_id=critique_id, score=score, violations=violations,
-                                repair_suggestions=suggestions, assets=critiques, canon_version=document["version"],
+                                repair_suggestions=suggestions, assets=critiques, canon_version=document.version,
                                 audit=Audit(trace_id=trace_id, guardrails_ok=True, verified_by="none", **audit))
 
     # -- loading -------------------------------------------------------------------------------------------------
-    def _records(self, tenant: Tenant, asset_ids: list[str]) -> list[dict[str, Any]]:
-        keys = [(tenant.partition_key, f"{ASSET_PREFIX}{asset_id}") for asset_id in asset_ids]
-        found = self._assets.get_many(keys)
-        unknown = [asset_id for asset_id, key in zip(asset_ids, keys, strict=True) if key not in found]
+    def _records(self, tenant: Tenant, asset_ids: list[str]) -> list[AssetRecord]:
+        found = self._assets.get_many(tenant, asset_ids)
+        unknown = [asset_id for asset_id in asset_ids if asset_id not in found]
         if unknown:
             raise NotFound(f"unknown assets in project {tenant.project!r}: {', '.join(unknown)}",
                            details={"unknown_asset_ids": unknown})
-        records = [found[key] for key in keys]
-        unusable = [{"asset_id": record["asset_id"], "kind": record.get("kind"), "status": record.get("status")}
-                    for record in records
-                    if record.get("status") != "admitted" or record.get("kind") not in CRITIQUABLE_KINDS]
+        records = [found[asset_id] for asset_id in asset_ids]
+        unusable = [{"asset_id": record.asset_id, "kind": record.kind, "status": record.status}
+                    for record in records if not record.admitted or record.kind not in CRITIQUABLE_KINDS]
         if unusable:
             raise ValidationFailed(
                 "only rendered designs and ingested images can be critiqued: "
@@ -158,36 +148,36 @@ class CritiqueService:
             return cached[1]
         from sgd.critique.logo import prepare_logo
 
-        data = self._brand.load(tenant, dict(canon), []).logo
+        data = self._brand.logo(tenant, dict(canon))
         prepared = prepare_logo(data) if data is not None else None
         self._logos[key] = (now + LOGO_CACHE_SECONDS, prepared)
         return prepared
 
-    def _design_bytes(self, record: Mapping[str, Any]) -> bytes:
+    def _design_bytes(self, record: AssetRecord) -> bytes:
         try:
-            return self._storage.get(record["key"])
+            return self._storage.get(record.key)
         except Exception as error:
             if is_missing_object(error):
-                raise NotFound(f"asset {record['asset_id']} has no stored file any more; render or upload it again",
-                               details={"asset_id": record["asset_id"]}) from None
+                raise NotFound(f"asset {record.asset_id} has no stored file any more; render or upload it again",
+                               details={"asset_id": record.asset_id}) from None
             raise
 
     # -- per asset (worker threads) ------------------------------------------------------------------------------
-    def _assess(self, record: dict[str, Any], canon: Mapping[str, Any], logo: Any) -> _Assessed:
+    def _assess(self, record: AssetRecord, canon: Mapping[str, Any], logo: Any) -> _Assessed:
         from sgd.critique.measure import decode_design, measure_design
 
         data = self._design_bytes(record)
         try:
             image = decode_design(data, max_pixels=MAX_DESIGN_PIXELS)
         except ValidationFailed as error:
-            raise ValidationFailed(f"asset {record['asset_id']}: {error.message}", code=error.code,
-                                   details={"asset_id": record["asset_id"], "reason": error.details}) from None
-        expected = {name: record.get(name) for name in ("width", "height", "format") if record.get(name)}
-        measurement = measure_design(image, canon, self._policy, layout=record.get("layout"), logo=logo,
+            raise ValidationFailed(f"asset {record.asset_id}: {error.message}", code=error.code,
+                                   details={"asset_id": record.asset_id, "reason": error.details}) from None
+        expected = {name: getattr(record, name) for name in ("width", "height", "format") if getattr(record, name)}
+        measurement = measure_design(image, canon, self._policy, layout=record.layout, logo=logo,
                                      expected=expected or None)
         return _Assessed(record, data, measurement, image.width, image.height, image)
 
-    def _measure_and_finish(self, tenant: Tenant, critique_id: str, record: dict[str, Any],
+    def _measure_and_finish(self, tenant: Tenant, critique_id: str, record: AssetRecord,
                             canon: Mapping[str, Any], logo: Any) -> AssetCritique:
         return self._finish(tenant, critique_id, self._assess(record, canon, logo), None)
 
@@ -210,12 +200,12 @@ class CritiqueService:
         from sgd.critique.measure import decode_design
         from sgd.critique.merge import merge_model_critique
 
-        measurement, asset_id = item.measurement, item.record["asset_id"]
+        measurement, asset_id = item.measurement, item.record.asset_id
         merged = merge_model_critique(measurement.score, measurement.violations, measurement.repair_suggestions,
                                       model.output if model is not None else None, width=item.width,
                                       height=item.height, model_weight=self._policy.model_weight)
         image = item.image if item.image is not None else decode_design(item.data)
-        key = critique_key(tenant, critique_id, asset_id, EXTENSION)
+        key = tenant.critique_key(critique_id, asset_id, EXTENSION)
         self._storage.put(key, annotate(image, merged.violations), content_type=MIME)
         item.image = None
         checks = dict(measurement.checks)
@@ -237,14 +227,14 @@ class CritiqueService:
                                   for asset in critiques for text in asset.repair_suggestions))[:MAX_SUGGESTIONS]
 
 
-def _pixels(record: Mapping[str, Any]) -> int | None:
-    width, height = record.get("width"), record.get("height")
+def _pixels(record: AssetRecord) -> int | None:
+    width, height = record.width, record.height
     return int(width) * int(height) if isinstance(width, int | float) and isinstance(height, int | float) else None
 
 
-def _check_size(records: list[dict[str, Any]]) -> None:
+def _check_size(records: list[AssetRecord]) -> None:
     """422 before any work for designs (or a request) too large to measure within the function's memory and time."""
-    large = [{"asset_id": record["asset_id"], "pixels": _pixels(record)} for record in records
+    large = [{"asset_id": record.asset_id, "pixels": _pixels(record)} for record in records
              if (_pixels(record) or 0) > MAX_DESIGN_PIXELS]
     if large:
         raise ValidationFailed(
@@ -268,7 +258,7 @@ def _model_view(item: _Assessed) -> tuple[ImageInput, float]:
     (and the factor from its pixels back to the design's)."""
     longest = max(item.width, item.height)
     if longest <= MODEL_MAX_SIDE and len(item.data) <= MODEL_MAX_BYTES:
-        return ImageInput(data=item.data, mime=str(item.record.get("content_type") or "image/png")), 1.0
+        return ImageInput(data=item.data, mime=item.record.content_type or "image/png"), 1.0
     import io
 
     scale = max(1.0, longest / MODEL_MAX_SIDE)

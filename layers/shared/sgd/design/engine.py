@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -49,6 +47,7 @@ from sgd.design.layout import (
 )
 from sgd.design.planner import FALLBACK_HEADLINE, TEMPLATE_LAYOUTS, choose_colors, template_for
 from sgd.design.typeset import Align, SetText, fit_text
+from sgd.lru import LruCache
 
 Format = Literal["png", "jpg", "webp"]
 MIME_TYPES: dict[str, str] = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
@@ -738,21 +737,11 @@ class _Logo:
 
 
 _LOGO_CACHE_LIMIT = 16  # decoded and scaled logos, kept for warm invocations (a brand reuses one logo)
-_logo_cache: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
-_logo_lock = threading.Lock()
+_logo_cache: LruCache[tuple[str, int, int], Any] = LruCache(_LOGO_CACHE_LIMIT)
 
 
 def _cached(key: tuple[str, int, int], make: Any) -> Any:
-    with _logo_lock:
-        if key in _logo_cache:
-            _logo_cache.move_to_end(key)
-            return _logo_cache[key]
-    value = make()
-    with _logo_lock:
-        _logo_cache[key] = value
-        while len(_logo_cache) > _LOGO_CACHE_LIMIT:
-            _logo_cache.popitem(last=False)
-    return value
+    return _logo_cache.get_or_make(key, make)
 
 
 def _decode_logo(data: bytes, notes: list[str]) -> _Logo | None:

@@ -11,15 +11,15 @@ import hashlib
 import io
 import os
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from PIL import ImageFont
+
+from sgd.lru import LruCache
 
 FONTS_DIR_ENV = "SGD_FONTS_DIR"
 LAYER_FONTS_DIR = Path("/opt/fonts")
@@ -189,9 +189,8 @@ def bundled_family(family: str) -> ResolvedFamily | None:
 # --- loading and caching --------------------------------------------------------------------------------------------
 
 _CACHE_LIMIT = 512
-_faces: OrderedDict[tuple[str, int, int], ImageFont.FreeTypeFont] = OrderedDict()
-_coverage: OrderedDict[tuple[str, str], bool] = OrderedDict()
-_lock = threading.Lock()
+_faces: LruCache[tuple[str, int, int], ImageFont.FreeTypeFont] = LruCache(_CACHE_LIMIT)
+_coverage: LruCache[tuple[str, str], bool] = LruCache(8 * _CACHE_LIMIT)
 _MISSING_CODEPOINT = "\U0010fffd"  # private use, plane 16: no font maps it, so it renders as .notdef
 
 
@@ -204,18 +203,7 @@ def basic_layout_suffices(text: str) -> bool:
 def load_face(font_file: FontFile, size: int, *, complex_script: bool = False) -> ImageFont.FreeTypeFont:
     """The face of `font_file` at `size` px, cached (LRU) per file, size and layout engine."""
     engine = ImageFont.Layout.RAQM if complex_script and _raqm_available() else ImageFont.Layout.BASIC
-    cache_key = (font_file.key, size, int(engine))
-    with _lock:
-        face = _faces.get(cache_key)
-        if face is not None:
-            _faces.move_to_end(cache_key)
-            return face
-    face = _open(font_file, size, engine)
-    with _lock:
-        _faces[cache_key] = face
-        while len(_faces) > _CACHE_LIMIT:
-            _faces.popitem(last=False)
-    return face
+    return _faces.get_or_make((font_file.key, size, int(engine)), lambda: _open(font_file, size, engine))
 
 
 def _open(font_file: FontFile, size: int, engine: ImageFont.Layout) -> ImageFont.FreeTypeFont:
@@ -254,15 +242,7 @@ def covers(font_file: FontFile, text: str) -> bool:
     face = load_face(font_file, 16)
     notdef = _glyph_signature(face, _MISSING_CODEPOINT)
     for char in _visible_chars(text):
-        cache_key = (font_file.key, char)
-        with _lock:
-            known = _coverage.get(cache_key)
-        if known is None:
-            known = _glyph_signature(face, char) != notdef
-            with _lock:
-                _coverage[cache_key] = known
-                while len(_coverage) > 8 * _CACHE_LIMIT:
-                    _coverage.popitem(last=False)
+        known = _coverage.get_or_make((font_file.key, char), lambda: _glyph_signature(face, char) != notdef)  # noqa: B023
         if not known:
             return False
     return True

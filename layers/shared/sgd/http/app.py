@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -117,10 +117,15 @@ class RequestContextMiddleware:
                                               "duration_ms": round((time.perf_counter() - began) * 1000, 2)})
 
 
-def create_api(*, title: str, routers: Iterable[APIRouter]) -> FastAPI:
-    """One function's app: its routers, the shared error handlers, no docs routes (API Gateway owns routing)."""
+def create_api(*, title: str, routers: Iterable[APIRouter], state: Mapping[str, Any]) -> FastAPI:
+    """One function's app: its routers, the shared error handlers, no docs routes (API Gateway owns routing).
+
+    `state` is what the routes' dependencies read from app.state: the services the composition root built, and
+    `org_claim`, the JWT claim that names the caller's org."""
     app = FastAPI(title=title, version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
                   responses=ERROR_RESPONSES)
+    for name, value in state.items():
+        setattr(app.state, name, value)
     for router in routers:
         app.include_router(router)
     app.add_exception_handler(ApiError, _on_api_error)  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ from fastapi import Request
 from sgd.errors import Forbidden, Unauthorized
 from sgd.http.app import request_id_of
 from sgd.observability import logger
-from sgd.settings import get_settings
 from sgd.tenancy import IDENTIFIER_PATTERN, Tenant, is_identifier
 
 
@@ -36,7 +35,7 @@ def current_caller(request: Request) -> Caller:
     claims = verified_claims(request)
     if not claims:
         raise Unauthorized("no verified token: call through API Gateway with 'Authorization: Bearer <JWT>'")
-    claim = get_settings().org_claim
+    claim: str = request.app.state.org_claim  # SGD_ORG_CLAIM, given to the app by the composition root
     org = claims.get(claim)
     if not org:
         raise Forbidden(f"the token has no '{claim}' claim; ask your identity provider to add it")

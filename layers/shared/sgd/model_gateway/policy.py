@@ -6,7 +6,6 @@ calls models), so a bad policy stops the function with a message naming the fiel
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -107,7 +106,6 @@ class GatewayPolicy:
         return ceiling * random_fraction if self.backoff_jitter else ceiling
 
 
-@functools.cache
 def load_policy() -> GatewayPolicy:
-    """The gateway policy of this process, validated once (at cold start)."""
+    """policies/openrouter_policy.json, validated (the composition root loads it once, at cold start)."""
     return GatewayPolicy.from_document(load_json("policies", POLICY_FILE))

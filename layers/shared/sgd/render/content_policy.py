@@ -7,7 +7,6 @@ of any script is inside a word). Whitespace inside a phrase may be any run of sp
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -95,9 +94,8 @@ class PolicyVerdict:
         return [f"content policy review: rule {m.rule_id} matched \u201c{m.term}\u201d" for m in self.review]
 
 
-@functools.cache
-def content_policy() -> ContentPolicy:
-    """policies/content_policy.json, loaded and compiled once per cold start."""
+def load_content_policy() -> ContentPolicy:
+    """policies/content_policy.json, loaded and compiled (the composition root does it once, at cold start)."""
     from sgd.resources import load_json
 
     try:

@@ -13,19 +13,21 @@ waits: one loop per process, as Mangum and the gateway's connection pool expect.
 from __future__ import annotations
 
 import asyncio
-import functools
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sgd.errors import Conflict, ServiceUnavailable, ValidationFailed
-from sgd.settings import get_settings
 
 EXPIRES_AFTER_SECONDS = 24 * 3600
 KEY_PREFIX = "render"  # fixed, so records do not depend on the function's deployed name
 Produce = Callable[[], Awaitable[dict[str, Any]]]
 
 
-@functools.cache
+def _mark_replayed(response: dict[str, Any], record: Any) -> dict[str, Any]:
+    return response | {"replayed": True}
+
+
 def idempotency_config() -> Any:
     """Records are keyed on [org, key] and validated against body (see idempotency_payload)."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -35,66 +37,62 @@ def idempotency_config() -> Any:
                              response_hook=_mark_replayed)
 
 
-@functools.cache
-def _idempotency() -> tuple[Any, Any]:
-    """(persistence layer, config), built on first use: the persistence layer imports boto3."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    from sgd.adapters.aws import aws_client
-
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, key_attr="id",
-                                           expiry_attr="expiration", boto3_client=aws_client("dynamodb"))
-    return persistence, idempotency_config()
-
-
-def _mark_replayed(response: dict[str, Any], record: Any) -> dict[str, Any]:
-    return response | {"replayed": True}
-
-
 def idempotency_payload(org: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
     """What the record is keyed on (org and key) and validated against (body)."""
     return {"org": org, "key": key, "body": body}
 
 
-@functools.cache
-def _decorated() -> Callable[..., dict[str, Any]]:
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+class IdempotentRuns:
+    """produce() once per (org, Idempotency-Key); later calls with the same body get its stored result (+ replayed).
 
-    persistence, config = _idempotency()
+    `persistence` builds the Powertools persistence layer (sgd.adapters.idempotency) on the first keyed request,
+    so requests without a key never load Powertools' idempotency or boto3."""
 
-    def produce_response(*, request: dict[str, Any], produce: Produce,
-                         loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
-        return asyncio.run_coroutine_threadsafe(produce(), loop).result()
+    def __init__(self, persistence: Callable[[], Any]) -> None:
+        self._persistence = persistence
+        self._decorated: tuple[Any, Callable[..., dict[str, Any]]] | None = None
+        self._lock = threading.Lock()
 
-    return idempotent_function(produce_response, data_keyword_argument="request", persistence_store=persistence,
-                               config=config, key_prefix=KEY_PREFIX)
+    def _function(self) -> tuple[Any, Callable[..., dict[str, Any]]]:
+        """(config, the decorated producer), built once."""
+        with self._lock:
+            if self._decorated is None:
+                from aws_lambda_powertools.utilities.idempotency import idempotent_function
 
+                config = idempotency_config()
 
-async def run_idempotently(org: str, key: str, body: dict[str, Any], produce: Produce,
-                           lambda_context: Any = None) -> dict[str, Any]:
-    """produce() once per (org, key); later calls with the same body get its stored result (+ replayed)."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyPersistenceLayerError,
-        IdempotencyValidationError,
-    )
+                def produce_response(*, request: dict[str, Any], produce: Produce,
+                                     loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
+                    return asyncio.run_coroutine_threadsafe(produce(), loop).result()
 
-    _, config = _idempotency()
-    if lambda_context is not None and callable(getattr(lambda_context, "get_remaining_time_in_millis", None)):
-        config.register_lambda_context(lambda_context)
-    function = _decorated()
-    loop = asyncio.get_running_loop()
-    try:
-        return await asyncio.to_thread(function, request=idempotency_payload(org, key, body), produce=produce,
-                                       loop=loop)
-    except IdempotencyValidationError:
-        raise ValidationFailed("this Idempotency-Key was already used with a different request body; use a new "
-                               "key for a new request", code="idempotency_key_reused",
-                               details={"idempotency_key": key}) from None
-    except IdempotencyAlreadyInProgressError:
-        raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly to get its result",
-                       code="request_in_progress", details={"idempotency_key": key},
-                       headers={"Retry-After": "1"}) from None
-    except IdempotencyPersistenceLayerError:
-        raise ServiceUnavailable("the idempotency store is unavailable; retry shortly",
-                                 headers={"Retry-After": "1"}) from None
+                self._decorated = config, idempotent_function(
+                    produce_response, data_keyword_argument="request", persistence_store=self._persistence(),
+                    config=config, key_prefix=KEY_PREFIX)
+            return self._decorated
+
+    async def run(self, org: str, key: str, body: dict[str, Any], produce: Produce,
+                  lambda_context: Any = None) -> dict[str, Any]:
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyPersistenceLayerError,
+            IdempotencyValidationError,
+        )
+
+        config, function = await asyncio.to_thread(self._function)
+        if lambda_context is not None and callable(getattr(lambda_context, "get_remaining_time_in_millis", None)):
+            config.register_lambda_context(lambda_context)
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.to_thread(function, request=idempotency_payload(org, key, body), produce=produce,
+                                           loop=loop)
+        except IdempotencyValidationError:
+            raise ValidationFailed("this Idempotency-Key was already used with a different request body; use a "
+                                   "new key for a new request", code="idempotency_key_reused",
+                                   details={"idempotency_key": key}) from None
+        except IdempotencyAlreadyInProgressError:
+            raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly to get its "
+                           "result", code="request_in_progress", details={"idempotency_key": key},
+                           headers={"Retry-After": "1"}) from None
+        except IdempotencyPersistenceLayerError:
+            raise ServiceUnavailable("the idempotency store is unavailable; retry shortly",
+                                     headers={"Retry-After": "1"}) from None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import hashlib
 import os
 import time
@@ -18,12 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sgd.adapters.clock import Clock, Deadline, SystemClock
+from sgd.adapters.clock import Clock, Deadline
 from sgd.adapters.storage import ObjectStorage
-from sgd.adapters.tables import ItemTable
-from sgd.brand.assets import ASSET_PREFIX, BrandAssets, BrandFiles
+from sgd.brand.assets import BrandAssets, BrandFiles, fonts_fingerprint
 from sgd.brand.fonts import ProjectFonts
-from sgd.brand.fonts import summary_key as fonts_summary_key
 from sgd.contracts.render import (
     AssetCritiqueSummary,
     AssetLayout,
@@ -34,16 +31,24 @@ from sgd.contracts.render import (
     RepairAttempt,
     SynthId,
 )
-from sgd.critique.policy import CritiquePolicy, load_critique_policy
+from sgd.critique.policy import CritiquePolicy
 from sgd.errors import ApiError, ValidationFailed
 from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
 from sgd.observability import logger
-from sgd.render.cache import PlanCache, plan_cache_key, resolved_auto_repair
+from sgd.render.cache import plan_cache_key
 from sgd.render.constraints import ResolvedConstraints, resolve_constraints
-from sgd.render.content_policy import content_policy
+from sgd.render.content_policy import ContentPolicy
 from sgd.render.references import References
-from sgd.repositories.canon import CanonStore
-from sgd.repositories.canon import cache_key as canon_cache_key
+from sgd.repositories.assets import AssetRecord, AssetRecords
+from sgd.repositories.caches import (
+    CachedRender,
+    FontRef,
+    PlanCache,
+    PlanCacheEntry,
+    RenderCacheReads,
+    StoredAsset,
+)
+from sgd.repositories.canon import CanonRepository, CanonVersion
 from sgd.tenancy import Tenant
 
 # Should an image model paint the picture, it is asked to leave these areas alone.
@@ -64,48 +69,23 @@ class JobCancelled(Exception):
 class Prepared:
     tenant: Tenant
     request: dict[str, Any]  # sgd.render.cache.normalised_request
-    canon: dict[str, Any] | None  # the canon document (version, canon, ...) or None
+    canon: CanonVersion | None
     constraints: ResolvedConstraints
-    font_items: tuple[dict[str, Any], ...] = ()  # the project's uploaded fonts (font# items)
+    fonts: tuple[FontRef, ...] = ()  # the project's uploaded fonts
     notes: tuple[str, ...] = ()
     cache_key: str = ""
-    cache_entry: dict[str, Any] | None = None  # the plan cache's entry, when prepare() looked it up
+    cache_entry: PlanCacheEntry | None = None  # the plan cache's entry, when prepare() looked it up
     cache_looked_up: bool = False
 
-
-@dataclass(frozen=True, slots=True)
-class StoredAsset:
-    id: str
-    key: str
-    width: int
-    height: int
-    format: str
-    layout: dict[str, Any]
-    font_substitutions: list[dict[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    critique: dict[str, Any] | None = None  # AssetCritiqueSummary as JSON
-
-    def as_cached(self) -> dict[str, Any]:
-        return {"id": self.id, "key": self.key, "width": self.width, "height": self.height, "format": self.format,
-                "layout": self.layout, "font_substitutions": self.font_substitutions, "notes": self.notes,
-                "critique": self.critique}
+    @property
+    def canon_fields(self) -> dict[str, Any] | None:
+        return self.canon.canon if self.canon is not None else None
 
 
 @dataclass(frozen=True, slots=True)
 class RenderOutcome:
     response: RenderResponse
     keys: dict[str, str]  # asset id -> S3 key, to presign again later (job reads, idempotent replays)
-
-
-def render_key(tenant: Tenant, render_id: str, index: int, extension: str) -> str:
-    return f"org/{tenant.org}/projects/{tenant.project}/renders/{render_id}/{index}.{extension}"
-
-
-@functools.cache
-def _render_pool() -> concurrent.futures.ThreadPoolExecutor:
-    # Pillow releases the GIL while drawing and encoding, and S3 puts wait on the network: threads overlap both.
-    return concurrent.futures.ThreadPoolExecutor(max_workers=max(2, min(6, (os.cpu_count() or 2) * 2)),
-                                                 thread_name_prefix="render")
 
 
 # -- the critique of rendered assets --------------------------------------------------------------------------------
@@ -139,12 +119,11 @@ class AssetCritic:
     logo: Any = None  # sgd.critique.logo.PreparedLogo of the brand's logo, or None
 
     @classmethod
-    def for_render(cls, canon: dict[str, Any] | None, constraints: ResolvedConstraints,
-                   logo_png: bytes | None) -> AssetCritic:
+    def for_render(cls, canon: dict[str, Any] | None, constraints: ResolvedConstraints, logo_png: bytes | None,
+                   policy: CritiquePolicy) -> AssetCritic:
         from sgd.critique.logo import prepare_logo  # numpy and Pillow: only where rendering
 
-        return cls(critique_canon(canon, constraints), load_critique_policy(),
-                   prepare_logo(logo_png) if logo_png else None)
+        return cls(critique_canon(canon, constraints), policy, prepare_logo(logo_png) if logo_png else None)
 
     def measure(self, design: Any) -> dict[str, Any]:
         """The critique summary of a design (sgd.design.engine.Design) as delivered: a lossless PNG is measured on
@@ -218,28 +197,41 @@ class _RenderRun:
 
 
 class RenderPipeline:
-    def __init__(self, *, storage: ObjectStorage, assets: ItemTable, cache: PlanCache, canon: CanonStore,
-                 gateway: ModelGateway, references: References, presign_ttl_seconds: int,
-                 clock: Clock | None = None, critic_for: CriticFactory | None = None) -> None:
+    def __init__(self, *, storage: ObjectStorage, assets: AssetRecords, plans: PlanCache,
+                 cache_reads: RenderCacheReads, canon: CanonRepository, fonts: ProjectFonts, brand: BrandAssets,
+                 gateway: ModelGateway, references: References, content_policy: ContentPolicy,
+                 critique_policy: CritiquePolicy, presign_ttl_seconds: int, clock: Clock,
+                 critic_for: CriticFactory | None = None) -> None:
         self._storage = storage
-        self._critic_for = critic_for or AssetCritic.for_render
         self._assets = assets
-        self._cache = cache
+        self._plans = plans
+        self._cache_reads = cache_reads
         self._canon = canon
+        self._fonts = fonts
+        self._brand = brand
         self._gateway = gateway
         self._references = references
-        self._brand = BrandAssets(assets, storage)
-        self._fonts = ProjectFonts(assets, cache.table)
+        self._content_policy = content_policy
+        self.critique_policy = critique_policy
+        self._critic_for = critic_for or self._measured_critic
         self._presign_ttl = presign_ttl_seconds
-        self._clock = clock or SystemClock()
+        self._clock = clock
+        # Pillow releases the GIL while drawing and encoding, and S3 puts wait on the network: threads overlap both.
+        # They start on first use.
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, min(6, (os.cpu_count() or 2) * 2)),
+                                                           thread_name_prefix="render")
         # Per container: the canon version and fonts each project had last time, so the plan-cache read can go
         # out together with the canon and font reads. A guess only: used when it matches what was read.
         self._last_seen: dict[str, tuple[int | None, tuple[str, ...]]] = {}
 
+    def _measured_critic(self, canon: dict[str, Any] | None, constraints: ResolvedConstraints,
+                         logo_png: bytes | None) -> AssetCritic:
+        return AssetCritic.for_render(canon, constraints, logo_png, self.critique_policy)
+
     # -- prepare: everything that can refuse the request --------------------------------------------------
     def prepare(self, tenant: Tenant, request: dict[str, Any], *, lookup_cache: bool = True) -> Prepared:
         prompts = request["prompts"]
-        verdict = content_policy().check(prompts["instruction"])
+        verdict = self._content_policy.check(prompts["instruction"])
         if verdict.blocked:
             first = verdict.blocked[0]
             raise ValidationFailed(
@@ -256,69 +248,69 @@ class RenderPipeline:
         # The canon, the fonts and (speculatively) the cache entry are all cache-table items: one BatchGetItem.
         guess = self._last_seen.get(tenant.partition_key)
         guessed_key = self._cache_key(tenant, request, *guess) if guess and lookup_cache else None
-        canon_item, fonts_item = (canon_cache_key(tenant), None), (fonts_summary_key(tenant), None)
-        found = self._cache.table.get_many([canon_item, fonts_item] + ([(guessed_key, None)] if guessed_key else []))
-        document = self._canon.latest(tenant, cached=found.get(canon_item))
-        font_items = tuple(self._fonts.items(tenant, summary=found.get(fonts_item)))
-        version = document["version"] if document else None
-        fingerprint = tuple(BrandAssets.fingerprint(list(font_items)))
+        inputs = self._cache_reads.read(tenant, guessed_key)
+        document = self._canon.latest(tenant, cached=inputs.canon_item, cache_read=True)
+        fonts = tuple(self._fonts.fonts(tenant, summary=inputs.fonts))
+        version = document.version if document else None
+        fingerprint = tuple(fonts_fingerprint(list(fonts)))
         self._last_seen[tenant.partition_key] = (version, fingerprint)
         key = self._cache_key(tenant, request, version, fingerprint)
         entry = None
         if lookup_cache:
-            entry = self._cache.live(found.get((key, None))) if key == guessed_key else self._cache.get(key)
+            entry = self._plans.from_item(inputs.plan_item) if key == guessed_key else self._plans.get(key)
 
-        resolved = resolve_constraints(document["canon"] if document else None, request.get("constraints"))
+        resolved = resolve_constraints(document.canon if document else None, request.get("constraints"))
         if resolved.blocking:
             raise ValidationFailed(
                 "the request's constraints conflict with the brand canon; fix them or set constraints.override",
                 code="canon_conflict",
                 details={"canon_version": version,
                          "conflicts": [conflict.as_details() for conflict in resolved.conflicts]})
-        return Prepared(tenant, request, document, resolved, font_items, tuple(verdict.review_notes()), key, entry,
+        return Prepared(tenant, request, document, resolved, fonts, tuple(verdict.review_notes()), key, entry,
                         lookup_cache)
 
     def _cache_key(self, tenant: Tenant, request: dict[str, Any], version: int | None,
                    fingerprint: tuple[str, ...]) -> str:
-        return plan_cache_key(tenant, version, self._gateway.engine, request, list(fingerprint))
+        return plan_cache_key(tenant, version, self._gateway.engine, request, list(fingerprint),
+                              self.critique_policy.fingerprint)
 
     # -- run: plan, imagery, design, store ----------------------------------------------------------------
     async def run(self, prepared: Prepared, *, deadline: Deadline, trace_id: str,
                   on_asset: Callable[[int, int], bool] | None = None) -> RenderOutcome:
         """Renders and stores every asset. on_asset(done, total) returning False cancels (JobCancelled)."""
         tenant, request = prepared.tenant, prepared.request
-        canon = prepared.canon["canon"] if prepared.canon else None
-        font_items = list(prepared.font_items)
+        canon = prepared.canon_fields
         key = prepared.cache_key
-        entry = prepared.cache_entry if prepared.cache_looked_up else self._cache.get(key)
-        if entry is not None and entry.get("result"):
-            return self._replay(prepared, entry, trace_id)
+        entry = prepared.cache_entry if prepared.cache_looked_up else self._plans.get(key)
+        if entry is not None and entry.result is not None:
+            return self._replay(prepared, entry, entry.result, trace_id)
 
         results: list[GatewayResult] = []
         if entry is not None:
-            plan, cache_state = entry["plan"], "hit"
+            plan, cache_state = entry.plan, "hit"
         else:
             planned = await self._gateway.plan(tenant=tenant, instruction=request["prompts"]["instruction"],
                                                canon=canon, request=request, deadline=deadline)
             results.append(planned)
             plan, cache_state = planned.output, "miss"
-            self._cache.put(key, plan=plan, plan_audit=audit_fields(planned))
+            self._plans.put(key, PlanCacheEntry(plan, audit_fields(planned)))
 
         imagery, imagery_results, imagery_notes = await self._imagery(prepared, plan, deadline)
         results += imagery_results
-        brand = self._brand.load(tenant, canon, font_items)
+        brand = await asyncio.to_thread(self._brand.load, tenant, canon, list(prepared.fonts))
         auto_repair = request.get("auto_repair")
         render = _RenderRun(prepared, plan, brand, imagery, uuid.uuid4().hex,
                             await asyncio.to_thread(self._critic_for, canon, prepared.constraints, brand.logo),
-                            resolved_auto_repair(auto_repair if isinstance(auto_repair, bool) else None), deadline)
+                            auto_repair if isinstance(auto_repair, bool) else self.critique_policy.auto_repair_default,
+                            deadline)
         stored = await self._render_all(render, on_asset)
         results += render.results
 
-        cached_result = {"render_id": render.render_id, "assets": [asset.as_cached() for asset in stored],
-                         "notes": list(brand.notes) + imagery_notes + render.notes, "repairs": render.repairs}
-        self._cache.put(key, plan=plan, plan_audit=(entry or {}).get("plan_audit") or audit_fields(*results[:1]),
-                        result=cached_result)
-        notes = list(prepared.constraints.notes) + list(prepared.notes) + cached_result["notes"]
+        cached = CachedRender(render.render_id, stored, list(brand.notes) + imagery_notes + render.notes,
+                              render.repairs)
+        plan_audit = entry.plan_audit if entry is not None and entry.plan_audit else audit_fields(*results[:1])
+        self._plans.put(key, PlanCacheEntry(plan, plan_audit, cached))
+        notes = list(prepared.constraints.notes) + list(prepared.notes) + cached.notes
         if cache_state == "hit":
             notes.append("plan from the plan cache: no planning model call")
         return self._respond(render.render_id, stored, plan, cache_state, trace_id, notes, audit_fields(*results),
@@ -358,7 +350,7 @@ class RenderPipeline:
         violations found so far and renders again, up to the policy's attempts; stores the best-scoring attempt."""
         loop = asyncio.get_running_loop()
         asset_id = f"{render.render_id}-{index}"
-        best = await loop.run_in_executor(_render_pool(), self._attempt, render, render.plan, index, 0)
+        best = await loop.run_in_executor(self._pool, self._attempt, render, render.plan, index, 0)
         attempts = [best]
         policy = render.critic.policy if render.critic else None
         while policy is not None and render.auto_repair and best.critique is not None \
@@ -369,7 +361,7 @@ class RenderPipeline:
                 break
             repair = {"attempt": number, "violations": _violations_so_far(attempts)}
             request = render.prepared.request | {"repair": repair}
-            canon = render.prepared.canon["canon"] if render.prepared.canon else None
+            canon = render.prepared.canon_fields
             try:
                 planned = await self._gateway.plan(tenant=render.prepared.tenant,
                                                    instruction=request["prompts"]["instruction"], canon=canon,
@@ -379,14 +371,14 @@ class RenderPipeline:
                                     f"{error.message}")
                 break
             render.results.append(planned)
-            attempt = await loop.run_in_executor(_render_pool(), self._attempt, render, planned.output, index, number)
+            attempt = await loop.run_in_executor(self._pool, self._attempt, render, planned.output, index, number)
             attempt.changes = plan_changes(attempts[-1].plan, attempt.plan)
             attempts.append(attempt)
             if attempt.score > best.score:
                 best = attempt
         if len(attempts) > 1:
             render.repairs.extend(_repair_records(asset_id, attempts, best))
-        return await loop.run_in_executor(_render_pool(), self._store, render, best, index)
+        return await loop.run_in_executor(self._pool, self._store, render, best, index)
 
     def _attempt(self, render: _RenderRun, plan: dict[str, Any], index: int, number: int) -> _Attempt:
         from sgd.design.engine import DesignRequest, render_design  # numpy and Pillow: only where rendering
@@ -413,28 +405,25 @@ class RenderPipeline:
 
     def _store(self, render: _RenderRun, attempt: _Attempt, index: int) -> StoredAsset:
         tenant, design = render.prepared.tenant, attempt.design
-        key = render_key(tenant, render.render_id, index, design.format)
+        key = tenant.render_key(render.render_id, index, design.format)
         self._storage.put(key, design.data, content_type=design.mime)
         asset_id = f"{render.render_id}-{index}"
-        self._assets.put({
-            "pk": tenant.partition_key, "sk": f"{ASSET_PREFIX}{asset_id}", "asset_id": asset_id, "kind": "render",
-            "key": key, "content_type": design.mime, "format": design.format, "size": len(design.data),
-            "width": design.width, "height": design.height, "render_id": render.render_id, "layout": design.layout,
-            "critique": attempt.critique, "sha256": hashlib.sha256(design.data).hexdigest(), "status": "admitted",
-            "created_at": self._clock.now().isoformat(),
-        })
+        self._assets.save(AssetRecord(
+            org=tenant.org, project=tenant.project, asset_id=asset_id, key=key, status="admitted",
+            created_at=self._clock.now().isoformat(), kind="render", content_type=design.mime, format=design.format,
+            size=len(design.data), width=design.width, height=design.height, render_id=render.render_id,
+            layout=design.layout, critique=attempt.critique, sha256=hashlib.sha256(design.data).hexdigest()))
         return StoredAsset(asset_id, key, design.width, design.height, design.format, design.layout,
                            design.font_substitutions, design.notes, attempt.critique)
 
     # -- responses ----------------------------------------------------------------------------------------
-    def _replay(self, prepared: Prepared, entry: dict[str, Any], trace_id: str) -> RenderOutcome:
-        result = entry["result"]
-        stored = [StoredAsset(**asset) for asset in result["assets"]]
-        planned_by = ", ".join((entry.get("plan_audit") or {}).get("model_route") or []) or "unknown"
-        notes = list(prepared.constraints.notes) + list(prepared.notes) + list(result.get("notes") or [])
+    def _replay(self, prepared: Prepared, entry: PlanCacheEntry, result: CachedRender,
+                trace_id: str) -> RenderOutcome:
+        planned_by = ", ".join(entry.plan_audit.get("model_route") or []) or "unknown"
+        notes = list(prepared.constraints.notes) + list(prepared.notes) + list(result.notes)
         notes.append(f"served from the render cache: no model calls and no re-render (planned by {planned_by})")
-        return self._respond(result["render_id"], stored, entry["plan"], "hit", trace_id, notes, audit_fields(),
-                             list(result.get("repairs") or []))
+        return self._respond(result.render_id, result.assets, entry.plan, "hit", trace_id, notes, audit_fields(),
+                             list(result.repairs))
 
     def _respond(self, render_id: str, stored: list[StoredAsset], plan: dict[str, Any], cache_state: str,
                  trace_id: str, notes: list[str], audit: dict[str, Any],

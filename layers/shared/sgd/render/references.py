@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sgd.adapters.storage import ObjectStorage
-from sgd.adapters.tables import ItemTable
-from sgd.brand.assets import ASSET_PREFIX
 from sgd.contracts.common import is_url
 from sgd.errors import NotFound, ValidationFailed
-from sgd.settings import Settings
+from sgd.net.outbound import OutboundPolicy
+from sgd.repositories.assets import AssetRecord, AssetRecords
 from sgd.tenancy import Tenant
 
 UNUSABLE_STATUSES = ("quarantined", "rejected")
@@ -28,15 +27,10 @@ class ReferenceImage:
 
 
 class References:
-    def __init__(self, assets: ItemTable, storage: ObjectStorage, settings: Settings) -> None:
+    def __init__(self, assets: AssetRecords, storage: ObjectStorage, outbound: OutboundPolicy) -> None:
         self._assets = assets
         self._storage = storage
-        self._settings = settings
-
-    def _policy(self) -> Any:
-        from sgd.net.outbound import OutboundPolicy
-
-        return OutboundPolicy.from_settings(self._settings)
+        self._outbound = outbound
 
     def check(self, tenant: Tenant, references: list[str]) -> None:
         """Every reference exists in this tenant (404) and every URL passes the SSRF guard (422)."""
@@ -51,7 +45,7 @@ class References:
             from sgd.net.outbound import OutboundFailed, OutboundRefused, fetch
 
             try:
-                fetched = fetch(reference, self._policy())
+                fetched = fetch(reference, self._outbound)
             except OutboundRefused as refused:
                 raise _refused(index, reference, refused) from None
             except OutboundFailed as failed:
@@ -61,9 +55,9 @@ class References:
                                                 "reason": failed.reason, "status": failed.status}) from None
             data, content_type = _admitted_image(index, reference, fetched.data)
         else:
-            item = self._asset(tenant, index, reference)
-            data = self._storage.get(item["key"])
-            content_type = str(item.get("content_type") or "")
+            record = self._asset(tenant, index, reference)
+            data = self._storage.get(record.key)
+            content_type = record.content_type or ""
         if not content_type.startswith("image/"):
             raise ValidationFailed(f"reference {reference} is not an image ({content_type or 'unknown type'}); "
                                    "edit and variations need an image reference", code="reference_not_image",
@@ -75,7 +69,7 @@ class References:
         from sgd.net.outbound import OutboundFailed, OutboundRefused, check_url
 
         try:
-            check_url(url, self._policy())
+            check_url(url, self._outbound)
         except OutboundRefused as refused:
             raise _refused(index, url, refused) from None
         except OutboundFailed as failed:  # e.g. a host that does not resolve
@@ -84,17 +78,17 @@ class References:
                                    details={"field": f"body.prompts.references.{index}", "reference": url,
                                             "reason": failed.reason}) from None
 
-    def _asset(self, tenant: Tenant, index: int, asset_id: str) -> dict[str, Any]:
-        item = self._assets.get(tenant.partition_key, f"{ASSET_PREFIX}{asset_id}")
-        if item is None or not item.get("key"):
+    def _asset(self, tenant: Tenant, index: int, asset_id: str) -> AssetRecord:
+        record = self._assets.get(tenant, asset_id)
+        if record is None or not record.key:
             raise NotFound(f"reference asset {asset_id} not found in project {tenant.project}",
                            details={"field": f"body.prompts.references.{index}", "asset_id": asset_id})
-        if item.get("status") in UNUSABLE_STATUSES:
-            raise ValidationFailed(f"reference asset {asset_id} is {item['status']} and cannot be used",
+        if record.status in UNUSABLE_STATUSES:
+            raise ValidationFailed(f"reference asset {asset_id} is {record.status} and cannot be used",
                                    code="reference_not_usable",
                                    details={"field": f"body.prompts.references.{index}", "asset_id": asset_id,
-                                            "status": item["status"], "reason": item.get("reason")})
-        return item
+                                            "status": record.status, "reason": record.reason})
+        return record
 
 
 def _refused(index: int, url: str, refused: Any) -> ValidationFailed:

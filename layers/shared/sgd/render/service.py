@@ -1,29 +1,23 @@
 """POST /render, the job routes and the job worker, over the pipeline: sync or async, idempotent, signed webhooks.
 
-One RenderService per process (render_service()); its adapters make their AWS clients on first use.
+One RenderService per process, built by the composition root; its adapters make their AWS clients on first use.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sgd.adapters.clock import Deadline, monotonic_ms
-from sgd.adapters.storage import S3ObjectStorage
-from sgd.adapters.tables import DynamoItemTable
 from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest
 from sgd.errors import ApiError, ServiceUnavailable, ValidationFailed
+from sgd.net.outbound import OutboundPolicy
 from sgd.observability import logger, trace_id_or
-from sgd.render.cache import PlanCache, normalised_request
+from sgd.render.cache import normalised_request
 from sgd.render.pipeline import JobCancelled, Prepared, RenderPipeline
-from sgd.render.references import References
-from sgd.render.webhooks import deliver, require_webhooks_configured, webhook_secret
-from sgd.repositories.canon import CanonStore
-from sgd.repositories.jobs import FINISHED, JobStore, new_job_id
-from sgd.settings import Settings, get_settings
+from sgd.render.webhooks import WebhookKeys, deliver
+from sgd.repositories.jobs import FINISHED, Job, JobRepository, RenderJobQueue, new_job_id
 from sgd.tenancy import Tenant
 
 MAX_JOB_ATTEMPTS = 3  # the queue's maxReceiveCount: after that a crash is final (failed, internal_error)
@@ -107,9 +101,9 @@ def wants_async(body: RenderRequest, prefer: str | None) -> bool:
     return body.run_async or "respond-async" in preferences
 
 
-def idempotency_body(body: RenderRequest, run_async: bool) -> dict[str, Any]:
-    """The normalised body an Idempotency-Key is bound to (what changes the response, including async)."""
-    return normalised_request(body) | {"webhook_url": body.webhook_url, "async": run_async}
+def idempotency_body(request: dict[str, Any], webhook_url: str | None, run_async: bool) -> dict[str, Any]:
+    """The body an Idempotency-Key is bound to: the normalised request and what else changes the response."""
+    return request | {"webhook_url": webhook_url, "async": run_async}
 
 
 def error_object(error: ApiError) -> dict[str, Any]:
@@ -117,25 +111,28 @@ def error_object(error: ApiError) -> dict[str, Any]:
 
 
 class RenderService:
-    def __init__(self, settings: Settings, *, gateway: Any = None) -> None:
-        from sgd.model_gateway import model_gateway
+    def __init__(self, *, pipeline: RenderPipeline, jobs: JobRepository, queue: RenderJobQueue | None,
+                 webhooks: WebhookKeys, outbound: OutboundPolicy) -> None:
+        self.pipeline = pipeline
+        self.jobs = jobs
+        self._queue = queue  # None: SGD_RENDER_JOBS_QUEUE_URL is empty, no async rendering
+        self._webhooks = webhooks
+        self._outbound = outbound
 
-        self.settings = settings
-        self.storage = S3ObjectStorage(settings.assets_bucket)
-        assets = DynamoItemTable(settings.assets_table)
-        cache_table = DynamoItemTable(settings.cache_table)
-        self.references = References(assets, self.storage, settings)
-        self.pipeline = RenderPipeline(
-            storage=self.storage, assets=assets, cache=PlanCache(cache_table),
-            canon=CanonStore(DynamoItemTable(settings.canon_table), cache_table),
-            gateway=gateway or model_gateway(), references=self.references,
-            presign_ttl_seconds=settings.presign_ttl_seconds)
-        self.jobs = JobStore(DynamoItemTable(settings.jobs_table))
+    def normalised(self, body: RenderRequest) -> dict[str, Any]:
+        return normalised_request(body, auto_repair_default=self.pipeline.critique_policy.auto_repair_default)
+
+    def idempotency_body(self, body: RenderRequest, run_async: bool) -> dict[str, Any]:
+        return idempotency_body(self.normalised(body), body.webhook_url, run_async)
+
+    def signing_secret(self, org: str) -> str:
+        """The org's webhook signing key (503 when this deployment has no webhook secret)."""
+        return self._webhooks.org_key(org)
 
     # -- POST /render ---------------------------------------------------------------------------------------
     async def create(self, tenant: Tenant, body: RenderRequest, *, run_async: bool, request_id: str,
                      lambda_context: Any) -> HttpOutcome:
-        request = normalised_request(body)
+        request = self.normalised(body)
         if body.webhook_url:
             self._check_webhook(body.webhook_url)
         prepared = self.pipeline.prepare(tenant, request, lookup_cache=not run_async)
@@ -149,10 +146,10 @@ class RenderService:
         return HttpOutcome(200, outcome.response.model_dump(mode="json"), keys=outcome.keys)
 
     def _check_webhook(self, url: str) -> None:
-        from sgd.net.outbound import OutboundFailed, OutboundPolicy, OutboundRefused, check_url
+        from sgd.net.outbound import OutboundFailed, OutboundRefused, check_url
 
         try:
-            check_url(url, OutboundPolicy.from_settings(self.settings))
+            check_url(url, self._outbound)
         except OutboundRefused as refused:
             raise ValidationFailed(f"webhook_url was refused: {refused.reason}", code="webhook_refused",
                                    details={"field": "body.webhook_url", "code": refused.code,
@@ -161,21 +158,18 @@ class RenderService:
             raise ValidationFailed(f"webhook_url cannot be reached: {failed.reason}", code="webhook_unreachable",
                                    details={"field": "body.webhook_url", "code": failed.code,
                                             "reason": failed.reason}) from None
-        require_webhooks_configured(self.settings)  # 503 now, not a silent unsigned delivery later
+        self._webhooks.require_configured()  # 503 now, not a silent unsigned delivery later
 
     def _enqueue(self, tenant: Tenant, request: dict[str, Any], webhook_url: str | None, trace_id: str,
                  request_id: str) -> HttpOutcome:
-        if not self.settings.render_jobs_queue_url:
+        if self._queue is None:
             raise ServiceUnavailable("async rendering is not configured (SGD_RENDER_JOBS_QUEUE_URL is empty); "
                                      "render synchronously instead")
-        from sgd.adapters.aws import aws_client
-
         job_id = new_job_id()
         self.jobs.create(tenant, job_id, request=request, webhook_url=webhook_url, trace_id=trace_id,
                          request_id=request_id)
         try:
-            aws_client("sqs").send_message(QueueUrl=self.settings.render_jobs_queue_url,
-                                           MessageBody=json.dumps({"org": tenant.org, "job_id": job_id}))
+            self._queue.send(tenant.org, job_id)
         except Exception:
             logger.exception("could not enqueue a render job")
             self.jobs.fail(tenant.org, job_id, INTERNAL_ERROR)
@@ -196,16 +190,16 @@ class RenderService:
         return HttpOutcome(record["status"], body, record.get("headers") or {}, keys)
 
     # -- job routes -------------------------------------------------------------------------------------------
-    def job_view(self, job: dict[str, Any]) -> dict[str, Any]:
-        result = job.get("result")
+    def job_view(self, job: Job) -> dict[str, Any]:
+        result = job.result
         if result is not None:
-            keys = job.get("result_keys") or {}
+            keys = job.result_keys or {}
             for asset in result.get("assets") or []:
                 if asset.get("id") in keys:
                     asset["url"] = self.pipeline.presign(keys[asset["id"]])
-        view = RenderJob(job_id=job["job_id"], status=job["status"], progress=job.get("progress", 0),
-                         created_at=job["created_at"], updated_at=job["updated_at"], result=result,
-                         error=job.get("error"), project_id=job.get("project"), webhook=job.get("webhook"))
+        view = RenderJob(job_id=job.job_id, status=job.status, progress=job.progress,
+                         created_at=job.created_at, updated_at=job.updated_at, result=result,  # type: ignore[arg-type]
+                         error=job.error, project_id=job.project, webhook=job.webhook)  # type: ignore[arg-type]
         return view.model_dump(mode="json")
 
     def get_job(self, org: str, job_id: str) -> dict[str, Any]:
@@ -228,19 +222,19 @@ class RenderService:
             logger.warning("render job message for an unknown job", extra={"job_id": job_id})
             return
         retry_note = None
-        if job["status"] == "running" and attempt > 1:
+        if job.status == "running" and attempt > 1:
             logger.warning("render job attempt ended without a result (timed out or killed)",
                            extra={"job_id": job_id, "attempt": attempt})
             if attempt >= MAX_JOB_ATTEMPTS:
-                outputs = (job.get("request") or {}).get("outputs") or {}
+                outputs = job.request.get("outputs") or {}
                 error = render_timeout(attempt, cause="previous_attempt_killed", count=outputs.get("count"),
                                        dimensions=outputs.get("dimensions"))
                 self._notify(self.jobs.fail(org, job_id, error) or self.jobs.require(org, job_id))
                 return
             retry_note = f"attempt {attempt - 1} ended without a result (timed out or killed); retrying"
-        if job["status"] not in FINISHED:
+        if not job.finished:
             job = self.jobs.mark_running(org, job_id, retry_note) or self.jobs.require(org, job_id)
-        if job["status"] != "running":  # cancelled before it started, or a duplicate delivery of a finished job
+        if job.status != "running":  # cancelled before it started, or a duplicate delivery of a finished job
             self._notify(job)
             return
         deadline = Deadline.from_lambda_context(lambda_context)
@@ -251,8 +245,8 @@ class RenderService:
 
         # From here on every exception is handled (requeued or failed), so a job left `running` means a kill.
         try:
-            prepared: Prepared = self.pipeline.prepare(Tenant(org, job["project"]), job["request"])
-            outcome = await self.pipeline.run(prepared, deadline=deadline, trace_id=job["trace_id"],
+            prepared: Prepared = self.pipeline.prepare(Tenant(org, job.project), job.request)
+            outcome = await self.pipeline.run(prepared, deadline=deadline, trace_id=job.trace_id,
                                               on_asset=on_asset)
             final = self.jobs.succeed(org, job_id, outcome.response.model_dump(mode="json"), outcome.keys)
         except JobCancelled:  # by DELETE, or by the guard: the assets stored so far stay
@@ -268,23 +262,16 @@ class RenderService:
             final = self.jobs.fail(org, job_id, INTERNAL_ERROR)
         self._notify(final or self.jobs.require(org, job_id))
 
-    def _notify(self, job: dict[str, Any]) -> None:
+    def _notify(self, job: Job) -> None:
         """Delivers the completion webhook once per job (a redelivered message does not post twice)."""
-        if not job.get("webhook_url") or job["status"] not in FINISHED or job.get("webhook"):
+        if not job.webhook_url or job.status not in FINISHED or job.webhook:
             return
-        from sgd.net.outbound import OutboundPolicy
-
         try:
-            secret = webhook_secret(self.settings, org=job["org"])  # signed with the job's org's own key
+            secret = self._webhooks.org_key(job.org)  # signed with the job's org's own key
         except ApiError as error:
-            self.jobs.record_webhook(job["org"], job["job_id"], {"status": "failed", "attempts": 0,
-                                                                 "last_status": None, "reason": error.message})
+            self.jobs.record_webhook(job.org, job.job_id, {"status": "failed", "attempts": 0,
+                                                           "last_status": None, "reason": error.message})
             return
-        delivery = deliver(job["webhook_url"], f"render.{job['status']}", self.job_view(job), secret,
-                           policy=OutboundPolicy.from_settings(self.settings))
-        self.jobs.record_webhook(job["org"], job["job_id"], delivery.as_record())
-
-
-@functools.cache
-def render_service() -> RenderService:
-    return RenderService(get_settings())
+        delivery = deliver(job.webhook_url, f"render.{job.status}", self.job_view(job), secret,
+                           policy=self._outbound)
+        self.jobs.record_webhook(job.org, job.job_id, delivery.as_record())

@@ -15,7 +15,6 @@ its key; rotating the master rotates every org's key.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
@@ -25,9 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sgd.adapters.secrets import SecretRef, SecretsManagerSecrets
 from sgd.errors import ServiceUnavailable
 from sgd.observability import logger
-from sgd.settings import Settings, get_settings
+from sgd.settings import Settings
 
 SIGNATURE_VERSION = "v1"
 RETRY_DELAYS_S: tuple[float, ...] = (0.5, 1.0, 2.0)  # after the first attempt: up to 4 attempts in 3.5 s
@@ -61,13 +61,6 @@ def verify_signature(secret: str, timestamp: int | str, body: bytes, header: str
     return any(hmac.compare_digest(candidate, expected) for candidate in candidates)
 
 
-@functools.cache
-def _secret_from_secrets_manager(arn: str) -> str:
-    from sgd.adapters.secrets import secret_string
-
-    return secret_string(arn, json_field="secret", what="the master webhook secret", variable="SGD_WEBHOOK_SECRET_ARN")
-
-
 def org_signing_secret(master: str, org: str) -> str:
     """The org's signing key: 'whsec_' + hex HMAC-SHA256(master, 'sgd-webhook-signing:' + org).
 
@@ -81,29 +74,39 @@ def org_signing_secret(master: str, org: str) -> str:
     return f"{ORG_KEY_PREFIX}{digest}"
 
 
-def master_webhook_secret(settings: Settings | None = None) -> str:
-    """The deployment's master secret: SGD_WEBHOOK_SECRET, else the Secrets Manager secret SGD_WEBHOOK_SECRET_ARN
-    (read once per container). Only org keys are derived from it; never sign with it or hand it out."""
-    settings = settings or get_settings()
-    if settings.webhook_secret:
-        return settings.webhook_secret
-    if settings.webhook_secret_arn:
-        return _secret_from_secrets_manager(settings.webhook_secret_arn)
-    raise ServiceUnavailable("webhooks are not configured on this deployment (no SGD_WEBHOOK_SECRET or "
-                             "SGD_WEBHOOK_SECRET_ARN); omit webhook_url and poll the job instead")
+class WebhookKeys:
+    """The deployment's master webhook secret (SGD_WEBHOOK_SECRET, else the Secrets Manager secret
+    SGD_WEBHOOK_SECRET_ARN, read once per container) and the org keys derived from it. Only org keys leave this
+    class: nothing signs with the master or hands it out."""
 
+    def __init__(self, *, master: str = "", master_secret: SecretRef | None = None,
+                 secrets: SecretsManagerSecrets | None = None) -> None:
+        self._master = master
+        self._master_secret = master_secret
+        self._secrets = secrets
 
-def require_webhooks_configured(settings: Settings | None = None) -> None:
-    """503 ServiceUnavailable when this deployment has no master webhook secret."""
-    master_webhook_secret(settings)
+    @classmethod
+    def from_settings(cls, settings: Settings, secrets: SecretsManagerSecrets) -> WebhookKeys:
+        ref = SecretRef(settings.webhook_secret_arn, "secret", "the master webhook secret", "SGD_WEBHOOK_SECRET_ARN") \
+            if settings.webhook_secret_arn else None
+        return cls(master=settings.webhook_secret, master_secret=ref, secrets=secrets)
 
+    def _master_value(self) -> str:
+        if self._master:
+            return self._master
+        if self._master_secret is not None and self._secrets is not None:
+            return self._secrets.value(self._master_secret)
+        raise ServiceUnavailable("webhooks are not configured on this deployment (no SGD_WEBHOOK_SECRET or "
+                                 "SGD_WEBHOOK_SECRET_ARN); omit webhook_url and poll the job instead")
 
-def webhook_secret(settings: Settings | None = None, *, org: str) -> str:
-    """The secret org's deliveries are signed with (and its receivers verify with); 503 when not configured.
+    def require_configured(self) -> None:
+        """503 ServiceUnavailable when this deployment has no master webhook secret."""
+        self._master_value()
 
-    org is required, so no caller can fall back to signing with the shared master.
-    """
-    return org_signing_secret(master_webhook_secret(settings), org)
+    def org_key(self, org: str) -> str:
+        """The secret org's deliveries are signed with (and its receivers verify with); 503 when not configured.
+        org is required, so no caller can fall back to signing with the shared master."""
+        return org_signing_secret(self._master_value(), org)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,11 @@ maxReceiveCount receives. Everything else, including a failed render, is a final
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from sgd.observability import logger
+from sgd.render.service import RenderService
+from sgd.repositories.jobs import RenderJobQueue
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -32,18 +33,15 @@ def _receive_count(record: dict[str, Any]) -> int:
         return 1
 
 
-def handle_job_messages(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from sgd.render.service import render_service
-
-    service = render_service()
+def handle_job_messages(service: RenderService, event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures = []
     for record in event.get("Records") or []:
         try:
-            message = json.loads(record["body"])
-            org, job_id = str(message["org"]), str(message["job_id"])
-        except (KeyError, TypeError, ValueError):
+            message = RenderJobQueue.parse(record["body"])
+        except (KeyError, ValueError):
             logger.error("unreadable render job message; dropped", extra={"message_id": record.get("messageId")})
             continue
+        org, job_id = message.org, message.job_id
         attempt = _receive_count(record)
         logger.append_keys(org=org, job_id=job_id)
         try:

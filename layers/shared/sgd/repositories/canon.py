@@ -1,4 +1,7 @@
-"""The versioned canon store: one item per version in the canon table, the latest cached in the cache table.
+"""The versioned canon: one item per version in the canon table, the latest cached in the cache table.
+
+    canon table   pk tenant, sk version#{n:08d}   CanonVersion
+    cache table   pk canon#{org}#{project}        the latest CanonVersion as one JSON string, its version (1 h TTL)
 
 Versions are append-only. A new version is a conditional put of `version#{n}`, so two concurrent writers can
 never both create version n; an edit that names the version it started from (If-Match) gets 412 when another
@@ -8,92 +11,113 @@ older version back after a writer moved it forward.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
-import re
 import time
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from sgd.adapters.clock import Clock, SystemClock
-from sgd.adapters.tables import ItemTable
+from sgd.adapters.clock import Clock
+from sgd.adapters.tables import Item, ItemTable, absent
 from sgd.errors import PreconditionFailed, ServiceUnavailable
+from sgd.repositories.records import from_item, to_item
+from sgd.repositories.versioned import only_if_newer
 from sgd.tenancy import Tenant
 
 VERSION_PREFIX = "version#"
 CACHE_TTL_SECONDS = 3600
 _WRITE_ATTEMPTS = 10  # concurrent writers each lose at most once per winner; then 503 with Retry-After
-_UNREAD: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class CanonVersion:
+    """One version of a project's canon (see sgd.contracts.canon.CanonDocument, its shape in replies)."""
+
+    project_id: str
+    version: int
+    canon: dict[str, Any]  # valid against guardrails/canon.json
+    provenance: list[dict[str, Any]]
+    created_at: str
+    created_by: str
+    source: Literal["derived", "manual"]
+
+    def as_document(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CanonSummary:
+    version: int
+    created_at: str
+    created_by: str
+    source: Literal["derived", "manual"]
 
 
 def version_key(version: int) -> str:
     return f"{VERSION_PREFIX}{version:08d}"
 
 
-def cache_key(tenant: Tenant) -> str:
-    return f"canon#{tenant.org}#{tenant.project}"
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """If-Match carries the version an edit started from: '3', '"3"' or 'W/"3"'. None when absent or '*'."""
-    if value is None or value.strip() == "*":
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: str.isdigit() also accepts '³'; and bounded
-        raise PreconditionFailed("If-Match must carry the canon version you edited, e.g. If-Match: \"3\"",
-                                 details={"if_match": value})
-    return int(text)
-
-
-class CanonStore:
-    def __init__(self, versions: ItemTable, cache: ItemTable, clock: Clock | None = None) -> None:
+class CanonRepository:
+    def __init__(self, versions: ItemTable, cache: ItemTable, clock: Clock) -> None:
         self._versions = versions
         self._cache = cache
-        self._clock = clock or SystemClock()
+        self._clock = clock
 
-    def latest(self, tenant: Tenant, *, cached: dict[str, Any] | None = _UNREAD) -> dict[str, Any] | None:
-        """The newest version's document (see sgd.contracts.canon.CanonDocument), or None before the first.
+    @staticmethod
+    def cache_key(tenant: Tenant) -> tuple[str, None]:
+        """The latest version's cache item, for callers that read it in one batch with other cache items."""
+        return f"canon#{tenant.org}#{tenant.project}", None
 
-        Pass `cached` when the cache item was already read in a batch with others (None: it was not found)."""
-        if cached is _UNREAD:
-            cached = self._cache.get(cache_key(tenant))
-        if cached is not None and cached.get("expires_at", 0) > self._clock.now().timestamp():
-            return json.loads(cached["document"])
-        items = self._versions.query(tenant.partition_key, sk_prefix=VERSION_PREFIX, newest_first=True, limit=1)
-        if not items:
+    def from_cache_item(self, item: Item | None) -> CanonVersion | None:
+        """The cached latest version, unless missing or expired (DynamoDB's TTL deletes lazily)."""
+        if item is None or item.get("expires_at", 0) <= self._clock.now().timestamp():
             return None
-        document = _document(items[0])
-        self._remember(tenant, document)
-        return document
+        return CanonVersion(**json.loads(item["document"]))
 
-    def version(self, tenant: Tenant, version: int) -> dict[str, Any] | None:
+    def latest(self, tenant: Tenant, *, cached: Item | None = None, cache_read: bool = False) -> CanonVersion | None:
+        """The newest version, or None before the first. Pass the cache item as `cached` with cache_read=True
+        when it was already read in a batch with others (None: it was not found)."""
+        if not cache_read:
+            cached = self._cache.get(*self.cache_key(tenant))
+        document = self.from_cache_item(cached)
+        if document is not None:
+            return document
+        newest = self._newest(tenant)
+        if newest is not None:
+            self._remember(tenant, newest)
+        return newest
+
+    def _newest(self, tenant: Tenant) -> CanonVersion | None:
+        items = self._versions.query(tenant.partition_key, sk_prefix=VERSION_PREFIX, newest_first=True, limit=1)
+        return from_item(CanonVersion, items[0]) if items else None
+
+    def version(self, tenant: Tenant, version: int) -> CanonVersion | None:
         item = self._versions.get(tenant.partition_key, version_key(version))
-        return _document(item) if item else None
+        return from_item(CanonVersion, item) if item else None
 
-    def versions(self, tenant: Tenant) -> list[dict[str, Any]]:
+    def versions(self, tenant: Tenant) -> list[CanonSummary]:
         """Every version's summary, newest first."""
         items = self._versions.query(tenant.partition_key, sk_prefix=VERSION_PREFIX, newest_first=True)
-        return [{name: item[name] for name in ("version", "created_at", "created_by", "source")} for item in items]
+        return [from_item(CanonSummary, item) for item in items]
 
     def create(self, tenant: Tenant, canon: dict[str, Any], *, provenance: list[dict[str, Any]],
                source: Literal["derived", "manual"], created_by: str,
-               expected_version: int | None = None) -> dict[str, Any]:
+               expected_version: int | None = None) -> CanonVersion:
         """Appends a version. With expected_version (If-Match), the latest must still be that version (else 412)."""
         for _ in range(_WRITE_ATTEMPTS):
-            newest = self._versions.query(tenant.partition_key, sk_prefix=VERSION_PREFIX, newest_first=True,
-                                          limit=1)
-            current = newest[0]["version"] if newest else 0
+            newest = self._newest(tenant)
+            current = newest.version if newest else 0
             if expected_version is not None and expected_version != current:
                 raise PreconditionFailed(
                     f"the canon is at version {current}, not {expected_version}: re-read it and apply your edit "
                     "to the current version",
                     details={"current_version": current, "if_match": expected_version})
-            document = {
-                "project_id": tenant.project, "version": current + 1, "canon": canon, "provenance": provenance,
-                "created_at": self._clock.now().isoformat(), "created_by": created_by, "source": source,
-            }
-            item = {"pk": tenant.partition_key, "sk": version_key(current + 1), "org": tenant.org} | document
-            if self._versions.put(item, only_if_absent=True):
+            document = CanonVersion(project_id=tenant.project, version=current + 1, canon=canon,
+                                    provenance=provenance, created_at=self._clock.now().isoformat(),
+                                    created_by=created_by, source=source)
+            item = to_item(document, pk=tenant.partition_key, sk=version_key(current + 1)) | {"org": tenant.org}
+            if self._versions.put(item, when=absent("pk")):
                 self._remember(tenant, document)
                 return document
             if expected_version is not None:  # someone else wrote version current+1 first
@@ -104,17 +128,9 @@ class CanonStore:
         raise ServiceUnavailable("the canon is being written by many requests at once; retry shortly",
                                  headers={"Retry-After": "1"})
 
-    def _remember(self, tenant: Tenant, document: dict[str, Any]) -> None:
-        expires_at = int(self._clock.now().timestamp()) + CACHE_TTL_SECONDS
+    def _remember(self, tenant: Tenant, document: CanonVersion) -> None:
+        now = int(self._clock.now().timestamp())
         # A JSON string rather than a nested map: one attribute to decode on the hot path of every render.
-        self._cache.put_if_newer({"pk": cache_key(tenant), "version": document["version"],
-                                  "document": json.dumps(document, separators=(",", ":")), "expires_at": expires_at})
-
-
-def _document(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: item[name] for name in
-            ("project_id", "version", "canon", "provenance", "created_at", "created_by", "source")}
-
-
-def created_at(document: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(document["created_at"])
+        item = {"pk": self.cache_key(tenant)[0], "version": document.version, "expires_at": now + CACHE_TTL_SECONDS,
+                "document": json.dumps(document.as_document(), separators=(",", ":"))}
+        self._cache.put(item, when=only_if_newer(document.version, now=now))
