@@ -126,9 +126,9 @@ def quiet_gateway_logs() -> Iterator[None]:
 def gateway_cases(samples: int) -> dict[str, list[float]]:
     from sgd.adapters.clock import Deadline
     from sgd.errors import ApiError
-    from sgd.gateway.openrouter import OpenRouterClient
-    from sgd.gateway.policy import GatewayPolicy
-    from sgd.gateway.routing import OpenRouterGateway
+    from sgd.model_gateway.openrouter import OpenRouterClient
+    from sgd.model_gateway.policy import GatewayPolicy
+    from sgd.model_gateway.routing import OpenRouterGateway
     from sgd.resources import load_json
     from sgd.tenancy import Tenant
 

@@ -33,19 +33,6 @@ def _env_overrides(path: str | None, function: str | None = None) -> dict[str, s
     return {name: str(value) for name, value in overrides.items()}
 
 
-def _running_endpoint(data_dir: Path) -> str | None:
-    """The embedded AWS of a live `sgd serve` on this data dir, so that `sgd invoke` shares its state."""
-    state_file = data_dir / "runtime.json"
-    if not state_file.exists():
-        return None
-    state = json.loads(state_file.read_text())
-    try:
-        os.kill(int(state["pid"]), 0)
-    except (OSError, KeyError, ValueError):
-        return None
-    return state.get("aws_endpoint")
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions, write_state_file
     from sgd_local.server import make_server
@@ -87,7 +74,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     """`sam local invoke`, without Docker: one fresh instance, the event in, the result on stdout."""
     from sgd_local.aws import LocalAws
     from sgd_local.lambda_host import call_handler, load_handler
-    from sgd_local.runtime import local_environment, project_root
+    from sgd_local.runtime import local_environment, project_root, running_aws_endpoint
     from sgd_local.template import read_stack
 
     stack = read_stack(project_root())
@@ -96,7 +83,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         return 2
     event = json.loads(Path(args.event).read_text() if args.event != "-" else sys.stdin.read())
     data_dir = _data_dir(args)
-    endpoint = _running_endpoint(data_dir)
+    endpoint = running_aws_endpoint(data_dir)
     aws = LocalAws(stack, data_dir, endpoint=endpoint).start()
     if endpoint is None:
         aws.provision()

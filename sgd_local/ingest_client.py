@@ -148,9 +148,9 @@ def describe(path: Path, result: dict[str, Any]) -> str:
 
 @contextlib.contextmanager
 def open_api(args: argparse.Namespace, data_dir: Path) -> Iterator[Api]:
-    from sgd_local.cli import _running_endpoint
+    from sgd_local.runtime import running_aws_endpoint
 
-    if args.url or _running_endpoint(data_dir):
+    if args.url or running_aws_endpoint(data_dir):
         base = args.url or json.loads((data_dir / "runtime.json").read_text())["api"]
         yield HttpApi(base, args.token or _local_token(data_dir, args.org))
         return

@@ -26,6 +26,8 @@ from sgd_local.template import FunctionSpec, Route, Stack, queue_urls_in, read_s
 log = logging.getLogger("sgd.local")
 PASSTHROUGH = ("OPENROUTER_API_KEY", "QDRANT_URL", "POWERTOOLS_LOG_LEVEL")
 
+STATE_FILE = "runtime.json"  # written by a serving runtime: its pid and embedded AWS endpoint
+
 
 def project_root() -> Path:
     """The folder holding template.yaml: SGD_PROJECT_ROOT, else the nearest parent of the working dir."""
@@ -208,6 +210,20 @@ def local_webhook_secret(data_dir: Path) -> str:
 
 
 def write_state_file(data_dir: Path, state: dict[str, Any]) -> Path:
-    path = data_dir / "runtime.json"
+    path = data_dir / STATE_FILE
     path.write_text(json.dumps(state, indent=2))
     return path
+
+
+def running_aws_endpoint(data_dir: Path) -> str | None:
+    """The embedded AWS of a live `sgd serve` on this data dir (its state file), so that `sgd invoke` and
+    `sgd ingest` share its state; None when no runtime is serving from it."""
+    state_file = data_dir / STATE_FILE
+    if not state_file.exists():
+        return None
+    state = json.loads(state_file.read_text())
+    try:
+        os.kill(int(state["pid"]), 0)
+    except (OSError, KeyError, ValueError):
+        return None
+    return state.get("aws_endpoint")

@@ -1,4 +1,5 @@
-"""The project's uploaded fonts: font# records in the assets table, summarised in one cache item.
+"""The project's uploaded fonts: font records in the assets table (sgd.repositories.assets), summarised in one
+cache item.
 
 Every render needs the font list (it is part of the render cache key). Reading one summary item in the same
 BatchGetItem as the canon and the cache entry keeps a cached replay to a single DynamoDB round trip, instead of
