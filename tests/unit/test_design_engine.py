@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from sgd.design.color import best_text_pair, contrast_ratio
-from sgd.design.engine import MIME_TYPES, Design, DesignRequest, render_design, text_threshold
+from sgd.design.color_roles import text_threshold
+from sgd.design.engine import MIME_TYPES, Design, DesignRequest, render_design
 from sgd.design.fonts import resolve_fonts
 from sgd.design.layout import Box, clearance, edge_clearance
 from sgd.design.planner import rule_based_plan

@@ -1,0 +1,148 @@
+"""Painting a design: the canvas, the layout's surfaces, the picture or the brand graphic, accent shapes, then the
+copy in the colour that reaches its contrast on what is under it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageOps
+
+from sgd.design.color import parse_hex
+from sgd.design.color_roles import ColorRoles, text_threshold
+from sgd.design.copy_fit import Faces, Placed, Stack
+from sgd.design.graphics import draw_graphic, graphic_colors, style_for
+from sgd.design.imagery import ImageryTreatment, map_to_palette
+from sgd.design.layout import Box, Shape, Skeleton
+from sgd.design.typeset import Align
+
+# The share of the canvas anti-aliased text edges may take (they blend two palette colours, so they are off the
+# palette); above it the copy is drawn with hinted monochrome glyphs.
+ANTIALIAS_BUDGET = 0.04
+
+# (box, kind, colour or None for imagery, name), in paint order; index 0 is the canvas background.
+Painted = list[tuple[Box, str, str | None, str]]
+
+
+def paint_background(skeleton: Skeleton, colors: ColorRoles, imagery: Image.Image | None,
+                     treatment: ImageryTreatment | None, decor: Sequence[Shape], keep_out: Box | None,
+                     seed: int) -> tuple[Image.Image, Painted]:
+    """The canvas, surfaces, the imagery (re-toned in palette colours under the "palette" treatment) or (without
+    it) the brand graphic in the media area, then the accent shapes. The graphic keeps out of the logo's clear
+    space (`keep_out`)."""
+    canvas = skeleton.canvas
+    image = Image.new("RGB", (canvas.w, canvas.h), parse_hex(colors.background))
+    draw = ImageDraw.Draw(image)
+    painted: Painted = [(canvas, "rect", colors.background, "background")]
+    roles = {"media": colors.media, "border": colors.border, "background": colors.background,
+             "accent": colors.accent}
+    for shape in skeleton.surfaces:
+        _fill(draw, shape.box, shape.kind, roles[shape.paint])
+        painted.append((shape.box, shape.kind, roles[shape.paint], shape.name))
+    if imagery is not None and skeleton.media is not None:
+        media = skeleton.media
+        picture = ImageOps.fit(imagery, (media.w, media.h), Image.Resampling.LANCZOS)
+        if treatment == "palette":
+            picture = map_to_palette(picture, colors.palette)
+        image.paste(picture, (media.x, media.y))
+        painted.append((media, "rect", None, "imagery"))
+    elif skeleton.media is not None:
+        inks = _graphic_inks(colors.media, colors)
+        graphic = draw_graphic(image, skeleton.media, inks, style_for(skeleton.template, seed), seed, keep_out)
+        if graphic is not None:
+            # One entry per region and colour: the region holds that palette colour among others.
+            painted.extend((region, "graphic", color, "graphic") for region in graphic.regions
+                           for color in graphic.colors if color != colors.media)
+    for shape in decor:
+        _fill(draw, shape.box, shape.kind, roles[shape.paint])
+        painted.append((shape.box, shape.kind, roles[shape.paint], shape.name))
+        if imagery is None and shape.name == "block" and skeleton.template == "hero":
+            # The hero's side block carries the brand graphic: it is clear of the copy and of the logo already.
+            color = roles[shape.paint]
+            graphic = draw_graphic(image, shape.box, _graphic_inks(color, colors), style_for("hero", seed), seed)
+            if graphic is not None:
+                painted.extend((region, "graphic", ink, shape.name) for region in graphic.regions
+                               for ink in graphic.colors if ink != color)
+    return image, painted
+
+
+def _graphic_inks(base: str, colors: ColorRoles) -> tuple[str, ...]:
+    """The graphic's colours on `base`: the palette's colours other than the canvas background (so the graphic
+    stays distinct from the copy beside it), the background too only when nothing else is left."""
+    inks = graphic_colors(base, colors.palette, last=(colors.background,))
+    without_background = tuple(color for color in inks if color != colors.background or color == base)
+    return without_background if len(without_background) > 1 else inks
+
+
+def _fill(draw: ImageDraw.ImageDraw, box: Box, kind: str, color: str) -> None:
+    if box.w <= 0 or box.h <= 0:
+        return
+    corners = (box.x, box.y, box.right - 1, box.bottom - 1)
+    if kind == "ellipse":
+        draw.ellipse(corners, fill=parse_hex(color))
+    else:
+        draw.rectangle(corners, fill=parse_hex(color))
+
+
+def draw_copy(image: Image.Image, stack: Stack, colors: ColorRoles, faces: Faces, painted: Painted,
+              notes: list[str]) -> list[dict[str, Any]]:
+    draw = ImageDraw.Draw(image)
+    surface = colors.background
+    if stack.panel is not None and colors.panel is not None:
+        surface = colors.panel
+        _fill(draw, stack.panel, "rect", surface)
+        painted.append((stack.panel, "rect", surface, "panel"))
+    texts = [element for element in stack.elements if element.text is not None]
+    masks = _text_masks(texts, stack.align, image.width * image.height)
+    text_boxes: list[dict[str, Any]] = []
+    for element in stack.elements:
+        if element.text is None:  # the kicker rule
+            _fill(draw, element.box, "rect", colors.accent)
+            painted.append((element.box, "rect", colors.accent, element.role))
+            continue
+        under = surface
+        if element.role == "cta" and colors.button is not None:
+            under = colors.button
+            box = element.box
+            radius = max(1, min(box.h // 2, round(0.3 * element.text.size)))
+            draw.rounded_rectangle((box.x, box.y, box.right - 1, box.bottom - 1), radius=radius,
+                                   fill=parse_hex(under))
+            painted.append((box, "rect", under, "button"))
+        color, ratio = colors.text_on(under, element.text.size)
+        threshold = text_threshold(element.text.size)
+        if ratio < threshold:
+            notes.append(f"no palette pair reaches {threshold:g}:1; used the best pair ({_floor2(ratio):.2f}:1)")
+        mask = masks[texts.index(element)]
+        image.paste(parse_hex(color), (element.box.x + element.padding[0], element.box.y + element.padding[1]),
+                    mask)
+        text_boxes.append({
+            "role": element.role, "text": element.text.text, "box": element.box.as_list(),
+            "font": faces.families[element.role], "size_px": element.text.size, "color": color,
+            "background": under, "contrast_ratio": _floor2(ratio), "lines": list(element.text.lines),
+        })
+    return text_boxes
+
+
+def _text_mask(element: Placed, align: Align, antialias: bool) -> Image.Image:
+    """The coverage mask of an element's text, exactly the size of its set block (nothing can spill out)."""
+    assert element.text is not None
+    mask = Image.new("L", (element.text.width, element.text.height), 0)
+    element.text.draw(ImageDraw.Draw(mask), 0, 0, (255,), align, antialias=antialias)
+    return mask
+
+
+def _text_masks(texts: Sequence[Placed], align: Align, canvas_area: int) -> list[Image.Image]:
+    """The coverage masks of the copy: anti-aliased while the partly covered (blended, so off-palette) edge pixels
+    stay within ANTIALIAS_BUDGET of the canvas. Small copy on a small canvas would exceed it: it is then drawn with
+    hinted monochrome glyphs, crisper at a few pixels and exactly palette-coloured."""
+    masks = [_text_mask(element, align, antialias=True) for element in texts]
+    partial = sum(sum(mask.histogram()[1:255]) for mask in masks)
+    if partial <= ANTIALIAS_BUDGET * canvas_area:
+        return masks
+    return [_text_mask(element, align, antialias=False) for element in texts]
+
+
+def _floor2(ratio: float) -> float:
+    """Two decimals, rounded down: WCAG forbids rounding a ratio up to a threshold."""
+    return math.floor(ratio * 100 + 1e-9) / 100
