@@ -16,6 +16,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 from sgd_local.template import Authorizer
 
@@ -34,11 +35,14 @@ class LocalSigningKey:
                                     serialization.NoEncryption())
             path.write_bytes(pem)
             path.chmod(0o600)
-        self.private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        self.public_key = self.private_key.public_key()
+        private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(private_key, rsa.RSAPrivateKey):
+            raise ValueError(f"{path} is not an RSA key: delete it and a new one is made")
+        self.private_key: rsa.RSAPrivateKey = private_key
+        self.public_key: rsa.RSAPublicKey = private_key.public_key()
 
     def jwks(self) -> dict[str, Any]:
-        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.public_key))
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.public_key))
         return {"keys": [jwk | {"kid": KEY_ID, "use": "sig", "alg": "RS256"}]}
 
     def issue(self, authorizer: Authorizer, *, org: str, subject: str = "local-user", ttl_seconds: int = 3600,

@@ -198,7 +198,9 @@ class LocalAws:
     def _previous_index(self) -> dict[str, Any]:
         if self._index_cache is None:
             path = self.snapshot_dir / "s3" / "index.json"
-            self._index_cache = json.loads(path.read_text()) if path.exists() else {}
+            index: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+            self._index_cache = index
+            return index
         return self._index_cache
 
     def restore(self) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from sgd_local.apigw import HttpRequest, gateway_error
 from sgd_local.runtime import LocalRuntime
+
+logger = logging.getLogger("sgd_local.server")
 
 
 def make_server(runtime: LocalRuntime, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
@@ -31,7 +34,7 @@ def make_server(runtime: LocalRuntime, host: str = "127.0.0.1", port: int = 3000
                 response = runtime.handle_http(HttpRequest(self.command, path, query, headers, body,
                                                            self.client_address[0]))
             except Exception:
-                self.log_error("gateway failure", exc_info=True)
+                logger.exception("gateway failure")  # BaseHTTPRequestHandler.log_error takes no exc_info
                 response = gateway_error(500, "Internal Server Error")
             self._send(response.status, response.headers, response.body, response.cookies)
 

@@ -12,7 +12,7 @@ import contextlib
 import functools
 import numbers
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
@@ -66,14 +66,14 @@ def trace_library(name: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def traced(name: str, *, annotations: dict[str, str | int | bool]) -> AsyncIterator[None]:
+async def traced(name: str, *, annotations: dict[str, str | float | bool]) -> AsyncIterator[None]:
     """An X-Ray subsegment around an awaited call (nothing when tracing is off, as it is locally)."""
     if tracer.disabled:
         yield
         return
     async with tracer.provider.in_subsegment_async(name=name) as subsegment:
         for key, value in annotations.items():
-            subsegment.put_annotation(key, value)
+            subsegment.put_annotation(key, cast(Any, value))  # X-Ray takes str, numbers and bool
         yield
 
 

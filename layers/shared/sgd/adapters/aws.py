@@ -34,13 +34,13 @@ class AwsClients:
             return self._clients[service]
 
     def _new_client(self, service: str) -> Any:
-        import boto3
+        from boto3.session import Session
         from botocore.config import Config
 
         trace_library("botocore")
         config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10,
                         tcp_keepalive=True)
-        return boto3.session.Session().client(service, region_name=self.region, config=config)
+        return Session().client(service, region_name=self.region, config=config)
 
 
 def error_code(error: BaseException) -> str | None:

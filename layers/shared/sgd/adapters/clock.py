@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -47,8 +48,8 @@ class Deadline:
 
     @classmethod
     def from_lambda_context(cls, context: object | None) -> Deadline:
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        return cls(remaining() if callable(remaining) else cls.DEFAULT_MS)
+        remaining: Callable[[], float] | None = getattr(context, "get_remaining_time_in_millis", None)
+        return cls(float(remaining()) if callable(remaining) else cls.DEFAULT_MS)
 
     def remaining_ms(self) -> float:
         return self._expires_at_ms - monotonic_ms()

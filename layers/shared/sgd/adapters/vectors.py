@@ -65,7 +65,7 @@ def tenant_filter(tenant: Tenant, kind: str | None = None) -> Any:
     """The filter on every query and count: the tenant's org and project, and optionally one kind."""
     from qdrant_client import models
 
-    conditions = [models.FieldCondition(key=name, match=models.MatchValue(value=value))
+    conditions: list[models.Condition] = [models.FieldCondition(key=name, match=models.MatchValue(value=value))
                   for name, value in tenant.vector_payload().items()]
     if kind:
         conditions.append(models.FieldCondition(key="kind", match=models.MatchValue(value=kind)))

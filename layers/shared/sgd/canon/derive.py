@@ -324,8 +324,8 @@ def merge_model_canon(derived: DerivedCanon, model_canon: dict[str, Any], *, mod
     """Combine with a model's canon: explicit deterministic colours, fonts and safe zone win; the model fills the
     gaps (and tone/dos/don'ts when the documents state none). Every disagreement is written into the provenance,
     naming both values."""
-    canon = {key: (dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value)
-             for key, value in derived.canon.items()}
+    canon: dict[str, Any] = {key: (dict(value) if isinstance(value, dict) else list(value)
+                                   if isinstance(value, list) else value) for key, value in derived.canon.items()}
     provenance = list(derived.provenance)
     notes = list(derived.notes)
 
@@ -339,7 +339,8 @@ def merge_model_canon(derived: DerivedCanon, model_canon: dict[str, Any], *, mod
         note = f"filled by model {model}: the documents give none"
         provenance.append(_provenance(field_name, value, [], "model", note))
 
-    model_voice = model_canon.get("voice") if isinstance(model_canon.get("voice"), dict) else {}
+    given_voice = model_canon.get("voice")
+    model_voice: dict[str, Any] = given_voice if isinstance(given_voice, dict) else {}
     for key in ("palette_hex", "forbidden_hex"):
         ours, theirs = canon.get(key, []), _valid_hexes(model_canon.get(key))
         if key == "forbidden_hex":
@@ -363,7 +364,7 @@ def merge_model_canon(derived: DerivedCanon, model_canon: dict[str, Any], *, mod
         canon["fonts"] = list(dict.fromkeys(theirs_fonts))[:MAX_FONTS]
         for font in canon["fonts"]:
             from_model("fonts", font)
-    voice = canon.setdefault("voice", {})
+    voice: dict[str, Any] = canon.setdefault("voice", {})
     theirs_tone = str(model_voice.get("tone") or "").strip()[:200]
     if voice.get("tone"):
         if theirs_tone and theirs_tone.lower() != voice["tone"].lower():

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sgd.adapters.clock import Deadline
 from sgd.adapters.storage import ObjectStorage
@@ -24,6 +24,9 @@ from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
 from sgd.repositories.assets import AssetRecords, EvidenceRecord
 from sgd.repositories.canon import CanonRepository, CanonSummary, CanonVersion
 from sgd.tenancy import Tenant
+
+if TYPE_CHECKING:  # the derivation loads on the first POST /canon/derive, not at cold start
+    from sgd.canon.derive import DerivedCanon
 
 LOAD_WORKERS = 8
 MODEL_TEXT_CHARS = 8_000  # per evidence document sent to a model; the rules sit in the first pages
@@ -147,7 +150,7 @@ class CanonService:
         return Derivation(document, audit_fields(*results) | {"notes": derived.notes})
 
     @staticmethod
-    def _require_complete(derived: Any, hints: dict[str, str]) -> None:
+    def _require_complete(derived: DerivedCanon, hints: dict[str, str]) -> None:
         if derived.missing:
             upload = [hints.get(name, name) for name in derived.missing]
             raise CanonIncomplete(

@@ -27,6 +27,9 @@ FontName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 WebhookUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=2048)]
 
 
+OutputFormat = Literal["png", "jpg", "webp"]
+CacheState = Literal["hit", "miss"]  # whether a render was planned (or replayed) from the plan cache
+
 def parse_dimensions(value: str) -> tuple[int, int]:
     """'1200x628' -> (1200, 628); ValueError names the limit that was broken."""
     match = _DIMENSIONS.fullmatch(value)
@@ -48,7 +51,7 @@ class RenderPrompts(Contract):
 
 class RenderOutputs(Contract):
     count: int = Field(1, ge=1, le=6)
-    format: Literal["png", "jpg", "webp"] = "png"
+    format: OutputFormat = "png"
     dimensions: str = Field("1080x1080", examples=["1200x628"])
 
     @field_validator("dimensions")
@@ -68,7 +71,7 @@ class RenderConstraints(Contract):
 class RenderRequest(Contract):
     project_id: ProjectId
     prompts: RenderPrompts
-    outputs: RenderOutputs = Field(default_factory=RenderOutputs)
+    outputs: RenderOutputs = Field(default_factory=lambda: RenderOutputs.model_validate({}))
     constraints: RenderConstraints | None = None
     webhook_url: WebhookUrl | None = Field(
         None, description="https URL called (HMAC-signed) when an async job finishes; must pass the SSRF guard")
@@ -129,7 +132,7 @@ class RenderedAsset(Reply):
     url: str = Field(description="Presigned GET URL; expires (SGD_PRESIGN_TTL_SECONDS).")
     width: int
     height: int
-    format: Literal["png", "jpg", "webp"]
+    format: OutputFormat
     synthid: SynthId
     layout: AssetLayout
     critique: AssetCritiqueSummary | None = Field(
@@ -156,7 +159,7 @@ class RepairAttempt(Reply):
 
 
 class RenderAudit(Audit):
-    cache: Literal["hit", "miss"]
+    cache: CacheState
     plan: dict[str, Any] = Field(description="The plan every asset was first rendered from; a repaired asset's "
                                              "re-plans are in `repairs` (their `changes`)")
     font_substitutions: list[FontSubstitution] = []

@@ -33,7 +33,8 @@ def _font(size: int, weight: str = "bold") -> Any:
 
 
 def _text_size(draw: ImageDraw.ImageDraw, text: str, font: Any) -> tuple[int, int, int, int]:
-    return draw.textbbox((0, 0), text, font=font)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    return int(left), int(top), int(right), int(bottom)
 
 
 def _overlaps(rect: tuple[int, int, int, int], placed: list[tuple[int, int, int, int]]) -> bool:

@@ -20,7 +20,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from PIL import Image
@@ -367,7 +367,7 @@ class _Fitter:
         planes = [np.ascontiguousarray(image[..., c], dtype=np.float32) for c in range(self.channels)]
         self.spectra = [np.fft.rfft2(plane, s=self.fft_shape) for plane in planes]
         self.integrals = [_integral(plane) for plane in planes]
-        self.integral_squares = _integral(sum(np.square(plane, dtype=np.float64) for plane in planes))
+        self.integral_squares = _integral(cast(np.ndarray, sum(np.square(plane, dtype=np.float64) for plane in planes)))
 
     @staticmethod
     def _box(integral: np.ndarray, th: int, tw: int) -> np.ndarray:

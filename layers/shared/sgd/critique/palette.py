@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -37,7 +37,7 @@ from sgd.critique.regions import (
     shrink,
     union_box,
 )
-from sgd.design.color import normalize_hex, parse_hex, to_hex
+from sgd.design.color import Rgb, normalize_hex, parse_hex, to_hex
 from sgd.design.colorimetry import ciede2000, palette_lab, srgb_to_lab
 
 BIN_BITS = 5
@@ -272,9 +272,10 @@ def analyse_colours(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiqueP
     clusters: list[ColourCluster] = []
     centres: list[np.ndarray] = []
     members = {region: np.full(BIN_COUNT, -1, dtype=np.int16) for region in ("flat", "photo")}
-    for region, selected, judged, threshold, radius in (
-            ("flat", flat[::stride, ::stride], solid[::stride, ::stride], flat_threshold, flat_threshold),
-            ("photo", photo[::stride, ::stride], None, policy.photo_delta_e, policy.photo_delta_e / 2)):
+    passes: tuple[tuple[Region, np.ndarray, np.ndarray | None, float, float], ...] = (
+        ("flat", flat[::stride, ::stride], solid[::stride, ::stride], flat_threshold, flat_threshold),
+        ("photo", photo[::stride, ::stride], None, policy.photo_delta_e, policy.photo_delta_e / 2))
+    for region, selected, judged, threshold, radius in passes:
         seen = _bin_stats(sample_bins, sample_rgb, selected)
         if seen is None:
             continue
@@ -295,7 +296,7 @@ def analyse_colours(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiqueP
     for ink in _ink_colours(picture, rgb, spread, excluded, centres, policy, text_colours):
         # Thin strokes (small text) have no flat pixels: their colour is known to the label map for the text check,
         # but too thin to judge as a palette colour (a lossy codec moves it; it covers little).
-        clusters.append(ColourCluster(len(clusters), tuple(int(v) for v in np.rint(ink)), _hex_of(ink), 0.0, 0.0,
+        clusters.append(ColourCluster(len(clusters), _rgb(np.rint(ink)), _hex_of(ink), 0.0, 0.0,
                                       "flat", None, None, "ok"))
         centres.append(ink)
 
@@ -406,6 +407,7 @@ def _group_bins(bins: np.ndarray, counts: np.ndarray, labs: np.ndarray, known: _
     groups: list[np.ndarray] = []
     remaining = np.ones(bins.size, dtype=bool)
     nearest_palette = np.full(bins.size, np.inf)
+    palette_distance = np.empty((bins.size, 0))
     if len(known.palette):
         palette_distance = ciede2000(labs[:, None, :], known.palette[None, :, :])
         nearest_palette = np.min(palette_distance, axis=1)
@@ -446,9 +448,15 @@ def _group_bins(bins: np.ndarray, counts: np.ndarray, labs: np.ndarray, known: _
     return groups + [bins[leader] for leader in leaders]
 
 
+
+def _rgb(values: Iterable[float]) -> Rgb:
+    """Three channel values (already rounded as the caller wants) as an (r, g, b) of ints."""
+    red, green, blue = (int(value) for value in values)
+    return red, green, blue
+
 def _judge(index: int, mean_rgb: np.ndarray, share: float, solid_share: float, region: Region, known: _Canon,
            threshold: float, policy: CritiquePolicy) -> ColourCluster:
-    rgb = tuple(int(value) for value in np.clip(np.rint(mean_rgb), 0, 255))
+    rgb = _rgb(np.clip(np.rint(mean_rgb), 0, 255))
     lab = srgb_to_lab(np.asarray(mean_rgb, dtype=np.float64))
     nearest_hex, delta_e, status, forbidden_hex = None, None, "ok", None
     if len(known.palette):
@@ -586,7 +594,7 @@ def _fine_patterns(analysis: ColourAnalysis, canon: _Canon, policy: CritiquePoli
         mask[edges] = members
         rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         box = [int(columns[0]), int(rows[0]), int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)]
-        hex_colour = to_hex(tuple(round(float(value)) for value in colour))
+        hex_colour = to_hex(_rgb(round(float(value)) for value in colour))
         share = counts[found] / canvas
         what = "a forbidden colour" if forbidden else f"off palette (CIEDE2000 {to_palette:.1f} from the canon)"
         findings.append({"kind": "palette", "severity": "high", "box": box, "message": (

@@ -342,7 +342,7 @@ def detect_lines(view: _View, policy: CritiquePolicy) -> tuple[list[DetectedLine
         members = np.flatnonzero(candidate & (components.label == label))
         if members.size < 2 or members.size > MAX_GLYPHS_PER_COLOUR:
             continue
-        surround = np.array([_surrounding_label(labels, components, member) for member in members])
+        surround = np.array([_surrounding_label(labels, components, int(member)) for member in members])
         accepted = [line for line in (_accept_line(components, group, thickness, core_share, int(label))
                                       for group in _group_into_lines(components, members, surround))
                     if line is not None]

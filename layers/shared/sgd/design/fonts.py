@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 from PIL import ImageFont
 
@@ -173,8 +173,8 @@ def _bundled(requested: str | None, family: str, folder: Path | None,
     if folder is None:
         return ResolvedFamily(requested, BUILTIN_FAMILY, "builtin", {"regular": FontFile(key="builtin")}), \
             REASON_NO_BUNDLE
-    files = {weight: FontFile(key=str(folder / name), path=folder / name)
-             for weight, name in BUNDLED_FAMILIES[family].items()}
+    files: dict[Weight, FontFile] = {weight: FontFile(key=str(folder / name), path=folder / name)
+                                     for weight, name in BUNDLED_FAMILIES[family].items()}
     return ResolvedFamily(requested, family, "bundled", files), reason
 
 
@@ -255,4 +255,4 @@ def _visible_chars(text: str) -> Iterable[str]:
 
 def _glyph_signature(face: ImageFont.FreeTypeFont, char: str) -> tuple[object, ...]:
     mask = face.getmask(char)
-    return face.getbbox(char), mask.size, bytes(mask)
+    return face.getbbox(char), mask.size, bytes(cast(Any, mask))  # the mask's raw bytes (ImagingCore is a buffer)

@@ -14,7 +14,7 @@ from typing import Any
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.errors import NotImplementedYet
 from sgd.guardrails import validate_contract
-from sgd.model_gateway.port import CallRecord, GatewayResult, ImageInput
+from sgd.model_gateway.port import CallRecord, Engine, GatewayResult, ImageInput
 from sgd.tenancy import Tenant
 
 CanonExtractor = Callable[[list[dict[str, Any]]], dict[str, Any]]
@@ -25,7 +25,7 @@ def _local_result(step: str, started_ms: float, output: Any) -> GatewayResult:
 
 
 class LocalEngine:
-    engine = "local"
+    engine: Engine = "local"
 
     def __init__(self, *, canon_extractor: CanonExtractor | None = None) -> None:
         self.canon_extractor = canon_extractor

@@ -14,6 +14,7 @@ from sgd.adapters.clock import Deadline
 from sgd.tenancy import Tenant
 
 Engine = Literal["openrouter", "local"]
+CostSource = Literal["provider", "price_table", "cap", "none"]  # where a call's cost came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class CallRecord:
     tokens: int
     cost_usd: float
     outcome: str
-    cost_source: Literal["provider", "price_table", "cap", "none"] = "none"
+    cost_source: CostSource = "none"
 
     def as_audit(self) -> dict[str, Any]:
         return {

@@ -21,7 +21,7 @@ from sgd.guardrails import GuardrailsError
 from sgd.model_gateway.budget import UsageAccounting
 from sgd.model_gateway.openrouter import AttemptFailure, Completion, OpenRouterClient
 from sgd.model_gateway.policy import GatewayPolicy, Task, TaskPolicy
-from sgd.model_gateway.port import CallRecord, GatewayResult, GeneratedImage, ImageInput
+from sgd.model_gateway.port import CallRecord, CostSource, Engine, GatewayResult, GeneratedImage, ImageInput
 from sgd.model_gateway.prompts import (
     Messages,
     canon_content,
@@ -91,7 +91,7 @@ def decode_image(data_url: str, *, max_bytes: int, max_pixels: int) -> Generated
 
 
 class OpenRouterGateway:
-    engine = "openrouter"
+    engine: Engine = "openrouter"
 
     def __init__(self, policy: GatewayPolicy, client: OpenRouterClient, accounting: UsageAccounting, *,
                  local_fallback: Any = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -282,7 +282,8 @@ class OpenRouterGateway:
                                                    "estimated_prompt_tokens": prompt_tokens})
         return min(spec.max_output_tokens, affordable)
 
-    def _cost(self, spec: TaskPolicy, model: str, completion: Completion) -> tuple[float, str]:
+    def _cost(self, spec: TaskPolicy, model: str, completion: Completion) -> tuple[float, CostSource]:
+        source: CostSource
         if completion.reported_cost_usd is not None:
             cost, source = completion.reported_cost_usd, "provider"
         elif model in self.policy.prices:

@@ -67,7 +67,8 @@ class PinnedTransport(httpx.BaseTransport):
         except Exception as error:
             raise _as_httpx_error(error) from error
         return httpx.Response(status_code=core_response.status, headers=core_response.headers,
-                              stream=_ResponseStream(core_response.stream), extensions=core_response.extensions)
+                              stream=_ResponseStream(typing.cast(Iterable[bytes], core_response.stream)),
+                              extensions=core_response.extensions)
 
     def close(self) -> None:
         self._pool.close()

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sgd.errors import Conflict, ServiceUnavailable, ValidationFailed
 
 EXPIRES_AFTER_SECONDS = 24 * 3600
 KEY_PREFIX = "render"  # fixed, so records do not depend on the function's deployed name
-Produce = Callable[[], Awaitable[dict[str, Any]]]
+Produce = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
 
 
-def _mark_replayed(response: dict[str, Any], record: Any) -> dict[str, Any]:
+def _mark_replayed(response: dict[str, Any], idempotent_data: Any) -> dict[str, Any]:
     return response | {"replayed": True}
 
 

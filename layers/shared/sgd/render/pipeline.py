@@ -13,9 +13,9 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sgd.adapters.clock import Clock, Deadline
 from sgd.adapters.storage import ObjectStorage
@@ -24,7 +24,10 @@ from sgd.brand.fonts import ProjectFonts
 from sgd.contracts.render import (
     AssetCritiqueSummary,
     AssetLayout,
+    CacheState,
+    CritiqueFinding,
     FontSubstitution,
+    OutputFormat,
     RenderAudit,
     RenderedAsset,
     RenderResponse,
@@ -50,6 +53,9 @@ from sgd.repositories.caches import (
 )
 from sgd.repositories.canon import CanonRepository, CanonVersion
 from sgd.tenancy import Tenant
+
+if TYPE_CHECKING:  # numpy and Pillow: imported where rendering, not at cold start
+    from sgd.critique.measure import Measurement
 
 # Should an image model paint the picture, it is asked to leave these areas alone.
 CALM_AREAS = ("Leave the areas for the headline, the call to action and the logo calm and uncluttered; "
@@ -100,11 +106,17 @@ def critique_canon(canon: dict[str, Any] | None, constraints: ResolvedConstraint
             "logo_safe_zone_pct": constraints.logo_safe_zone_pct, "logo_asset_id": canon.get("logo_asset_id")}
 
 
-def critique_summary(measurement: Any, policy: CritiquePolicy) -> dict[str, Any]:
-    """A measurement (sgd.critique.measure.Measurement) as the asset's AssetCritiqueSummary, in JSON form."""
-    violations = [{"kind": finding["kind"], "message": finding["message"], "severity": finding["severity"],
-                   "box": [int(value) for value in finding["box"]] if finding.get("box") is not None else None}
-                  for finding in measurement.violations]
+
+def _box(box: Sequence[float] | None) -> tuple[int, int, int, int] | None:
+    if box is None:
+        return None
+    x, y, width, height = (int(value) for value in box)
+    return x, y, width, height
+
+def critique_summary(measurement: Measurement, policy: CritiquePolicy) -> dict[str, Any]:
+    """A measurement as the asset's AssetCritiqueSummary, in JSON form."""
+    violations = [CritiqueFinding(kind=finding["kind"], message=finding["message"], severity=finding["severity"],
+                                  box=_box(finding.get("box"))) for finding in measurement.violations]
     score = float(measurement.score)
     return AssetCritiqueSummary(score=score, passed=score >= policy.repair_threshold, violations=violations,
                                 source="measured").model_dump(mode="json")
@@ -286,6 +298,7 @@ class RenderPipeline:
             return self._replay(prepared, entry, entry.result, trace_id)
 
         results: list[GatewayResult] = []
+        cache_state: CacheState
         if entry is not None:
             plan, cache_state = entry.plan, "hit"
         else:
@@ -413,7 +426,7 @@ class RenderPipeline:
             created_at=self._clock.now().isoformat(), kind="render", content_type=design.mime, format=design.format,
             size=len(design.data), width=design.width, height=design.height, render_id=render.render_id,
             layout=design.layout, critique=attempt.critique, sha256=hashlib.sha256(design.data).hexdigest()))
-        return StoredAsset(asset_id, key, design.width, design.height, design.format, design.layout,
+        return StoredAsset(asset_id, key, design.width, design.height, cast(OutputFormat, design.format), design.layout,
                            design.font_substitutions, design.notes, attempt.critique)
 
     # -- responses ----------------------------------------------------------------------------------------
@@ -425,8 +438,8 @@ class RenderPipeline:
         return self._respond(result.render_id, result.assets, entry.plan, "hit", trace_id, notes, audit_fields(),
                              list(result.repairs))
 
-    def _respond(self, render_id: str, stored: list[StoredAsset], plan: dict[str, Any], cache_state: str,
-                 trace_id: str, notes: list[str], audit: dict[str, Any],
+    def _respond(self, render_id: str, stored: list[StoredAsset], plan: dict[str, Any],
+                 cache_state: CacheState, trace_id: str, notes: list[str], audit: dict[str, Any],
                  repairs: list[dict[str, Any]]) -> RenderOutcome:
         substitutions: dict[tuple[str, str], dict[str, str]] = {}
         for asset in stored:

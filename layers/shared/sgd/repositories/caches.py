@@ -17,6 +17,7 @@ from typing import Any
 
 from sgd.adapters.clock import Clock, epoch_seconds
 from sgd.adapters.tables import Item, ItemTable
+from sgd.contracts.render import OutputFormat
 from sgd.repositories.canon import CanonRepository
 from sgd.repositories.versioned import only_if_newer
 from sgd.tenancy import Tenant
@@ -37,7 +38,7 @@ class StoredAsset:
     key: str
     width: int
     height: int
-    format: str
+    format: OutputFormat
     layout: dict[str, Any]  # sgd.contracts.render.AssetLayout as JSON
     font_substitutions: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -77,7 +77,8 @@ def cancel_job(job_id: JobId, caller: Annotated[Caller, Depends(current_caller)]
 @router.get("/webhooks/signing-secret", response_model=WebhookSigningSecret,
             summary="The key your org's webhook deliveries are signed with")
 def webhook_signing_secret(caller: Annotated[Caller, Depends(current_caller)], service: Service) -> JSONResponse:
-    reply = WebhookSigningSecret(secret=service.signing_secret(caller.org))  # the org from the verified token only
+    # the org from the verified token only
+    reply = WebhookSigningSecret.model_validate({"secret": service.signing_secret(caller.org)})
     return JSONResponse(reply.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,7 +30,7 @@ async def usage(request: Request, caller: Annotated[Caller, Depends(current_call
     return UsageResponse(
         org=caller.org,
         model_engine=request.app.state.health.model_engine,
-        budget=BudgetToday(day=status.day, limit_usd=status.limit_usd, spent_usd=status.spent_usd,
+        budget=BudgetToday(day=date.fromisoformat(status.day), limit_usd=status.limit_usd, spent_usd=status.spent_usd,
                            reserved_usd=status.reserved_usd, remaining_usd=status.remaining_usd, calls=status.calls,
                            resets_at=status.resets_at),
         project_id=project_id,
