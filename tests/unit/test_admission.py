@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, PngImagePlugin
 from pypdf import PdfWriter
-from sgd.ingest.admission import AdmissionRejected, AdmittedFile, admit, sniff
+from sgd.ingest.admission import AdmissionRejected, AdmittedFile, admit
+from sgd.ingest.sniff import sniff
 
 from bench.support.images import png_header_only
 
