@@ -15,7 +15,7 @@ PY312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/vers
 	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv tools test lint openapi openapi-check demo serve bench cfn-lint sam-validate sam-build check clean
+.PHONY: help venv tools test lint typecheck openapi openapi-check demo serve bench cfn-lint sam-validate sam-build check clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ test: $(STAMP)  ## Run the whole test suite (unit, contract, integration)
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
 
+typecheck: $(STAMP)  ## pyright over the shared layer and the local runtime (zero errors)
+	PYRIGHT_PYTHON_CACHE_DIR=$(CURDIR)/$(VENV)/.pyright $(BIN)/pyright
+
 cfn-lint: $(STAMP)  ## cfn-lint on template.yaml (zero errors, zero warnings)
 	$(BIN)/cfn-lint template.yaml
 
@@ -57,7 +60,7 @@ sam-build: $(TOOLS)/.installed  ## sam build (needs python3.12; skipped with a m
 bench: $(STAMP) $(TOOLS)/.installed  ## Performance budgets: cold init and package size -> bench/results/
 	$(BIN)/python -m bench.run
 
-check: lint openapi-check cfn-lint sam-validate sam-build test  ## Everything CI runs
+check: lint typecheck openapi-check cfn-lint sam-validate sam-build test  ## Everything CI runs
 
 openapi: $(STAMP)  ## Write docs/openapi.json from the code
 	$(BIN)/sgd openapi --output docs/openapi.json

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.adapters.storage import ObjectStorage, is_missing_object
@@ -29,6 +29,12 @@ from sgd.model_gateway.port import CallRecord, GatewayResult, ImageInput, ModelG
 from sgd.repositories.assets import AssetRecord, AssetRecords
 from sgd.repositories.canon import CanonRepository
 from sgd.tenancy import Tenant
+
+if TYPE_CHECKING:  # Pillow and numpy load with the first critique, not at cold start
+    from PIL import Image
+
+    from sgd.critique.logo import PreparedLogo
+    from sgd.critique.measure import Measurement
 
 CRITIQUABLE_KINDS = ("render", "image", "logo")
 MAX_VIOLATIONS, MAX_SUGGESTIONS = 200, 50  # guardrails/critique.json's limits
@@ -48,10 +54,10 @@ MAX_PIXELS_IN_FLIGHT = 20_000_000
 class _Assessed:
     record: AssetRecord
     data: bytes
-    measurement: Any  # sgd.critique.measure.Measurement
+    measurement: Measurement
     width: int
     height: int
-    image: Any  # the decoded design; None once no longer needed
+    image: Image.Image | None  # the decoded design; None once no longer needed
 
 
 class CritiqueService:
@@ -137,7 +143,7 @@ class CritiqueService:
                 code="not_a_design", details={"assets": unusable})
         return records
 
-    def _logo(self, tenant: Tenant, canon: Mapping[str, Any]) -> Any:
+    def _logo(self, tenant: Tenant, canon: Mapping[str, Any]) -> PreparedLogo | None:
         """The canon's logo, prepared for matching (sgd.critique.logo), or None; kept per container for a while."""
         logo_id = canon.get("logo_asset_id")
         if not logo_id:
@@ -163,7 +169,7 @@ class CritiqueService:
             raise
 
     # -- per asset (worker threads) ------------------------------------------------------------------------------
-    def _assess(self, record: AssetRecord, canon: Mapping[str, Any], logo: Any) -> _Assessed:
+    def _assess(self, record: AssetRecord, canon: Mapping[str, Any], logo: PreparedLogo | None) -> _Assessed:
         from sgd.critique.measure import decode_design, measure_design
 
         data = self._design_bytes(record)
@@ -178,7 +184,7 @@ class CritiqueService:
         return _Assessed(record, data, measurement, image.width, image.height, image)
 
     def _measure_and_finish(self, tenant: Tenant, critique_id: str, record: AssetRecord,
-                            canon: Mapping[str, Any], logo: Any) -> AssetCritique:
+                            canon: Mapping[str, Any], logo: PreparedLogo | None) -> AssetCritique:
         return self._finish(tenant, critique_id, self._assess(record, canon, logo), None)
 
     async def _ask_model(self, gateway: ModelGateway, tenant: Tenant, item: _Assessed, canon: Mapping[str, Any],
@@ -264,5 +270,6 @@ def _model_view(item: _Assessed) -> tuple[ImageInput, float]:
     scale = max(1.0, longest / MODEL_MAX_SIDE)
     size = (max(1, round(item.width / scale)), max(1, round(item.height / scale)))
     output = io.BytesIO()
+    assert item.image is not None  # decoded until the model has its view (_ask_model drops it after)
     item.image.resize(size).save(output, format="JPEG", quality=90)
     return ImageInput(data=output.getvalue(), mime="image/jpeg"), scale

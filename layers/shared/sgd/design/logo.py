@@ -14,14 +14,15 @@ from PIL import Image, ImageDraw
 
 from sgd.design.color import parse_hex
 from sgd.design.color_roles import ColorRoles
-from sgd.design.layout import Box, LogoPlacement, margin_for, place_logo
+from sgd.design.layout import Box, Corner, LogoPlacement, margin_for, place_logo
 from sgd.design.paint import Painted
 from sgd.design.planner import TEMPLATE_LAYOUTS
 from sgd.lru import LruCache
 
 LOGO_MIN_CONTRAST = 3.0  # WCAG 1.4.11 non-text contrast
 LOGO_LEGIBLE_SHARE = 0.6  # share of the logo's ink that must reach LOGO_MIN_CONTRAST, else it goes on a plate
-LOGO_CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+LOGO_CORNERS: tuple[Corner, ...] = ("top-left", "top-right", "bottom-left", "bottom-right")
+CORNER_BY_NAME: dict[str, Corner] = {corner: corner for corner in LOGO_CORNERS}
 
 
 def logo_placement(logo: _Logo | None, layout_plan: Mapping[str, Any], template: str, canvas: Box,
@@ -34,7 +35,7 @@ def logo_placement(logo: _Logo | None, layout_plan: Mapping[str, Any], template:
     if position == "none":
         notes.append("logo left out: the plan places no logo")
         return None
-    corner = position if position in LOGO_CORNERS else TEMPLATE_LAYOUTS[template].logo_corner
+    corner = CORNER_BY_NAME.get(str(position), TEMPLATE_LAYOUTS[template].logo_corner)
     placement = place_logo(canvas, corner, logo.image.width, logo.image.height, clear, margin_for(canvas.w, canvas.h))
     if placement is None:
         notes.append(f"logo left out: with its clear space ({clear}px) it would be under 24px on this canvas")

@@ -9,6 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from sgd.design.color import AA_LARGE_TEXT, best_text_pair, chroma, contrast_ratio, normalize_hex
+from sgd.design.layout import Corner
 
 # Used when there is neither a canon nor a requested palette: a light background, near-black text, a slate accent.
 # White comes first because the first colour of the best pair becomes the background.
@@ -36,7 +37,7 @@ TEMPLATE_RULES: tuple[tuple[str, str, Fraction, str], ...] = (
 @dataclass(frozen=True)
 class TemplateLayout:
     copy_zone: str  # where the copy sits: the image model keeps it calm
-    logo_corner: str  # the corner farthest from the headline and the CTA
+    logo_corner: Corner  # the corner farthest from the headline and the CTA
 
 
 TEMPLATE_LAYOUTS: dict[str, TemplateLayout] = {

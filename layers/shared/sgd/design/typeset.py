@@ -33,7 +33,7 @@ class SetText:
     height: int
     broke_words: bool
 
-    def draw(self, draw: ImageDraw.ImageDraw, x: int, y: int, fill: tuple[int, int, int], align: Align,
+    def draw(self, draw: ImageDraw.ImageDraw, x: int, y: int, fill: tuple[int, ...], align: Align,
              antialias: bool = True) -> None:
         """Draws the block with its top-left at (x, y), each line aligned within the block's width."""
         draw.fontmode = "L" if antialias else "1"

@@ -55,7 +55,11 @@ from sgd.repositories.canon import CanonRepository, CanonVersion
 from sgd.tenancy import Tenant
 
 if TYPE_CHECKING:  # numpy and Pillow: imported where rendering, not at cold start
+    from PIL import Image
+
+    from sgd.critique.logo import PreparedLogo
     from sgd.critique.measure import Measurement
+    from sgd.design.request import Design
 
 # Should an image model paint the picture, it is asked to leave these areas alone.
 CALM_AREAS = ("Leave the areas for the headline, the call to action and the logo calm and uncluttered; "
@@ -128,7 +132,7 @@ class AssetCritic:
 
     canon: dict[str, Any]
     policy: CritiquePolicy
-    logo: Any = None  # sgd.critique.logo.PreparedLogo of the brand's logo, or None
+    logo: PreparedLogo | None = None  # the brand's logo, prepared for matching
 
     @classmethod
     def for_render(cls, canon: dict[str, Any] | None, constraints: ResolvedConstraints, logo_png: bytes | None,
@@ -137,7 +141,7 @@ class AssetCritic:
 
         return cls(critique_canon(canon, constraints), policy, prepare_logo(logo_png) if logo_png else None)
 
-    def measure(self, design: Any) -> dict[str, Any]:
+    def measure(self, design: Design) -> dict[str, Any]:
         """The critique summary of a design (sgd.design.engine.Design) as delivered: a lossless PNG is measured on
         the engine's own pixels, a JPEG or WebP decoded, compression noise and all."""
         from sgd.critique.measure import measure_design
@@ -148,7 +152,7 @@ class AssetCritic:
         return critique_summary(measurement, self.policy)
 
 
-def delivered_pixels(design: Any) -> Any:
+def delivered_pixels(design: Design) -> Image.Image:
     """The RGB image a client of `design` gets: a lossless PNG is the engine's own pixels (no decode), a JPEG or WebP
     is decoded, compression noise and all. `format` is set as the critic's format check reads it."""
     if design.image is not None and design.format == "png":
@@ -182,7 +186,7 @@ CriticFactory = Callable[[dict[str, Any] | None, ResolvedConstraints, bytes | No
 class _Attempt:
     number: int
     plan: dict[str, Any]
-    design: Any  # sgd.design.engine.Design
+    design: Design
     critique: dict[str, Any] | None
     changes: list[str] = field(default_factory=list)
 
