@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from sgd.design.color import to_hex
 from sgd.errors import ValidationFailed
 from sgd.ingest.admission import AdmittedFile
+from sgd.ingest.color_notations import find_notations, notation_hex
+from sgd.ingest.color_specs import merge_drafts, parse_color_specs
 from sgd.ingest.extract import extract
 from sgd.ingest.extract_font import clean_font_name
-from sgd.ingest.extract_text import find_notations, lines_from_text, merge_drafts, notation_hex, parse_color_specs
+from sgd.ingest.text_lines import lines_from_text
 
 from bench.support.pdfs import LAYOUTS
 

@@ -1,9 +1,9 @@
 """Extraction: one admitted file -> its evidence document (text, colour specifications, swatches, palette, fonts,
 statements), the JSON stored in S3 and read by canon derivation.
 
-The readers live beside this module: extract_pdf (pypdf layout), extract_text (notations and statements),
-extract_image (CIELAB palette), extract_font (name tables). Heavy libraries are imported inside the functions
-that use them, so importing this module stays cheap.
+The readers live beside this module: extract_pdf (pypdf layout), text_lines (text, Markdown and HTML as lines),
+color_specs (colour specifications), extract_text (statements), extract_image (CIELAB palette), extract_font (name
+tables). Heavy libraries are imported inside the functions that use them, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -14,17 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sgd.errors import ValidationFailed
-from sgd.ingest.extract_text import (
-    Line,
-    html_to_text,
-    lines_from_text,
-    markdown_to_text,
-    merge_drafts,
-    negative_scopes,
-    parse_color_specs,
-    parse_statements,
-    table_header,
-)
+from sgd.ingest.color_specs import merge_drafts, negative_scopes, parse_color_specs, table_header
+from sgd.ingest.extract_text import parse_statements
+from sgd.ingest.text_lines import Line, html_to_text, lines_from_text, markdown_to_text
 
 SAME_COLOUR_DELTA_E = 2.5  # a fill this close to a specified colour is that colour (PDF colour values are rounded)
 
@@ -163,7 +155,8 @@ def _content_colors(layout: Any, lines: Sequence[Line], specs: list[dict[str, An
     """Colours drawn but not specified in text: a labelled swatch is a colour in its own right (declared, or
     forbidden in a negative passage); page backgrounds, text colours and unlabelled fills are incidental."""
     from sgd.design.colorimetry import palette_lab
-    from sgd.ingest.extract_text import find_notations, is_negative
+    from sgd.ingest.color_notations import find_notations
+    from sgd.ingest.color_specs import is_negative
 
     specified = palette_lab([spec["hex"] for spec in specs])
     scopes = negative_scopes(lines)

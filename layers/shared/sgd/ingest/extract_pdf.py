@@ -11,7 +11,7 @@ from typing import Any
 
 from sgd.design.color import to_hex
 from sgd.ingest.extract_font import clean_font_name, read_font_names
-from sgd.ingest.extract_text import Cell, Line, clean_text, continues_prose
+from sgd.ingest.text_lines import Cell, Line, clean_text, continues_prose
 
 _FILL_OPS = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
 _TEXT_OPS = {b"Tj", b"TJ", b"'", b'"'}
