@@ -1,16 +1,22 @@
-"""Reading a guideline PDF with pypdf in one pass per page: the text rebuilt into lines and table rows (cells with
-positions), the fill colours of rectangles (swatches) and of text, and the embedded fonts."""
+"""A guideline PDF as evidence. pypdf reads each page in one pass: the text rebuilt into lines and table rows (cells
+with positions), the fill colours of rectangles (swatches) and of text, and the embedded fonts; that layout then
+becomes the document's text, fonts, colour specifications, swatches, drawn colours and statements."""
 
 from __future__ import annotations
 
 import io
 import math
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sgd.design.color import to_hex
-from sgd.ingest.extract_font import clean_font_name, read_font_names
+from sgd.ingest.color_notations import find_notations
+from sgd.ingest.color_specs import is_negative, merge_drafts, negative_scopes, parse_color_specs, table_header
+from sgd.ingest.extract_font import clean_font_name, is_base14, read_font_names
+from sgd.ingest.extract_text import parse_statements
 from sgd.ingest.text_lines import Cell, Line, clean_text, continues_prose
 
 _FILL_OPS = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
@@ -18,6 +24,7 @@ _TEXT_OPS = {b"Tj", b"TJ", b"'", b'"'}
 _PAGE_SIZED = 0.85  # a fill covering this share of the page is its background, not a swatch
 _MAX_ASPECT = 5.0  # longer and thinner than this is a band or a rule
 _MAX_WIDTH_SHARE = 0.6  # wider than this share of the page is a band
+SAME_COLOUR_DELTA_E = 2.5  # a fill this close to a specified colour is that colour (PDF colour values are rounded)
 
 
 @dataclass(frozen=True)
@@ -220,3 +227,99 @@ def read_pdf(data: bytes) -> PdfLayout:
         text = "\n".join(line.text.replace("\t", "  ") for line in lines)
         pages.append(PdfPage(number, text, lines, collector.fragments, collector.fills, collector.text_colors))
     return PdfLayout(pages, _font_families(reader))
+
+
+# --- the layout as evidence -------------------------------------------------------------------------------------
+
+
+def extract_pdf(data: bytes, document: dict[str, Any]) -> None:
+    """Fills `document` (sgd.ingest.extract.empty_document) with what the PDF says and shows."""
+    layout = read_pdf(data)
+    lines = [line for page in layout.pages for line in page.lines]
+    document["pages"] = [page.text for page in layout.pages]
+    document["text"] = "\n\n".join(document["pages"])
+    lowered = document["text"].lower()
+    document["fonts"] = [family for family in layout.fonts
+                         if not is_base14(family) or re.search(rf"\b{re.escape(family.lower())}\b", lowered)]
+    colors = merge_drafts(parse_color_specs(lines))
+    document["swatches"] = _swatches(layout)
+    colors.extend(_content_colors(layout, lines, colors))
+    document["colors"] = colors
+    document["statements"] = parse_statements(lines)
+
+
+def _swatches(layout: PdfLayout) -> list[dict[str, Any]]:
+    totals: dict[tuple[str, int], float] = {}
+    for page in layout.pages:
+        for fill in page.fills:
+            if not fill.page_sized and not fill.decorative:
+                key = (fill.hex, page.number)
+                totals[key] = totals.get(key, 0.0) + fill.area_pct
+    return [{"hex": hex_value, "page": page, "area_pct": round(area, 3)} for (hex_value, page), area in totals.items()]
+
+
+def _near(specs_lab: Any, hex_value: str) -> bool:
+    if not len(specs_lab):
+        return False
+    from sgd.design.colorimetry import ciede2000, hex_to_lab
+
+    return bool((ciede2000(specs_lab, hex_to_lab(hex_value)) < SAME_COLOUR_DELTA_E).any())
+
+
+def _label_line(page: PdfPage, fill: Fill, lines: Sequence[Line]) -> int | None:
+    """The index (in `lines`) of the text that labels a swatch: inside it, to its right or just below it."""
+    best: tuple[float, str] | None = None
+    for fragment in page.fragments:
+        right = fill.x1 - 2 <= fragment.x <= fill.x1 + 160 and fill.y0 - 4 <= fragment.y <= fill.y1 + 4
+        below = fill.x0 - 6 <= fragment.x <= fill.x1 and fill.y0 - 2 * fragment.size <= fragment.y < fill.y0
+        inside = fill.x0 <= fragment.x <= fill.x1 and fill.y0 <= fragment.y <= fill.y1
+        if right or below or inside:
+            distance = max(fragment.x - fill.x1, 0) + max(fill.y0 - fragment.y, 0)
+            if best is None or distance < best[0]:
+                best = (distance, fragment.text)
+    if best is None:
+        return None
+    for index, line in enumerate(lines):
+        if line.page == page.number and any(best[1] in cell.text for cell in line.cells):
+            return index
+    return None
+
+
+def _content_colors(layout: PdfLayout, lines: Sequence[Line], specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Colours drawn but not specified in text: a labelled swatch is a colour in its own right (declared, or
+    forbidden in a negative passage); page backgrounds, text colours and unlabelled fills are incidental."""
+    from sgd.design.colorimetry import palette_lab
+
+    specified = palette_lab([spec["hex"] for spec in specs])
+    scopes = negative_scopes(lines)
+    found: dict[str, dict[str, Any]] = {}
+
+    def add(hex_value: str, page: int, role: str, context: str, name: str | None = None) -> None:
+        existing = found.get(hex_value)
+        if existing is None:
+            found[hex_value] = {"hex": hex_value, "name": name, "notations": {"hex": hex_value}, "context": context,
+                                "page": page, "role": role, "source": "swatch"}
+        elif existing["role"] == "incidental" and role != "incidental":
+            existing.update(role=role, context=context, name=name, page=page)
+
+    for page in layout.pages:
+        for fill in page.fills:
+            if _near(specified, fill.hex):
+                continue
+            if fill.page_sized or fill.decorative:
+                add(fill.hex, page.number, "incidental", "page background" if fill.page_sized else "decorative band")
+                continue
+            index = _label_line(page, fill, lines)
+            label_line = lines[index] if index is not None else None
+            label = label_line.text.replace("\t", " ").strip() if label_line is not None else ""
+            # A table's header or row drawn on a shaded cell is not a swatch label.
+            is_table_text = label_line is not None and (len(label_line.cells) > 2 or table_header(label_line))
+            if label and not is_table_text and not find_notations(label) and len(label.split()) <= 6:
+                role = "forbidden" if is_negative(label) or scopes[index] else "declared"  # type: ignore[index]
+                add(fill.hex, page.number, role, label, name=label)
+            else:
+                add(fill.hex, page.number, "incidental", "unlabelled fill")
+        for hex_value in page.text_colors:
+            if not _near(specified, hex_value):
+                add(hex_value, page.number, "incidental", "text colour")
+    return list(found.values())
