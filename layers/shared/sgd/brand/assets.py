@@ -7,9 +7,9 @@ under a key: a per-container cache keeps them across warm invocations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sgd.adapters.storage import ObjectStorage
+from sgd.contracts.canon import BrandCanon
 from sgd.lru import LruCache
 from sgd.repositories.assets import AssetRecords
 from sgd.repositories.caches import FontRef
@@ -38,7 +38,7 @@ class BrandAssets:
         self._storage = storage
         self._cache = cache if cache is not None else _CONTAINER_CACHE
 
-    def load(self, tenant: Tenant, canon: dict[str, Any] | None, fonts: list[FontRef]) -> BrandFiles:
+    def load(self, tenant: Tenant, canon: BrandCanon | None, fonts: list[FontRef]) -> BrandFiles:
         notes: list[str] = []
         font_files: dict[str, bytes] = {}
         for font in fonts:
@@ -53,7 +53,7 @@ class BrandAssets:
             notes.append(f"the canon's logo asset {logo_id} was not found; rendered without a logo")
         return BrandFiles(logo, font_files, tuple(notes))
 
-    def logo(self, tenant: Tenant, canon: dict[str, Any] | None) -> bytes | None:
+    def logo(self, tenant: Tenant, canon: BrandCanon | None) -> bytes | None:
         """The canon's logo file, or None (no logo, or its asset is gone or was never admitted)."""
         logo_id = (canon or {}).get("logo_asset_id")
         if not logo_id:

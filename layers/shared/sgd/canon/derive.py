@@ -9,12 +9,14 @@ that supports it, and conflicts between evidence items are written down, never s
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sgd.contracts.canon import BrandCanon, VoiceFields
 from sgd.design.color import normalize_hex
 from sgd.errors import ValidationFailed
 from sgd.ingest.extract_text import font_names_in, tone_phrase
@@ -38,7 +40,7 @@ MISSING_HINTS = {
 
 @dataclass(frozen=True)
 class DerivedCanon:
-    canon: dict[str, Any]
+    canon: BrandCanon
     provenance: list[dict[str, Any]]
     missing: list[str]
     notes: list[str] = field(default_factory=list)
@@ -213,11 +215,11 @@ def _majority(candidates: list[tuple[str, str]]) -> tuple[str, list[str], str | 
 
 
 def _derive_voice(evidence: list[dict[str, Any]], provenance: list[dict[str, Any]],
-                  notes: list[str]) -> dict[str, Any]:
+                  notes: list[str]) -> VoiceFields:
     tones = [(phrase, _evidence_id(item)) for item in evidence
              for statement in item.get("statements", {}).get("tone", [])
              if (phrase := tone_phrase(statement))]
-    voice: dict[str, Any] = {}
+    voice: VoiceFields = {}
     chosen = _majority(tones)
     if chosen:
         tone, support, note = chosen
@@ -287,7 +289,7 @@ def _derive_logo(evidence: list[dict[str, Any]], provenance: list[dict[str, Any]
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _missing(canon: dict[str, Any]) -> list[str]:
+def _missing(canon: BrandCanon) -> list[str]:
     missing = []
     if len(canon.get("palette_hex", [])) < 2:
         missing.append("palette_hex")
@@ -306,7 +308,7 @@ def derive_canon(evidence: list[dict[str, Any]]) -> DerivedCanon:
     palette, forbidden = _derive_colours(evidence, provenance, notes)
     fonts = _derive_fonts(evidence, provenance, notes)
     voice = _derive_voice(evidence, provenance, notes)
-    canon: dict[str, Any] = {"palette_hex": palette, "forbidden_hex": forbidden, "fonts": fonts, "voice": voice,
+    canon: BrandCanon = {"palette_hex": palette, "forbidden_hex": forbidden, "fonts": fonts, "voice": voice,
                              "logo_safe_zone_pct": _derive_safe_zone(evidence, provenance, notes),
                              "logo_asset_id": _derive_logo(evidence, provenance)}
     return DerivedCanon(canon, provenance, _missing(canon), notes)
@@ -324,8 +326,7 @@ def merge_model_canon(derived: DerivedCanon, model_canon: dict[str, Any], *, mod
     """Combine with a model's canon: explicit deterministic colours, fonts and safe zone win; the model fills the
     gaps (and tone/dos/don'ts when the documents state none). Every disagreement is written into the provenance,
     naming both values."""
-    canon: dict[str, Any] = {key: (dict(value) if isinstance(value, dict) else list(value)
-                                   if isinstance(value, list) else value) for key, value in derived.canon.items()}
+    canon: BrandCanon = copy.deepcopy(derived.canon)
     provenance = list(derived.provenance)
     notes = list(derived.notes)
 
@@ -344,15 +345,16 @@ def merge_model_canon(derived: DerivedCanon, model_canon: dict[str, Any], *, mod
     for key in ("palette_hex", "forbidden_hex"):
         ours, theirs = canon.get(key, []), _valid_hexes(model_canon.get(key))
         if key == "forbidden_hex":
-            theirs = [value for value in theirs if value not in canon["palette_hex"]]
+            theirs = [value for value in theirs if value not in canon.get("palette_hex", [])]
         explicit = len(ours) >= (2 if key == "palette_hex" else 1)
         if explicit:
             if theirs and set(theirs) != set(ours):
                 disagreement(key, ours, theirs, "deterministic value")
         elif theirs:
-            canon[key] = list(dict.fromkeys(ours + [value for value in theirs if value not in canon.get(
+            merged = list(dict.fromkeys(ours + [value for value in theirs if value not in canon.get(
                 "forbidden_hex", [])]))[:MAX_PALETTE]
-            for value in canon[key][len(ours):]:
+            canon[key] = merged
+            for value in merged[len(ours):]:
                 from_model(key, value)
     ours_fonts = canon.get("fonts", [])
     theirs_fonts = [str(font)[:64] for font in model_canon.get("fonts", []) if str(font).strip()] if isinstance(
@@ -364,34 +366,37 @@ def merge_model_canon(derived: DerivedCanon, model_canon: dict[str, Any], *, mod
         canon["fonts"] = list(dict.fromkeys(theirs_fonts))[:MAX_FONTS]
         for font in canon["fonts"]:
             from_model("fonts", font)
-    voice: dict[str, Any] = canon.setdefault("voice", {})
+    voice: VoiceFields = canon.setdefault("voice", {})
     theirs_tone = str(model_voice.get("tone") or "").strip()[:200]
-    if voice.get("tone"):
-        if theirs_tone and theirs_tone.lower() != voice["tone"].lower():
-            disagreement("voice.tone", voice["tone"], theirs_tone, "deterministic value")
+    ours_tone = voice.get("tone")
+    if ours_tone:
+        if theirs_tone and theirs_tone.lower() != ours_tone.lower():
+            disagreement("voice.tone", ours_tone, theirs_tone, "deterministic value")
     elif theirs_tone:
         voice["tone"] = theirs_tone
         from_model("voice.tone", theirs_tone)
     for key in ("dos", "donts"):
         theirs_list = [str(p).strip()[:300] for p in model_voice.get(key, []) if str(p).strip()] if isinstance(
             model_voice.get(key), list) else []
-        if voice.get(key):
-            if theirs_list and {p.lower() for p in theirs_list} != {p.lower() for p in voice[key]}:
-                disagreement(f"voice.{key}", voice[key], theirs_list, "deterministic value")
+        ours_list = voice.get(key)
+        if ours_list:
+            if theirs_list and {p.lower() for p in theirs_list} != {p.lower() for p in ours_list}:
+                disagreement(f"voice.{key}", ours_list, theirs_list, "deterministic value")
         elif theirs_list:
             voice[key] = theirs_list[:MAX_PHRASES]
-            for phrase in voice[key]:
+            for phrase in theirs_list[:MAX_PHRASES]:
                 from_model(f"voice.{key}", phrase)
     stated_zone = any(item["field"] == "logo_safe_zone_pct" and not str(item.get("note") or "").startswith("default")
                       for item in derived.provenance)
     theirs_zone = model_canon.get("logo_safe_zone_pct")
+    ours_zone = canon.get("logo_safe_zone_pct", DEFAULT_SAFE_ZONE_PCT)  # derive_canon always sets it
     if isinstance(theirs_zone, int | float) and not isinstance(theirs_zone, bool) and 0 <= theirs_zone <= 40:
         if stated_zone:
-            if float(theirs_zone) != float(canon["logo_safe_zone_pct"]):
-                disagreement("logo_safe_zone_pct", canon["logo_safe_zone_pct"], theirs_zone, "deterministic value")
+            if float(theirs_zone) != float(ours_zone):
+                disagreement("logo_safe_zone_pct", ours_zone, theirs_zone, "deterministic value")
         else:
-            if float(theirs_zone) != float(canon["logo_safe_zone_pct"]):
-                disagreement("logo_safe_zone_pct", canon["logo_safe_zone_pct"], theirs_zone, "model value")
+            if float(theirs_zone) != float(ours_zone):
+                disagreement("logo_safe_zone_pct", ours_zone, theirs_zone, "model value")
             canon["logo_safe_zone_pct"] = float(theirs_zone)
     theirs_logo = model_canon.get("logo_asset_id")
     if not canon.get("logo_asset_id") and isinstance(theirs_logo, str) and _ASSET_ID.match(theirs_logo):
@@ -400,7 +405,7 @@ def merge_model_canon(derived: DerivedCanon, model_canon: dict[str, Any], *, mod
     return replace(derived, canon=canon, provenance=provenance, missing=_missing(canon), notes=notes)
 
 
-def canon_extractor(evidence: list[dict[str, Any]]) -> dict[str, Any]:
+def canon_extractor(evidence: list[dict[str, Any]]) -> BrandCanon:
     """The local engine's canon hook (sgd.model_gateway.local.CanonExtractor). Raises a 422 naming what to upload when
     the evidence cannot support a valid canon."""
     derived = derive_canon(evidence)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sgd.adapters.clock import Deadline
 from sgd.adapters.storage import ObjectStorage
+from sgd.contracts.canon import BrandCanon
 from sgd.errors import NotFound, PreconditionFailed, ValidationFailed
 from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
 from sgd.repositories.assets import AssetRecords, EvidenceRecord
@@ -39,7 +40,7 @@ class CanonIncomplete(ValidationFailed):
     code = "canon_incomplete"
 
 
-def local_canon_extractor(evidence: list[dict[str, Any]]) -> dict[str, Any]:
+def local_canon_extractor(evidence: list[dict[str, Any]]) -> BrandCanon:
     """The local engine's canon hook, importing the derivation on first use (not at cold start)."""
     from sgd.canon.derive import canon_extractor
 
@@ -175,7 +176,7 @@ class CanonService:
                                             "status": record.status, "kind": record.kind})
 
 
-    def edit(self, tenant: Tenant, canon: dict[str, Any], *, created_by: str,
+    def edit(self, tenant: Tenant, canon: BrandCanon, *, created_by: str,
              expected_version: int | None) -> CanonVersion:
         """A manual edit: a new version; fields that changed are attributed to the editor, the others keep the
         provenance they had."""
@@ -193,14 +194,14 @@ class CanonService:
                                  expected_version=expected_version)
 
 
-def validated_canon(canon: dict[str, Any]) -> dict[str, Any]:
+def validated_canon(canon: BrandCanon) -> BrandCanon:
     """The canon as stored: guardrails/canon.json holds, and no colour is both in the palette and forbidden."""
     from sgd.guardrails import GuardrailsError, contract_errors
 
     errors = contract_errors("canon.json", canon)
     if errors:
         raise GuardrailsError("the canon does not satisfy guardrails/canon.json", details={"errors": errors})
-    palette = {value.upper() for value in canon["palette_hex"]}
+    palette = {value.upper() for value in canon.get("palette_hex", [])}
     clashes = sorted(value for value in canon.get("forbidden_hex", []) if value.upper() in palette)
     if clashes:
         raise ValidationFailed(f"{', '.join(clashes)} cannot be both in the palette and forbidden: remove it from "

@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict
 
 from pydantic import Field, StringConstraints
 
 from sgd.contracts.common import Contract, HexColor, ModelCall, ProjectId, Reply, ResourceId
 
 Phrase = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class VoiceFields(TypedDict, total=False):
+    tone: str
+    dos: list[str]
+    donts: list[str]
+
+
+class BrandCanon(TypedDict, total=False):
+    """A canon as the services pass it around: the JSON object guardrails/canon.json validates (a stored canon has
+    every required key; a partial one, mid-derivation or narrowed by a request, may lack some)."""
+
+    palette_hex: list[str]
+    forbidden_hex: list[str]
+    fonts: list[str]
+    voice: VoiceFields
+    logo_safe_zone_pct: float
+    logo_asset_id: str | None
 
 
 class Voice(Contract):

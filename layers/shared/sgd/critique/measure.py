@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from sgd.contracts.canon import BrandCanon
 from sgd.critique.logo import PreparedLogo, check_clear_space, find_logo
 from sgd.critique.palette import check_palette
 from sgd.critique.policy import CritiquePolicy
@@ -84,7 +85,7 @@ class Measurement:
     repair_suggestions: list[str]
 
 
-def measure_design(image: Image.Image, canon: Mapping[str, Any], policy: CritiquePolicy, *,
+def measure_design(image: Image.Image, canon: BrandCanon, policy: CritiquePolicy, *,
                    layout: Mapping[str, Any] | None = None, logo: PreparedLogo | None = None,
                    expected: Mapping[str, Any] | None = None) -> Measurement:
     """Measures a design against the canon. `layout`: an SGD render's layout (text_boxes, logo_box, shapes,

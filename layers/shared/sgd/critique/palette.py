@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
 
+from sgd.contracts.canon import BrandCanon
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import (
     Box,
@@ -196,7 +197,7 @@ class _Canon:
     forbidden: np.ndarray  # (F, 3) CIELAB
 
     @staticmethod
-    def of(canon: Mapping[str, Any]) -> _Canon:
+    def of(canon: BrandCanon) -> _Canon:
         palette = list(dict.fromkeys(normalize_hex(color) for color in canon.get("palette_hex") or []))
         forbidden = [color for color in dict.fromkeys(normalize_hex(color) for color in canon.get("forbidden_hex")
                                                       or []) if color not in palette]
@@ -237,7 +238,7 @@ def textured_areas(spread: np.ndarray) -> np.ndarray:
     return photo
 
 
-def analyse_colours(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiquePolicy, *,
+def analyse_colours(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, *,
                     exclude: Sequence[Box] = (), photo_boxes: Sequence[Box] = (),
                     detect_photos: bool = True, lossy: bool = False,
                     text_colours: Sequence[str] | None = None, picture: Image.Image | None = None) -> ColourAnalysis:
@@ -522,7 +523,7 @@ def offending(cluster: ColourCluster, policy: CritiquePolicy) -> bool:
     return cluster.status == "off_palette" and cluster.share >= policy.min_cluster_share
 
 
-def check_palette(rgb: np.ndarray, canon: Mapping[str, Any], policy: CritiquePolicy, *,
+def check_palette(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, *,
                   exclude: Sequence[Box] = (), photo_boxes: Sequence[Box] = (),
                   detect_photos: bool = True, lossy: bool = False,
                   text_colours: Sequence[str] | None = None, picture: Image.Image | None = None) -> PaletteResult:

@@ -13,13 +13,14 @@ import asyncio
 import concurrent.futures
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.adapters.storage import ObjectStorage, is_missing_object
 from sgd.brand.assets import BrandAssets
+from sgd.contracts.canon import BrandCanon
 from sgd.contracts.common import Audit
 from sgd.contracts.critique import AssetCritique, CritiqueResponse, Violation
 from sgd.critique.policy import CritiquePolicy
@@ -143,7 +144,7 @@ class CritiqueService:
                 code="not_a_design", details={"assets": unusable})
         return records
 
-    def _logo(self, tenant: Tenant, canon: Mapping[str, Any]) -> PreparedLogo | None:
+    def _logo(self, tenant: Tenant, canon: BrandCanon) -> PreparedLogo | None:
         """The canon's logo, prepared for matching (sgd.critique.logo), or None; kept per container for a while."""
         logo_id = canon.get("logo_asset_id")
         if not logo_id:
@@ -154,7 +155,7 @@ class CritiqueService:
             return cached[1]
         from sgd.critique.logo import prepare_logo
 
-        data = self._brand.logo(tenant, dict(canon))
+        data = self._brand.logo(tenant, canon)
         prepared = prepare_logo(data) if data is not None else None
         self._logos[key] = (now + LOGO_CACHE_SECONDS, prepared)
         return prepared
@@ -169,7 +170,7 @@ class CritiqueService:
             raise
 
     # -- per asset (worker threads) ------------------------------------------------------------------------------
-    def _assess(self, record: AssetRecord, canon: Mapping[str, Any], logo: PreparedLogo | None) -> _Assessed:
+    def _assess(self, record: AssetRecord, canon: BrandCanon, logo: PreparedLogo | None) -> _Assessed:
         from sgd.critique.measure import decode_design, measure_design
 
         data = self._design_bytes(record)
@@ -184,16 +185,16 @@ class CritiqueService:
         return _Assessed(record, data, measurement, image.width, image.height, image)
 
     def _measure_and_finish(self, tenant: Tenant, critique_id: str, record: AssetRecord,
-                            canon: Mapping[str, Any], logo: PreparedLogo | None) -> AssetCritique:
+                            canon: BrandCanon, logo: PreparedLogo | None) -> AssetCritique:
         return self._finish(tenant, critique_id, self._assess(record, canon, logo), None)
 
-    async def _ask_model(self, gateway: ModelGateway, tenant: Tenant, item: _Assessed, canon: Mapping[str, Any],
+    async def _ask_model(self, gateway: ModelGateway, tenant: Tenant, item: _Assessed, canon: BrandCanon,
                          deadline: Deadline) -> GatewayResult:
         """The critic task on the design (shrunk to MODEL_MAX_SIDE: vision models downscale anyway, and a 16 MP
         PNG as a data URL would be tens of MB); the model's boxes are scaled back to the design's pixels."""
         image, scale = await asyncio.to_thread(_model_view, item)
         item.image = None  # while models answer, keep only the encoded bytes (ten decoded designs can be ~1 GB)
-        result = await gateway.critique(tenant=tenant, image=image, canon=dict(canon), deadline=deadline)
+        result = await gateway.critique(tenant=tenant, image=image, canon=canon.copy(), deadline=deadline)
         if scale != 1.0 and isinstance(result.output, dict):
             for violation in result.output.get("violations") or []:
                 if violation.get("box") is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from sgd.contracts.canon import BrandCanon
 from sgd.design.color import AA_LARGE_TEXT, best_text_pair, chroma, contrast_ratio, normalize_hex
 from sgd.design.layout import Corner
 
@@ -202,7 +203,7 @@ class _Quote:
     text: str
 
 
-def rule_based_plan(instruction: str, canon: dict[str, Any] | None, request: dict[str, Any]) -> dict[str, Any]:
+def rule_based_plan(instruction: str, canon: BrandCanon | None, request: dict[str, Any]) -> dict[str, Any]:
     """The render plan for `request` under `canon` (None: no canon yet), valid against guardrails/render_plan.json.
 
     A re-plan after a failed critique carries request["repair"] = {"attempt": n, "violations": [findings]} (the
@@ -320,7 +321,7 @@ def template_for(width: int, height: int) -> str:
     raise AssertionError("the last TEMPLATE_RULES row matches every size")  # pragma: no cover
 
 
-def palette_in_use(canon: dict[str, Any] | None, request: dict[str, Any]) -> list[str]:
+def palette_in_use(canon: BrandCanon | None, request: dict[str, Any]) -> list[str]:
     """The colours a plan may use, '#RRGGBB' upper case, dominant first: the canon palette minus its forbidden
     colours, narrowed to the requested palette (replaced by it under override); without a canon the requested
     palette, else NEUTRAL_PALETTE. A request that leaves fewer than two colours is topped up from the wider palette
@@ -500,7 +501,7 @@ def _directive_text(instruction: str, quotes: list[_Quote], cta_span: tuple[int,
     return re.sub(r" +([,.;:!?])", r"\1", text).strip()
 
 
-def _logo_position(directive: str, canon: dict[str, Any] | None, template: str) -> str:
+def _logo_position(directive: str, canon: BrandCanon | None, template: str) -> str:
     if _NO_LOGO.search(directive):
         return "none"
     corner = _LOGO_CORNER.search(directive)
@@ -513,7 +514,7 @@ def _logo_position(directive: str, canon: dict[str, Any] | None, template: str) 
     return "none"
 
 
-def _has_safe_zone(canon: dict[str, Any] | None, constraints: dict[str, Any]) -> bool:
+def _has_safe_zone(canon: BrandCanon | None, constraints: dict[str, Any]) -> bool:
     zone = constraints.get("logo_safe_zone_pct")
     if zone is None:
         zone = (canon or {}).get("logo_safe_zone_pct")

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
+from sgd.contracts.canon import BrandCanon
 from sgd.errors import NotImplementedYet
 from sgd.guardrails import validate_contract
 from sgd.model_gateway.port import CallRecord, Engine, GatewayResult, ImageInput
 from sgd.tenancy import Tenant
 
-CanonExtractor = Callable[[list[dict[str, Any]]], dict[str, Any]]
+CanonExtractor = Callable[[list[dict[str, Any]]], BrandCanon]
 
 
 def _local_result(step: str, started_ms: float, output: Any) -> GatewayResult:
@@ -30,7 +31,7 @@ class LocalEngine:
     def __init__(self, *, canon_extractor: CanonExtractor | None = None) -> None:
         self.canon_extractor = canon_extractor
 
-    async def plan(self, *, tenant: Tenant, instruction: str, canon: dict[str, Any] | None,
+    async def plan(self, *, tenant: Tenant, instruction: str, canon: BrandCanon | None,
                    request: dict[str, Any], deadline: Deadline) -> GatewayResult:
         from sgd.design.planner import rule_based_plan
 
@@ -48,7 +49,7 @@ class LocalEngine:
         validate_contract("canon.json", canon)
         return _local_result("extractor", started, canon)
 
-    async def critique(self, *, tenant: Tenant, image: ImageInput, canon: dict[str, Any],
+    async def critique(self, *, tenant: Tenant, image: ImageInput, canon: BrandCanon,
                        deadline: Deadline) -> GatewayResult:
         """No vision model offline: nothing to add to the measured critique, which POST /critique always runs. The
         neutral answer (score 1.0, no findings) cannot change a measured score or finding under the merge rules, so

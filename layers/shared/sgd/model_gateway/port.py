@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from sgd.adapters.clock import Deadline
+from sgd.contracts.canon import BrandCanon
 from sgd.tenancy import Tenant
 
 Engine = Literal["openrouter", "local"]
@@ -92,13 +93,13 @@ class GeneratedImage:
 class ModelGateway(Protocol):
     engine: Engine
 
-    async def plan(self, *, tenant: Tenant, instruction: str, canon: dict[str, Any] | None,
+    async def plan(self, *, tenant: Tenant, instruction: str, canon: BrandCanon | None,
                    request: dict[str, Any], deadline: Deadline) -> GatewayResult: ...
 
     async def extract_canon(self, *, tenant: Tenant, evidence: list[dict[str, Any]],
                             deadline: Deadline) -> GatewayResult: ...
 
-    async def critique(self, *, tenant: Tenant, image: ImageInput, canon: dict[str, Any],
+    async def critique(self, *, tenant: Tenant, image: ImageInput, canon: BrandCanon,
                        deadline: Deadline) -> GatewayResult: ...
 
     async def generate_image(self, *, tenant: Tenant, prompt: str, width: int, height: int,

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from sgd.contracts.canon import BrandCanon
 from sgd.guardrails import contract_errors
 from sgd.model_gateway.port import ImageInput
 from sgd.resources import load_json
@@ -62,7 +63,7 @@ def structured_request(task: str, user_content: Any) -> tuple[Messages, dict[str
     return messages, response_format
 
 
-def planner_content(instruction: str, canon: dict[str, Any] | None, request: dict[str, Any]) -> str:
+def planner_content(instruction: str, canon: BrandCanon | None, request: dict[str, Any]) -> str:
     """The planner's user turn. A re-plan's request["repair"] (attempt and violations) travels as its own member,
     so the model sees the findings it must fix beside the instruction, not buried in the request."""
     content: dict[str, Any] = {"instruction": instruction, "canon": canon,
@@ -77,7 +78,7 @@ def canon_content(evidence: list[dict[str, Any]]) -> str:
     return text if len(text) <= _EVIDENCE_CHARS else text[:_EVIDENCE_CHARS] + " …(truncated)"
 
 
-def critic_content(image: ImageInput, canon: dict[str, Any]) -> list[dict[str, Any]]:
+def critic_content(image: ImageInput, canon: BrandCanon) -> list[dict[str, Any]]:
     return [
         {"type": "text", "text": json.dumps({"canon": canon}, ensure_ascii=False)},
         {"type": "image_url", "image_url": {"url": image.as_url()}},

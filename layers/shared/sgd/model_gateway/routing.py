@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
+from sgd.contracts.canon import BrandCanon
 from sgd.errors import ApiError, ProviderError, ServiceUnavailable, UpstreamTimeout, ValidationFailed
 from sgd.guardrails import GuardrailsError
 from sgd.model_gateway.budget import UsageAccounting
@@ -105,7 +106,7 @@ class OpenRouterGateway:
 
     # -- the four tasks -------------------------------------------------------------------------------------
 
-    async def plan(self, *, tenant: Tenant, instruction: str, canon: dict[str, Any] | None,
+    async def plan(self, *, tenant: Tenant, instruction: str, canon: BrandCanon | None,
                    request: dict[str, Any], deadline: Deadline) -> GatewayResult:
         return await self._structured("planner", tenant, deadline, planner_content(instruction, canon, request),
                                       lambda: self.local_fallback.plan(tenant=tenant, instruction=instruction,
@@ -118,7 +119,7 @@ class OpenRouterGateway:
                                       lambda: self.local_fallback.extract_canon(tenant=tenant, evidence=evidence,
                                                                                 deadline=deadline))
 
-    async def critique(self, *, tenant: Tenant, image: ImageInput, canon: dict[str, Any],
+    async def critique(self, *, tenant: Tenant, image: ImageInput, canon: BrandCanon,
                        deadline: Deadline) -> GatewayResult:
         return await self._structured("critic", tenant, deadline, critic_content(image, canon),
                                       lambda: self.local_fallback.critique(tenant=tenant, image=image, canon=canon,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sgd.contracts.canon import BrandCanon
 from sgd.design.color import normalize_hex
 
 DEFAULT_LOGO_SAFE_ZONE_PCT = 10.0
@@ -61,7 +62,7 @@ def normalise_constraints(constraints: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def resolve_constraints(canon: dict[str, Any] | None, constraints: dict[str, Any] | None) -> ResolvedConstraints:
+def resolve_constraints(canon: BrandCanon | None, constraints: dict[str, Any] | None) -> ResolvedConstraints:
     """The palette, fonts and logo clear space a render uses; conflicts listed, never silently dropped."""
     from sgd.design.planner import NEUTRAL_PALETTE, palette_in_use
 
@@ -97,7 +98,8 @@ def resolve_constraints(canon: dict[str, Any] | None, constraints: dict[str, Any
         if dropped:
             notes.append(f"forbidden colours are never used, even under override: {', '.join(map(str, dropped))}")
     palette = palette_in_use(canon, request)
-    fonts = [canon_fonts.get(font_key(f), f) for f in wanted["fonts"]] or list(canon.get("fonts") or [])
+    wanted_fonts: list[str] = wanted["fonts"]
+    fonts = [canon_fonts.get(font_key(font), font) for font in wanted_fonts] or list(canon.get("fonts") or [])
     return ResolvedConstraints(
         palette=tuple(palette), fonts=tuple(fonts),
         logo_safe_zone_pct=canon_zone if zone is None else zone, source="canon",

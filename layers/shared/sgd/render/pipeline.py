@@ -21,6 +21,7 @@ from sgd.adapters.clock import Clock, Deadline
 from sgd.adapters.storage import ObjectStorage
 from sgd.brand.assets import BrandAssets, BrandFiles, fonts_fingerprint
 from sgd.brand.fonts import ProjectFonts
+from sgd.contracts.canon import BrandCanon
 from sgd.contracts.render import (
     AssetCritiqueSummary,
     AssetLayout,
@@ -88,7 +89,7 @@ class Prepared:
     cache_looked_up: bool = False
 
     @property
-    def canon_fields(self) -> dict[str, Any] | None:
+    def canon_fields(self) -> BrandCanon | None:
         return self.canon.canon if self.canon is not None else None
 
 
@@ -101,12 +102,12 @@ class RenderOutcome:
 # -- the critique of rendered assets --------------------------------------------------------------------------------
 
 
-def critique_canon(canon: dict[str, Any] | None, constraints: ResolvedConstraints) -> dict[str, Any]:
+def critique_canon(canon: BrandCanon | None, constraints: ResolvedConstraints) -> BrandCanon:
     """What a render is measured against: the palette, fonts and logo clear space it was rendered under (the
     canon narrowed by the request, or the request's own under override), plus the canon's forbidden colours."""
     canon = canon or {}
     return {"palette_hex": list(constraints.palette), "forbidden_hex": list(canon.get("forbidden_hex") or []),
-            "fonts": list(constraints.fonts), "voice": dict(canon.get("voice") or {}),
+            "fonts": list(constraints.fonts), "voice": canon.get("voice", {}).copy(),
             "logo_safe_zone_pct": constraints.logo_safe_zone_pct, "logo_asset_id": canon.get("logo_asset_id")}
 
 
@@ -130,12 +131,12 @@ def critique_summary(measurement: Measurement, policy: CritiquePolicy) -> dict[s
 class AssetCritic:
     """Measures rendered designs against the canon the render used, with the critique policy's thresholds."""
 
-    canon: dict[str, Any]
+    canon: BrandCanon
     policy: CritiquePolicy
     logo: PreparedLogo | None = None  # the brand's logo, prepared for matching
 
     @classmethod
-    def for_render(cls, canon: dict[str, Any] | None, constraints: ResolvedConstraints, logo_png: bytes | None,
+    def for_render(cls, canon: BrandCanon | None, constraints: ResolvedConstraints, logo_png: bytes | None,
                    policy: CritiquePolicy) -> AssetCritic:
         from sgd.critique.logo import prepare_logo  # numpy and Pillow: only where rendering
 
@@ -179,7 +180,7 @@ def plan_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 # (canon, resolved constraints, the brand's logo PNG) -> the critic of a render's assets
-CriticFactory = Callable[[dict[str, Any] | None, ResolvedConstraints, bytes | None], AssetCritic | None]
+CriticFactory = Callable[[BrandCanon | None, ResolvedConstraints, bytes | None], AssetCritic | None]
 
 
 @dataclass(slots=True)
@@ -240,7 +241,7 @@ class RenderPipeline:
         # out together with the canon and font reads. A guess only: used when it matches what was read.
         self._last_seen: dict[str, tuple[int | None, tuple[str, ...]]] = {}
 
-    def _measured_critic(self, canon: dict[str, Any] | None, constraints: ResolvedConstraints,
+    def _measured_critic(self, canon: BrandCanon | None, constraints: ResolvedConstraints,
                          logo_png: bytes | None) -> AssetCritic:
         return AssetCritic.for_render(canon, constraints, logo_png, self.critique_policy)
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sgd.adapters.clock import Clock
 from sgd.adapters.tables import Item, ItemTable, absent
+from sgd.contracts.canon import BrandCanon
 from sgd.errors import PreconditionFailed, ServiceUnavailable
 from sgd.repositories.records import from_item, to_item
 from sgd.repositories.versioned import only_if_newer
@@ -36,7 +37,7 @@ class CanonVersion:
 
     project_id: str
     version: int
-    canon: dict[str, Any]  # valid against guardrails/canon.json
+    canon: BrandCanon  # valid against guardrails/canon.json
     provenance: list[dict[str, Any]]
     created_at: str
     created_by: str
@@ -101,7 +102,7 @@ class CanonRepository:
         items = self._versions.query(tenant.partition_key, sk_prefix=VERSION_PREFIX, newest_first=True)
         return [from_item(CanonSummary, item) for item in items]
 
-    def create(self, tenant: Tenant, canon: dict[str, Any], *, provenance: list[dict[str, Any]],
+    def create(self, tenant: Tenant, canon: BrandCanon, *, provenance: list[dict[str, Any]],
                source: Literal["derived", "manual"], created_by: str,
                expected_version: int | None = None) -> CanonVersion:
         """Appends a version. With expected_version (If-Match), the latest must still be that version (else 412)."""

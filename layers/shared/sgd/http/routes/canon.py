@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request, Response
 
 from sgd.adapters.clock import Deadline
 from sgd.canon.service import CanonService, parse_if_match
-from sgd.contracts.canon import Canon, CanonDeriveRequest, CanonDocument, CanonVersionList, CanonVersionSummary
+from sgd.contracts.canon import (
+    BrandCanon,
+    Canon,
+    CanonDeriveRequest,
+    CanonDocument,
+    CanonVersionList,
+    CanonVersionSummary,
+)
 from sgd.contracts.common import ProjectId
 from sgd.http.app import create_api
 from sgd.http.identity import Caller, current_caller
@@ -58,7 +65,7 @@ def edit(
     if_match: Annotated[str | None, Header(description="The version being edited; stale gets 412")] = None,
 ) -> CanonDocument:
     tenant = caller.tenant(project_id)
-    document = service.edit(tenant, body.model_dump(mode="json"), created_by=caller.subject,
+    document = service.edit(tenant, cast(BrandCanon, body.model_dump(mode="json")), created_by=caller.subject,
                             expected_version=parse_if_match(if_match))
     return _with_etag(response, document)
 
