@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from sgd.contracts.canon import BrandCanon
+from sgd.contracts.render import NormalisedRequest, PlanLayout, RenderPlan
 from sgd.design.color import AA_LARGE_TEXT, best_text_pair, chroma, contrast_ratio, normalize_hex
 from sgd.design.layout import Corner
 
@@ -203,7 +205,7 @@ class _Quote:
     text: str
 
 
-def rule_based_plan(instruction: str, canon: BrandCanon | None, request: dict[str, Any]) -> dict[str, Any]:
+def rule_based_plan(instruction: str, canon: BrandCanon | None, request: NormalisedRequest) -> RenderPlan:
     """The render plan for `request` under `canon` (None: no canon yet), valid against guardrails/render_plan.json.
 
     A re-plan after a failed critique carries request["repair"] = {"attempt": n, "violations": [findings]} (the
@@ -259,7 +261,7 @@ def rule_based_plan(instruction: str, canon: BrandCanon | None, request: dict[st
             "respect_logo_safe_zone": logo_position != "none" or _has_safe_zone(canon, constraints),
             "palette_only": not constraints.get("override", False),
         },
-        "layout": layout,
+        "layout": cast(PlanLayout, layout),
     }
 
 
@@ -321,7 +323,7 @@ def template_for(width: int, height: int) -> str:
     raise AssertionError("the last TEMPLATE_RULES row matches every size")  # pragma: no cover
 
 
-def palette_in_use(canon: BrandCanon | None, request: dict[str, Any]) -> list[str]:
+def palette_in_use(canon: BrandCanon | None, request: Mapping[str, Any]) -> list[str]:
     """The colours a plan may use, '#RRGGBB' upper case, dominant first: the canon palette minus its forbidden
     colours, narrowed to the requested palette (replaced by it under override); without a canon the requested
     palette, else NEUTRAL_PALETTE. A request that leaves fewer than two colours is topped up from the wider palette

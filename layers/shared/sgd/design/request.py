@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from sgd.contracts.render import RenderPlan
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -15,7 +17,7 @@ MIME_TYPES: dict[str, str] = {"png": "image/png", "jpg": "image/jpeg", "webp": "
 
 @dataclass(frozen=True)
 class DesignRequest:
-    plan: dict[str, Any]  # a plan valid against guardrails/render_plan.json
+    plan: RenderPlan
     width: int
     height: int
     format: Format

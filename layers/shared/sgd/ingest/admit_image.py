@@ -220,6 +220,7 @@ def _to_srgb(image: Any, icc_profile: bytes | None) -> Any:
         if image.mode == "RGBA":
             alpha = image.getchannel("A")
             converted = ImageCms.profileToProfile(image.convert("RGB"), source, target, outputMode="RGB")
+            assert converted is not None  # None only with inPlace=True
             converted.putalpha(alpha)
             return converted
         return ImageCms.profileToProfile(image, source, target, outputMode="RGB")

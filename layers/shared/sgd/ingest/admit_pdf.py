@@ -4,7 +4,7 @@ launch actions, embedded files, XFA forms, rich media). pypdf is imported only w
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, cast
 
 from sgd.ingest.admitted import AdmissionRejected, AdmittedFile
 from sgd.ingest.polyglot import refuse_polyglot
@@ -28,7 +28,7 @@ def admit_pdf(data: bytes, max_pages: int) -> AdmittedFile:
     if reader.is_encrypted:
         raise AdmissionRejected("encrypted", "the PDF is encrypted or password-protected: save an unprotected copy "
                                              "and upload that")
-    page_tree = reader.trailer["/Root"]["/Pages"]
+    page_tree = cast(Any, reader.trailer["/Root"])["/Pages"]  # pypdf types the trailer's values loosely
     declared = page_tree.get("/Count", 0)
     if isinstance(declared, int) and declared > max_pages:
         raise AdmissionRejected("too_many_pages", f"the PDF declares {declared:,} pages; the limit is {max_pages}: "

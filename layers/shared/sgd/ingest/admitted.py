@@ -7,7 +7,8 @@ from typing import Literal
 
 Kind = Literal["pdf", "image", "logo", "font", "text"]
 
-OUTPUT = {  # sniffed type -> (kind, mime, extension); "image" may become "logo" after the alpha check
+# sniffed type -> (kind, mime, extension); "image" may become "logo" after the alpha check
+OUTPUT: dict[str, tuple[Kind, str, str]] = {
     "pdf": ("pdf", "application/pdf", "pdf"),
     "png": ("image", "image/png", "png"),
     "jpeg": ("image", "image/jpeg", "jpg"),

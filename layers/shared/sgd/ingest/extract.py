@@ -9,21 +9,13 @@ the functions that use them, so importing this module stays cheap.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sgd.errors import ValidationFailed
+from sgd.ingest.admitted import AdmittedFile
 from sgd.ingest.color_specs import merge_drafts, parse_color_specs
 from sgd.ingest.extract_text import parse_statements
 from sgd.ingest.text_lines import html_to_text, lines_from_text, markdown_to_text
-
-
-class AdmittedLike(Protocol):
-    """The fields of sgd.ingest.admission.AdmittedFile extraction reads."""
-
-    kind: str
-    mime: str
-    extension: str
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -38,7 +30,7 @@ def empty_document(kind: str, source: str) -> dict[str, Any]:
             "statements": {"typography": [], "tone": [], "dos": [], "donts": [], "clear_space": []}}
 
 
-def extract(admitted: AdmittedLike, *, source: str) -> Extraction:
+def extract(admitted: AdmittedFile, *, source: str) -> Extraction:
     """Dispatch on the admitted kind: pdf, image, logo, font or text (plain, Markdown or HTML)."""
     try:
         return _extract(admitted, source)
@@ -49,7 +41,7 @@ def extract(admitted: AdmittedLike, *, source: str) -> Extraction:
                                details={"source": source, "kind": admitted.kind}) from error
 
 
-def _extract(admitted: AdmittedLike, source: str) -> Extraction:
+def _extract(admitted: AdmittedFile, source: str) -> Extraction:
     kind = admitted.kind
     document = empty_document(kind, source)
     if kind == "pdf":

@@ -13,6 +13,7 @@ from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.contracts.canon import BrandCanon
+from sgd.contracts.render import NormalisedRequest
 from sgd.errors import NotImplementedYet
 from sgd.guardrails import validate_contract
 from sgd.model_gateway.port import CallRecord, Engine, GatewayResult, ImageInput
@@ -32,7 +33,7 @@ class LocalEngine:
         self.canon_extractor = canon_extractor
 
     async def plan(self, *, tenant: Tenant, instruction: str, canon: BrandCanon | None,
-                   request: dict[str, Any], deadline: Deadline) -> GatewayResult:
+                   request: NormalisedRequest, deadline: Deadline) -> GatewayResult:
         from sgd.design.planner import rule_based_plan
 
         started = monotonic_ms()

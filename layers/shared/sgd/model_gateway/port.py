@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 
 from sgd.adapters.clock import Deadline
 from sgd.contracts.canon import BrandCanon
+from sgd.contracts.render import NormalisedRequest
 from sgd.tenancy import Tenant
 
 Engine = Literal["openrouter", "local"]
@@ -94,7 +95,7 @@ class ModelGateway(Protocol):
     engine: Engine
 
     async def plan(self, *, tenant: Tenant, instruction: str, canon: BrandCanon | None,
-                   request: dict[str, Any], deadline: Deadline) -> GatewayResult: ...
+                   request: NormalisedRequest, deadline: Deadline) -> GatewayResult: ...
 
     async def extract_canon(self, *, tenant: Tenant, evidence: list[dict[str, Any]],
                             deadline: Deadline) -> GatewayResult: ...

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from sgd.contracts.canon import BrandCanon
+from sgd.contracts.render import NormalisedRequest
 from sgd.guardrails import contract_errors
 from sgd.model_gateway.port import ImageInput
 from sgd.resources import load_json
@@ -63,13 +64,13 @@ def structured_request(task: str, user_content: Any) -> tuple[Messages, dict[str
     return messages, response_format
 
 
-def planner_content(instruction: str, canon: BrandCanon | None, request: dict[str, Any]) -> str:
+def planner_content(instruction: str, canon: BrandCanon | None, request: NormalisedRequest) -> str:
     """The planner's user turn. A re-plan's request["repair"] (attempt and violations) travels as its own member,
     so the model sees the findings it must fix beside the instruction, not buried in the request."""
     content: dict[str, Any] = {"instruction": instruction, "canon": canon,
                                "request": {key: value for key, value in request.items() if key != "repair"}}
-    if request.get("repair"):
-        content["repair"] = request["repair"]
+    if repair := request.get("repair"):
+        content["repair"] = repair
     return json.dumps(content, ensure_ascii=False)
 
 

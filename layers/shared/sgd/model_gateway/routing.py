@@ -17,6 +17,7 @@ from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.contracts.canon import BrandCanon
+from sgd.contracts.render import NormalisedRequest
 from sgd.errors import ApiError, ProviderError, ServiceUnavailable, UpstreamTimeout, ValidationFailed
 from sgd.guardrails import GuardrailsError
 from sgd.model_gateway.budget import UsageAccounting
@@ -107,7 +108,7 @@ class OpenRouterGateway:
     # -- the four tasks -------------------------------------------------------------------------------------
 
     async def plan(self, *, tenant: Tenant, instruction: str, canon: BrandCanon | None,
-                   request: dict[str, Any], deadline: Deadline) -> GatewayResult:
+                   request: NormalisedRequest, deadline: Deadline) -> GatewayResult:
         return await self._structured("planner", tenant, deadline, planner_content(instruction, canon, request),
                                       lambda: self.local_fallback.plan(tenant=tenant, instruction=instruction,
                                                                        canon=canon, request=request,

@@ -8,9 +8,7 @@ it includes the resolved auto_repair).
 
 from __future__ import annotations
 
-from typing import Any
-
-from sgd.contracts.render import RenderRequest, parse_dimensions
+from sgd.contracts.render import NormalisedRequest, RenderRequest, parse_dimensions
 from sgd.render.constraints import normalise_constraints
 from sgd.repositories.caches import PlanCache
 from sgd.tenancy import Tenant
@@ -24,7 +22,7 @@ def normalise_instruction(text: str) -> str:
     return " ".join(text.split())
 
 
-def normalised_request(body: RenderRequest, *, auto_repair_default: bool) -> dict[str, Any]:
+def normalised_request(body: RenderRequest, *, auto_repair_default: bool) -> NormalisedRequest:
     """The request as the pipeline uses it. The planner sees this too, so equal keys mean equal output. auto_repair
     is resolved (null means the critique policy's default), since it changes which assets are delivered."""
     width, height = parse_dimensions(body.outputs.dimensions)
@@ -39,7 +37,7 @@ def normalised_request(body: RenderRequest, *, auto_repair_default: bool) -> dic
     }
 
 
-def plan_cache_key(tenant: Tenant, canon_version: int | None, engine: str, request: dict[str, Any],
+def plan_cache_key(tenant: Tenant, canon_version: int | None, engine: str, request: NormalisedRequest,
                    fonts_fingerprint: list[str], critique_policy_fingerprint: str) -> str:
     # The critique policy decides each asset's critique and repairs: a render made under another one is not reused.
     return PlanCache.key({"schema": CACHE_SCHEMA, "tenant": tenant.partition_key, "canon_version": canon_version,

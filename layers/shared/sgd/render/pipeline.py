@@ -13,7 +13,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -28,11 +28,14 @@ from sgd.contracts.render import (
     CacheState,
     CritiqueFinding,
     FontSubstitution,
+    NormalisedRequest,
     OutputFormat,
     RenderAudit,
     RenderedAsset,
+    RenderPlan,
     RenderResponse,
     RepairAttempt,
+    RepairRequest,
     SynthId,
 )
 from sgd.critique.policy import CritiquePolicy
@@ -79,7 +82,7 @@ class JobCancelled(Exception):
 @dataclass(frozen=True, slots=True)
 class Prepared:
     tenant: Tenant
-    request: dict[str, Any]  # sgd.render.cache.normalised_request
+    request: NormalisedRequest
     canon: CanonVersion | None
     constraints: ResolvedConstraints
     fonts: tuple[FontRef, ...] = ()  # the project's uploaded fonts
@@ -165,9 +168,10 @@ def delivered_pixels(design: Design) -> Image.Image:
     return decode_design(design.data)
 
 
-def plan_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+def plan_changes(before: RenderPlan, after: RenderPlan) -> list[str]:
     """How a repair attempt's plan differs from the one before it, e.g. "imagery_treatment: as_is -> palette"."""
-    old, new = before.get("layout") or {}, after.get("layout") or {}
+    old: Mapping[str, Any] = before.get("layout") or {}
+    new: Mapping[str, Any] = after.get("layout") or {}
     changes = []
     for name in REPAIR_PLAN_FIELDS:
         default = "as_is" if name == "imagery_treatment" else None
@@ -186,7 +190,7 @@ CriticFactory = Callable[[BrandCanon | None, ResolvedConstraints, bytes | None],
 @dataclass(slots=True)
 class _Attempt:
     number: int
-    plan: dict[str, Any]
+    plan: RenderPlan
     design: Design
     critique: dict[str, Any] | None
     changes: list[str] = field(default_factory=list)
@@ -201,7 +205,7 @@ class _RenderRun:
     """One render's shared inputs, and what its assets' repair loops add to the response."""
 
     prepared: Prepared
-    plan: dict[str, Any]
+    plan: RenderPlan
     brand: BrandFiles
     imagery: bytes | None
     render_id: str
@@ -246,7 +250,7 @@ class RenderPipeline:
         return AssetCritic.for_render(canon, constraints, logo_png, self.critique_policy)
 
     # -- prepare: everything that can refuse the request --------------------------------------------------
-    def prepare(self, tenant: Tenant, request: dict[str, Any], *, lookup_cache: bool = True) -> Prepared:
+    def prepare(self, tenant: Tenant, request: NormalisedRequest, *, lookup_cache: bool = True) -> Prepared:
         prompts = request["prompts"]
         verdict = self._content_policy.check(prompts["instruction"])
         if verdict.blocked:
@@ -286,7 +290,7 @@ class RenderPipeline:
         return Prepared(tenant, request, document, resolved, fonts, tuple(verdict.review_notes()), key, entry,
                         lookup_cache)
 
-    def _cache_key(self, tenant: Tenant, request: dict[str, Any], version: int | None,
+    def _cache_key(self, tenant: Tenant, request: NormalisedRequest, version: int | None,
                    fingerprint: tuple[str, ...]) -> str:
         return plan_cache_key(tenant, version, self._gateway.engine, request, list(fingerprint),
                               self.critique_policy.fingerprint)
@@ -334,7 +338,7 @@ class RenderPipeline:
         return self._respond(render.render_id, stored, plan, cache_state, trace_id, notes, audit_fields(*results),
                              render.repairs)
 
-    async def _imagery(self, prepared: Prepared, plan: dict[str, Any],
+    async def _imagery(self, prepared: Prepared, plan: RenderPlan,
                        deadline: Deadline) -> tuple[bytes | None, list[GatewayResult], list[str]]:
         request = prepared.request
         task, references = request["prompts"]["task"], request["prompts"]["references"]
@@ -377,8 +381,8 @@ class RenderPipeline:
             if render.deadline.remaining_ms() < REPAIR_MIN_REMAINING_MS:
                 render.notes.append(f"asset {asset_id} was not repaired further: too little time left")
                 break
-            repair = {"attempt": number, "violations": _violations_so_far(attempts)}
-            request = render.prepared.request | {"repair": repair}
+            repair: RepairRequest = {"attempt": number, "violations": _violations_so_far(attempts)}
+            request: NormalisedRequest = {**render.prepared.request, "repair": repair}
             canon = render.prepared.canon_fields
             try:
                 planned = await self._gateway.plan(tenant=render.prepared.tenant,
@@ -398,7 +402,7 @@ class RenderPipeline:
             render.repairs.extend(_repair_records(asset_id, attempts, best))
         return await loop.run_in_executor(self._pool, self._store, render, best, index)
 
-    def _attempt(self, render: _RenderRun, plan: dict[str, Any], index: int, number: int) -> _Attempt:
+    def _attempt(self, render: _RenderRun, plan: RenderPlan, index: int, number: int) -> _Attempt:
         from sgd.design.engine import DesignRequest, render_design  # numpy and Pillow: only where rendering
 
         request, constraints = render.prepared.request, render.prepared.constraints
@@ -443,7 +447,7 @@ class RenderPipeline:
         return self._respond(result.render_id, result.assets, entry.plan, "hit", trace_id, notes, audit_fields(),
                              list(result.repairs))
 
-    def _respond(self, render_id: str, stored: list[StoredAsset], plan: dict[str, Any],
+    def _respond(self, render_id: str, stored: list[StoredAsset], plan: RenderPlan,
                  cache_state: CacheState, trace_id: str, notes: list[str], audit: dict[str, Any],
                  repairs: list[dict[str, Any]]) -> RenderOutcome:
         substitutions: dict[tuple[str, str], dict[str, str]] = {}
@@ -457,7 +461,7 @@ class RenderPipeline:
                                 critique=AssetCritiqueSummary.model_validate(asset.critique) if asset.critique
                                 else None) for asset in stored]
         response = RenderResponse(render_id=render_id, assets=assets, audit=RenderAudit(
-            trace_id=trace_id, guardrails_ok=True, verified_by="none", cache=cache_state, plan=plan,
+            trace_id=trace_id, guardrails_ok=True, verified_by="none", cache=cache_state, plan=dict(plan),
             font_substitutions=[FontSubstitution.model_validate(s) for s in substitutions.values()],
             repairs=[RepairAttempt.model_validate(repair) for repair in repairs],
             notes=list(dict.fromkeys(notes)), **audit))

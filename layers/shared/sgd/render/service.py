@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sgd.adapters.clock import Deadline, monotonic_ms
-from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest
+from sgd.contracts.render import NormalisedRequest, RenderAccepted, RenderJob, RenderRequest
 from sgd.errors import ApiError, ServiceUnavailable, ValidationFailed
 from sgd.net.outbound import OutboundPolicy
 from sgd.observability import logger, trace_id_or
@@ -101,7 +101,7 @@ def wants_async(body: RenderRequest, prefer: str | None) -> bool:
     return body.run_async or "respond-async" in preferences
 
 
-def idempotency_body(request: dict[str, Any], webhook_url: str | None, run_async: bool) -> dict[str, Any]:
+def idempotency_body(request: NormalisedRequest, webhook_url: str | None, run_async: bool) -> dict[str, Any]:
     """The body an Idempotency-Key is bound to: the normalised request and what else changes the response."""
     return request | {"webhook_url": webhook_url, "async": run_async}
 
@@ -119,7 +119,7 @@ class RenderService:
         self._webhooks = webhooks
         self._outbound = outbound
 
-    def normalised(self, body: RenderRequest) -> dict[str, Any]:
+    def normalised(self, body: RenderRequest) -> NormalisedRequest:
         return normalised_request(body, auto_repair_default=self.pipeline.critique_policy.auto_repair_default)
 
     def idempotency_body(self, body: RenderRequest, run_async: bool) -> dict[str, Any]:
@@ -160,7 +160,7 @@ class RenderService:
                                             "reason": failed.reason}) from None
         self._webhooks.require_configured()  # 503 now, not a silent unsigned delivery later
 
-    def _enqueue(self, tenant: Tenant, request: dict[str, Any], webhook_url: str | None, trace_id: str,
+    def _enqueue(self, tenant: Tenant, request: NormalisedRequest, webhook_url: str | None, trace_id: str,
                  request_id: str) -> HttpOutcome:
         if self._queue is None:
             raise ServiceUnavailable("async rendering is not configured (SGD_RENDER_JOBS_QUEUE_URL is empty); "

@@ -17,7 +17,7 @@ from typing import Any
 
 from sgd.adapters.clock import Clock, epoch_seconds
 from sgd.adapters.tables import Item, ItemTable
-from sgd.contracts.render import OutputFormat
+from sgd.contracts.render import OutputFormat, RenderPlan
 from sgd.repositories.canon import CanonRepository
 from sgd.repositories.versioned import only_if_newer
 from sgd.tenancy import Tenant
@@ -60,7 +60,7 @@ class CachedRender:
 
 @dataclass(frozen=True, slots=True)
 class PlanCacheEntry:
-    plan: dict[str, Any]  # valid against guardrails/render_plan.json
+    plan: RenderPlan  # valid against guardrails/render_plan.json
     plan_audit: dict[str, Any]  # the planner call's audit fields (model_route, cost_usd, calls)
     result: CachedRender | None = None
 

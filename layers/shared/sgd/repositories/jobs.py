@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from sgd.adapters.clock import Clock, epoch_seconds
 from sgd.adapters.tables import ItemTable, Update, absent, exists, one_of
+from sgd.contracts.render import NormalisedRequest
 from sgd.errors import Conflict, NotFound
 from sgd.repositories.records import from_item, to_item
 from sgd.tenancy import Tenant
@@ -41,7 +42,7 @@ class Job:
     job_id: str
     status: JobStatus
     project: str = ""
-    request: dict[str, Any] = field(default_factory=dict)  # sgd.render.cache.normalised_request
+    request: NormalisedRequest = field(default_factory=lambda: cast(NormalisedRequest, {}))  # none: a corrupt row
     trace_id: str = ""
     request_id: str = ""
     created_at: str = ""
@@ -73,7 +74,7 @@ class JobRepository:
     def _now(self) -> str:
         return self._clock.now().isoformat()
 
-    def create(self, tenant: Tenant, job_id: str, *, request: dict[str, Any], webhook_url: str | None,
+    def create(self, tenant: Tenant, job_id: str, *, request: NormalisedRequest, webhook_url: str | None,
                trace_id: str, request_id: str) -> Job:
         now = self._now()
         job = Job(org=tenant.org, job_id=job_id, project=tenant.project, status="queued", request=request,
