@@ -13,8 +13,8 @@ import pytest
 from sgd.adapters.clock import Deadline
 from sgd.composition import Adapters, model_gateway
 from sgd.errors import ApiError
-from sgd.model_gateway import ProviderKey
 from sgd.model_gateway.budget import UsageAccounting
+from sgd.model_gateway.build import ProviderKey
 from sgd.model_gateway.local import LocalEngine
 from sgd.model_gateway.openrouter import OpenRouterClient
 from sgd.model_gateway.policy import GatewayPolicy, load_policy

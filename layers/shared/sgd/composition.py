@@ -29,6 +29,7 @@ from sgd.settings import Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from sgd.brand.assets import BrandAssets
     from sgd.canon.service import CanonService
     from sgd.critique.policy import CritiquePolicy
     from sgd.critique.service import CritiqueService
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from sgd.model_gateway.port import ModelGateway
     from sgd.render.pipeline import CriticFactory
     from sgd.render.service import RenderService
+    from sgd.repositories.assets import AssetRecords
 
 T = TypeVar("T")
 
@@ -111,7 +113,7 @@ def model_gateway(settings: Settings, adapters: Adapters, policy: GatewayPolicy,
                   canon_extractor: CanonExtractor | None = None) -> Lazy[ModelGateway]:
     """The gateway, built on the first model call: with a provider key that loads httpx and the OpenRouter client,
     which reads and canon routes never need."""
-    from sgd.model_gateway import build_gateway
+    from sgd.model_gateway.build import build_gateway
 
     return Lazy(lambda: build_gateway(settings, policy, accounting=accounting or usage_accounting(adapters, policy),
                                       secrets=adapters.secrets, canon_extractor=canon_extractor))
@@ -121,12 +123,16 @@ def _given_or_lazy(gateway: ModelGateway | None, lazy: Callable[[], Lazy[ModelGa
     return (lambda: gateway) if gateway is not None else lazy()
 
 
-def _asset_records_and_brand(adapters: Adapters) -> tuple[Any, Any]:
-    from sgd.brand.assets import BrandAssets
+def _asset_records(adapters: Adapters) -> AssetRecords:
     from sgd.repositories.assets import AssetRecords
 
-    assets = AssetRecords(adapters.assets_table)
-    return assets, BrandAssets(assets, adapters.storage)
+    return AssetRecords(adapters.assets_table)
+
+
+def _brand_assets(adapters: Adapters, assets: AssetRecords) -> BrandAssets:
+    from sgd.brand.assets import BrandAssets
+
+    return BrandAssets(assets, adapters.storage)
 
 
 def _health(settings: Settings, policy: GatewayPolicy) -> Any:
@@ -144,9 +150,9 @@ def canon_service(settings: Settings, adapters: Adapters, policy: GatewayPolicy,
     from sgd.canon.service import CanonService, local_canon_extractor
     from sgd.repositories.canon import CanonRepository
 
-    assets, _ = _asset_records_and_brand(adapters)
     return CanonService(
-        CanonRepository(adapters.canon_table, adapters.cache_table, adapters.clock), assets, adapters.storage,
+        CanonRepository(adapters.canon_table, adapters.cache_table, adapters.clock), _asset_records(adapters),
+        adapters.storage,
         _given_or_lazy(gateway, lambda: model_gateway(settings, adapters, policy, accounting=accounting,
                                                       canon_extractor=local_canon_extractor)))
 
@@ -175,9 +181,9 @@ def critique_service(settings: Settings, adapters: Adapters, *, policy: Critique
     from sgd.repositories.canon import CanonRepository
 
     gateway_policy = load_policy()
-    assets, brand = _asset_records_and_brand(adapters)
+    assets = _asset_records(adapters)
     return CritiqueService(
-        storage=adapters.storage, assets=assets, brand=brand,
+        storage=adapters.storage, assets=assets, brand=_brand_assets(adapters, assets),
         canon=CanonRepository(adapters.canon_table, adapters.cache_table, adapters.clock),
         gateway=_given_or_lazy(gateway, lambda: model_gateway(settings, adapters, gateway_policy)),
         policy=policy or load_critique_policy(), presign_ttl_seconds=settings.presign_ttl_seconds)
@@ -204,7 +210,7 @@ def upload_deliveries(settings: Settings, adapters: Adapters) -> UploadDeliverie
     from sgd.repositories.caches import FontsSummary
     from sgd.repositories.uploads import UploadLedger
 
-    assets, _ = _asset_records_and_brand(adapters)
+    assets = _asset_records(adapters)
     qdrant_key = SecretRef(settings.qdrant_api_key_secret_arn, "api_key", "the Qdrant API key",
                            "QDRANT_API_KEY_SECRET_ARN")
     vectors = VectorStores(url=settings.qdrant_url, path=settings.qdrant_path, api_key=lambda: (
@@ -281,12 +287,12 @@ def render_service(settings: Settings, adapters: Adapters, *, gateway: ModelGate
 
     policy = load_policy()  # each policy stops the cold start when invalid, naming the field
     outbound = OutboundPolicy.from_settings(settings)
-    assets, brand = _asset_records_and_brand(adapters)
+    assets = _asset_records(adapters)
     pipeline = RenderPipeline(
         storage=adapters.storage, assets=assets, plans=PlanCache(adapters.cache_table, adapters.clock),
         cache_reads=RenderCacheReads(adapters.cache_table),
         canon=CanonRepository(adapters.canon_table, adapters.cache_table, adapters.clock),
-        fonts=ProjectFonts(assets, FontsSummary(adapters.cache_table)), brand=brand,
+        fonts=ProjectFonts(assets, FontsSummary(adapters.cache_table)), brand=_brand_assets(adapters, assets),
         # A render plans on every request, so the gateway is built now rather than on first use.
         gateway=gateway or model_gateway(settings, adapters, policy)(),
         references=References(assets, adapters.storage, outbound), content_policy=load_content_policy(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sgd.adapters.storage import ObjectStorage
-from sgd.contracts.canon import BrandCanon
+from sgd.contracts.shapes import BrandCanon
 from sgd.lru import LruCache
 from sgd.repositories.assets import AssetRecords
 from sgd.repositories.caches import FontRef

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sgd.contracts.canon import BrandCanon, VoiceFields
+from sgd.contracts.shapes import BrandCanon, VoiceFields
 from sgd.design.color import normalize_hex
 from sgd.errors import ValidationFailed
 from sgd.ingest.extract_text import font_names_in, tone_phrase

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
@@ -18,6 +18,7 @@ from sgd.contracts.common import (
     Reply,
     ResourceId,
 )
+from sgd.contracts.shapes import CacheState, OutputFormat
 
 MIN_SIDE, MAX_SIDE, MAX_AREA = 64, 4096, 16_777_216
 _DIMENSIONS = re.compile(r"^(\d{1,5})x(\d{1,5})$")
@@ -25,64 +26,6 @@ FontName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # https in production. The SSRF guard (sgd.net.outbound) refuses plain http, except to loopback where the local
 # runtime allows it (SGD_OUTBOUND_ALLOW_LOOPBACK), so the contract leaves the scheme check to it.
 WebhookUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=2048)]
-
-
-OutputFormat = Literal["png", "jpg", "webp"]
-CacheState = Literal["hit", "miss"]  # whether a render was planned (or replayed) from the plan cache
-
-
-class PlanLayout(TypedDict, total=False):
-    """The layout intent of a plan (guardrails/render_plan.json's "layout")."""
-
-    template: str
-    headline: str
-    subline: str
-    cta: str
-    background_hex: str
-    accent_hex: str
-    text_hex: str
-    logo_position: str
-    imagery_prompt: str
-    imagery_treatment: str
-
-
-class RenderPlan(TypedDict, total=False):
-    """What a planner (a model or the rule-based one) returns; valid against guardrails/render_plan.json."""
-
-    goal: str
-    ops: list[str]
-    safety: dict[str, bool]
-    layout: PlanLayout
-
-
-class RequestPrompts(TypedDict):
-    task: str
-    instruction: str
-    references: list[str]
-
-
-class RequestOutputs(TypedDict):
-    count: int
-    format: OutputFormat
-    dimensions: str  # WIDTHxHEIGHT
-
-
-class RepairRequest(TypedDict):
-    """What a re-plan after a failed critique is told: the attempt and every violation found so far."""
-
-    attempt: int
-    violations: list[dict[str, Any]]
-
-
-class NormalisedRequest(TypedDict):
-    """A render request as the pipeline (and the plan cache key, and the planner) uses it: sgd.render.cache."""
-
-    project_id: str
-    prompts: RequestPrompts
-    outputs: RequestOutputs
-    constraints: dict[str, Any] | None
-    auto_repair: bool
-    repair: NotRequired[RepairRequest]
 
 
 def parse_dimensions(value: str) -> tuple[int, int]:

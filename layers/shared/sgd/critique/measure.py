@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from sgd.contracts.canon import BrandCanon
+from sgd.contracts.shapes import BrandCanon
 from sgd.critique.logo import PreparedLogo, check_clear_space, find_logo
 from sgd.critique.palette import check_palette
 from sgd.critique.policy import CritiquePolicy

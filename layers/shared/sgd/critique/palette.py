@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from sgd.contracts.canon import BrandCanon
+from sgd.contracts.shapes import BrandCanon
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import (
     Box,

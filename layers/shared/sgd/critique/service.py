@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.adapters.storage import ObjectStorage, is_missing_object
 from sgd.brand.assets import BrandAssets
-from sgd.contracts.canon import BrandCanon
 from sgd.contracts.common import Audit
 from sgd.contracts.critique import AssetCritique, CritiqueResponse, Violation
+from sgd.contracts.shapes import BrandCanon
 from sgd.critique.policy import CritiquePolicy
 from sgd.errors import NotFound, ValidationFailed
 from sgd.guardrails import validate_contract

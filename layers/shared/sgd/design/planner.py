@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
 
-from sgd.contracts.canon import BrandCanon
-from sgd.contracts.render import NormalisedRequest, PlanLayout, RenderPlan
+from sgd.contracts.shapes import BrandCanon, NormalisedRequest, PlanLayout, RenderPlan
 from sgd.design.color import AA_LARGE_TEXT, best_text_pair, chroma, contrast_ratio, normalize_hex
 from sgd.design.layout import Corner
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from sgd.contracts.render import RenderPlan
+from sgd.contracts.shapes import RenderPlan
 
 if TYPE_CHECKING:
     from PIL import Image

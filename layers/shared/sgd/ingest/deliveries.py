@@ -12,7 +12,7 @@ import time
 import uuid
 
 from sgd.adapters.storage import is_missing_object
-from sgd.ingest.outcomes import IngestOutcome, asset_id_of, unread_asset_id
+from sgd.ingest.outcomes import IngestOutcome, asset_id_of, outcome_from_ledger, unread_asset_id
 from sgd.ingest.pipeline import IngestPipeline
 from sgd.observability import logger
 from sgd.repositories.uploads import UploadEntry, UploadLedger, UploadOutcome
@@ -20,11 +20,6 @@ from sgd.repositories.uploads import UploadEntry, UploadLedger, UploadOutcome
 CLAIM_LEASE_SECONDS = 30  # longer than the function's timeout (28 s): an older claim's holder is gone
 CLAIM_WAIT_SECONDS = 10.0  # how long a delivery that finds the upload claimed waits for the holder's outcome
 CLAIM_POLL_SECONDS = 0.2
-
-
-def outcome_from_ledger(entry: UploadEntry, *, asset: str) -> IngestOutcome:
-    return IngestOutcome(asset, entry.status, entry.asset_id or "", entry.evidence_id,  # type: ignore[arg-type]
-                         entry.asset_kind, entry.reason, code=entry.code)
 
 
 def still_processing(label: str, asset_id: str) -> IngestOutcome:

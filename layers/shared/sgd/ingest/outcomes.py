@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from sgd.repositories.uploads import UploadEntry
 
 # `processing`: another delivery of the same upload holds its ledger claim and has not finished.
 Status = Literal["indexed", "duplicate", "rejected", "processing"]
@@ -56,3 +59,8 @@ def safe_filename(name: str, default: str = "file") -> str:
 
 def filename_from_url(url: str) -> str:
     return safe_filename(unquote(urlsplit(url).path), default="download")
+
+
+def outcome_from_ledger(entry: UploadEntry, *, asset: str) -> IngestOutcome:
+    return IngestOutcome(asset, entry.status, entry.asset_id or "", entry.evidence_id,  # type: ignore[arg-type]
+                         entry.asset_kind, entry.reason, code=entry.code)

@@ -12,19 +12,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sgd.adapters.clock import Clock
 from sgd.adapters.storage import ObjectStorage
 from sgd.contracts.common import is_url
 from sgd.errors import NotFound, ValidationFailed
-from sgd.ingest.deliveries import UploadDeliveries, outcome_from_ledger
-from sgd.ingest.outcomes import FetchRefused, IngestOutcome, filename_from_url
+from sgd.ingest.outcomes import FetchRefused, IngestOutcome, filename_from_url, outcome_from_ledger
 from sgd.ingest.s3_events import parse_upload_event
 from sgd.net.outbound import OutboundPolicy
 from sgd.observability import logger
 from sgd.repositories.uploads import UploadEntry, UploadLedger
 from sgd.tenancy import Tenant
+
+if TYPE_CHECKING:  # the pipeline (admission, extraction, Qdrant) loads with the first ingestion, not at cold start
+    from sgd.ingest.deliveries import UploadDeliveries
 
 FetchUrl = Callable[[str], tuple[str, bytes]]  # URL -> (final URL, bytes), or FetchRefused
 

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
-from sgd.contracts.canon import BrandCanon
-from sgd.contracts.render import NormalisedRequest
+from sgd.contracts.shapes import BrandCanon, NormalisedRequest
 from sgd.errors import NotImplementedYet
 from sgd.guardrails import validate_contract
 from sgd.model_gateway.port import CallRecord, Engine, GatewayResult, ImageInput

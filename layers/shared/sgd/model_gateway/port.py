@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from sgd.adapters.clock import Deadline
-from sgd.contracts.canon import BrandCanon
-from sgd.contracts.render import NormalisedRequest
+from sgd.contracts.shapes import BrandCanon, NormalisedRequest
 from sgd.tenancy import Tenant
 
 Engine = Literal["openrouter", "local"]

@@ -7,8 +7,7 @@ import json
 import re
 from typing import Any
 
-from sgd.contracts.canon import BrandCanon
-from sgd.contracts.render import NormalisedRequest
+from sgd.contracts.shapes import BrandCanon, NormalisedRequest
 from sgd.guardrails import contract_errors
 from sgd.model_gateway.port import ImageInput
 from sgd.resources import load_json

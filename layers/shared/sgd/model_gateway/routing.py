@@ -16,8 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
-from sgd.contracts.canon import BrandCanon
-from sgd.contracts.render import NormalisedRequest
+from sgd.contracts.shapes import BrandCanon, NormalisedRequest
 from sgd.errors import ApiError, ProviderError, ServiceUnavailable, UpstreamTimeout, ValidationFailed
 from sgd.guardrails import GuardrailsError
 from sgd.model_gateway.budget import UsageAccounting

@@ -8,7 +8,8 @@ it includes the resolved auto_repair).
 
 from __future__ import annotations
 
-from sgd.contracts.render import NormalisedRequest, RenderRequest, parse_dimensions
+from sgd.contracts.render import RenderRequest, parse_dimensions
+from sgd.contracts.shapes import NormalisedRequest
 from sgd.render.constraints import normalise_constraints
 from sgd.repositories.caches import PlanCache
 from sgd.tenancy import Tenant

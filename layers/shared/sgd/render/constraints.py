@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sgd.contracts.canon import BrandCanon
+from sgd.contracts.shapes import BrandCanon
 from sgd.design.color import normalize_hex
 
 DEFAULT_LOGO_SAFE_ZONE_PCT = 10.0

@@ -21,23 +21,18 @@ from sgd.adapters.clock import Clock, Deadline
 from sgd.adapters.storage import ObjectStorage
 from sgd.brand.assets import BrandAssets, BrandFiles, fonts_fingerprint
 from sgd.brand.fonts import ProjectFonts
-from sgd.contracts.canon import BrandCanon
 from sgd.contracts.render import (
     AssetCritiqueSummary,
     AssetLayout,
-    CacheState,
     CritiqueFinding,
     FontSubstitution,
-    NormalisedRequest,
-    OutputFormat,
     RenderAudit,
     RenderedAsset,
-    RenderPlan,
     RenderResponse,
     RepairAttempt,
-    RepairRequest,
     SynthId,
 )
+from sgd.contracts.shapes import BrandCanon, CacheState, NormalisedRequest, OutputFormat, RenderPlan, RepairRequest
 from sgd.critique.policy import CritiquePolicy
 from sgd.errors import ApiError, ValidationFailed
 from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields

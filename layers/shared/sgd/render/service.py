@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sgd.adapters.clock import Deadline, monotonic_ms
-from sgd.contracts.render import NormalisedRequest, RenderAccepted, RenderJob, RenderRequest
+from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest
+from sgd.contracts.shapes import NormalisedRequest
 from sgd.errors import ApiError, ServiceUnavailable, ValidationFailed
 from sgd.net.outbound import OutboundPolicy
 from sgd.observability import logger, trace_id_or

@@ -17,7 +17,7 @@ from typing import Any
 
 from sgd.adapters.clock import Clock, epoch_seconds
 from sgd.adapters.tables import Item, ItemTable
-from sgd.contracts.render import OutputFormat, RenderPlan
+from sgd.contracts.shapes import OutputFormat, RenderPlan
 from sgd.repositories.canon import CanonRepository
 from sgd.repositories.versioned import only_if_newer
 from sgd.tenancy import Tenant

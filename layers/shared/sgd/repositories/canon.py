@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from sgd.adapters.clock import Clock
 from sgd.adapters.tables import Item, ItemTable, absent
-from sgd.contracts.canon import BrandCanon
+from sgd.contracts.shapes import BrandCanon
 from sgd.errors import PreconditionFailed, ServiceUnavailable
 from sgd.repositories.records import from_item, to_item
 from sgd.repositories.versioned import only_if_newer

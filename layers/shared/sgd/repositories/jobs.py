@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol, cast
 
 from sgd.adapters.clock import Clock, epoch_seconds
 from sgd.adapters.tables import ItemTable, Update, absent, exists, one_of
-from sgd.contracts.render import NormalisedRequest
+from sgd.contracts.shapes import NormalisedRequest
 from sgd.errors import Conflict, NotFound
 from sgd.repositories.records import from_item, to_item
 from sgd.tenancy import Tenant

@@ -9,15 +9,9 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request, Response
 
 from sgd.adapters.clock import Deadline
 from sgd.canon.service import CanonService, parse_if_match
-from sgd.contracts.canon import (
-    BrandCanon,
-    Canon,
-    CanonDeriveRequest,
-    CanonDocument,
-    CanonVersionList,
-    CanonVersionSummary,
-)
+from sgd.contracts.canon import Canon, CanonDeriveRequest, CanonDocument, CanonVersionList, CanonVersionSummary
 from sgd.contracts.common import ProjectId
+from sgd.contracts.shapes import BrandCanon
 from sgd.http.app import create_api
 from sgd.http.identity import Caller, current_caller
 from sgd.http.routes import health, usage

@@ -1,0 +1,85 @@
+"""The JSON shapes the services pass between them, as TypedDicts: a canon, a plan, a normalised render request.
+
+They describe plain dicts (what the guardrails validate, what is stored and hashed) at no runtime cost: no pydantic
+here, so every function can import them at cold start. The API's pydantic contracts live beside this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class VoiceFields(TypedDict, total=False):
+    tone: str
+    dos: list[str]
+    donts: list[str]
+
+
+class BrandCanon(TypedDict, total=False):
+    """A canon as the services pass it around: the JSON object guardrails/canon.json validates (a stored canon has
+    every required key; a partial one, mid-derivation or narrowed by a request, may lack some)."""
+
+    palette_hex: list[str]
+    forbidden_hex: list[str]
+    fonts: list[str]
+    voice: VoiceFields
+    logo_safe_zone_pct: float
+    logo_asset_id: str | None
+
+
+OutputFormat = Literal["png", "jpg", "webp"]
+CacheState = Literal["hit", "miss"]  # whether a render was planned (or replayed) from the plan cache
+
+
+class PlanLayout(TypedDict, total=False):
+    """The layout intent of a plan (guardrails/render_plan.json's "layout")."""
+
+    template: str
+    headline: str
+    subline: str
+    cta: str
+    background_hex: str
+    accent_hex: str
+    text_hex: str
+    logo_position: str
+    imagery_prompt: str
+    imagery_treatment: str
+
+
+class RenderPlan(TypedDict, total=False):
+    """What a planner (a model or the rule-based one) returns; valid against guardrails/render_plan.json."""
+
+    goal: str
+    ops: list[str]
+    safety: dict[str, bool]
+    layout: PlanLayout
+
+
+class RequestPrompts(TypedDict):
+    task: str
+    instruction: str
+    references: list[str]
+
+
+class RequestOutputs(TypedDict):
+    count: int
+    format: OutputFormat
+    dimensions: str  # WIDTHxHEIGHT
+
+
+class RepairRequest(TypedDict):
+    """What a re-plan after a failed critique is told: the attempt and every violation found so far."""
+
+    attempt: int
+    violations: list[dict[str, Any]]
+
+
+class NormalisedRequest(TypedDict):
+    """A render request as the pipeline (and the plan cache key, and the planner) uses it: sgd.render.cache."""
+
+    project_id: str
+    prompts: RequestPrompts
+    outputs: RequestOutputs
+    constraints: dict[str, Any] | None
+    auto_repair: bool
+    repair: NotRequired[RepairRequest]
