@@ -144,3 +144,32 @@ def test_a_rejected_upload_can_never_become_the_logo(api: Any) -> None:
     response = api.request("PUT", "/canon/canon-logo", MANUAL | {"logo_asset_id": status["asset_id"]})
     assert response.status == 422
     assert response.json()["error"]["details"]["status"] == "rejected"
+
+
+def test_colour_roles_usage_rules_and_personality_are_edited_and_checked(api: Any) -> None:
+    design_rules = {
+        "color_roles": {"#112233": "primary", "#445566": "accent"},
+        "usage_rules": [{"kind": "cta_only", "hex": "#445566", "statement": "Accent is for calls to action only"},
+                        {"kind": "proportion", "hex": "#112233", "min_pct": 50, "max_pct": 70}],
+        "personality": {"energy": 0.2, "playfulness": 0.1, "richness": 0.3},
+        "logo_min_width_px": 48, "logo_plate": False}
+    saved = api.request("PUT", "/canon/canon-rules", MANUAL | design_rules)
+    assert saved.status == 200, saved.body
+    canon = api.request("GET", "/canon/canon-rules").json()["canon"]
+    assert {name: canon[name] for name in design_rules} == design_rules | {"usage_rules": [
+        rule | {"min_pct": None, "max_pct": None} if rule["kind"] == "cta_only" else rule | {"statement": None}
+        for rule in design_rules["usage_rules"]]}
+    edited = {entry["field"] for entry in saved.json()["provenance"] if entry["source"] == "manual"}
+    assert {"color_roles", "usage_rules", "personality"} <= edited
+
+    outside = api.request("PUT", "/canon/canon-rules", MANUAL | {"color_roles": {"#ABCDEF": "accent"}})
+    assert outside.status == 422
+    assert outside.json()["error"]["code"] == "rule_outside_palette"
+    assert outside.json()["error"]["details"]["colors"] == ["#ABCDEF"]
+    inverted = api.request("PUT", "/canon/canon-rules", MANUAL | {
+        "usage_rules": [{"kind": "proportion", "hex": "#112233", "min_pct": 70, "max_pct": 20}]})
+    assert inverted.status == 422
+    assert inverted.json()["error"]["code"] == "invalid_proportion"
+    bad_role = api.request("PUT", "/canon/canon-rules", MANUAL | {"color_roles": {"#112233": "loud"}})
+    assert bad_role.status == 422
+    assert bad_role.json()["error"]["code"] == "validation_error"

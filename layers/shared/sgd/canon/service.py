@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sgd.adapters.clock import Deadline
 from sgd.adapters.storage import ObjectStorage
-from sgd.contracts.canon import BrandCanon
+from sgd.contracts.shapes import BrandCanon, UsageRuleFields
 from sgd.errors import NotFound, PreconditionFailed, ValidationFailed
 from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
 from sgd.repositories.assets import AssetRecords, EvidenceRecord
@@ -33,7 +32,8 @@ LOAD_WORKERS = 8
 MODEL_TEXT_CHARS = 8_000  # per evidence document sent to a model; the rules sit in the first pages
 MODEL_EVIDENCE_FIELDS = ("evidence_id", "asset_id", "kind", "source", "fonts", "palette", "logo", "font",
                          "statements")
-CANON_FIELDS = ("palette_hex", "forbidden_hex", "fonts", "voice", "logo_safe_zone_pct", "logo_asset_id")
+CANON_FIELDS = ("palette_hex", "forbidden_hex", "fonts", "voice", "logo_safe_zone_pct", "logo_asset_id", "color_roles",
+                "usage_rules", "personality", "logo_min_width_px", "logo_plate")
 
 
 class CanonIncomplete(ValidationFailed):
@@ -122,6 +122,8 @@ class CanonService:
 
         if len(items) == 1:
             return [load(items[0])]
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=min(len(items), LOAD_WORKERS)) as pool:  # S3 round trips overlap
             return list(pool.map(load, items))
 
@@ -185,13 +187,18 @@ class CanonService:
         previous = self.store.latest(tenant)
         old_canon = previous.canon if previous else {}
         old_provenance = previous.provenance if previous else []
-        changed = {name for name in CANON_FIELDS if canon.get(name) != old_canon.get(name)}
+        changed = {name for name in CANON_FIELDS if _stated(canon.get(name)) != _stated(old_canon.get(name))}
         provenance = [entry for entry in old_provenance if entry["field"].split(".")[0] not in changed]
         provenance += [{"field": name, "value": json.dumps(canon.get(name), ensure_ascii=False), "evidence_ids": [],
                         "source": "manual", "note": f"edited by {created_by or 'an API caller'}"}
                        for name in CANON_FIELDS if name in changed]
         return self.store.create(tenant, canon, provenance=provenance, source="manual", created_by=created_by,
                                  expected_version=expected_version)
+
+
+def _stated(value: object) -> object:
+    """A field's value for telling an edit apart: absent, None, False, [] and {} all mean "not stated"."""
+    return None if value is None or value is False or value == [] or value == {} else value
 
 
 def validated_canon(canon: BrandCanon) -> BrandCanon:
@@ -206,4 +213,21 @@ def validated_canon(canon: BrandCanon) -> BrandCanon:
     if clashes:
         raise ValidationFailed(f"{', '.join(clashes)} cannot be both in the palette and forbidden: remove it from "
                                "one of them", code="forbidden_in_palette", details={"colors": clashes})
+    ruled = [*canon.get("color_roles", {}), *(rule.get("hex", "") for rule in canon.get("usage_rules", []))]
+    outside = sorted({value for value in ruled if value.upper() not in palette})
+    if outside:
+        raise ValidationFailed(f"{', '.join(outside)} has a role or usage rule but is not in the palette: add it to "
+                               "palette_hex or remove its role and rules", code="rule_outside_palette",
+                               details={"colors": outside})
+    def unusable_proportion(rule: UsageRuleFields) -> bool:
+        low, high = rule.get("min_pct"), rule.get("max_pct")
+        if low is None and high is None:
+            return True
+        return (low if low is not None else 0.0) > (high if high is not None else 100.0)
+
+    inverted = [rule for rule in canon.get("usage_rules", [])
+                if rule.get("kind") == "proportion" and unusable_proportion(rule)]
+    if inverted:
+        raise ValidationFailed("a proportion rule needs min_pct and/or max_pct, with min_pct <= max_pct",
+                               code="invalid_proportion", details={"rules": inverted})
     return canon

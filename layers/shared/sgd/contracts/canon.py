@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -12,28 +12,32 @@ from sgd.contracts.common import Contract, HexColor, ModelCall, ProjectId, Reply
 Phrase = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
 
-class VoiceFields(TypedDict, total=False):
-    tone: str
-    dos: list[str]
-    donts: list[str]
-
-
-class BrandCanon(TypedDict, total=False):
-    """A canon as the services pass it around: the JSON object guardrails/canon.json validates (a stored canon has
-    every required key; a partial one, mid-derivation or narrowed by a request, may lack some)."""
-
-    palette_hex: list[str]
-    forbidden_hex: list[str]
-    fonts: list[str]
-    voice: VoiceFields
-    logo_safe_zone_pct: float
-    logo_asset_id: str | None
-
-
 class Voice(Contract):
     tone: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     dos: list[Phrase] = Field(default_factory=list, max_length=50)
     donts: list[Phrase] = Field(default_factory=list, max_length=50)
+
+
+ColorRole = Literal["primary", "secondary", "accent", "background", "neutral", "text"]
+
+
+class UsageRule(Contract):
+    """How one colour may be used. cta_only: only on calls to action; never_background: never a background fill;
+    never_text: never a text colour; no_text_on: no text placed on it; proportion: its share of a design."""
+
+    kind: Literal["cta_only", "never_background", "never_text", "no_text_on", "proportion"]
+    hex: HexColor
+    min_pct: float | None = Field(None, ge=0, le=100)
+    max_pct: float | None = Field(None, ge=0, le=100)
+    statement: str | None = Field(None, max_length=300, description="The guideline's words the rule comes from")
+
+
+class Personality(Contract):
+    """The design personality, each axis 0..1: calm (0) to energetic (1), formal to playful, minimal to rich."""
+
+    energy: float = Field(ge=0, le=1)
+    playfulness: float = Field(ge=0, le=1)
+    richness: float = Field(ge=0, le=1)
 
 
 class Canon(Contract):
@@ -47,6 +51,12 @@ class Canon(Contract):
     voice: Voice
     logo_safe_zone_pct: float = Field(10.0, ge=0, le=40)
     logo_asset_id: ResourceId | None = None
+    color_roles: dict[HexColor, ColorRole] = Field(
+        default_factory=dict, max_length=24, description="Each palette colour's role, keyed by its hex")
+    usage_rules: list[UsageRule] = Field(default_factory=list, max_length=40)
+    personality: Personality | None = Field(None, description="Derived from the voice when the canon is derived")
+    logo_min_width_px: float | None = Field(None, ge=8, le=2000, description="The smallest width the logo is shown at")
+    logo_plate: bool = Field(False, description="The guideline asks for a plate (a contrasting box) behind the logo")
 
 
 class CanonDeriveRequest(Contract):
@@ -58,7 +68,7 @@ class Provenance(Reply):
     field: str
     value: str
     evidence_ids: list[str]
-    source: Literal["deterministic", "model", "manual"]
+    source: Literal["deterministic", "inferred", "model", "manual"]
     note: str | None = None
 
 

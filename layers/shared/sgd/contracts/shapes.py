@@ -15,6 +15,24 @@ class VoiceFields(TypedDict, total=False):
     donts: list[str]
 
 
+ColorRole = Literal["primary", "secondary", "accent", "background", "neutral", "text"]
+RuleKind = Literal["cta_only", "never_background", "never_text", "no_text_on", "proportion"]
+
+
+class UsageRuleFields(TypedDict, total=False):
+    kind: RuleKind
+    hex: str
+    min_pct: float | None
+    max_pct: float | None
+    statement: str | None
+
+
+class PersonalityFields(TypedDict):
+    energy: float  # 0 calm .. 1 energetic
+    playfulness: float  # 0 formal .. 1 playful
+    richness: float  # 0 minimal .. 1 rich
+
+
 class BrandCanon(TypedDict, total=False):
     """A canon as the services pass it around: the JSON object guardrails/canon.json validates (a stored canon has
     every required key; a partial one, mid-derivation or narrowed by a request, may lack some)."""
@@ -25,6 +43,11 @@ class BrandCanon(TypedDict, total=False):
     voice: VoiceFields
     logo_safe_zone_pct: float
     logo_asset_id: str | None
+    color_roles: dict[str, ColorRole]  # hex -> role
+    usage_rules: list[UsageRuleFields]
+    personality: PersonalityFields | None
+    logo_min_width_px: float | None
+    logo_plate: bool
 
 
 OutputFormat = Literal["png", "jpg", "webp"]
