@@ -77,7 +77,7 @@ LIMITS = [
     ({"outputs": {"count": 0}}, "body.outputs.count"),
     ({"outputs": {"count": 7}}, "body.outputs.count"),
     ({"outputs": {"format": "gif"}}, "body.outputs.format"),
-    ({"outputs": {"dimensions": "63x100"}}, "body.outputs.dimensions"),
+    ({"outputs": {"dimensions": "31x100"}}, "body.outputs.dimensions"),
     ({"outputs": {"dimensions": "100x4097"}}, "body.outputs.dimensions"),
     ({"outputs": {"dimensions": "4096x4097"}}, "body.outputs.dimensions"),
     ({"outputs": {"dimensions": "1080 by 1080"}}, "body.outputs.dimensions"),

@@ -32,7 +32,7 @@ def test_minimal_render_request_gets_defaults() -> None:
     ("prompts__task", "remix"), ("prompts__instruction", "four"), ("prompts__instruction", "x" * 2001),
     ("prompts__references", ["a"] * 9), ("prompts__references", ["http://plain.example/x.png"]),
     ("outputs__count", 0), ("outputs__count", 7), ("outputs__format", "gif"),
-    ("outputs__dimensions", "63x100"), ("outputs__dimensions", "4097x64"), ("outputs__dimensions", "100"),
+    ("outputs__dimensions", "31x100"), ("outputs__dimensions", "4097x64"), ("outputs__dimensions", "100"),
     ("constraints__palette_hex", ["#000000"] * 13), ("constraints__palette_hex", ["red"]),
     ("constraints__fonts", ["Inter"] * 7), ("constraints__logo_safe_zone_pct", 40.5),
     ("constraints__logo_safe_zone_pct", -1),

@@ -9,8 +9,9 @@ from sgd.design.color import best_text_pair, contrast_ratio
 from sgd.design.color_roles import text_threshold
 from sgd.design.engine import MIME_TYPES, Design, DesignRequest, render_design
 from sgd.design.fonts import resolve_fonts
-from sgd.design.layout import Box, clearance, edge_clearance
+from sgd.design.geometry import Box, clearance, edge_clearance
 from sgd.design.planner import rule_based_plan
+from sgd.design.request import BrandLook
 from sgd.design.typeset import fit_text
 
 BUNDLE = Path(__file__).resolve().parents[2] / "layers" / "imaging" / "fonts"
@@ -203,14 +204,39 @@ def test_the_logo_is_composited_keeping_its_aspect_ratio() -> None:
     assert any(color == (0x63, 0x5B, 0xFF) for _count, color in pixels)
 
 
-def test_a_logo_with_poor_contrast_goes_on_a_palette_plate() -> None:
+def test_a_logo_with_poor_contrast_becomes_a_one_colour_knockout_without_a_plate() -> None:
     navy_logo = png_logo(colors=("#0A2540", "#0A2540"))
     result = design(logo=navy_logo, seed=0)  # seed 0: the brand scheme, navy background
+    assert not any(shape["name"] == "logo_plate" for shape in result.layout["shapes"])
+    knockout = next(shape for shape in result.layout["shapes"] if shape["name"] == "logo_knockout")
+    assert knockout["color"] in PALETTE
+    logo = box_of(result.layout["logo_box"])
+    pixels = np.asarray(decoded(result).crop((logo.x, logo.y, logo.right, logo.bottom)).convert("RGB"))
+    under = pixels[0, 0]  # the logo's transparent corner shows the surface under it
+    surface = "#{:02X}{:02X}{:02X}".format(*under)
+    assert contrast_ratio(knockout["color"], surface) >= 3
+    ink = tuple(int(knockout["color"][i:i + 2], 16) for i in (1, 3, 5))
+    assert (pixels == ink).all(axis=2).mean() > 0.2  # the logo's shape, in the knockout colour
+    assert any("knockout" in note for note in result.notes)
+
+
+def test_a_brand_that_forbids_recolouring_its_logo_gets_a_plate_instead() -> None:
+    navy_logo = png_logo(colors=("#0A2540", "#0A2540"))
+    look = BrandLook.of({"voice": {"tone": "", "dos": [], "donts": ["Never recolour the logo"]}})
+    assert not look.logo_recolour
+    result = design(logo=navy_logo, seed=0, look=look)
     plate = next(shape for shape in result.layout["shapes"] if shape["name"] == "logo_plate")
     assert plate["color"] in PALETTE
     assert contrast_ratio(plate["color"], "#0A2540") >= 3
     assert Box(*plate["box"]).contains(box_of(result.layout["logo_box"]))
-    assert any("plate" in note for note in result.notes)
+    assert not any(shape["name"] == "logo_knockout" for shape in result.layout["shapes"])
+
+
+def test_a_guideline_that_asks_for_a_plate_gets_one_even_where_the_logo_is_legible() -> None:
+    result = design(logo=png_logo(colors=("#635BFF", "#635BFF")), seed=0, look=BrandLook(logo_plate=True))
+    plate = next(shape for shape in result.layout["shapes"] if shape["name"] == "logo_plate")
+    assert Box(*plate["box"]).contains(box_of(result.layout["logo_box"]))
+    assert Box(*plate["box"]) != box_of(result.layout["logo_box"])  # padded
 
 
 def test_no_logo_bytes_or_a_plan_without_a_logo_leave_it_out() -> None:
@@ -261,7 +287,8 @@ def test_imagery_fills_the_picture_area_and_the_copy_sits_on_a_palette_panel() -
     for entry in result.layout["text_boxes"]:
         assert Box(*panel["box"]).contains(box_of(entry))
         assert entry["contrast_ratio"] >= text_threshold(entry["size_px"])
-    assert any(shape["name"] == "logo_plate" for shape in result.layout["shapes"])  # never a logo on a photo
+    # Never the logo as it is on a photo: a knockout where the photo is calm under it, else a plate.
+    assert any(shape["name"] in ("logo_plate", "logo_knockout") for shape in result.layout["shapes"])
     colors = decoded(result).convert("RGB").getcolors(1 << 20)
     off_palette = sum(count for count, color in colors if "#{:02X}{:02X}{:02X}".format(*color) not in PALETTE)
     assert off_palette > 0.3 * 1080 * 1080  # the picture is there

@@ -14,8 +14,8 @@ from sgd.design.color import best_text_pair
 from sgd.design.color_roles import text_threshold
 from sgd.design.colorimetry import nearest_palette_distance, srgb_to_lab
 from sgd.design.engine import DesignRequest, render_design
+from sgd.design.geometry import Box, clearance, edge_clearance
 from sgd.design.imagery import map_to_palette
-from sgd.design.layout import Box, clearance, edge_clearance
 from sgd.design.planner import palette_in_use, rule_based_plan
 
 ELEMENT_SHAPES = {"band", "circle", "corner", "frame", "block", "kicker", "button", "panel", "graphic"}

@@ -58,6 +58,13 @@ def canon_with(**changes: Any) -> dict[str, Any]:
     return copy.deepcopy(CANON) | changes
 
 
+# A voice that says nothing of the brand's personality: the size alone chooses the template.
+QUIET_CANON = canon_with(voice={"tone": "", "dos": [], "donts": []})
+BANK_VOICE = {"tone": "calm, trustworthy, professional", "dos": ["Be clear and precise"],
+              "donts": ["No exclamation marks", "No slang"]}
+GAMES_VOICE = {"tone": "bold, playful, energetic, vibrant", "dos": ["Be fun and cheeky"], "donts": ["Never be boring"]}
+
+
 # --- headline and subline ---------------------------------------------------------------------------------------
 
 
@@ -177,25 +184,46 @@ def test_cta_intent_table_prefers_specific_intents() -> None:
 
 
 @pytest.mark.parametrize(("dimensions", "template"), [
-    ("1080x1080", "hero"), ("1200x1100", "hero"), ("1299x1000", "hero"), ("1000x1199", "hero"),
+    ("1080x1080", "hero"), ("1200x1100", "hero"), ("1299x1000", "hero"), ("1000x1190", "hero"),
     ("1300x1000", "split"), ("1200x628", "split"), ("1920x1080", "split"), ("2499x1000", "split"),
-    ("2500x1000", "band"), ("1500x500", "band"), ("728x90", "band"),
-    ("1000x1200", "stack"), ("1080x1350", "stack"), ("1080x1920", "stack"), ("64x4096", "stack"),
+    ("2500x1000", "band"), ("1500x500", "band"), ("970x250", "band"),
+    ("728x90", "strip"), ("320x50", "strip"), ("320x100", "strip"), ("2000x400", "strip"),
+    ("1000x1200", "stack"), ("1080x1350", "stack"), ("1080x1920", "stack"),
+    ("300x600", "tower"), ("160x600", "tower"), ("64x4096", "tower"),
 ])
 def test_template_follows_the_aspect_ratio(dimensions: str, template: str) -> None:
-    assert plan_for("Summer sale", dimensions=dimensions)["layout"]["template"] == template
+    assert plan_for("Summer sale", QUIET_CANON, dimensions=dimensions)["layout"]["template"] == template
 
 
-@given(st.integers(64, 4096), st.integers(64, 4096))
+@pytest.mark.parametrize("dimensions", ["1080x1080", "1200x628", "1080x1350", "1500x500"])
+def test_a_calm_bank_and_a_playful_games_studio_get_different_templates(dimensions: str) -> None:
+    bank = plan_for("Summer sale", canon_with(voice=BANK_VOICE), dimensions=dimensions)["layout"]["template"]
+    games = plan_for("Summer sale", canon_with(voice=GAMES_VOICE), dimensions=dimensions)["layout"]["template"]
+    assert bank != games
+    assert bank in ("editorial", "split", "frame", "stack", "band")  # the calm, formal templates
+    assert games in ("diagonal", "spotlight", "hero")  # the energetic, playful ones
+
+
+def test_a_stated_personality_overrides_the_voice() -> None:
+    stated = canon_with(voice=GAMES_VOICE, personality={"energy": 0.1, "playfulness": 0.1, "richness": 0.1})
+    assert plan_for("Summer sale", stated, dimensions="1200x628")["layout"]["template"] == "editorial"
+
+
+@given(st.integers(32, 4096), st.integers(32, 4096))
 def test_template_table_matches_the_ratio_rules(width: int, height: int) -> None:
-    if height * 10 >= width * 12:
-        expected = "stack"
-    elif width * 10 >= height * 25:
+    ratio = width / height
+    if (height < 120 and ratio >= 2) or ratio >= 4.5:
+        expected = "strip"  # banners too short for a stacked copy block
+    elif ratio >= 2.5:
         expected = "band"
-    elif width * 10 >= height * 13:
+    elif ratio >= 1.3:
         expected = "split"
-    else:
+    elif ratio >= 0.84:
         expected = "hero"
+    elif ratio >= 0.52:
+        expected = "stack"
+    else:
+        expected = "tower"  # skyscrapers
     assert template_for(width, height) == expected
 
 
@@ -267,7 +295,7 @@ def test_accent_prefers_a_colour_a_button_shows_up_with() -> None:
 
 
 @pytest.mark.parametrize(("instruction", "canon", "position"), [
-    ("Summer sale", CANON, "top-left"),  # the hero template's corner
+    ("Summer sale", QUIET_CANON, "top-left"),  # the hero template's corner
     ("Summer sale, logo bottom-left", CANON, "bottom-left"),
     ("Summer sale; put our logo in the upper right corner", CANON, "top-right"),
     ("Summer sale with a bottom right logo", None, "bottom-right"),
@@ -280,7 +308,7 @@ def test_logo_position(instruction: str, canon: dict[str, Any] | None, position:
 
 
 def test_logo_corner_stays_away_from_the_copy_per_template() -> None:
-    corners = {dims: plan_for("Summer sale", dimensions=dims)["layout"]["logo_position"]
+    corners = {dims: plan_for("Summer sale", QUIET_CANON, dimensions=dims)["layout"]["logo_position"]
                for dims in ("1080x1080", "1200x628", "1500x500", "1080x1920")}
     assert corners == {"1080x1080": "top-left", "1200x628": "bottom-right", "1500x500": "top-left",
                        "1080x1920": "bottom-right"}
@@ -340,7 +368,7 @@ def test_imagery_prompt_drops_the_copy_and_guides_the_image_model() -> None:
 
 
 def test_imagery_prompt_fits_even_for_the_longest_instruction() -> None:
-    prompt = plan_for("palm trees and waves " * 95)["layout"]["imagery_prompt"]
+    prompt = plan_for("palm trees and waves " * 95, QUIET_CANON)["layout"]["imagery_prompt"]
     assert len(prompt) <= 1000
     assert "\u2026 Keep the centre" in prompt
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sgd.canon.usage import derive_colour_usage, inferred_personality
 from sgd.contracts.shapes import BrandCanon, VoiceFields
 from sgd.design.color import normalize_hex
 from sgd.errors import ValidationFailed
@@ -311,6 +312,15 @@ def derive_canon(evidence: list[dict[str, Any]]) -> DerivedCanon:
     canon: BrandCanon = {"palette_hex": palette, "forbidden_hex": forbidden, "fonts": fonts, "voice": voice,
                              "logo_safe_zone_pct": _derive_safe_zone(evidence, provenance, notes),
                              "logo_asset_id": _derive_logo(evidence, provenance)}
+    if palette:
+        usage = derive_colour_usage(evidence, palette, _evidence_id)
+        canon["color_roles"] = usage.roles
+        canon["usage_rules"] = usage.rules
+        provenance.extend(usage.provenance)
+    personality, personality_provenance = inferred_personality(voice)
+    if personality is not None:
+        canon["personality"] = personality
+        provenance.extend(personality_provenance)
     return DerivedCanon(canon, provenance, _missing(canon), notes)
 
 

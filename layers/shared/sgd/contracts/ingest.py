@@ -18,11 +18,18 @@ FileName = Annotated[str, StringConstraints(min_length=1, max_length=200, patter
 ContentType = Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$", max_length=100)]
 
 
+AssetPurpose = Literal["guideline", "logo", "font", "imagery", "example"]
+
+
 class UploadRequest(Contract):
     project_id: ProjectId
     filename: FileName
     content_type: ContentType
     size_bytes: int = Field(ge=1, description="Declared size; the presigned POST enforces it as a limit.")
+    purpose: AssetPurpose | None = Field(
+        None, description="What the file is for. Default by kind: PDFs and text are guidelines, fonts fonts, an image "
+                          "detected as the logo the logo, other images brand imagery (they fill the picture areas of "
+                          "renders made without a model key). 'example' keeps an image out of the imagery.")
 
 
 class UploadTicket(Reply):
@@ -51,6 +58,7 @@ class UploadStatus(Reply):
     asset_id: str | None = None
     evidence_id: str | None = None
     kind: AssetKind | None = None
+    purpose: AssetPurpose | None = None
     points: int | None = Field(None, description="Text chunks indexed for search.")
     received_at: datetime | None = None
     processed_at: datetime | None = None

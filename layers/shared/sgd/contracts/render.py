@@ -20,7 +20,7 @@ from sgd.contracts.common import (
 )
 from sgd.contracts.shapes import CacheState, OutputFormat
 
-MIN_SIDE, MAX_SIDE, MAX_AREA = 64, 4096, 16_777_216
+MIN_SIDE, MAX_SIDE, MAX_AREA = 32, 4096, 16_777_216  # 32: a 320x50 mobile banner fits
 _DIMENSIONS = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 FontName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # https in production. The SSRF guard (sgd.net.outbound) refuses plain http, except to loopback where the local

@@ -58,9 +58,11 @@ class PlanLayout(TypedDict, total=False):
     """The layout intent of a plan (guardrails/render_plan.json's "layout")."""
 
     template: str
+    eyebrow: str
     headline: str
     subline: str
     cta: str
+    legal: str
     background_hex: str
     accent_hex: str
     text_hex: str
@@ -106,3 +108,9 @@ class NormalisedRequest(TypedDict):
     constraints: dict[str, Any] | None
     auto_repair: bool
     repair: NotRequired[RepairRequest]
+
+
+def default_purpose(kind: str | None) -> str | None:
+    """What a file is for when its upload did not say: guidelines for documents, fonts for fonts, the logo for the
+    image admission recognised as one, brand imagery for other images."""
+    return {"pdf": "guideline", "text": "guideline", "font": "font", "logo": "logo", "image": "imagery"}.get(kind or "")

@@ -4,7 +4,7 @@ down to the legible floors, and the stack they form; a part that cannot fit is l
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -18,7 +18,8 @@ from sgd.design.fonts import (
     covers,
     record_substitution,
 )
-from sgd.design.layout import DEFAULT_MEDIA_SHARE, Box, LogoPlacement, Skeleton, balanced_media_share, build_skeleton
+from sgd.design.geometry import Box, Skeleton
+from sgd.design.layout import DEFAULT_MEDIA_SHARE, balanced_media_share
 from sgd.design.typeset import Align, SetText, fit_text
 
 ABSOLUTE_MIN_FONT_PX = 6  # below the legible floors, only to keep a verbatim headline on a tiny canvas
@@ -32,16 +33,23 @@ class Faces:
     families: Mapping[str, str]
 
 
+COPY_ROLES = ("eyebrow", "headline", "subline", "cta", "legal")  # top to bottom
+OPTIONAL_ROLES = ("eyebrow", "subline", "cta", "legal")
+DROP_ORDER = ("legal", "eyebrow", "subline", "cta")  # what goes first when the copy does not fit
+
+
 def faces_for_copy(copy: Mapping[str, str], fonts: FontChoice, substitutions: list[dict[str, str]],
-                   notes: list[str]) -> Faces:
-    """Headline and CTA in the headline family's bold, the subline in the body family's regular; a role whose copy
-    has characters its font lacks moves to the wider-coverage bundled family when that has them."""
+                   notes: list[str], headline_weight: Literal["regular", "bold"] = "bold") -> Faces:
+    """The headline in the headline family (bold, or regular for calm, formal brands), the CTA and the eyebrow in
+    its bold, the subline and the legal line in the body family's regular; a role whose copy has characters its
+    font lacks moves to the wider-coverage bundled family when that has them."""
     roles: dict[str, tuple[ResolvedFamily, Literal["regular", "bold"]]] = {
-        "headline": (fonts.headline, "bold"), "subline": (fonts.body, "regular"), "cta": (fonts.headline, "bold")}
+        "headline": (fonts.headline, headline_weight), "subline": (fonts.body, "regular"),
+        "cta": (fonts.headline, "bold"), "eyebrow": (fonts.body, "bold"), "legal": (fonts.body, "regular")}
     files: dict[str, FontFile] = {}
     families: dict[str, str] = {}
     for role, (family, weight) in roles.items():
-        font_file = family.file(weight)
+        font_file = family.file(weight) or family.file("regular")
         assert font_file is not None  # every resolved family has a regular file
         files[role], families[role] = font_file, family.family
         text = copy.get(role) or ""
@@ -59,7 +67,7 @@ def faces_for_copy(copy: Mapping[str, str], fonts: FontChoice, substitutions: li
 
 @dataclass(frozen=True)
 class Placed:
-    role: Literal["headline", "subline", "cta", "kicker"]
+    role: Literal["eyebrow", "headline", "subline", "cta", "legal", "kicker"]
     box: Box
     text: SetText | None = None  # None for the kicker rule
     padding: tuple[int, int] = (0, 0)  # the CTA button's padding around its label
@@ -75,18 +83,22 @@ class Stack:
         return next((element for element in self.elements if element.role == role), None)
 
 
-def fit_copy_in(skeleton: Skeleton, copy: Mapping[str, str], faces: Faces, notes: list[str]) -> Stack | None:
-    """The copy stack in the skeleton's copy area; over imagery, inset so the panel behind it stays in the area."""
+def fit_copy_in(skeleton: Skeleton, copy: Mapping[str, str], faces: Faces, notes: list[str],
+                headline_scale: float = 1.0) -> Stack | None:
+    """The copy stack in the skeleton's copy area (the call to action in the skeleton's CTA area when it has one);
+    over imagery, inset so the panel behind it stays in the area. `headline_scale`: the brand style's headline size
+    relative to the default."""
     panel_pad = skeleton.gap if skeleton.panel_behind_copy else 0
-    stack = _fit_copy(skeleton, skeleton.copy_area.inset(panel_pad), copy, faces, notes)
+    stack = _fit_copy(skeleton, skeleton.copy_area.inset(panel_pad), copy, faces, notes, headline_scale)
     if stack is None or not panel_pad:
         return stack
-    bounds = _union(element.box for element in stack.elements)
+    bounds = _union(element.box for element in stack.elements if element.role != "cta" or
+                    skeleton.cta_area is None)
     return replace(stack, panel=bounds.expand(panel_pad))
 
 
 def balance_stack(skeleton: Skeleton, stack: Stack, copy: Mapping[str, str], faces: Faces,
-                  placement: LogoPlacement | None) -> tuple[Skeleton, Stack]:
+                  rebuild: Callable[[float], Skeleton], headline_scale: float = 1.0) -> tuple[Skeleton, Stack]:
     """stack and frame with the brand graphic: gives the graphic the copy part's empty height, so copy and graphic
     share a tall canvas without a large empty region. Kept only when the copy still fits as it did (same parts, the
     headline as large); otherwise the skeleton stays as it was."""
@@ -94,12 +106,9 @@ def balance_stack(skeleton: Skeleton, stack: Stack, copy: Mapping[str, str], fac
     share = balanced_media_share(skeleton, block.h)
     if skeleton.media is None or round(share * 100) <= round(DEFAULT_MEDIA_SHARE * 100):
         return skeleton, stack
-    canvas = skeleton.canvas
-    balanced = build_skeleton(skeleton.template, canvas.w, canvas.h, skeleton.variant, has_imagery=False,
-                              keep_out=placement.keep_out if placement else None, media_graphic=True,
-                              media_share=share)
+    balanced = rebuild(share)
     scratch: list[str] = []
-    refit = fit_copy_in(balanced, copy, faces, scratch)
+    refit = fit_copy_in(balanced, copy, faces, scratch, headline_scale)
     if refit is None or [element.role for element in refit.elements] != [element.role for element in stack.elements]:
         return skeleton, stack
     old_head, new_head = stack.get("headline"), refit.get("headline")
@@ -109,18 +118,19 @@ def balance_stack(skeleton: Skeleton, stack: Stack, copy: Mapping[str, str], fac
     return balanced, refit
 
 
-def _fit_copy(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Faces,
-              notes: list[str]) -> Stack | None:
-    """Fits the copy stack into `area`, leaving out the subline, then the CTA, when they cannot fit."""
-    include = {"subline": bool(copy["subline"]), "cta": bool(copy["cta"])}
+def _fit_copy(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Faces, notes: list[str],
+              headline_scale: float) -> Stack | None:
+    """Fits the copy stack into `area`, leaving out the legal line, the eyebrow, the subline, then the CTA, when
+    they cannot fit."""
+    include = {role: bool(copy.get(role)) for role in OPTIONAL_ROLES}
     dropped: list[str] = []
     absolute_floor = False
     while True:
-        stack, failed = _try_stack(skeleton, area, copy, faces, include, absolute_floor)
+        stack, failed = _try_stack(skeleton, area, copy, faces, include, absolute_floor, headline_scale)
         if stack is not None:
             break
-        optional = failed if failed in ("subline", "cta") and include[failed] else None
-        optional = optional or next((role for role in ("subline", "cta") if include[role]), None)
+        optional = failed if failed in OPTIONAL_ROLES and include[failed] else None
+        optional = optional or next((role for role in DROP_ORDER if include[role]), None)
         if optional is not None:
             include[optional] = False
             dropped.append(optional)
@@ -129,7 +139,7 @@ def _fit_copy(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Fac
             return None
         absolute_floor = True
     for role in dropped:
-        label = "call to action" if role == "cta" else role
+        label = {"cta": "call to action", "legal": "legal line"}.get(role, role)
         notes.append(f"{label} left out: it does not fit the {skeleton.canvas.w}x{skeleton.canvas.h} canvas")
     headline = stack.get("headline")
     if headline and headline.text and headline.text.broke_words:
@@ -140,10 +150,11 @@ def _fit_copy(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Fac
 
 
 def _try_stack(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Faces, include: Mapping[str, bool],
-               absolute_floor: bool) -> tuple[Stack | None, str]:
+               absolute_floor: bool, headline_scale: float = 1.0) -> tuple[Stack | None, str]:
     """One attempt at the copy stack: (stack, "") or (None, the role that did not fit). The headline starts at the
-    largest size that leaves the other copy room at its floor, and shrinks until the subline and CTA fit at sizes
-    in proportion to it; failing that, they may go down to their floors."""
+    largest size that leaves the other copy room at its floor, and shrinks until the other parts fit at sizes in
+    proportion to it; failing that, they may go down to their floors. A skeleton with a CTA area (banners) sets
+    the call to action there, apart from the copy."""
     unit = skeleton.unit
     if area.w <= 0 or area.h <= 0:
         return None, "headline"
@@ -154,13 +165,22 @@ def _try_stack(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Fa
         kicker_height = max(2, round(0.012 * unit))
         kicker = (min(area.w, max(3 * kicker_height, round(0.16 * area.w))), kicker_height,
                   max(2, round(0.025 * unit)))
+    cta_apart: Placed | None = None
+    if include["cta"] and skeleton.cta_area is not None:
+        cta_apart = _cta_in_area(skeleton, copy, faces, floors)
+        if cta_apart is None:
+            return None, "cta"
+        include = {**include, "cta": False}
     available = area.h - (kicker[1] + kicker[2] if kicker else 0)
     reserve = 0
     if include["subline"]:
         reserve += math.ceil(floors.body * 1.25) + 2
     if include["cta"]:
         reserve += math.ceil(floors.body * 2.2) + 3
-    head_cap = max(floors.head, round(min(0.15 * area.w, 0.42 * area.h)))
+    for role in ("eyebrow", "legal"):
+        if include[role]:
+            reserve += math.ceil(floors.body * 1.2) + 2
+    head_cap = max(floors.head, round(min(0.15 * area.w, 0.42 * area.h) * headline_scale))
     first = fit_text(copy["headline"], faces.files["headline"], area.w, available - reserve, head_cap, floors.head,
                      line_spacing=1.08)
     if first is None:
@@ -175,7 +195,25 @@ def _try_stack(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Fa
         parts, failed = _compose(copy, faces, include, area.w, available, floors.head, floors, proportional=False)
     if parts is None:
         return None, failed
-    return Stack(_arrange(skeleton, area, kicker, parts), skeleton.variant.align, None), ""
+    elements = _arrange(skeleton, area, kicker, parts)
+    if cta_apart is not None:
+        elements = (*elements, cta_apart)
+    return Stack(elements, skeleton.variant.align, None), ""
+
+
+def _cta_in_area(skeleton: Skeleton, copy: Mapping[str, str], faces: Faces, floors: _Floors) -> Placed | None:
+    """The call to action as a button filling at most the skeleton's CTA area, centred in it."""
+    area = skeleton.cta_area
+    assert area is not None
+    target = max(floors.body, round(0.36 * area.h))
+    pad_x, pad_y = max(3, round(0.7 * target)), max(2, round(0.3 * target))
+    label = fit_text(copy["cta"], faces.files["cta"], area.w - 2 * pad_x, area.h - 2 * pad_y, target, floors.body,
+                     line_spacing=1.1)
+    if label is None:
+        return None
+    width, height = label.width + 2 * pad_x, label.height + 2 * pad_y
+    box = Box(area.right - width, area.y + (area.h - height) // 2, width, height)
+    return Placed("cta", box, label, (pad_x, pad_y))
 
 
 @dataclass(frozen=True)
@@ -190,13 +228,27 @@ _Part = tuple[str, SetText, int, int, int]
 
 def _compose(copy: Mapping[str, str], faces: Faces, include: Mapping[str, bool], width: int, available: int,
              head_size: int, floors: _Floors, *, proportional: bool) -> tuple[list[_Part] | None, str]:
-    """Headline at most head_size, then the CTA and the subline in what remains, sized in proportion to the
-    headline (down to their floors only when not `proportional`)."""
+    """Headline at most head_size, then the CTA, the subline, the eyebrow and the legal line in what remains,
+    sized in proportion to the headline (down to their floors only when not `proportional`)."""
+    small = max(floors.body, round(0.2 * head_size)) if proportional else floors.body
+    small_parts: dict[str, SetText] = {}
+    for role in ("eyebrow", "legal"):
+        if include[role]:
+            text = fit_text(copy[role], faces.files[role], width, math.ceil(small * 2.6), small, floors.body,
+                            line_spacing=1.2)
+            if text is None:
+                return None, role
+            small_parts[role] = text
+    small_gap = max(2, round(0.35 * small))
+    available -= sum(text.height + small_gap for text in small_parts.values())
     head = fit_text(copy["headline"], faces.files["headline"], width, available, head_size, floors.head,
                     line_spacing=1.08)
     if head is None:
         return None, "headline"
-    parts: list[_Part] = [("headline", head, 0, 0, 0)]
+    parts: list[_Part] = []
+    if "eyebrow" in small_parts:
+        parts.append(("eyebrow", small_parts["eyebrow"], 0, 0, 0))
+    parts.append(("headline", head, small_gap if parts else 0, 0, 0))
     remaining = available - head.height
     sub_gap = max(2, round(0.3 * head.size))
     sub_cap = max(floors.body, round(0.45 * head.size))
@@ -222,6 +274,8 @@ def _compose(copy: Mapping[str, str], faces: Faces, include: Mapping[str, bool],
         parts.append(("subline", sub, sub_gap, 0, 0))
     if cta_part:
         parts.append(cta_part)
+    if "legal" in small_parts:
+        parts.append(("legal", small_parts["legal"], small_gap, 0, 0))
     return parts, ""
 
 

@@ -12,20 +12,32 @@ from __future__ import annotations
 
 import io
 import zlib
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PIL import Image
 
 from sgd.design.color import normalize_hex
-from sgd.design.color_roles import ColorRoles
-from sgd.design.copy_fit import balance_stack, faces_for_copy, fit_copy_in
+from sgd.design.color_roles import ColorRoles, Preferences, color_shares
+from sgd.design.copy_fit import COPY_ROLES, OPTIONAL_ROLES, Faces, Stack, balance_stack, faces_for_copy, fit_copy_in
 from sgd.design.fonts import resolve_fonts
+from sgd.design.geometry import Box, Skeleton
 from sgd.design.imagery import decode_imagery, imagery_treatment
-from sgd.design.layout import TEMPLATES, Box, build_skeleton, clear_space_px, variant_for
-from sgd.design.logo import decode_logo, draw_logo, logo_placement
-from sgd.design.paint import draw_copy, paint_background
-from sgd.design.planner import FALLBACK_HEADLINE, template_for
+from sgd.design.layout import (
+    DEFAULT_MEDIA_SHARE,
+    LOGO_MIN_LONG_SIDE,
+    LogoPlacement,
+    build_skeleton,
+    clear_space_px,
+    template_candidates,
+    template_for_seed,
+    variant_for,
+)
+from sgd.design.logo import decode_logo, draw_logo, logo_options
+from sgd.design.paint import Painted, draw_copy, paint_background
+from sgd.design.personality import DesignStyle, Personality, describe
+from sgd.design.planner import FALLBACK_HEADLINE
 from sgd.design.request import MIME_TYPES, Design, DesignRequest, validate_request
 
 PNG_COMPRESS_LEVEL = 1  # flat colour compresses well even at the fastest zlib level
@@ -40,71 +52,184 @@ def render_design(request: DesignRequest) -> Design:
     layout_plan: dict[str, Any] = dict(request.plan.get("layout") or {})
     notes: list[str] = []
     canvas = Box(0, 0, request.width, request.height)
+    look = request.look
+    personality = Personality.of(look.personality, look.voice)
+    style = DesignStyle.of(personality) if personality.expressed else DesignStyle.neutral()
 
-    template = layout_plan.get("template")
-    if template not in TEMPLATES:
-        template = template_for(request.width, request.height)
+    candidates = template_candidates(request.width, request.height,
+                                     personality.character if personality.expressed else None,
+                                     first=layout_plan.get("template"))
+    template, variant_index = template_for_seed(candidates, request.seed)
     headline = (layout_plan.get("headline") or "").strip()
     if not headline:
         headline = FALLBACK_HEADLINE
         notes.append(f"the plan has no headline; used {FALLBACK_HEADLINE!r}")
-    copy = {"headline": headline, "subline": (layout_plan.get("subline") or "").strip(),
-            "cta": (layout_plan.get("cta") or "").strip()}
+    copy = {"headline": headline, **{role: (layout_plan.get(role) or "").strip() for role in OPTIONAL_ROLES}}
+    if copy["eyebrow"] and style.eyebrow_upper:
+        copy["eyebrow"] = copy["eyebrow"].upper()
 
     fonts = resolve_fonts(request.fonts, request.project_fonts)
     substitutions = list(fonts.substitutions)
     imagery = decode_imagery(request.imagery, notes) if request.imagery else None
-    variant = variant_for(template, request.seed)
     logo_image = decode_logo(request.logo, notes) if request.logo else None
     clear = clear_space_px(request.logo_safe_zone_pct, canvas)
-    placement = logo_placement(logo_image, layout_plan, template, canvas, clear, notes)
     media_graphic = imagery is None and len(palette) > 1
-    skeleton = build_skeleton(template, request.width, request.height, variant, has_imagery=imagery is not None,
-                              keep_out=placement.keep_out if placement else None, media_graphic=media_graphic)
+    faces = faces_for_copy(copy, fonts, substitutions, notes, headline_weight=style.headline_weight)
+    min_width = look.logo_min_width_px or LOGO_MIN_LONG_SIDE
 
-    faces = faces_for_copy(copy, fonts, substitutions, notes)
-    stack = fit_copy_in(skeleton, copy, faces, notes)
-    if stack is None and placement is not None:
-        notes.append("logo left out: its clear space leaves no room for the headline")
-        placement = None
-        skeleton = build_skeleton(template, request.width, request.height, variant, has_imagery=imagery is not None,
-                                  media_graphic=media_graphic)
-        stack = fit_copy_in(skeleton, copy, faces, notes)
+    def skeleton_builder(name: str, index: int) -> Callable[..., Skeleton]:
+        variant = variant_for(name, index)
+
+        def build(keep_out: Box | None, media_share: float = DEFAULT_MEDIA_SHARE) -> Skeleton:
+            return build_skeleton(name, request.width, request.height, variant, has_imagery=imagery is not None,
+                                  keep_out=keep_out, media_graphic=media_graphic, media_share=media_share,
+                                  margin_factor=style.margin_factor, accent_shapes=style.accent_shapes)
+        return build
+
+    # The seed's template first; when the logo cannot go on it with the copy, the other templates for the size
+    # (the logo is left out only when none has room for it).
+    others = [(name, 0) for name in candidates if name != template]
+    first: tuple[str, Callable[..., Skeleton], LogoPlacement | None, Skeleton, Stack | None, list[str]] | None = None
+    for attempt, (name, index) in enumerate([(template, variant_index), *others]):
+        skeleton_for = skeleton_builder(name, index)
+        bare = skeleton_for(None)
+        attempt_notes: list[str] = []
+        options = logo_options(logo_image, layout_plan, name, canvas, clear, bare.margin, slot=bare.logo_slot,
+                               min_width=min_width, plate=look.logo_plate or not look.logo_recolour,
+                               notes=attempt_notes)
+        placement, skeleton, stack = _place_logo_and_copy(options, skeleton_for, bare, copy, faces, style,
+                                                          attempt_notes)
+        if attempt == 0:
+            first = (template, skeleton_for, placement, skeleton, stack, attempt_notes)
+        if placement is not None or not options:
+            if attempt:
+                notes.append(f"layout {name} instead of {template}: the logo and its clear space fit only there")
+            template = name
+            break
+    else:
+        assert first is not None
+        template, skeleton_for, placement, skeleton, stack, attempt_notes = first
+    notes.extend(attempt_notes)
     if stack is None:
         # Last resort for tiny canvases: the whole canvas for the copy, without picture or accent shapes.
         notes.append("picture area and accent shapes left out to make room for the headline")
         imagery = None
         skeleton = replace(skeleton, media=None, surfaces=(), decor=(), kicker=False, panel_behind_copy=False,
-                           copy_area=skeleton.canvas.inset(max(1, skeleton.margin // 2)))
-        stack = fit_copy_in(skeleton, copy, faces, notes)
+                           copy_area=skeleton.canvas.inset(max(1, skeleton.margin // 2)), cta_area=None)
+        stack = fit_copy_in(skeleton, copy, faces, notes, style.headline_scale)
     if stack is None:  # pragma: no cover - within the API's limits a headline always fits at the absolute floor
         raise ValueError(f"the headline cannot fit a {request.width}x{request.height} canvas")
+    if imagery is not None and skeleton.media is None:
+        notes.append(f"imagery left out: the {template} layout of a {request.width}x{request.height} canvas has no "
+                     "picture area")
+        imagery = None
     if media_graphic and skeleton.media is not None:
-        skeleton, stack = balance_stack(skeleton, stack, copy, faces, placement)
-    colors = ColorRoles.choose(palette, layout_plan, skeleton, stack)
-    treatment = imagery_treatment(layout_plan, notes) if imagery is not None else None
-    image, painted = paint_background(skeleton, colors, imagery, treatment, skeleton.decor,
-                                      placement.keep_out if placement else None, request.seed)
-    imagery_box = next((box for box, _kind, _color, name in painted if name == "imagery"), None)
-    text_boxes = draw_copy(image, stack, colors, faces, painted, notes)
-    logo_box = draw_logo(image, logo_image, placement, painted, colors, notes) if placement and logo_image else None
+        keep_out = placement.keep_out if placement else None
+        skeleton, stack = balance_stack(skeleton, stack, copy, faces, lambda share: skeleton_for(keep_out, share),
+                                        style.headline_scale)
+    treatment = imagery_treatment(layout_plan, notes, style.imagery_treatment) if imagery is not None else None
+
+    def paint(preferences: Preferences) -> _Painting:
+        colors = ColorRoles.choose(palette, layout_plan, skeleton, stack, roles=look.color_roles,
+                                   rules=look.usage_rules, preferences=preferences)
+        image, painted = paint_background(skeleton, colors, imagery, treatment, skeleton.decor,
+                                          placement.keep_out if placement else None, request.seed, style)
+        paint_notes: list[str] = []
+        text_boxes = draw_copy(image, stack, colors, faces, painted, paint_notes, style.button)
+        logo_box = draw_logo(image, logo_image, placement, painted, colors, paint_notes, plate=look.logo_plate,
+                             recolour=look.logo_recolour) if placement and logo_image else None
+        shares = color_shares(image, palette)
+        return _Painting(image, painted, text_boxes, logo_box, shares, colors.rules.missed_proportions(shares),
+                         colors, paint_notes)
+
+    # A missed proportion rule: re-paint with other colour preferences, a few times at most.
+    preferences = Preferences()
+    painting = paint(preferences)
+    for _attempt in range(PROPORTION_ATTEMPTS - 1):
+        if not painting.missed:
+            break
+        preferences = preferences.adjusted(painting.missed, painting.colors)
+        painting = paint(preferences)
+    notes.extend(painting.notes)
+    for color, share, low, high in painting.missed:
+        notes.append(f"{color} covers {share:.0f}% of the design; the canon asks for "
+                     f"{_range_words(low, high)}: no layout of this size reaches it")
+    image, painted, text_boxes, logo_box, shares = (painting.image, painting.painted, painting.text_boxes,
+                                                    painting.logo_box, painting.shares)
 
     layout = {
         "text_boxes": text_boxes,
         "logo_box": logo_box.as_list() if logo_box else None,
-        "imagery_box": imagery_box.as_list() if imagery_box else None,
-        "imagery_treatment": treatment if imagery_box else None,
+        "imagery_box": next((box.as_list() for box, _kind, _color, name in painted if name == "imagery"), None),
+        "imagery_treatment": treatment if any(name == "imagery" for *_rest, name in painted) else None,
         "colors_used": list(dict.fromkeys(color for _box, _kind, color, _name in painted if color)
                             | dict.fromkeys(box["color"] for box in text_boxes)),
         "clear_space_px": clear,
         "template": template,
         "variant": request.seed,
+        "personality": describe(personality) if personality.expressed else None,
+        "color_shares": {color: round(share, 1) for color, share in shares.items() if share >= 0.05},
         "shapes": [{"name": name, "kind": kind, "box": box.as_list(), "color": color}
                    for box, kind, color, name in painted[1:] if color],
     }
     data = _encode(image, request.format)
     return Design(data, request.width, request.height, request.format, MIME_TYPES[request.format], layout,
                   substitutions, list(dict.fromkeys(notes)), image)
+
+
+PROPORTION_ATTEMPTS = 3  # paints: the first, then re-paints with other colour preferences when a proportion is missed
+
+
+@dataclass(frozen=True)
+class _Painting:
+    image: Image.Image
+    painted: Painted
+    text_boxes: list[dict[str, Any]]
+    logo_box: Box | None
+    shares: dict[str, float]  # palette colour -> % of the pixels
+    missed: list[tuple[str, float, float | None, float | None]]  # proportion rules missed
+    colors: ColorRoles
+    notes: list[str]
+
+
+def _place_logo_and_copy(options: list[LogoPlacement], skeleton_for: Callable[[Box | None], Skeleton],
+                         bare: Skeleton, copy: Mapping[str, str], faces: Faces, style: DesignStyle,
+                         notes: list[str]) -> tuple[LogoPlacement | None, Skeleton, Stack | None]:
+    """The first logo option whose layout still holds all the copy that fits without a logo; failing that, the first
+    that holds the headline (the logo matters more than a subline); failing that, no logo."""
+    wanted: list[str] | None = None
+    fallback: tuple[LogoPlacement, Skeleton, Stack, list[str]] | None = None
+    for placement in options:
+        skeleton = skeleton_for(placement.keep_out)
+        scratch: list[str] = []
+        stack = fit_copy_in(skeleton, copy, faces, scratch, style.headline_scale)
+        if stack is None:
+            continue
+        roles = _copy_roles(stack)
+        if wanted is None and roles != [role for role in COPY_ROLES if copy.get(role)]:
+            bare_stack = fit_copy_in(bare, copy, faces, [], style.headline_scale)
+            wanted = _copy_roles(bare_stack) if bare_stack is not None else []
+        if wanted is None or roles == wanted:
+            notes.extend(scratch)
+            return placement, skeleton, stack
+        if fallback is None:
+            fallback = (placement, skeleton, stack, scratch)
+    if fallback is not None:
+        notes.extend(fallback[3])
+        return fallback[0], fallback[1], fallback[2]
+    if options:
+        notes.append("logo left out: its clear space leaves no room for the headline")
+    return None, bare, fit_copy_in(bare, copy, faces, notes, style.headline_scale)
+
+
+def _copy_roles(stack: Stack) -> list[str]:
+    return [element.role for element in stack.elements if element.text is not None]
+
+
+def _range_words(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{low:g}-{high:g}%"
+    return f"at least {low:g}%" if low is not None else f"at most {high:g}%"
 
 
 def _encode(image: Image.Image, image_format: str) -> bytes:

@@ -1,6 +1,8 @@
 """Brand graphics: when a design has no imagery, its picture area gets a deterministic geometric composition in the
-palette's colours (a tile grid of quarter and half circles, concentric rings, diagonal stripes, a dot field, rows of
-arches or a striped sun), chosen and varied by the seed.
+palette's colours, chosen by the brand's style and varied by the seed. Quiet styles for calm, minimal brands (colour
+blocks, a pair of arcs, a few rules); loud ones for energetic, rich brands (a tile grid of quarter and half circles,
+concentric rings, diagonal stripes, a dot field, rows of arches, a striped sun). The style's density sets how many
+shapes a loud style draws.
 
 Every shape is drawn without anti-aliasing, so every pixel is exactly a palette colour. The logo's clear space is
 kept as a quiet area in the graphic's base colour: the grid cells it reaches (or, when those would take too much of
@@ -16,9 +18,11 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from sgd.design.color import parse_hex
-from sgd.design.layout import Box
+from sgd.design.geometry import Box
 
-STYLES = ("tiles", "rings", "stripes", "dots", "arches", "sunrise")
+LOUD_STYLES = ("tiles", "rings", "stripes", "dots", "arches", "sunrise")
+QUIET_STYLES = ("blocks", "arcs", "lines")
+STYLES = (*LOUD_STYLES, *QUIET_STYLES)
 MIN_GRAPHIC_SIDE = 24  # px; a smaller picture area stays a flat surface (a pattern there is only noise)
 MAX_QUIET_SHARE = 0.3  # the largest share of the area the logo's quiet cells may take before only its box is kept
 MAX_QUIET_GROWTH = 1.6  # nor may snapping to cells grow the quiet area more than this over the clear-space box
@@ -36,9 +40,11 @@ class Graphic:
     quiet: Box | None  # the plain part kept around the logo, in canvas coordinates
 
 
-def style_for(template: str, seed: int) -> str:
-    """The style a seed selects: seeds 0..5 give six different styles for every template."""
-    return STYLES[(abs(int(seed)) + TEMPLATE_STYLE_OFFSET.get(template, 0)) % len(STYLES)]
+def style_for(template: str, seed: int, styles: Sequence[str] = LOUD_STYLES, choices: int = 3) -> str:
+    """The style a seed selects among the first `choices` of `styles` (the brand's, in order of fit), offset per
+    template so two layouts of one request differ."""
+    pool = [style for style in styles if style in STYLES][:max(1, choices)] or list(LOUD_STYLES)
+    return pool[(abs(int(seed)) + TEMPLATE_STYLE_OFFSET.get(template, 0)) % len(pool)]
 
 
 def graphic_colors(base: str, palette: Sequence[str], last: Sequence[str] = ()) -> tuple[str, ...]:
@@ -49,7 +55,7 @@ def graphic_colors(base: str, palette: Sequence[str], last: Sequence[str] = ()) 
 
 
 def draw_graphic(image: Image.Image, area: Box, colors: Sequence[str], style: str, seed: int,
-                 keep_out: Box | None = None) -> Graphic | None:
+                 keep_out: Box | None = None, density: float = 0.5) -> Graphic | None:
     """Draws the `style` graphic into `area` of `image` (base colour colors[0]); None (nothing drawn) when the
     area is too small, there is only one colour, or the quiet area leaves nothing."""
     colors = tuple(dict.fromkeys(colors))
@@ -64,7 +70,8 @@ def draw_graphic(image: Image.Image, area: Box, colors: Sequence[str], style: st
     local = Box(quiet.x - area.x, quiet.y - area.y, quiet.w, quiet.h) if quiet is not None else None
     whole = Box(0, 0, area.w, area.h)
     free = whole.minus(local) if local is not None else whole
-    _PAINTERS[style](_Canvas(ImageDraw.Draw(layer), area.w, area.h, colors, rng, free or whole, local))
+    _PAINTERS[style](_Canvas(ImageDraw.Draw(layer), area.w, area.h, colors, rng, free or whole, local,
+                             min(1.0, max(0.0, density))))
     if local is not None:
         layer.paste(parse_hex(colors[0]), (local.x, local.y, local.right, local.bottom))
     image.paste(layer, (area.x, area.y))
@@ -137,6 +144,11 @@ class _Canvas:
     rng: random.Random
     free: Box  # the largest rectangle clear of the quiet area: focal shapes go here, whole
     quiet: Box | None
+    density: float = 0.5  # 0..1: fewer, larger shapes .. more, smaller ones
+
+    def count(self, low: int, high: int) -> int:
+        """A count between low and high by the density."""
+        return low + round(self.density * (high - low))
 
     @property
     def side(self) -> int:
@@ -154,12 +166,12 @@ class _Canvas:
 def _tiles(canvas: _Canvas) -> None:
     """A Bauhaus tile grid: every cell a palette colour with a quarter circle, half circle, circle, diagonal half or
     ring in another, turned at random."""
-    xs, ys = grid(canvas.w, canvas.h, 3 if canvas.side >= 240 else 2)
+    xs, ys = grid(canvas.w, canvas.h, canvas.count(2, 4) if canvas.side >= 240 else 2)
     rng, count = canvas.rng, len(canvas.colors)
     for row in range(len(ys) - 1):
         for column in range(len(xs) - 1):
             x0, y0, x1, y1 = xs[column], ys[row], xs[column + 1] - 1, ys[row + 1] - 1
-            background = rng.randrange(count)
+            background = rng.randrange(count) if (row, column) != (0, 0) else 0  # the base shows somewhere
             foreground = (background + 1 + rng.randrange(count - 1)) % count
             canvas.draw.rectangle((x0, y0, x1, y1), fill=canvas.fill(background))
             _motif(canvas.draw, rng.choice(_MOTIFS), rng.randrange(4), (x0, y0, x1, y1), canvas.fill(foreground),
@@ -208,7 +220,7 @@ def _rings(canvas: _Canvas) -> None:
         far = [(x, y) for x, y in corners if not (quiet.x <= x <= quiet.right and quiet.y <= y <= quiet.bottom)]
         corners = far or corners
     cx, cy = rng.choice(corners)
-    band = max(3, round(canvas.side / rng.choice((6, 7, 8))))
+    band = max(3, round(canvas.side / (canvas.count(4, 9) + rng.choice((0, 1)))))
     radius = math.ceil(math.hypot(canvas.w, canvas.h) / band) * band
     index = 0
     while radius > 0:
@@ -221,7 +233,7 @@ def _rings(canvas: _Canvas) -> None:
 def _stripes(canvas: _Canvas) -> None:
     """Diagonal bands at 45 degrees: the inks alternating with the base colour."""
     rng = canvas.rng
-    band = max(3, round(canvas.side / rng.choice((7, 9, 11))))
+    band = max(3, round(canvas.side / (canvas.count(5, 13) + rng.choice((0, 1, 2)))))
     rising = rng.random() < 0.5
     for index, offset in enumerate(range(-canvas.h, canvas.w + canvas.h, 2 * band)):
         top_left, top_right = offset, offset + band
@@ -241,7 +253,7 @@ def _dots(canvas: _Canvas) -> None:
     cy = free.y + (0, free.h // 2, free.h, free.h // 2)[edge]
     canvas.draw.ellipse((cx - diameter // 2, cy - diameter // 2, cx + diameter // 2, cy + diameter // 2),
                         fill=canvas.ink(1))
-    pitch = max(6, round(canvas.side / rng.choice((8, 10))))
+    pitch = max(6, round(canvas.side / (canvas.count(6, 12) + rng.choice((0, 2)))))
     dot = max(2, round(0.42 * pitch))
     columns, rows = max(1, canvas.w // pitch), max(1, canvas.h // pitch)
     x_start, y_start = (canvas.w - columns * pitch + pitch - dot) // 2, (canvas.h - rows * pitch + pitch - dot) // 2
@@ -255,7 +267,7 @@ def _dots(canvas: _Canvas) -> None:
 def _arches(canvas: _Canvas) -> None:
     """Rows of nested arches, each row in the next colours."""
     rng = canvas.rng
-    xs, ys = grid(canvas.w, canvas.h, rng.choice((3, 4)) if canvas.side >= 240 else 2)
+    xs, ys = grid(canvas.w, canvas.h, canvas.count(2, 5) if canvas.side >= 240 else 2)
     shift = rng.randrange(len(canvas.colors))
     for row in range(len(ys) - 1):
         for column in range(len(xs) - 1):
@@ -289,6 +301,51 @@ def _sunrise(canvas: _Canvas) -> None:
         thickness = max(1, round(thickness * 1.5))
 
 
+def _blocks(canvas: _Canvas) -> None:
+    """Colour blocking: the area split into two or three calm bands along its longer side (or across the free
+    part), the base colour keeping the largest."""
+    rng = canvas.rng
+    shares = (0.62, 0.38) if len(canvas.colors) < 3 or rng.random() < 0.5 else (0.5, 0.3, 0.2)
+    along_width = canvas.w >= canvas.h
+    length = canvas.w if along_width else canvas.h
+    start = 0
+    for index, share in enumerate(shares):
+        end = length if index == len(shares) - 1 else start + round(share * length)
+        if index:  # the first band stays the base colour
+            box = (start, 0, end - 1, canvas.h - 1) if along_width else (0, start, canvas.w - 1, end - 1)
+            canvas.draw.rectangle(box, fill=canvas.ink(index - 1))
+        start = end
+
+
+def _arcs(canvas: _Canvas) -> None:
+    """One large quarter disc from a corner of the free part, a narrower arc of another colour inside it."""
+    rng, free = canvas.rng, canvas.free
+    corner = rng.randrange(4)
+    cx = free.x if corner in (0, 3) else free.right
+    cy = free.y if corner in (0, 1) else free.bottom
+    radius = round(0.92 * min(free.w, free.h))
+    canvas.draw.ellipse((cx - radius, cy - radius, cx + radius - 1, cy + radius - 1), fill=canvas.ink(0))
+    inner = round(0.58 * radius)
+    canvas.draw.ellipse((cx - inner, cy - inner, cx + inner - 1, cy + inner - 1), fill=canvas.fill(0))
+    core = round(0.34 * radius)
+    canvas.draw.ellipse((cx - core, cy - core, cx + core - 1, cy + core - 1), fill=canvas.ink(1))
+
+
+def _lines(canvas: _Canvas) -> None:
+    """A few parallel rules across the base colour: structure without noise."""
+    rng = canvas.rng
+    count = canvas.count(3, 6)
+    stroke = max(1, round(canvas.side / 90))
+    horizontal = rng.random() < 0.5
+    length = canvas.h if horizontal else canvas.w
+    for index in range(count):
+        position = round((index + 1) * length / (count + 1))
+        box = (0, position, canvas.w - 1, position + stroke - 1) if horizontal else \
+            (position, 0, position + stroke - 1, canvas.h - 1)
+        canvas.draw.rectangle(box, fill=canvas.ink(index % 2))
+
+
 _PAINTERS: dict[str, Callable[[_Canvas], None]] = {
     "tiles": _tiles, "rings": _rings, "stripes": _stripes, "dots": _dots, "arches": _arches, "sunrise": _sunrise,
+    "blocks": _blocks, "arcs": _arcs, "lines": _lines,
 }

@@ -11,8 +11,8 @@ from PIL import Image, ImageFilter, ImageOps
 
 from sgd.design.color import parse_hex
 
-ImageryTreatment = Literal["as_is", "palette"]
-IMAGERY_TREATMENTS: tuple[ImageryTreatment, ...] = ("as_is", "palette")
+ImageryTreatment = Literal["as_is", "palette", "duotone"]
+IMAGERY_TREATMENTS: tuple[ImageryTreatment, ...] = ("as_is", "palette", "duotone")
 # The palette treatment re-tones a picture in palette colours by lightness (a posterised duotone/tritone). Palette
 # colours closer in luma than this would only band the picture's noise, so the later of such a pair is not a tone.
 TONE_MIN_LUMA_STEP = 24
@@ -32,8 +32,10 @@ def decode_imagery(data: bytes, notes: list[str]) -> Image.Image | None:
         return None
 
 
-def imagery_treatment(layout_plan: Mapping[str, Any], notes: list[str]) -> ImageryTreatment:
-    treatment = layout_plan.get("imagery_treatment") or "as_is"
+def imagery_treatment(layout_plan: Mapping[str, Any], notes: list[str],
+                      default: ImageryTreatment = "as_is") -> ImageryTreatment:
+    """The plan's treatment of the picture, else `default` (the brand style's)."""
+    treatment = layout_plan.get("imagery_treatment") or default
     if treatment not in IMAGERY_TREATMENTS:
         notes.append(f"unknown imagery_treatment {treatment!r}: the picture was used as it is")
         return "as_is"
@@ -57,6 +59,70 @@ def map_to_palette(picture: Image.Image, palette: Sequence[str]) -> Image.Image:
     rgb = [parse_hex(color) for _level, color in tones]
     return Image.merge("RGB", [index.point([rgb[i][channel] for i in range(len(rgb))] + [0] * (256 - len(rgb)))
                                for channel in range(3)])
+
+
+def duotone(picture: Image.Image, palette: Sequence[str]) -> Image.Image:
+    """The picture as a duotone: its lightness mapped smoothly from the palette's darkest colour (shadows) to its
+    lightest (highlights). Keeps the picture's detail; its colours are blends of two palette colours."""
+    tones = sorted(dict.fromkeys(palette), key=_luma)
+    dark, light = parse_hex(tones[0]), parse_hex(tones[-1])
+    luma = ImageOps.autocontrast(picture.convert("L"), cutoff=1)
+    return ImageOps.colorize(luma, dark, light)
+
+
+SALIENCY_SIDE = 160  # px: the saliency map is computed on a copy this large along its longer side
+CUT_PENALTY = 2.0  # how much a crop edge through busy detail (text, a face's features) costs against what it keeps
+
+
+def smart_fit(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """The picture scaled to cover `size` (aspect kept, never stretched) and cropped to it where it keeps the most
+    of the picture's salient detail, with crop edges through quiet parts rather than through text or a face (both
+    are dense in edges): a window sliding along the axis that has to be cut, scored on an edge-and-colour saliency
+    map. A picture that already has the target's aspect is only scaled."""
+    return ImageOps.fit(picture, size, Image.Resampling.LANCZOS, centering=salient_centering(picture, size))
+
+
+def salient_centering(picture: Image.Image, size: tuple[int, int]) -> tuple[float, float]:
+    """ImageOps.fit's centering (0..1 along each axis) that keeps the most salient window of the target's aspect."""
+    width, height = picture.size
+    target_w, target_h = size
+    if width <= 0 or height <= 0 or target_w <= 0 or target_h <= 0:
+        return 0.5, 0.5
+    scale = SALIENCY_SIDE / max(width, height)
+    small = picture.convert("RGB").resize((max(1, round(width * scale)), max(1, round(height * scale))),
+                                          Image.Resampling.BILINEAR)
+    saliency = _saliency(np.asarray(small, dtype=np.float64))
+    crop_horizontally = width * target_h > height * target_w  # the picture is wider than the target
+    profile = saliency.sum(axis=0) if crop_horizontally else saliency.sum(axis=1)
+    length = len(profile)
+    window = (height * target_w / target_h if crop_horizontally else width * target_h / target_w) * scale
+    window = min(length, max(1, round(window)))
+    if window >= length:
+        return 0.5, 0.5
+    cumulative = np.concatenate([[0.0], np.cumsum(profile)])
+    kept = cumulative[window:] - cumulative[:-window]
+    edges = profile[:length - window + 1] + profile[window - 1:]
+    score = kept - CUT_PENALTY * edges
+    centre = (length - window) / 2
+    best = max(range(len(score)), key=lambda start: (round(float(score[start]), 6), -abs(start - centre)))
+    position = best / (length - window)
+    return (position, 0.5) if crop_horizontally else (0.5, position)
+
+
+def _saliency(pixels: np.ndarray) -> np.ndarray:
+    """Per pixel: gradient magnitude of the lightness plus the colour's distance from the picture's mean colour,
+    both normalised, lightly smoothed. Subjects are busy in edges or stand out in colour; backgrounds are neither."""
+    luma = pixels @ np.array([0.299, 0.587, 0.114])
+    gradient = np.zeros_like(luma)
+    gradient[:, 1:] += np.abs(np.diff(luma, axis=1))
+    gradient[1:, :] += np.abs(np.diff(luma, axis=0))
+    distinct = np.sqrt(((pixels - pixels.reshape(-1, 3).mean(axis=0)) ** 2).sum(axis=2))
+    saliency = gradient / max(1e-6, float(gradient.max())) + 0.5 * distinct / max(1e-6, float(distinct.max()))
+    # A 5x5 box blur by cumulative sums: spreads an edge over its surroundings without moving it.
+    padded = np.pad(saliency, 2, mode="edge")
+    summed = padded.cumsum(axis=0).cumsum(axis=1)
+    summed = np.pad(summed, ((1, 0), (1, 0)))
+    return (summed[5:, 5:] - summed[:-5, 5:] - summed[5:, :-5] + summed[:-5, :-5]) / 25
 
 
 def _luma(color: str) -> int:

@@ -6,99 +6,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal
 
-Align = Literal["left", "center", "right"]
-VAlign = Literal["top", "middle", "bottom"]
-Accent = Literal["band", "bar", "circle", "corner", "frame", "block"]
-Scheme = Literal["brand", "inverted", "accent"]
-Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
-TEMPLATES = ("hero", "split", "band", "stack", "frame")
+from sgd.design.families import FAMILIES, build_family
+from sgd.design.geometry import (
+    Accent,
+    Align,
+    Box,
+    Corner,
+    Scheme,
+    Shape,
+    Skeleton,
+    VAlign,
+    Variant,
+)
+
+CLASSIC_TEMPLATES = ("hero", "split", "band", "stack", "frame")
+TEMPLATES = (*CLASSIC_TEMPLATES, *FAMILIES)
 VARIANTS_PER_CYCLE = 6
 DEFAULT_MEDIA_SHARE = 0.42  # stack and frame: the picture area's share of the height, the rest is the copy part
-
-
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned rectangle in pixels: x, y of the top-left corner, width, height."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @property
-    def right(self) -> int:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> int:
-        return self.y + self.h
-
-    @property
-    def area(self) -> int:
-        return max(0, self.w) * max(0, self.h)
-
-    def as_list(self) -> list[int]:
-        return [self.x, self.y, self.w, self.h]
-
-    def inset(self, dx: int, dy: int | None = None) -> Box:
-        dy = dx if dy is None else dy
-        return Box(self.x + dx, self.y + dy, max(0, self.w - 2 * dx), max(0, self.h - 2 * dy))
-
-    def expand(self, distance: int) -> Box:
-        return Box(self.x - distance, self.y - distance, self.w + 2 * distance, self.h + 2 * distance)
-
-    def intersects(self, other: Box) -> bool:
-        """True when the two share area (touching edges do not count)."""
-        return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
-
-    def contains(self, other: Box) -> bool:
-        return self.x <= other.x and self.y <= other.y and other.right <= self.right and other.bottom <= self.bottom
-
-    def intersection(self, other: Box) -> Box | None:
-        x, y = max(self.x, other.x), max(self.y, other.y)
-        right, bottom = min(self.right, other.right), min(self.bottom, other.bottom)
-        return Box(x, y, right - x, bottom - y) if right > x and bottom > y else None
-
-    def minus(self, other: Box) -> Box | None:
-        """The largest rectangle of this box that does not overlap `other` (the box itself when they do not
-        overlap; None when `other` covers it)."""
-        if not self.intersects(other):
-            return self
-        pieces = [
-            Box(self.x, self.y, other.x - self.x, self.h),  # left of other
-            Box(other.right, self.y, self.right - other.right, self.h),  # right of other
-            Box(self.x, self.y, self.w, other.y - self.y),  # above other
-            Box(self.x, other.bottom, self.w, self.bottom - other.bottom),  # below other
-        ]
-        pieces = [piece for piece in pieces if piece.w > 0 and piece.h > 0]
-        # Copy sets in lines, so a tall narrow column is worth less than its area: score width x min(height, width).
-        # max() keeps the first of equals, so ties prefer the order above: deterministic.
-        return max(pieces, key=lambda piece: piece.w * min(piece.h, piece.w)) if pieces else None
-
-
-def clearance(first: Box, second: Box) -> int:
-    """The clear space between two boxes: the larger of their horizontal and vertical gaps (negative when they
-    overlap). An element keeps a clear space of c from a logo exactly when clearance >= c."""
-    return max(second.x - first.right, first.x - second.right, second.y - first.bottom, first.y - second.bottom)
-
-
-def edge_clearance(box: Box, canvas: Box) -> int:
-    """The smallest distance from `box` to an edge of `canvas`."""
-    return min(box.x - canvas.x, box.y - canvas.y, canvas.right - box.right, canvas.bottom - box.bottom)
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One of the visibly different arrangements a variation seed selects."""
-
-    index: int
-    align: Align  # copy alignment
-    valign: VAlign  # where the copy block sits vertically in its area
-    flip: bool  # mirrors the template's two parts (split: copy right; stack: copy below; band: media left)
-    accent: Accent  # the accent shape
-    scheme: Scheme  # colour roles: brand (plan colours), inverted (text colour as background), accent background
 
 
 # Per template, six variants whose copy positions differ (alignment, vertical anchor or side), so seeds 0..5 give
@@ -145,6 +70,22 @@ _TABLE: dict[str, tuple[tuple[Align, VAlign, bool, Accent, Scheme], ...]] = {
         ("left", "middle", True, "frame", "inverted"),
     ),
 }
+for _family in FAMILIES:  # the families' own geometry does the work; seeds vary alignment, side and scheme
+    _TABLE[_family] = (
+        ("left", "middle", False, "bar", "brand"),
+        ("left", "middle", True, "bar", "inverted"),
+        ("left", "bottom", False, "bar", "accent"),
+        ("center", "middle", True, "bar", "brand"),
+        ("left", "top", True, "bar", "brand"),
+        ("left", "top", False, "bar", "accent"),
+    ) if _family != "strip" else (  # a strip's copy sits in one row: alignment and the tile's end vary it
+        ("left", "middle", False, "bar", "brand"),
+        ("center", "middle", True, "bar", "inverted"),
+        ("right", "middle", False, "bar", "accent"),
+        ("left", "middle", True, "bar", "accent"),
+        ("center", "middle", False, "bar", "brand"),
+        ("right", "middle", True, "bar", "inverted"),
+    )
 _SCHEMES: tuple[Scheme, ...] = ("brand", "inverted", "accent")
 _ACCENTS: tuple[Accent, ...] = ("band", "bar", "circle", "corner", "frame", "block")
 
@@ -163,51 +104,77 @@ def variant_for(template: str, seed: int) -> Variant:
     return Variant(seed, align, valign, flip, accent, scheme)
 
 
-@dataclass(frozen=True)
-class Shape:
-    """A filled shape. `paint` names its colour role: media (the picture area without a picture), border (the frame
-    template's surround), background (the canvas colour again, e.g. inside the frame) or accent (decoration)."""
-
-    name: str
-    kind: Literal["rect", "ellipse"]
-    box: Box
-    paint: Literal["media", "border", "background", "accent"]
-
-
-@dataclass(frozen=True)
-class Skeleton:
-    template: str
-    variant: Variant
-    canvas: Box
-    unit: int  # the shorter canvas side: sizes scale with it
-    margin: int
-    gap: int
-    media: Box | None  # where imagery goes (cover-cropped); without imagery a surface, with the brand graphic on it
-    surfaces: tuple[Shape, ...]  # solid areas other than the canvas background, painted before the copy
-    decor: tuple[Shape, ...]  # accent shapes: kept clear of the copy and of the logo's clear space
-    copy_area: Box  # where the copy stack goes; clear of every decor shape
-    kicker: bool  # a short accent rule above the headline
-    panel_behind_copy: bool  # the copy sits over imagery: a solid panel goes behind it
+# Each template's character on the personality axes (energy, playfulness, richness): the templates that fit a size
+# are tried nearest to the brand's personality first.
+TEMPLATE_CHARACTER: dict[str, tuple[float, float, float]] = {
+    "hero": (0.65, 0.5, 0.65), "split": (0.4, 0.35, 0.45), "band": (0.45, 0.4, 0.4), "stack": (0.45, 0.45, 0.45),
+    "frame": (0.3, 0.3, 0.55), "editorial": (0.1, 0.15, 0.15), "diagonal": (0.9, 0.6, 0.65),
+    "spotlight": (0.6, 0.9, 0.6), "strip": (0.5, 0.5, 0.5), "tower": (0.5, 0.5, 0.5),
+}
+# By aspect ratio (width / height, at least): the templates that lay out well on such a canvas. Banners too short
+# for a stacked copy block (under SHORT_BANNER_PX high) get the strip only.
+ASPECT_TEMPLATES: tuple[tuple[float, tuple[str, ...]], ...] = (
+    (4.5, ("strip", "band")),
+    (2.5, ("band", "diagonal", "editorial", "split", "strip")),
+    (1.3, ("split", "diagonal", "editorial", "spotlight", "hero")),
+    (0.84, ("hero", "stack", "spotlight", "frame", "diagonal", "editorial")),  # 4:5 and taller are portraits
+    (0.52, ("stack", "frame", "editorial", "spotlight", "diagonal", "hero")),
+    (0.0, ("tower", "stack", "editorial", "diagonal")),
+)
+SHORT_BANNER_PX = 120
 
 
-def margin_for(width: int, height: int) -> int:
-    """The outer margin of a width x height canvas."""
-    return max(2, round(0.06 * min(width, height)))
+def template_candidates(width: int, height: int, character: tuple[float, float, float] | None = None,
+                        first: str | None = None) -> tuple[str, ...]:
+    """The templates for a width x height canvas, the nearest to `character` (the brand's personality axes) first;
+    `first` (the plan's template, when it fits the size) leads. Seeds walk this list."""
+    ratio = width / max(1, height)
+    fitting: tuple[str, ...] = next(templates for threshold, templates in ASPECT_TEMPLATES if ratio >= threshold)
+    if height < SHORT_BANNER_PX and ratio >= 2:
+        fitting = ("strip",)
+    if character is not None:
+        fitting = tuple(sorted(fitting, key=lambda template: (
+            sum((a - b) ** 2 for a, b in zip(TEMPLATE_CHARACTER[template], character, strict=True)),
+            fitting.index(template))))
+    if first is not None and first in TEMPLATES and first not in fitting and first not in ("strip", "tower"):
+        fitting = (first, *fitting)  # a classic or adaptable template the plan chose; strip and tower need their shape
+    elif first is not None and first in fitting:
+        fitting = (first, *(template for template in fitting if template != first))
+    return fitting
+
+
+def template_for_seed(candidates: tuple[str, ...], seed: int) -> tuple[str, int]:
+    """(template, variant index): seeds 0, 1, 2, ... walk the candidates, so the designs of one request differ in
+    structure first; each further round of the candidates takes every template's next variant."""
+    seed = abs(int(seed))
+    return candidates[seed % len(candidates)], seed // len(candidates)
+
+
+DEFAULT_MARGIN_FACTOR = 0.06
+
+
+def margin_for(width: int, height: int, factor: float = DEFAULT_MARGIN_FACTOR) -> int:
+    """The outer margin of a width x height canvas: `factor` of the shorter side (the style's whitespace)."""
+    return max(2, round(factor * min(width, height)))
 
 
 def build_skeleton(template: str, width: int, height: int, variant: Variant, has_imagery: bool,
                    keep_out: Box | None = None, *, media_graphic: bool = False,
-                   media_share: float = DEFAULT_MEDIA_SHARE) -> Skeleton:
+                   media_share: float = DEFAULT_MEDIA_SHARE, margin_factor: float = DEFAULT_MARGIN_FACTOR,
+                   accent_shapes: bool = True) -> Skeleton:
     """The skeleton of `template` on a width x height canvas under `variant`. `keep_out` is the logo's clear-space
     box: accent shapes move (mirrored) or shrink out of it and the copy area avoids it. `media_graphic`: the picture
     area gets the brand graphic (no accent shapes inside it then). `media_share`: stack and frame only, the picture
-    area's share of the (inner) height."""
+    area's share of the (inner) height. `margin_factor` and `accent_shapes` come from the brand's style: calm,
+    minimal brands get more whitespace and no decorative shapes."""
     canvas = Box(0, 0, width, height)
     unit = min(width, height)
-    margin = margin_for(width, height)
+    margin = margin_for(width, height, margin_factor)
     gap = max(2, round(0.03 * unit))
     base = Skeleton(template, variant, canvas, unit, margin, gap, None, (), (), canvas.inset(margin), False, False)
-    if template == "hero":
+    if template in FAMILIES:
+        skeleton = build_family(base, has_imagery, keep_out)
+    elif template == "hero":
         skeleton = _hero(base, has_imagery)
     elif template in ("split", "band"):
         skeleton = _side_by_side(base, has_imagery, media_graphic)
@@ -215,6 +182,8 @@ def build_skeleton(template: str, width: int, height: int, variant: Variant, has
         skeleton = _stacked(base, has_imagery, media_graphic, media_share)
     else:
         raise ValueError(f"unknown template {template!r}; expected one of {', '.join(TEMPLATES)}")
+    if not accent_shapes:
+        skeleton = replace(skeleton, decor=tuple(shape for shape in skeleton.decor if shape.name == "frame"))
     if keep_out is not None:
         skeleton = replace(skeleton, decor=avoid(skeleton.decor, keep_out, canvas))
     skeleton = _clear_copy_of_decor(skeleton)
@@ -439,27 +408,41 @@ def clear_space_px(logo_safe_zone_pct: float, canvas: Box) -> int:
     return math.ceil(pct * min(canvas.w, canvas.h) / 100 - 1e-9)
 
 
-def place_logo(canvas: Box, corner: Corner, logo_width: int, logo_height: int, clear: int,
-               margin: int) -> LogoPlacement | None:
-    """The logo scaled (aspect kept) into `corner`, at least `clear` (and the margin) from the canvas edges, with
-    room for a plate; None when it would be smaller than LOGO_MIN_LONG_SIDE / LOGO_MIN_SHORT_SIDE."""
+LOGO_MAX_SHARE = (0.36, 0.30, 0.15)  # the logo's largest width (of the shorter side, of the width) and height
+PLATE_PAD_RATIO = 0.18  # a plate's padding around the logo, relative to the logo's height
+
+
+def place_logo(canvas: Box, corner: Corner, logo_width: int, logo_height: int, clear: int, margin: int, *,
+               scale: float = 1.0, min_width: int = LOGO_MIN_LONG_SIDE, plate: bool = False,
+               slot: Box | None = None) -> LogoPlacement | None:
+    """The logo scaled (aspect kept) to `scale` of its full size, in `slot` (left, vertically centred) when the
+    layout has one, else in `corner`, at least `clear` (and the margin) from the canvas edges; room for a plate's
+    padding when `plate`. None when it would be narrower than `min_width` (the guideline's minimum) or under
+    LOGO_MIN_SHORT_SIDE."""
     if logo_width <= 0 or logo_height <= 0:
         return None
     unit = min(canvas.w, canvas.h)
     inset = max(clear, margin)
-    pad_ratio = 0.18  # plate padding, relative to the logo's height
-    max_width = min(round(0.30 * unit), canvas.w - 2 * inset)
-    max_height = min(round(0.13 * unit), canvas.h - 2 * inset)
-    scale = min(max_width / logo_width, max_height / (logo_height * (1 + 2 * pad_ratio)))
-    width, height = math.floor(logo_width * scale), math.floor(logo_height * scale)
-    pad = math.ceil(pad_ratio * height)
-    if width + 2 * pad > max_width:
-        width = max(0, max_width - 2 * pad)
-        height = math.floor(logo_height * width / logo_width)
-    if max(width, height) < LOGO_MIN_LONG_SIDE or min(width, height) < LOGO_MIN_SHORT_SIDE:
+    pad_ratio = PLATE_PAD_RATIO if plate else 0.0
+    if slot is not None:
+        slot = slot.intersection(canvas.inset(inset))  # the slot, at least the clear space from the edges
+        if slot is None:
+            return None
+        max_width, max_height = slot.w, slot.h
+    else:
+        max_width = min(round(min(LOGO_MAX_SHARE[0] * unit, LOGO_MAX_SHARE[1] * canvas.w) * scale),
+                        canvas.w - 2 * inset)
+        max_height = min(round(LOGO_MAX_SHARE[2] * unit * scale), canvas.h - 2 * inset)
+    fit = min(max_width / (logo_width + 2 * pad_ratio * logo_height), max_height / (logo_height * (1 + 2 * pad_ratio)))
+    width, height = math.floor(logo_width * fit), math.floor(logo_height * fit)
+    if width < min_width or min(width, height) < LOGO_MIN_SHORT_SIDE:
         return None
+    pad = math.ceil(pad_ratio * height)
     element_width, element_height = width + 2 * pad, height + 2 * pad
-    x = inset if corner.endswith("left") else canvas.right - inset - element_width
-    y = inset if corner.startswith("top") else canvas.bottom - inset - element_height
+    if slot is not None:
+        x, y = slot.x, slot.y + (slot.h - element_height) // 2
+    else:
+        x = inset if corner.endswith("left") else canvas.right - inset - element_width
+        y = inset if corner.startswith("top") else canvas.bottom - inset - element_height
     element = Box(x, y, element_width, element_height)
     return LogoPlacement(Box(x + pad, y + pad, width, height), element, element.expand(clear))

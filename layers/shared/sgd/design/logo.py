@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from sgd.design.color import parse_hex
+from sgd.design.color import contrast_ratio, parse_hex
 from sgd.design.color_roles import ColorRoles
-from sgd.design.layout import Box, Corner, LogoPlacement, margin_for, place_logo
+from sgd.design.geometry import Box, Corner
+from sgd.design.layout import LogoPlacement, place_logo
 from sgd.design.paint import Painted
 from sgd.design.planner import TEMPLATE_LAYOUTS
 from sgd.lru import LruCache
@@ -25,21 +26,38 @@ LOGO_CORNERS: tuple[Corner, ...] = ("top-left", "top-right", "bottom-left", "bot
 CORNER_BY_NAME: dict[str, Corner] = {corner: corner for corner in LOGO_CORNERS}
 
 
-def logo_placement(logo: _Logo | None, layout_plan: Mapping[str, Any], template: str, canvas: Box,
-                   clear: int, notes: list[str]) -> LogoPlacement | None:
+COMPACT_SCALE = 0.55  # the compact size tried when the full-size logo leaves the copy no room
+
+
+def logo_options(logo: _Logo | None, layout_plan: Mapping[str, Any], template: str, canvas: Box, clear: int,
+                 margin: int, *, slot: Box | None, min_width: int, plate: bool,
+                 notes: list[str]) -> list[LogoPlacement]:
+    """Where the logo may go, best first: the layout's logo slot or the plan's corner at full size, then compact,
+    then compact in the other corners. Empty (with a note saying why) when the logo is left out."""
     position = layout_plan.get("logo_position")
     if logo is None:
         if position in LOGO_CORNERS:
             notes.append("no logo available: the plan's logo_position was not used")
-        return None
+        return []
     if position == "none":
         notes.append("logo left out: the plan places no logo")
-        return None
-    corner = CORNER_BY_NAME.get(str(position), TEMPLATE_LAYOUTS[template].logo_corner)
-    placement = place_logo(canvas, corner, logo.image.width, logo.image.height, clear, margin_for(canvas.w, canvas.h))
-    if placement is None:
-        notes.append(f"logo left out: with its clear space ({clear}px) it would be under 24px on this canvas")
-    return placement
+        return []
+    preferred: Corner = CORNER_BY_NAME.get(str(position), TEMPLATE_LAYOUTS[template].logo_corner)
+    corners: list[Corner] = [preferred, *(corner for corner in LOGO_CORNERS if corner != preferred)]
+    width, height = logo.image.width, logo.image.height
+    tries: list[tuple[Corner, float, Box | None]] = [(preferred, 1.0, slot), (preferred, COMPACT_SCALE, slot)]
+    if slot is None:
+        tries.extend((other, COMPACT_SCALE, None) for other in corners[1:])
+    options: list[LogoPlacement] = []
+    for corner, scale, in_slot in tries:
+        placement = place_logo(canvas, corner, width, height, clear, margin, scale=scale, min_width=min_width,
+                               plate=plate, slot=in_slot)
+        if placement is not None and placement not in options:
+            options.append(placement)
+    if not options:
+        notes.append(f"logo left out: at its minimum width ({min_width}px), with its clear space ({clear}px), it "
+                     f"does not fit a {canvas.w}x{canvas.h} canvas")
+    return options
 
 
 @dataclass(frozen=True)
@@ -65,35 +83,92 @@ def decode_logo(data: bytes, notes: list[str]) -> _Logo | None:
     return _Logo(decoded, digest)
 
 
+OPAQUE_BACKGROUND_DISTANCE = 40  # RGB distance from an opaque logo's border colour beyond which a pixel is ink
+
+
 def _read_logo(data: bytes) -> Image.Image | str:
-    """The logo cropped to its visible pixels, or the note saying why it cannot be used."""
+    """The logo cropped to its visible pixels, or the note saying why it cannot be used. An opaque logo (no
+    transparency, e.g. a JPEG on white) gets an alpha channel from its distance to its border colour, so its own
+    background does not become a box on the design."""
     try:
         with Image.open(io.BytesIO(data)) as opened:
             logo = opened.convert("RGBA")
     except (OSError, ValueError, Image.DecompressionBombError):
         return "logo left out: the logo file could not be read"
+    if logo.getchannel("A").getextrema()[0] == 255:
+        logo = _alpha_from_border(logo)
     bounds = logo.getchannel("A").getbbox()
     if bounds is None:
         return "logo left out: the logo is fully transparent"
     return logo.crop(bounds)  # transparent margins would eat into the clear space
 
 
-def draw_logo(image: Image.Image, logo: _Logo, placement: LogoPlacement, painted: Painted,
-              colors: ColorRoles, notes: list[str]) -> Box:
+def _alpha_from_border(logo: Image.Image) -> Image.Image:
+    pixels = np.asarray(logo.convert("RGB")).astype(np.int32)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    background = np.median(border, axis=0)
+    distance = np.sqrt(((pixels - background) ** 2).sum(axis=2))
+    if (distance > OPAQUE_BACKGROUND_DISTANCE).mean() > 0.9:  # no plain border: the picture is the logo
+        return logo
+    alpha = np.clip((distance - OPAQUE_BACKGROUND_DISTANCE / 2) * (255 / OPAQUE_BACKGROUND_DISTANCE), 0, 255)
+    result = logo.copy()
+    result.putalpha(Image.fromarray(alpha.astype(np.uint8), "L"))
+    return result
+
+
+def draw_logo(image: Image.Image, logo: _Logo, placement: LogoPlacement, painted: Painted, colors: ColorRoles,
+              notes: list[str], *, plate: bool = False, recolour: bool = True) -> Box:
+    """Draws the logo as it is where it is legible (3:1 on most of its ink); else a one-colour knockout version in
+    the palette colour that stands out most (when the brand allows recolouring), else on a plate. `plate`: the
+    guideline puts the logo on a plate always."""
     box = placement.logo
     scaled: _ScaledLogo = _cached((logo.digest, box.w, box.h), lambda: _ScaledLogo.of(logo.image, box.w, box.h))
     under = _solid_color_under(placement.element, painted)
-    if under is None or scaled.legible_share(under) < LOGO_LEGIBLE_SHARE:
-        plate = max(colors.palette, key=scaled.legible_share)
-        ImageDraw.Draw(image).rectangle(
-            (placement.element.x, placement.element.y, placement.element.right - 1, placement.element.bottom - 1),
-            fill=parse_hex(plate))
-        painted.append((placement.element, "rect", plate, "logo_plate"))
-        notes.append(f"logo placed on a {plate} plate for contrast")
-        if scaled.legible_share(plate) < LOGO_LEGIBLE_SHARE:
-            notes.append("no palette colour gives the logo 3:1 contrast; used the best plate")
+    surface = under or _dominant_color(image, placement.element, colors.palette)
+    allowed = [color for color in colors.palette if colors.rules.may_decorate(color)] or list(colors.palette)
+    if not plate and scaled.legible_share(surface) >= LOGO_LEGIBLE_SHARE and under is not None:
+        image.paste(scaled.image, (box.x, box.y), scaled.image)
+        return box
+    if not plate and recolour:
+        ink = max((color for color in allowed if color != surface),
+                  key=lambda color: contrast_ratio(color, surface), default=None)
+        calm = under is not None or (ink is not None and _share_reaching(image, placement.element, ink) >= CALM_SHARE)
+        if ink is not None and calm and contrast_ratio(ink, surface) >= LOGO_MIN_CONTRAST:
+            image.paste(parse_hex(ink), (box.x, box.y), scaled.mask)
+            painted.append((box, "logo", ink, "logo_knockout"))
+            notes.append(f"logo drawn as a one-colour knockout in {ink} on {surface}")
+            return box
+    plate_color = max(allowed, key=scaled.legible_share)
+    ImageDraw.Draw(image).rectangle(
+        (placement.element.x, placement.element.y, placement.element.right - 1, placement.element.bottom - 1),
+        fill=parse_hex(plate_color))
+    painted.append((placement.element, "rect", plate_color, "logo_plate"))
+    if not plate:
+        notes.append(f"logo placed on a {plate_color} plate for contrast")
+    if scaled.legible_share(plate_color) < LOGO_LEGIBLE_SHARE:
+        notes.append("no palette colour gives the logo 3:1 contrast; used the best plate")
     image.paste(scaled.image, (box.x, box.y), scaled.image)
     return box
+
+
+CALM_SHARE = 0.9  # over imagery, a knockout needs 3:1 on this share of the pixels under it; else it goes on a plate
+
+
+def _share_reaching(image: Image.Image, box: Box, ink: str) -> float:
+    """The share of the pixels in `box` on which `ink` reaches LOGO_MIN_CONTRAST."""
+    region = np.asarray(image.crop((box.x, box.y, box.right, box.bottom)))
+    luminance = _LINEAR[region] @ np.array([0.2126, 0.7152, 0.0722])
+    red, green, blue = parse_hex(ink)
+    level = 0.2126 * _LINEAR[red] + 0.7152 * _LINEAR[green] + 0.0722 * _LINEAR[blue]
+    ratio = (np.maximum(luminance, level) + 0.05) / (np.minimum(luminance, level) + 0.05)
+    return float((ratio >= LOGO_MIN_CONTRAST).mean())
+
+
+def _dominant_color(image: Image.Image, box: Box, palette: Sequence[str]) -> str:
+    """The palette colour nearest the mean colour of `box` (over imagery or a multi-colour graphic)."""
+    region = np.asarray(image.crop((box.x, box.y, box.right, box.bottom))).reshape(-1, 3).astype(np.float64)
+    mean = region.mean(axis=0)
+    return min(palette, key=lambda color: sum((a - b) ** 2 for a, b in zip(parse_hex(color), mean, strict=True)))
 
 
 def _solid_color_under(box: Box, painted: Painted) -> str | None:
@@ -113,6 +188,7 @@ class _ScaledLogo:
     image: Image.Image
     luminance: np.ndarray  # WCAG relative luminance per pixel
     alpha: np.ndarray
+    mask: Image.Image  # the alpha channel: the shape of a one-colour knockout version
 
     @staticmethod
     def of(logo: Image.Image, width: int, height: int) -> _ScaledLogo:
@@ -120,7 +196,7 @@ class _ScaledLogo:
         scaled = logo.convert("RGBa").resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
         pixels = np.asarray(scaled)
         luminance = _LINEAR[pixels[..., :3]] @ np.array([0.2126, 0.7152, 0.0722])
-        return _ScaledLogo(scaled, luminance, pixels[..., 3].astype(np.float64))
+        return _ScaledLogo(scaled, luminance, pixels[..., 3].astype(np.float64), scaled.getchannel("A"))
 
     def legible_share(self, color: str) -> float:
         """The alpha-weighted share of the logo's pixels with at least 3:1 contrast on `color`."""

@@ -7,14 +7,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw
 
 from sgd.design.color import parse_hex
 from sgd.design.color_roles import ColorRoles, text_threshold
 from sgd.design.copy_fit import Faces, Placed, Stack
+from sgd.design.geometry import Box, Shape, Skeleton
 from sgd.design.graphics import draw_graphic, graphic_colors, style_for
-from sgd.design.imagery import ImageryTreatment, map_to_palette
-from sgd.design.layout import Box, Shape, Skeleton
+from sgd.design.imagery import ImageryTreatment, duotone, map_to_palette, smart_fit
+from sgd.design.personality import ButtonShape, DesignStyle
 from sgd.design.typeset import Align
 
 # The share of the canvas anti-aliased text edges may take (they blend two palette colours, so they are off the
@@ -27,10 +28,12 @@ Painted = list[tuple[Box, str, str | None, str]]
 
 def paint_background(skeleton: Skeleton, colors: ColorRoles, imagery: Image.Image | None,
                      treatment: ImageryTreatment | None, decor: Sequence[Shape], keep_out: Box | None,
-                     seed: int) -> tuple[Image.Image, Painted]:
+                     seed: int, style: DesignStyle | None = None) -> tuple[Image.Image, Painted]:
     """The canvas, surfaces, the imagery (re-toned in palette colours under the "palette" treatment) or (without
-    it) the brand graphic in the media area, then the accent shapes. The graphic keeps out of the logo's clear
-    space (`keep_out`)."""
+    it) the brand graphic in the media area, then the accent shapes. The media area may be a rectangle, a circle or
+    a polygon: the picture or graphic is cut to its shape. The graphic keeps out of the logo's clear space
+    (`keep_out`) and takes its style and density from the brand's `style`."""
+    style = style or DesignStyle.neutral()
     canvas = skeleton.canvas
     image = Image.new("RGB", (canvas.w, canvas.h), parse_hex(colors.background))
     draw = ImageDraw.Draw(image)
@@ -38,55 +41,82 @@ def paint_background(skeleton: Skeleton, colors: ColorRoles, imagery: Image.Imag
     roles = {"media": colors.media, "border": colors.border, "background": colors.background,
              "accent": colors.accent}
     for shape in skeleton.surfaces:
-        _fill(draw, shape.box, shape.kind, roles[shape.paint])
+        _fill(draw, shape.box, shape.kind, roles[shape.paint], shape.points)
         painted.append((shape.box, shape.kind, roles[shape.paint], shape.name))
-    if imagery is not None and skeleton.media is not None:
-        media = skeleton.media
-        picture = ImageOps.fit(imagery, (media.w, media.h), Image.Resampling.LANCZOS)
+    media = skeleton.media.intersection(canvas) if skeleton.media is not None else None
+    graphic_style = style_for(skeleton.template, seed, style.graphic_styles, style.graphic_choices)
+    if imagery is not None and media is not None:
+        picture = smart_fit(imagery, (media.w, media.h))
         if treatment == "palette":
             picture = map_to_palette(picture, colors.palette)
-        image.paste(picture, (media.x, media.y))
-        painted.append((media, "rect", None, "imagery"))
-    elif skeleton.media is not None:
-        inks = _graphic_inks(colors.media, colors)
-        graphic = draw_graphic(image, skeleton.media, inks, style_for(skeleton.template, seed), seed, keep_out)
+        elif treatment == "duotone":
+            picture = duotone(picture, colors.palette)
+        image.paste(picture, (media.x, media.y), _media_mask(skeleton, media))
+        painted.append((media, skeleton.media_kind, None, "imagery"))
+    elif media is not None:
+        layer = image.copy() if skeleton.media_kind != "rect" else image
+        graphic = draw_graphic(layer, media, _graphic_inks(colors.media, colors), graphic_style, seed, keep_out,
+                               density=style.graphic_density)
         if graphic is not None:
+            if layer is not image:
+                image.paste(layer, (0, 0), _media_mask(skeleton, canvas))
             # One entry per region and colour: the region holds that palette colour among others.
             painted.extend((region, "graphic", color, "graphic") for region in graphic.regions
                            for color in graphic.colors if color != colors.media)
     for shape in decor:
-        _fill(draw, shape.box, shape.kind, roles[shape.paint])
+        _fill(draw, shape.box, shape.kind, roles[shape.paint], shape.points)
         painted.append((shape.box, shape.kind, roles[shape.paint], shape.name))
         if imagery is None and shape.name == "block" and skeleton.template == "hero":
             # The hero's side block carries the brand graphic: it is clear of the copy and of the logo already.
             color = roles[shape.paint]
-            graphic = draw_graphic(image, shape.box, _graphic_inks(color, colors), style_for("hero", seed), seed)
+            graphic = draw_graphic(image, shape.box, _graphic_inks(color, colors), graphic_style, seed,
+                                   density=style.graphic_density)
             if graphic is not None:
                 painted.extend((region, "graphic", ink, shape.name) for region in graphic.regions
                                for ink in graphic.colors if ink != color)
     return image, painted
 
 
+def _media_mask(skeleton: Skeleton, frame: Box) -> Image.Image | None:
+    """A bilevel mask (no blended edge: every pixel stays a palette colour) of the media shape over `frame`; None
+    for a rectangle that fills it."""
+    if skeleton.media_kind == "rect" or skeleton.media is None:
+        return None
+    mask = Image.new("1", (frame.w, frame.h), 0)
+    draw = ImageDraw.Draw(mask)
+    if skeleton.media_kind == "ellipse":
+        media = skeleton.media
+        draw.ellipse((media.x - frame.x, media.y - frame.y, media.right - 1 - frame.x, media.bottom - 1 - frame.y),
+                     fill=1)
+    else:
+        draw.polygon([(x - frame.x, y - frame.y) for x, y in skeleton.media_points], fill=1)
+    return mask
+
+
 def _graphic_inks(base: str, colors: ColorRoles) -> tuple[str, ...]:
-    """The graphic's colours on `base`: the palette's colours other than the canvas background (so the graphic
-    stays distinct from the copy beside it), the background too only when nothing else is left."""
-    inks = graphic_colors(base, colors.palette, last=(colors.background,))
+    """The graphic's colours on `base`: the colours the usage rules let it use (colors.graphic_inks, or the palette)
+    other than the canvas background (so the graphic stays distinct from the copy beside it), the background too
+    only when nothing else is left."""
+    inks = graphic_colors(base, colors.graphic_inks or colors.palette, last=(colors.background,))
     without_background = tuple(color for color in inks if color != colors.background or color == base)
     return without_background if len(without_background) > 1 else inks
 
 
-def _fill(draw: ImageDraw.ImageDraw, box: Box, kind: str, color: str) -> None:
+def _fill(draw: ImageDraw.ImageDraw, box: Box, kind: str, color: str,
+          points: Sequence[tuple[int, int]] = ()) -> None:
     if box.w <= 0 or box.h <= 0:
         return
     corners = (box.x, box.y, box.right - 1, box.bottom - 1)
     if kind == "ellipse":
         draw.ellipse(corners, fill=parse_hex(color))
+    elif kind == "polygon" and points:
+        draw.polygon(list(points), fill=parse_hex(color))
     else:
         draw.rectangle(corners, fill=parse_hex(color))
 
 
 def draw_copy(image: Image.Image, stack: Stack, colors: ColorRoles, faces: Faces, painted: Painted,
-              notes: list[str]) -> list[dict[str, Any]]:
+              notes: list[str], button: ButtonShape = "rounded") -> list[dict[str, Any]]:
     draw = ImageDraw.Draw(image)
     surface = colors.background
     if stack.panel is not None and colors.panel is not None:
@@ -105,12 +135,13 @@ def draw_copy(image: Image.Image, stack: Stack, colors: ColorRoles, faces: Faces
         if element.role == "cta" and colors.button is not None:
             under = colors.button
             box = element.box
-            radius = max(1, min(box.h // 2, round(0.3 * element.text.size)))
+            radius = {"square": 0, "rounded": max(1, min(box.h // 2, round(0.3 * element.text.size))),
+                      "pill": box.h // 2}[button]
             draw.rounded_rectangle((box.x, box.y, box.right - 1, box.bottom - 1), radius=radius,
                                    fill=parse_hex(under))
             painted.append((box, "rect", under, "button"))
-        color, ratio = colors.text_on(under, element.text.size)
-        threshold = text_threshold(element.text.size)
+        color, ratio = colors.text_on(under, element.text.size, element.role)
+        threshold = text_threshold(element.text.size, element.role)
         if ratio < threshold:
             notes.append(f"no palette pair reaches {threshold:g}:1; used the best pair ({_floor2(ratio):.2f}:1)")
         mask = masks[texts.index(element)]

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, cast
 
 from sgd.contracts.shapes import BrandCanon, NormalisedRequest, PlanLayout, RenderPlan
 from sgd.design.color import AA_LARGE_TEXT, best_text_pair, chroma, contrast_ratio, normalize_hex
-from sgd.design.layout import Corner
+from sgd.design.geometry import Corner
+from sgd.design.layout import template_candidates
+from sgd.design.personality import Personality
 
 # Used when there is neither a canon nor a requested palette: a light background, near-black text, a slate accent.
 # White comes first because the first colour of the best pair becomes the background.
@@ -22,19 +23,6 @@ MAX_HEADLINE_CHARS, MAX_HEADLINE_WORDS = 120, 8
 MAX_SUBLINE_CHARS, MAX_SUBLINE_WORDS = 200, 14
 MAX_CTA_CHARS, MAX_CTA_WORDS = 40, 6
 MAX_GOAL_CHARS, MAX_IMAGERY_CHARS = 400, 1000
-
-# Aspect-ratio rules: the first row whose orientation matches and whose elongation (long side / short side, exact)
-# reaches the threshold wins. 9:16 stories stay "stack" rather than "frame": platform UI covers the top and bottom of
-# a story, and a stack keeps the copy in one column in the safe middle; "frame" is left for a model planner to choose.
-TEMPLATE_RULES: tuple[tuple[str, str, Fraction, str], ...] = (
-    # shape, orientation, elongation at least, template
-    ("story", "portrait", Fraction(17, 10), "stack"),  # 9:16 and taller
-    ("portrait", "portrait", Fraction(6, 5), "stack"),  # 4:5, 2:3
-    ("very wide", "landscape", Fraction(5, 2), "band"),  # leaderboards, page headers
-    ("landscape", "landscape", Fraction(13, 10), "split"),  # 1.91:1 link ads, 16:9
-    ("square", "any", Fraction(1), "hero"),  # about 1:1
-)
-
 
 @dataclass(frozen=True)
 class TemplateLayout:
@@ -48,6 +36,11 @@ TEMPLATE_LAYOUTS: dict[str, TemplateLayout] = {
     "band": TemplateLayout("the middle of the band", "top-left"),
     "stack": TemplateLayout("the top third and the bottom strip", "bottom-right"),
     "frame": TemplateLayout("the border around the image", "bottom-left"),
+    "editorial": TemplateLayout("the plain side beside or below the inset picture", "top-left"),
+    "diagonal": TemplateLayout("the plain side of the slanted field", "top-left"),
+    "spotlight": TemplateLayout("the area beside the circle", "top-left"),
+    "strip": TemplateLayout("the middle of the banner", "top-left"),
+    "tower": TemplateLayout("the lower half of the column", "top-left"),
 }
 
 # Repair: other templates for a design whose critique failed for a reason the plan's colours, imagery treatment or
@@ -58,6 +51,11 @@ TEMPLATE_ALTERNATIVES: dict[str, tuple[str, ...]] = {
     "band": ("split", "hero"),
     "stack": ("frame", "hero", "split"),
     "frame": ("stack", "hero", "split"),
+    "editorial": ("split", "stack", "hero"),
+    "diagonal": ("split", "hero", "stack"),
+    "spotlight": ("hero", "split", "stack"),
+    "strip": ("strip",),  # a banner too short for anything else: the repair changes colours and the logo instead
+    "tower": ("stack",),
 }
 # Violation kinds a repair fixes without changing the layout template.
 REPAIRED_IN_PLACE = frozenset({"palette", "contrast", "logo_safe_zone"})
@@ -227,7 +225,7 @@ def rule_based_plan(instruction: str, canon: BrandCanon | None, request: Normali
     directive = _directive_text(instruction, quotes, cta_span)
 
     repair = _read_repair(request.get("repair"))
-    template = template_for(width, height)
+    template = template_for(width, height, canon)
     if repair and repair.kinds - REPAIRED_IN_PLACE:
         template = alternative_template(template, repair.attempt)
     headline = _clip(copy[0], MAX_HEADLINE_CHARS) if copy else derive_headline(directive)
@@ -312,14 +310,13 @@ def highest_contrast_colors(palette: list[str]) -> dict[str, str]:
     return {"background_hex": background, "text_hex": text, "accent_hex": text}
 
 
-def template_for(width: int, height: int) -> str:
-    """The layout template for an output size, from TEMPLATE_RULES."""
-    orientation = "portrait" if height > width else "landscape" if width > height else "square"
-    elongation = Fraction(max(width, height), min(width, height))
-    for _shape, rule_orientation, threshold, template in TEMPLATE_RULES:
-        if rule_orientation in (orientation, "any") and elongation >= threshold:
-            return template
-    raise AssertionError("the last TEMPLATE_RULES row matches every size")  # pragma: no cover
+def template_for(width: int, height: int, canon: BrandCanon | None = None) -> str:
+    """The layout template for an output size and a brand: the template that fits the size and is nearest to the
+    brand's design personality (sgd.design.layout.template_candidates); without one (no canon, or a voice that says
+    nothing of it), the size's first template."""
+    personality = Personality.of(canon.get("personality"), canon.get("voice")) if canon is not None else None
+    character = personality.character if personality is not None and personality.expressed else None
+    return template_candidates(width, height, character)[0]
 
 
 def palette_in_use(canon: BrandCanon | None, request: Mapping[str, Any]) -> list[str]:

@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from sgd.contracts.shapes import RenderPlan
+from sgd.contracts.shapes import BrandCanon, PersonalityFields, RenderPlan, UsageRuleFields, VoiceFields
 
 if TYPE_CHECKING:
     from PIL import Image
 
 Format = Literal["png", "jpg", "webp"]
 MIME_TYPES: dict[str, str] = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+
+
+# A don't that forbids recolouring the logo: the engine then puts it on a plate rather than knocking it out.
+_NO_RECOLOUR = re.compile(r"\b(?:re-?colou?r|change (?:the )?colou?rs? of)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class BrandLook:
+    """What the canon says of how the brand looks beyond its palette, fonts and clear space."""
+
+    personality: PersonalityFields | None = None  # stated; else the voice implies one
+    voice: VoiceFields | None = None
+    color_roles: Mapping[str, str] = field(default_factory=dict)  # hex -> primary, secondary, accent, ...
+    usage_rules: tuple[UsageRuleFields, ...] = ()
+    logo_min_width_px: int | None = None  # the guideline's minimum logo width; None: the engine's default
+    logo_plate: bool = False  # the guideline puts the logo on a plate (a solid box)
+    logo_recolour: bool = True  # a one-colour knockout version may be derived when the logo is not legible
+
+    @staticmethod
+    def of(canon: BrandCanon | None) -> BrandLook:
+        if not canon:
+            return BrandLook()
+        voice = canon.get("voice")
+        donts = (voice or {}).get("donts") or []
+        minimum = canon.get("logo_min_width_px")
+        return BrandLook(
+            personality=canon.get("personality"), voice=voice, color_roles=dict(canon.get("color_roles") or {}),
+            usage_rules=tuple(canon.get("usage_rules") or ()),
+            logo_min_width_px=round(minimum) if minimum else None, logo_plate=bool(canon.get("logo_plate")),
+            logo_recolour=not any("logo" in dont.lower() and _NO_RECOLOUR.search(dont) for dont in donts))
 
 
 @dataclass(frozen=True)
@@ -28,6 +59,7 @@ class DesignRequest:
     seed: int = 0  # variation index: 0..5 give visibly different layouts
     imagery: bytes | None = None  # optional picture (model imagery or an edit/variations reference)
     project_fonts: Mapping[str, bytes] = field(default_factory=dict)  # family -> TTF/OTF bytes of this project
+    look: BrandLook = field(default_factory=BrandLook)
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,8 @@ class UploadDeliveries:
         if not self.ledger.note_quarantine(claimed, asset_id=asset_id,
                                            quarantine_key=tenant.quarantine_key(asset_id, filename)):
             return None
-        return pipeline.ingest_file(tenant, data, asset=label, source=filename, filename=filename, upload_key=key)
+        return pipeline.ingest_file(tenant, data, asset=label, source=filename, filename=filename, upload_key=key,
+                                    purpose=claimed.purpose)
 
     def _resume_from_quarantine(self, claimed: UploadEntry, *, label: str) -> IngestOutcome | None:
         """Finishes an upload an earlier delivery moved to quarantine/ and then crashed on; None if no earlier
@@ -137,7 +138,7 @@ class UploadDeliveries:
                            "attempts": claimed.attempts})
         filename = claimed.filename or ""
         return self.pipeline.ingest_file(claimed.tenant, data, asset=label, source=filename, filename=filename,
-                                         upload_key=claimed.key, in_quarantine=True)
+                                         upload_key=claimed.key, in_quarantine=True, purpose=claimed.purpose)
 
     def _outcome_from_asset(self, claimed: UploadEntry, *, label: str) -> IngestOutcome | None:
         """Neither uploads/ nor quarantine/ holds the file: the earlier delivery finished the asset (promoted, and

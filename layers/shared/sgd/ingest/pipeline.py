@@ -25,6 +25,7 @@ from typing import Any
 from sgd.adapters.clock import Clock
 from sgd.adapters.storage import ObjectStorage
 from sgd.brand.fonts import ProjectFonts
+from sgd.contracts.shapes import default_purpose
 from sgd.ingest.embeddings import Embedder
 from sgd.ingest.indexing import StoreFor, index_text
 from sgd.ingest.outcomes import IngestOutcome, asset_id_of, evidence_id_of, unread_asset_id
@@ -63,7 +64,8 @@ class IngestPipeline:
         self.max_upload_bytes = max_upload_bytes
 
     def ingest_file(self, tenant: Tenant, data: bytes, *, asset: str, source: str, filename: str,
-                    upload_key: str | None = None, in_quarantine: bool = False) -> IngestOutcome:
+                    upload_key: str | None = None, in_quarantine: bool = False,
+                    purpose: str | None = None) -> IngestOutcome:
         """One file through the pipeline. With upload_key, the file is the object at that key under uploads/ and is
         moved (not copied) to quarantine, unless in_quarantine says an interrupted run already moved it there;
         without upload_key the bytes are written there."""
@@ -123,10 +125,14 @@ class IngestPipeline:
             org=tenant.org, project=tenant.project, evidence_id=evidence_id, asset_id=asset_id, kind=admitted.kind,
             source=source, evidence_key=tenant.evidence_key(evidence_id), created_at=record.created_at,
             points=len(indexed.point_ids), embedding_model=indexed.model, **_evidence_summary(document)))
-        self.assets.save(dataclasses.replace(
+        admitted_record = dataclasses.replace(
             record, key=promoted_key, status="admitted", kind=admitted.kind, content_type=admitted.mime,
             format=admitted.extension, size=len(admitted.data), width=admitted.width, height=admitted.height,
-            pages=admitted.pages, evidence_id=evidence_id, admitted_at=self.clock.now().isoformat()))
+            pages=admitted.pages, evidence_id=evidence_id, admitted_at=self.clock.now().isoformat(),
+            purpose=purpose or default_purpose(admitted.kind))
+        self.assets.save(admitted_record)
+        if admitted_record.purpose == "imagery" and admitted.kind == "image":
+            self.assets.add_imagery(admitted_record)
         self.storage.delete(quarantine_key)
         logger.info("asset indexed", extra={"asset_id": asset_id, "evidence_id": evidence_id, "kind": admitted.kind,
                                             "points": len(indexed.point_ids),

@@ -76,7 +76,8 @@ class IngestService:
         self._presign_ttl_seconds = presign_ttl_seconds
 
     # -- POST /uploads, GET /uploads/{id} -------------------------------------------------------------------------
-    def create_upload(self, tenant: Tenant, *, filename: str, content_type: str, size_bytes: int) -> Ticket:
+    def create_upload(self, tenant: Tenant, *, filename: str, content_type: str, size_bytes: int,
+                      purpose: str | None = None) -> Ticket:
         if size_bytes > self._max_upload_bytes:
             raise ValidationFailed(f"the file is {size_bytes:,} bytes; uploads are limited to "
                                    f"{self._max_upload_bytes:,} bytes: compress or split it",
@@ -86,7 +87,7 @@ class IngestService:
         post = self._storage.presign_post(key, content_type=content_type, max_bytes=size_bytes,
                                           ttl_seconds=self._presign_ttl_seconds)
         self._ledger.issue_ticket(tenant, upload_id=upload_id, filename=filename, key=key,
-                                  content_type=content_type, max_bytes=size_bytes)
+                                  content_type=content_type, max_bytes=size_bytes, purpose=purpose)
         return Ticket(upload_id, key, post["url"], post["fields"],
                       self._clock.now() + timedelta(seconds=self._presign_ttl_seconds), size_bytes)
 

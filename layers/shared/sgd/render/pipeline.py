@@ -345,7 +345,25 @@ class RenderPipeline:
         generated = await self._gateway.generate_image(tenant=prepared.tenant, prompt=prompt, width=width,
                                                        height=height, deadline=deadline)
         image = generated.output
-        return (image.data if image is not None else None), [generated], []
+        if image is not None:
+            return image.data, [generated], []
+        brand = await asyncio.to_thread(self._brand_imagery, prepared)
+        return (brand[0], [generated], [brand[1]]) if brand is not None else (None, [generated], [])
+
+    def _brand_imagery(self, prepared: Prepared) -> tuple[bytes, str] | None:
+        """Without generated imagery (no model key), the brand's own pictures fill the picture areas: the request's
+        first image reference, else one of the project's brand imagery, chosen by the instruction (so a request
+        keeps its picture and different requests vary). None: the engine draws the brand graphic instead."""
+        references = prepared.request["prompts"]["references"]
+        if references:
+            reference = self._references.load_image(prepared.tenant, references[0])
+            return reference.data, f"imagery: the first reference ({reference.source})"
+        pictures = self._assets.imagery(prepared.tenant)
+        if not pictures:
+            return None
+        digest = hashlib.sha256(prepared.request["prompts"]["instruction"].encode()).digest()
+        chosen = pictures[int.from_bytes(digest[:4], "big") % len(pictures)]
+        return self._storage.get(chosen.key), f"imagery: the brand's picture {chosen.asset_id}"
 
     async def _render_all(self, render: _RenderRun,
                           on_asset: Callable[[int, int], bool] | None) -> list[StoredAsset]:
@@ -399,6 +417,7 @@ class RenderPipeline:
 
     def _attempt(self, render: _RenderRun, plan: RenderPlan, index: int, number: int) -> _Attempt:
         from sgd.design.engine import DesignRequest, render_design  # numpy and Pillow: only where rendering
+        from sgd.design.request import BrandLook
 
         request, constraints = render.prepared.request, render.prepared.constraints
         width, height = (int(side) for side in request["outputs"]["dimensions"].split("x"))
@@ -406,7 +425,7 @@ class RenderPipeline:
             plan=plan, width=width, height=height, format=request["outputs"]["format"],
             palette=constraints.palette, fonts=constraints.fonts, logo=render.brand.logo,
             logo_safe_zone_pct=constraints.logo_safe_zone_pct, seed=index, imagery=render.imagery,
-            project_fonts=render.brand.fonts))
+            project_fonts=render.brand.fonts, look=BrandLook.of(render.prepared.canon_fields)))
         critique = None
         if render.critic is not None:
             started = time.perf_counter()

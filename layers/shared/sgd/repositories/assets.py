@@ -1,6 +1,7 @@
 """The project's files and what was read from them, in the assets table under the tenant's partition:
 
     asset#{asset_id}        AssetRecord     a stored file (upload, fetched URL or render) and its admission status
+    imagery#{asset_id}      ImageryRecord   an admitted image whose purpose is brand imagery (renders draw on it)
     evidence#{evidence_id}  EvidenceRecord  one asset's extraction summary (the full JSON is in S3)
     font#{family_key}       FontRecord      an uploaded font the design engine can use
 
@@ -20,6 +21,7 @@ from sgd.tenancy import Tenant
 ASSET_PREFIX = "asset#"
 EVIDENCE_PREFIX = "evidence#"
 FONT_PREFIX = "font#"
+IMAGERY_PREFIX = "imagery#"
 
 AssetStatus = Literal["quarantined", "admitted", "rejected"]
 
@@ -49,6 +51,7 @@ class AssetRecord:
     reason: str | None = None
     admitted_at: str | None = None
     rejected_at: str | None = None
+    purpose: str | None = None  # guideline, logo, font, imagery or example (sgd.contracts.ingest.AssetPurpose)
     render_id: str | None = None
     layout: dict[str, Any] | None = None  # renders: sgd.contracts.render.AssetLayout as JSON
     critique: dict[str, Any] | None = None  # renders: sgd.contracts.render.AssetCritiqueSummary as JSON
@@ -90,6 +93,17 @@ class FontRecord:
     key: str  # a TTF/OTF in S3
     created_at: str
     style: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageryRecord:
+    org: str
+    project: str
+    asset_id: str
+    key: str  # the image in S3
+    created_at: str
+    width: int | None = None
+    height: int | None = None
 
 
 def family_key(family: str) -> str:
@@ -142,6 +156,18 @@ class AssetRecords:
         items = self._table.query(tenant.partition_key, sk_prefix=EVIDENCE_PREFIX)
         records = (from_item(EvidenceRecord, item, org=tenant.org, project=tenant.project) for item in items)
         return sorted(records, key=lambda record: record.created_at)
+
+    # -- brand imagery --------------------------------------------------------------------------------------------
+    def add_imagery(self, record: AssetRecord) -> None:
+        self._table.put(to_item(ImageryRecord(record.org, record.project, record.asset_id, record.key,
+                                              record.created_at, record.width, record.height),
+                                pk=record.tenant.partition_key, sk=f"{IMAGERY_PREFIX}{record.asset_id}"))
+
+    def imagery(self, tenant: Tenant) -> list[ImageryRecord]:
+        """The project's brand imagery, oldest first."""
+        items = self._table.query(tenant.partition_key, sk_prefix=IMAGERY_PREFIX)
+        records = (from_item(ImageryRecord, item, org=tenant.org, project=tenant.project) for item in items)
+        return sorted(records, key=lambda record: (record.created_at, record.asset_id))
 
     # -- fonts ----------------------------------------------------------------------------------------------------
     def save_font(self, record: FontRecord) -> None:

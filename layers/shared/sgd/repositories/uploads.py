@@ -39,6 +39,7 @@ class UploadEntry:
     filename: str | None = None
     content_type: str | None = None
     max_bytes: int | None = None
+    purpose: str | None = None  # what the uploader said the file is for (sgd.contracts.ingest.AssetPurpose)
     ticketed_at: str | None = None
     size: int | None = None
     etag: str | None = None
@@ -108,10 +109,10 @@ class UploadLedger:
         return from_item(UploadEntry, item) if item is not None else None
 
     def issue_ticket(self, tenant: Tenant, *, upload_id: str, filename: str, key: str, content_type: str,
-                     max_bytes: int) -> UploadEntry:
+                     max_bytes: int, purpose: str | None = None) -> UploadEntry:
         """The entry POST /uploads writes with the ticket: `pending` until S3 reports the file."""
         entry = UploadEntry(tenant.org, tenant.project, upload_id, "pending", key, self._expiry(), filename=filename,
-                            content_type=content_type, max_bytes=max_bytes,
+                            content_type=content_type, max_bytes=max_bytes, purpose=purpose,
                             ticketed_at=self._clock.now().isoformat())
         self._table.put(self._item(entry))
         return entry

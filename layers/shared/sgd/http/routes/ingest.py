@@ -18,6 +18,7 @@ from sgd.contracts.ingest import (
     UploadStatus,
     UploadTicket,
 )
+from sgd.contracts.shapes import default_purpose
 from sgd.http.app import create_api
 from sgd.http.identity import Caller, current_caller
 from sgd.ingest.service import IngestService
@@ -38,7 +39,7 @@ def create_upload(body: UploadRequest, caller: Annotated[Caller, Depends(current
                   service: Service) -> UploadTicket:
     tenant = caller.tenant(body.project_id)
     ticket = service.create_upload(tenant, filename=body.filename, content_type=body.content_type,
-                                   size_bytes=body.size_bytes)
+                                   size_bytes=body.size_bytes, purpose=body.purpose)
     return UploadTicket(upload_id=ticket.upload_id, key=ticket.key, url=ticket.url, fields=ticket.fields,
                         expires_at=ticket.expires_at, max_bytes=ticket.max_bytes)
 
@@ -53,6 +54,7 @@ def upload_status(upload_id: Annotated[ResourceId, Path(description="The id POST
         upload_id=upload_id, project_id=project_id, status=entry.status, filename=entry.filename, size=entry.size,
         reason=entry.reason, asset_id=entry.asset_id, evidence_id=entry.evidence_id,
         kind=kind if kind in UPLOAD_KINDS else None, points=entry.points,  # type: ignore[arg-type]
+        purpose=entry.purpose or (default_purpose(kind) if entry.status == "indexed" else None),  # type: ignore[arg-type]
         received_at=_timestamp(entry.received_at), processed_at=_timestamp(entry.processed_at))
 
 

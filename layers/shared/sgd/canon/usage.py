@@ -1,0 +1,175 @@
+"""Colour roles, usage rules and the design personality, read from a guideline's words.
+
+A sentence that names a palette colour (by the name the colour table gives it, or by its hex) and says how it is used
+becomes a role ("Deep Sky is our primary colour") or a usage rule ("Hot Pink is for calls to action only", "never use
+Sand as a background", "no text on Solar", "Ink covers about 60 % of a layout"); a split such as "60/30/10" over the
+colours a sentence names, in order, becomes one proportion rule per colour. Every value cites the evidence that
+states it. Where the documents are silent, roles are inferred from lightness and chroma
+(sgd.design.color_roles.infer_roles) and the personality from the voice (sgd.design.personality), and their
+provenance says "inferred".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sgd.contracts.shapes import ColorRole, PersonalityFields, UsageRuleFields, VoiceFields
+from sgd.design.color import normalize_hex
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}\b")
+ROLE_WORDS: tuple[tuple[re.Pattern[str], ColorRole], ...] = (
+    (re.compile(r"\b(?:primary|main|lead|hero|core|signature)\b(?:\s+brand)?\s+colou?r", re.I), "primary"),
+    (re.compile(r"\b(?:secondary|supporting|complementary)\b(?:\s+brand)?\s+colou?r", re.I), "secondary"),
+    (re.compile(r"\b(?:accent|highlight)\b(?:\s+colou?r)?", re.I), "accent"),
+    (re.compile(r"\b(?:background|neutral|base)\s+colou?r\b|\bis\s+(?:the|our)\s+background\b", re.I), "background"),
+    (re.compile(r"\b(?:text|type|body[\s-]copy|copy)\s+colou?r\b|\bfor\s+(?:all\s+)?(?:body\s+)?(?:text|copy)\b",
+                re.I), "text"),
+)
+_CTA = r"(?:calls?[\s-]+to[\s-]+action|ctas?|buttons?)"
+RULE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"\b(?:only|exclusively|reserved|solely)\b.{{0,40}}\b{_CTA}\b|\b{_CTA}\b.{{0,20}}\bonly\b", re.I),
+     "cta_only"),
+    (re.compile(r"\b(?:never|not|don'?t|do not|avoid)\b.{0,40}\bbackgrounds?\b", re.I), "never_background"),
+    (re.compile(r"\b(?:never|not|don'?t|do not|avoid)\b.{0,30}\b(?:set|place|put)\s+(?:text|type|copy)\s+on\b|"
+                r"\bno\s+(?:text|type|copy)\s+on\b", re.I), "no_text_on"),
+    (re.compile(r"\b(?:never|not|don'?t|do not|avoid)\b.{0,30}\b(?:for|as)\s+(?:text|type|copy|body copy)\b", re.I),
+     "never_text"),
+)
+_SPLIT = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{1,2}))?\b")
+_SHARE = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)", re.I)
+_AT_MOST = re.compile(r"\b(?:up to|at most|no more than|max(?:imum)?|not more than|under|below)\s*$", re.I)
+_AT_LEAST = re.compile(r"\b(?:at least|min(?:imum)?|no less than|over|above)\s*$", re.I)
+_AREA_WORDS = re.compile(r"\b(?:cover|covers|proportion|share|area|of (?:the|a|each|any) (?:layout|design|canvas|"
+                         r"composition|page)|of the space|dominant|dominate)\b", re.I)
+
+
+@dataclass(frozen=True)
+class ColourUsage:
+    roles: dict[str, ColorRole]
+    rules: list[UsageRuleFields]
+    provenance: list[dict[str, Any]]
+
+
+def derive_colour_usage(evidence: Sequence[Mapping[str, Any]], palette: Sequence[str],
+                        evidence_id: Any) -> ColourUsage:
+    """Roles and usage rules for the palette from the evidence's sentences; the roles nobody stated inferred."""
+    from sgd.design.color_roles import infer_roles
+
+    names = _colour_names(evidence, palette)
+    roles: dict[str, ColorRole] = {}
+    rules: list[UsageRuleFields] = []
+    provenance: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for item in evidence:
+        source = str(evidence_id(item))
+        for sentence in _sentences(str(item.get("text") or "")):
+            named = _colours_in(sentence, names, palette)
+            if not named:
+                continue
+            for rule in _rules_in(sentence, named):
+                key = (str(rule.get("kind")), str(rule.get("hex")))
+                if key in seen:
+                    continue
+                seen.add(key)
+                rules.append(rule)
+                provenance.append(_entry("usage_rules", f"{key[0]} {key[1]}", [source],
+                                         note=rule.get("statement")))
+            if len(named) == 1:
+                for pattern, role in ROLE_WORDS:
+                    if pattern.search(sentence) and named[0] not in roles:
+                        roles[named[0]] = role
+                        provenance.append(_entry(f"color_roles.{named[0]}", role, [source], note=sentence[:300]))
+                        break
+    inferred = infer_roles(list(palette), roles)
+    for color, role in inferred.items():
+        if color not in roles:
+            provenance.append(_entry(f"color_roles.{color}", role, [], source="inferred",
+                                     note="the documents state no role: inferred from its lightness and chroma"))
+    return ColourUsage(inferred, rules, provenance)
+
+
+def inferred_personality(voice: VoiceFields) -> tuple[PersonalityFields | None, list[dict[str, Any]]]:
+    """The personality the voice implies, with its provenance ("inferred", naming the words that moved it); None
+    when no word of the voice says anything of it (the engine's neutral style applies)."""
+    from sgd.design.personality import from_voice
+
+    personality = from_voice(voice)
+    if not personality.reasons:
+        return None, []
+    fields = personality.as_fields()
+    note = "inferred from the voice: " + ", ".join(personality.reasons[:12])
+    return fields, [_entry("personality", fields, [], source="inferred", note=note[:300])]
+
+
+def _entry(field_name: str, value: Any, evidence_ids: Iterable[str], source: str = "deterministic",
+           note: str | None = None) -> dict[str, Any]:
+    return {"field": field_name, "value": str(value), "evidence_ids": list(dict.fromkeys(evidence_ids)),
+            "source": source, "note": note}
+
+
+def _colour_names(evidence: Sequence[Mapping[str, Any]], palette: Sequence[str]) -> dict[str, str]:
+    """Lower-cased colour name -> hex, for the palette colours the documents name."""
+    names: dict[str, str] = {}
+    for item in evidence:
+        for colour in item.get("colors") or []:
+            name = (colour.get("name") or "").strip()
+            try:
+                hex_value = normalize_hex(str(colour.get("hex") or ""))
+            except ValueError:
+                continue
+            if name and hex_value in palette and len(name) >= 3:
+                names.setdefault(name.lower(), hex_value)
+    return names
+
+
+def _sentences(text: str) -> list[str]:
+    return [sentence.strip() for sentence in _SENTENCE_END.split(text) if 8 <= len(sentence.strip()) <= 400]
+
+
+def _colours_in(sentence: str, names: Mapping[str, str], palette: Sequence[str]) -> list[str]:
+    """The palette colours a sentence names, in the order it names them (each once)."""
+    found: list[tuple[int, str]] = []
+    lowered = sentence.lower()
+    for name, hex_value in names.items():
+        match = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", lowered)
+        if match:
+            found.append((match.start(), hex_value))
+    for match in _HEX.finditer(sentence):
+        hex_value = normalize_hex(match.group())
+        if hex_value in palette:
+            found.append((match.start(), hex_value))
+    return list(dict.fromkeys(hex_value for _position, hex_value in sorted(found)))
+
+
+def _rules_in(sentence: str, named: Sequence[str]) -> list[UsageRuleFields]:
+    statement = sentence[:300]
+    rules: list[UsageRuleFields] = []
+    split = _SPLIT.search(sentence)
+    if split and len(named) >= 2:
+        shares = [int(value) for value in split.groups() if value]
+        if 90 <= sum(shares) <= 100:
+            rules.extend({"kind": "proportion", "hex": color, "min_pct": float(share), "max_pct": float(share),
+                          "statement": statement} for color, share in zip(named, shares, strict=False))
+    if len(named) != 1:
+        return rules  # a usage rule must be unambiguous about its colour
+    color = named[0]
+    for pattern, kind in RULE_WORDS:
+        if pattern.search(sentence):
+            rules.append({"kind": kind, "hex": color, "statement": statement})  # type: ignore[typeddict-item]
+            break
+    share = _SHARE.search(sentence)
+    if share and _AREA_WORDS.search(sentence) and 0 < float(share.group(1)) <= 100:
+        value = float(share.group(1))
+        before = sentence[:share.start()]
+        low: float | None = value
+        high: float | None = value
+        if _AT_MOST.search(before):
+            low = None
+        elif _AT_LEAST.search(before):
+            high = None
+        rules.append({"kind": "proportion", "hex": color, "min_pct": low, "max_pct": high, "statement": statement})
+    return rules
