@@ -31,6 +31,11 @@ RENDERS = (
     ("1200x628", "create", 'Link ad for the autumn tasting event: "Taste the harvest" - register today'),
     ("1080x1920", "create", 'Story announcing the new cafe opening: "Our door is open"'),
 )
+# The gallery: each brand (its own project, canon derived from its own kit) on the standard sizes, two seeds each.
+GALLERY_BRANDS = (("northwind-coffee", PROJECT), ("helio-energy", "helio"))
+GALLERY_SIZES = ("1080x1080", "1200x628", "1080x1920", "300x250", "728x90", "160x600")
+GALLERY_INSTRUCTION = 'Autumn campaign: headline "Made for the long run", subline "New season, same promise", ' \
+                      'CTA: Shop now'
 # Designs made elsewhere, from the kit's critique/ folder: uploaded as images and critiqued beside SGD's renders.
 EXTERNAL_DESIGNS = ("on_brand_1080x1080.png", "off_palette_and_logo_edge_1080x1080.png",
                     "low_contrast_1200x628.png", "logo_edge_1200x628.png")
@@ -57,6 +62,16 @@ class Design:
 
 
 @dataclass
+class GalleryItem:
+    brand: str
+    dimensions: str
+    seed: int
+    file: str
+    template: str
+    personality: str | None
+
+
+@dataclass
 class Critiqued:
     original: str  # the design, relative to the report
     annotated: str  # its annotated copy, relative to the report
@@ -71,6 +86,7 @@ class DemoRun:
     canon: dict[str, Any] | None = None
     designs: list[Design] = field(default_factory=list)
     critiqued: list[Critiqued] = field(default_factory=list)
+    gallery: list[GalleryItem] = field(default_factory=list)
 
     def add(self, step: Step, *, expected_error: bool = False) -> Step:
         self.steps.append(step)
@@ -147,6 +163,7 @@ def _drive(api: Api, kit: Path, out_dir: Path, run: DemoRun) -> None:
         _render(api, out_dir, run, number, dimensions, task, instruction)
     _render_again_from_cache(api, run)
     _render_async(api, run)
+    _gallery(api, project_root(), out_dir, run)
 
     response, took = api.timed("POST", "/render", {"project_id": PROJECT, "prompts": {
         "task": "create", "instruction": "Poster in #000000 and neon green"}, "constraints": {
@@ -196,11 +213,11 @@ def _error_summary(response: httpx.Response) -> str:
     return f"{error.get('code', 'ok')}: {error.get('message', '')}"[:160]
 
 
-def _ingest(api: Api, files: list[tuple[Path, str]], run: DemoRun) -> None:
+def _ingest(api: Api, files: list[tuple[Path, str]], run: DemoRun, project: str = PROJECT) -> None:
     """The presigned flow: POST /uploads, POST the file to S3, then follow GET /uploads/{id} to its result."""
     for path, content_type in files:
         data = path.read_bytes()
-        response, took = api.timed("POST", "/uploads", {"project_id": PROJECT, "filename": path.name,
+        response, took = api.timed("POST", "/uploads", {"project_id": project, "filename": path.name,
                                                        "content_type": content_type, "size_bytes": len(data)})
         run.add(Step("Upload ticket", f"POST /uploads ({path.name})", response.status_code, took,
                      f"presigned POST to {response.json().get('key', '?')}", response.json()))
@@ -211,8 +228,8 @@ def _ingest(api: Api, files: list[tuple[Path, str]], run: DemoRun) -> None:
         posted = httpx.post(ticket["url"], data=ticket["fields"], files={"file": (path.name, data, content_type)})
         run.add(Step("File sent to S3", f"POST <presigned> ({path.name})", posted.status_code,
                      (time.perf_counter() - started) * 1000, f"{len(data):,} bytes"))
-        status, took = _wait_for_upload(api, ticket["upload_id"])
-        run.uploads.append(status | {"filename": path.name})
+        status, took = _wait_for_upload(api, ticket["upload_id"], project=project)
+        run.uploads.append(status | {"filename": path.name if project == PROJECT else f"{project}: {path.name}"})
         run.add(Step("Ingested (S3 event → IngestFunction)", f"GET /uploads/{ticket['upload_id'][:10]}…",
                      200 if status.get("status") in ("indexed", "duplicate") else 500, took,
                      f"{status.get('status')}: kind={status.get('kind')} evidence={status.get('evidence_id')}",
@@ -236,23 +253,51 @@ def _ingest_rejected_example(api: Api, run: DemoRun) -> None:
                  f"{status.get('status')}: {status.get('reason')}", status), expected_error=True)
 
 
-def _wait_for_upload(api: Api, upload_id: str, timeout_s: float = 60) -> tuple[dict[str, Any], float]:
+def _wait_for_upload(api: Api, upload_id: str, timeout_s: float = 60,
+                     project: str = PROJECT) -> tuple[dict[str, Any], float]:
     started = time.perf_counter()
-    status = wait_for_upload(api, PROJECT, upload_id, timeout_s=timeout_s, interval_s=0.1)
+    status = wait_for_upload(api, project, upload_id, timeout_s=timeout_s, interval_s=0.1)
     return status, (time.perf_counter() - started) * 1000
 
 
-def _derive_canon(api: Api, run: DemoRun) -> None:
-    response, took = api.timed("POST", "/canon/derive", {"project_id": PROJECT, "evidence_ids": []})
+def _derive_canon(api: Api, run: DemoRun, project: str = PROJECT) -> None:
+    response, took = api.timed("POST", "/canon/derive", {"project_id": project, "evidence_ids": []})
     body = response.json()
     canon = body.get("canon", {})
     run.add(Step("Canon derived from the evidence", "POST /canon/derive", response.status_code, took,
                  f"v{body.get('version')}: palette {canon.get('palette_hex')}, fonts {canon.get('fonts')}, "
                  f"forbidden {canon.get('forbidden_hex')}", body))
+    if project != PROJECT:
+        return
     response, took = api.timed("GET", f"/canon/{PROJECT}")
     run.add(Step("Canon read back", f"GET /canon/{PROJECT}", response.status_code, took,
                  f"version {response.json().get('version')}, ETag {response.headers.get('etag')}", response.json()))
     run.canon = response.json() if response.status_code == 200 else None
+
+
+def _gallery(api: Api, root: Path, out_dir: Path, run: DemoRun) -> None:
+    """Each brand on the standard sizes, seeds 0 and 1 (one count-2 render per size): the layouts, type and
+    graphics its personality and colour roles choose."""
+    for brand, project in GALLERY_BRANDS:
+        if project != PROJECT:
+            kit = root / "examples" / "brands" / brand
+            _ingest(api, [(kit / "guidelines.pdf", "application/pdf"), (kit / "logo.png", "image/png")], run,
+                    project=project)
+            _derive_canon(api, run, project=project)
+        for dimensions in GALLERY_SIZES:
+            response, took = api.timed("POST", "/render", {
+                "project_id": project, "prompts": {"task": "create", "instruction": GALLERY_INSTRUCTION},
+                "outputs": {"count": 2, "format": "png", "dimensions": dimensions}})
+            body = response.json()
+            run.add(Step("Gallery render", f"POST /render {dimensions} count 2 ({brand})", response.status_code, took,
+                         ", ".join(asset["layout"]["template"] for asset in body.get("assets", [])) or
+                         _error_summary(response), body))
+            for seed, asset in enumerate(body.get("assets", [])):
+                name = f"gallery-{brand}-{dimensions}-{seed}.{asset['format']}"
+                (out_dir / "designs" / name).write_bytes(httpx.get(asset["url"]).content)
+                layout = asset["layout"]
+                run.gallery.append(GalleryItem(brand, dimensions, seed, name, str(layout.get("template")),
+                                               layout.get("personality")))
 
 
 def _render(api: Api, out_dir: Path, run: DemoRun, number: int, dimensions: str, task: str,
@@ -392,6 +437,11 @@ def render_report(run: DemoRun, brand: str) -> str:
         f"<td>{html.escape(str(u.get('kind') or ''))}</td><td>{html.escape(str(u.get('reason') or ''))}</td></tr>"
         for u in run.uploads)
     cards = "\n".join(_design_card(design) for design in run.designs)
+    gallery = "\n".join(
+        f"<figure><img src='designs/{html.escape(item.file)}' alt='{html.escape(item.file)}'><figcaption>"
+        f"{html.escape(item.brand)} · {item.dimensions} · seed {item.seed} · <b>{html.escape(item.template)}</b>"
+        f"{' · ' + html.escape(item.personality) if item.personality else ''}</figcaption></figure>"
+        for item in run.gallery)
     critiqued = "\n".join(_critique_card(item) for item in run.critiqued) or "<p>No critique ran.</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>SGD demo: {html.escape(brand)}</title>
@@ -410,6 +460,10 @@ th {{ background: #f4f4f4; }} tr.bad td {{ background: #fde8e8; }} pre {{ max-wi
 .pair {{ display: grid; grid-template-columns: 1fr 1fr 1.1fr; gap: 1rem; border-top: 1px solid #ddd;
   padding: 1rem 0; }}
 .pair img {{ width: 100%; background: #eee; }} .side p {{ margin: .2rem 0; color: #555; }}
+.gallery {{ display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-end; }}
+.gallery figure {{ margin: 0; }}
+.gallery img {{ max-width: 300px; max-height: 300px; background: #eee; display: block; }}
+.gallery figcaption {{ font-size: .8rem; color: #555; max-width: 300px; }}
 .facts ol, .facts ul {{ padding-left: 1.2rem; }} .score {{ font-size: 1.1rem; }} li.high {{ color: #b00020; }}
 </style></head><body>
 <h1>SGD demo — {html.escape(brand)}</h1>
@@ -425,6 +479,10 @@ is configured: every audit then says <code>local/…</code> and costs $0.</p>
 {_canon_section(run.canon)}
 <h2>3. Designs (contact sheet)</h2>
 <div class="sheet">{cards}</div>
+<h2>3b. Gallery: each brand, standard sizes, two seeds</h2>
+<p>The same instruction for two brands. Each brand's personality (read from its voice) chooses the layout
+families, graphic style and density, type weight and whitespace; its colour roles choose what goes where.</p>
+<div class="gallery">{gallery}</div>
 <h2>4. Critique: each design beside its annotated copy</h2>
 <p>Measured on the pixels against the canon (CIEDE2000 palette clusters, WCAG contrast against the background
 actually under the text, logo clear space). SGD's renders are read from their layout; the kit's example designs

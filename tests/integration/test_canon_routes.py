@@ -67,8 +67,9 @@ def test_derive_read_versions_and_a_stale_edit(api: Any, evidence: dict[str, Any
     assert edited.status == 200, edited.body
     assert edited.json()["source"] == "manual"
     assert edited.json()["version"] == chosen["version"] + 1
+    # fonts unchanged: provenance kept; the derived colour roles and personality the edit left out are manual now.
     assert {entry["field"] for entry in edited.json()["provenance"] if entry["source"] == "manual"} == {
-        "palette_hex", "forbidden_hex", "voice", "logo_safe_zone_pct"}  # fonts unchanged: provenance kept
+        "palette_hex", "forbidden_hex", "voice", "logo_safe_zone_pct", "color_roles", "personality"}
     assert api.request("GET", "/canon/canon-routes").json()["canon"]["palette_hex"] == ["#112233", "#445566"]
 
     stale = api.request("PUT", "/canon/canon-routes", MANUAL, headers={"if-match": read.headers["etag"]})

@@ -54,7 +54,7 @@ def test_without_a_key_the_local_engine_serves_and_says_so() -> None:
     assert result.model_route == ["local/planner"]
     assert result.cost_usd == 0
     assert result.output["layout"]["headline"] == "Fresh Roast Friday"
-    assert result.output["layout"]["template"] == "split"
+    assert result.output["layout"]["template"] == "hero"  # a warm voice: the playful landscape layout
     image = run_async(gateway.generate_image(tenant=TENANT, prompt="p", width=64, height=64, deadline=Deadline(1000)))
     assert image.output is None
     assert image.model_route == ["local/compositor"]
