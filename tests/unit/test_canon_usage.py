@@ -1,0 +1,96 @@
+"""Colour roles, usage rules and the personality read from a guideline's words, with provenance; inferred (and
+marked so) where the documents are silent."""
+
+from typing import Any
+
+import pytest
+from sgd.canon.derive import derive_canon
+from sgd.canon.usage import derive_colour_usage, inferred_personality
+from sgd.guardrails import contract_errors
+
+PALETTE = ["#0A2342", "#FFFFFF", "#FF2D87", "#C9B79C"]
+COLOURS = [{"hex": "#0A2342", "name": "Harbour Navy", "role": "declared"},
+           {"hex": "#FFFFFF", "name": "Paper", "role": "declared"},
+           {"hex": "#FF2D87", "name": "Hot Pink", "role": "declared"},
+           {"hex": "#C9B79C", "name": "Sand", "role": "declared"}]
+
+
+def evidence(text: str) -> list[dict[str, Any]]:
+    return [{"evidence_id": "ev-1", "asset_id": "a1", "kind": "pdf", "text": text, "colors": COLOURS,
+             "statements": {}}]
+
+
+def usage(text: str) -> Any:
+    return derive_colour_usage(evidence(text), PALETTE, lambda item: item["evidence_id"])
+
+
+@pytest.mark.parametrize(("sentence", "kind", "hex_value"), [
+    ("Hot Pink is for calls to action only.", "cta_only", "#FF2D87"),
+    ("Use Hot Pink exclusively on buttons.", "cta_only", "#FF2D87"),
+    ("Never use Sand as a background.", "never_background", "#C9B79C"),
+    ("Do not place text on Hot Pink.", "no_text_on", "#FF2D87"),
+    ("Never use Sand for text.", "never_text", "#C9B79C"),
+    ("Reserve #FF2D87 for the call to action only.", "cta_only", "#FF2D87"),
+])
+def test_a_usage_sentence_becomes_a_rule_citing_its_evidence(sentence: str, kind: str, hex_value: str) -> None:
+    found = usage(f"Colour\n{sentence}\nTypography comes next.")
+    assert {"kind": kind, "hex": hex_value, "statement": sentence} in found.rules
+    entry = next(entry for entry in found.provenance if entry["field"] == "usage_rules")
+    assert entry["evidence_ids"] == ["ev-1"]
+    assert entry["source"] == "deterministic"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Hot Pink is bright and loud.",  # a colour, no rule
+    "Buttons are rounded.",  # a rule word, no colour
+    "Hot Pink and Sand are never backgrounds.",  # two colours: ambiguous, no rule
+])
+def test_sentences_without_an_unambiguous_rule_give_none(sentence: str) -> None:
+    assert usage(sentence).rules == []
+
+
+def test_a_split_over_named_colours_becomes_proportions_in_order() -> None:
+    found = usage("Balance Harbour Navy, Paper and Hot Pink at 60/30/10 in every layout.")
+    proportions = {rule["hex"]: (rule["min_pct"], rule["max_pct"]) for rule in found.rules
+                   if rule["kind"] == "proportion"}
+    assert proportions == {"#0A2342": (60.0, 60.0), "#FFFFFF": (30.0, 30.0), "#FF2D87": (10.0, 10.0)}
+
+
+def test_a_share_with_a_bound_becomes_a_one_sided_proportion() -> None:
+    found = usage("Hot Pink should cover no more than 10% of a layout.")
+    assert {"kind": "proportion", "hex": "#FF2D87", "min_pct": None, "max_pct": 10.0,
+            "statement": "Hot Pink should cover no more than 10% of a layout."} in found.rules
+
+
+def test_stated_roles_win_and_the_rest_are_inferred_and_marked_so() -> None:
+    found = usage("Harbour Navy is our primary colour.\nSand is an accent colour.")
+    assert found.roles["#0A2342"] == "primary"
+    assert found.roles["#C9B79C"] == "accent"
+    assert set(found.roles) == set(PALETTE)
+    sources = {entry["field"]: entry["source"] for entry in found.provenance}
+    assert sources["color_roles.#0A2342"] == "deterministic"
+    assert sources["color_roles.#FFFFFF"] == "inferred"
+    assert found.roles["#FFFFFF"] == "background"
+
+
+def test_the_personality_is_inferred_from_the_voice_only_when_the_voice_says_something() -> None:
+    fields, provenance = inferred_personality({"tone": "calm, precise, professional", "dos": [], "donts": []})
+    assert fields is not None
+    assert fields["energy"] < 0.5
+    assert fields["playfulness"] < 0.5
+    assert provenance[0]["source"] == "inferred"
+    assert "calm" in provenance[0]["note"]
+    assert inferred_personality({"tone": "", "dos": [], "donts": []}) == (None, [])
+
+
+def test_a_derived_canon_carries_roles_rules_and_personality_and_is_valid() -> None:
+    documents = evidence("Our tone of voice is bold and playful.\nHot Pink is for calls to action only.")
+    documents[0]["statements"] = {"tone": ["Our tone of voice is bold and playful."]}
+    derived = derive_canon(documents)
+    canon = derived.canon
+    assert canon["usage_rules"][0]["kind"] == "cta_only"
+    assert set(canon["color_roles"]) == set(canon["palette_hex"])
+    assert canon["personality"] is not None
+    assert canon["personality"]["playfulness"] > 0.5
+    complete = {**canon, "fonts": ["Inter"], "voice": canon["voice"] | {"tone": "bold"}}
+    assert contract_errors("canon.json", complete) == []
