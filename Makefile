@@ -15,7 +15,7 @@ PY312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/vers
 	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv tools test lint typecheck openapi openapi-check demo serve bench cfn-lint sam-validate sam-build check clean
+.PHONY: help venv tools test lint typecheck openapi openapi-check demo serve bench bench-design cfn-lint sam-validate sam-build check clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,17 @@ sam-build: $(TOOLS)/.installed  ## sam build (needs python3.12; skipped with a m
 bench: $(STAMP) $(TOOLS)/.installed  ## Performance budgets: cold init and package size -> bench/results/
 	$(BIN)/python -m bench.run
 
+BENCH_VENV := .venv-bench
+
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-bench.txt
+	@touch $@
+
+bench-design: $(STAMP) $(BENCH_VENV)/.installed  ## Design quality (structure, colour roles, OCR legibility, logo, crops) -> bench/results/
+	$(BIN)/python -m bench.design_quality --sheets
+
 check: lint typecheck openapi-check cfn-lint sam-validate sam-build test  ## Everything CI runs
 
 openapi: $(STAMP)  ## Write docs/openapi.json from the code
@@ -75,4 +86,4 @@ serve: $(STAMP)  ## The Docker-free local runtime on 127.0.0.1:3000
 	$(BIN)/sgd serve
 
 clean:  ## Remove build output and local state
-	rm -rf .aws-sam .sgd out $(VENV) $(TOOLS)
+	rm -rf .aws-sam .sgd out $(VENV) $(TOOLS) $(BENCH_VENV)

@@ -601,3 +601,14 @@ def test_any_repair_gives_a_valid_plan_in_the_palette(kinds: list[str], attempt:
     assert plan["layout"]["headline"] == first["layout"]["headline"]
     assert plan != first
     assert rule_based_plan(instruction, CANON, body) == plan
+
+
+def test_labelled_eyebrow_and_legal_lines_are_taken_out_of_the_copy() -> None:
+    layout = plan_for('Poster, eyebrow: "New season", headline "Made for the long run", legal line "Terms apply." '
+                      "CTA: Shop now", QUIET_CANON)["layout"]
+    assert layout["eyebrow"] == "New season"
+    assert layout["legal"] == "Terms apply."
+    assert layout["headline"] == "Made for the long run"
+    assert "subline" not in layout  # neither quotation became the subline
+    assert "eyebrow" not in layout["imagery_prompt"]
+    assert "legal" not in layout["imagery_prompt"]

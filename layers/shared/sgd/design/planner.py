@@ -22,6 +22,7 @@ FALLBACK_HEADLINE = "Untitled Design"
 MAX_HEADLINE_CHARS, MAX_HEADLINE_WORDS = 120, 8
 MAX_SUBLINE_CHARS, MAX_SUBLINE_WORDS = 200, 14
 MAX_CTA_CHARS, MAX_CTA_WORDS = 40, 6
+MAX_EYEBROW_CHARS, MAX_LEGAL_CHARS = 60, 200  # guardrails/render_plan.json's limits
 MAX_GOAL_CHARS, MAX_IMAGERY_CHARS = 400, 1000
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ _LABEL_BEFORE_QUOTE = re.compile(
     r"|title)|text|copy|caption|words?|message|slogan)?|\b(?:saying|says|reading|reads))\s*[:\-\u2013\u2014]?\s*$",
     re.IGNORECASE,
 )
+
+# An eyebrow (a short line above the headline) or a legal line, labelled before its quotation.
+_PART_LABEL = re.compile(
+    r"\b(?P<eyebrow>eyebrow|kicker|overline|pre-?headline)|\b(?P<legal>legal(?:\s+line)?|small\s+print|"
+    r"disclaimer|fine\s+print|terms)\s*[:\-\u2013\u2014]?\s*$", re.IGNORECASE)
 
 _CTA_LABEL = re.compile(
     r"\b(?:cta|call[\s-]+to[\s-]+action)\b(?:\s+(?:text|label|button|copy)\b)?\s*"
@@ -221,7 +227,9 @@ def rule_based_plan(instruction: str, canon: BrandCanon | None, request: Normali
 
     quotes = _find_quotes(instruction)
     cta, cta_quote, cta_span = _explicit_cta(instruction, quotes)
-    copy = [quote.text for quote in quotes if quote is not cta_quote and _is_copy(quote.text)]
+    parts = _labelled_parts(instruction, quotes)
+    copy = [quote.text for quote in quotes if quote is not cta_quote and _is_copy(quote.text)
+            and quote.text not in parts.values()]
     directive = _directive_text(instruction, quotes, cta_span)
 
     repair = _read_repair(request.get("repair"))
@@ -238,10 +246,14 @@ def rule_based_plan(instruction: str, canon: BrandCanon | None, request: Normali
         logo_position = alternative_logo_corner(logo_position, repair.attempt)
 
     layout: dict[str, Any] = {"template": template, "headline": headline}
+    if parts.get("eyebrow"):
+        layout["eyebrow"] = _clip(parts["eyebrow"], MAX_EYEBROW_CHARS)
     if subline:
         layout["subline"] = subline
     if cta:
         layout["cta"] = cta
+    if parts.get("legal"):
+        layout["legal"] = _clip(parts["legal"], MAX_LEGAL_CHARS)
     layout |= choose_colors(palette)
     if repair and "contrast" in repair.kinds:
         layout |= highest_contrast_colors(palette)
@@ -441,6 +453,19 @@ def _find_quotes(instruction: str) -> list[_Quote]:
     return quotes
 
 
+def _labelled_parts(instruction: str, quotes: list[_Quote]) -> dict[str, str]:
+    """{"eyebrow": ..., "legal": ...}: quotations the instruction labels as such ('eyebrow: "New season"',
+    'legal line "Terms apply"')."""
+    parts: dict[str, str] = {}
+    cursor = 0
+    for quote in quotes:
+        label = _PART_LABEL.search(instruction[cursor:quote.start])
+        if label is not None and _is_copy(quote.text):
+            parts.setdefault("eyebrow" if label["eyebrow"] else "legal", quote.text)
+        cursor = quote.end
+    return parts
+
+
 def _is_copy(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
@@ -492,7 +517,7 @@ def _directive_text(instruction: str, quotes: list[_Quote], cta_span: tuple[int,
     pieces, cursor = [], 0
     for start, end in spans:
         if start >= cursor:
-            pieces.append(_LABEL_BEFORE_QUOTE.sub("", instruction[cursor:start]))
+            pieces.append(_LABEL_BEFORE_QUOTE.sub("", _PART_LABEL.sub("", instruction[cursor:start])))
         cursor = max(cursor, end)  # a CTA span contains its quotation
     pieces.append(instruction[cursor:])
     text = re.sub(r"[ \t]+", " ", " ".join(pieces))
