@@ -90,8 +90,7 @@ def test_a_guideline_minimum_width_is_honoured_or_the_logo_is_left_out_saying_wh
 
 def test_standard_sizes_and_seeds_give_at_least_eight_layout_structures() -> None:
     seen = {render(canon, width, height, seed).layout["template"]
-            for canon in (BANK, GAMES) for width, height in STANDARD_SIZES[::3] for seed in range(3)}
-    seen |= {render(BANK, 320, 50).layout["template"], render(BANK, 160, 600).layout["template"]}
+            for canon in (BANK, GAMES) for width, height in STANDARD_SIZES for seed in range(2)}
     assert len(seen) >= 8, seen
     assert seen <= set(TEMPLATES)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from sgd.design.color import parse_hex
+from sgd.design.color import contrast_ratio, parse_hex
 from sgd.design.geometry import Box
 
 LOUD_STYLES = ("tiles", "rings", "stripes", "dots", "arches", "sunrise")
@@ -47,10 +47,15 @@ def style_for(template: str, seed: int, styles: Sequence[str] = LOUD_STYLES, cho
     return pool[(abs(int(seed)) + TEMPLATE_STYLE_OFFSET.get(template, 0)) % len(pool)]
 
 
+MIN_INK_CONTRAST = 1.25  # an ink this close to the base reads as a flat block (a placeholder), not a graphic
+
+
 def graphic_colors(base: str, palette: Sequence[str], last: Sequence[str] = ()) -> tuple[str, ...]:
-    """The base colour, then the other palette colours, those in `last` (e.g. the canvas background, so the
-    picture area stays distinct from the copy beside it) at the end."""
+    """The base colour, then the other palette colours (those barely distinguishable from the base last), those
+    in `last` (e.g. the canvas background, so the picture area stays distinct from the copy beside it) at the
+    end."""
     others = [color for color in dict.fromkeys(palette) if color != base]
+    others.sort(key=lambda color: contrast_ratio(color, base) < MIN_INK_CONTRAST)  # stable: order kept otherwise
     return (base, *[color for color in others if color not in last], *[color for color in others if color in last])
 
 

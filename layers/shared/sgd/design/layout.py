@@ -107,7 +107,8 @@ def variant_for(template: str, seed: int) -> Variant:
 # Each template's character on the personality axes (energy, playfulness, richness): the templates that fit a size
 # are tried nearest to the brand's personality first.
 TEMPLATE_CHARACTER: dict[str, tuple[float, float, float]] = {
-    "hero": (0.65, 0.5, 0.65), "split": (0.4, 0.35, 0.45), "band": (0.45, 0.4, 0.4), "stack": (0.45, 0.45, 0.45),
+    "hero": (0.55, 0.45, 0.2),  # without a picture, type on a plain field: the minimal layout
+    "split": (0.4, 0.35, 0.45), "band": (0.45, 0.4, 0.4), "stack": (0.45, 0.45, 0.45),
     "frame": (0.3, 0.3, 0.55), "editorial": (0.1, 0.15, 0.15), "diagonal": (0.9, 0.6, 0.65),
     "spotlight": (0.6, 0.9, 0.6), "strip": (0.5, 0.5, 0.5), "tower": (0.5, 0.5, 0.5),
 }

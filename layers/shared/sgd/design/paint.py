@@ -9,11 +9,11 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from sgd.design.color import parse_hex
+from sgd.design.color import contrast_ratio, parse_hex
 from sgd.design.color_roles import ColorRoles, text_threshold
 from sgd.design.copy_fit import Faces, Placed, Stack
 from sgd.design.geometry import Box, Shape, Skeleton
-from sgd.design.graphics import draw_graphic, graphic_colors, style_for
+from sgd.design.graphics import MIN_INK_CONTRAST, draw_graphic, graphic_colors, style_for
 from sgd.design.imagery import ImageryTreatment, duotone, map_to_palette, smart_fit
 from sgd.design.personality import ButtonShape, DesignStyle
 from sgd.design.typeset import Align
@@ -55,8 +55,12 @@ def paint_background(skeleton: Skeleton, colors: ColorRoles, imagery: Image.Imag
         painted.append((media, skeleton.media_kind, None, "imagery"))
     elif media is not None:
         layer = image.copy() if skeleton.media_kind != "rect" else image
-        graphic = draw_graphic(layer, media, _graphic_inks(colors.media, colors), graphic_style, seed, keep_out,
-                               density=style.graphic_density)
+        inks = _graphic_inks(colors.media, colors)
+        if set(inks[1:]) <= {colors.background}:
+            # The canvas colour is the only ink: shapes that reach the area's edge would merge with the canvas,
+            # so the graphic is drawn as rules inside the area.
+            graphic_style = "lines"
+        graphic = draw_graphic(layer, media, inks, graphic_style, seed, keep_out, density=style.graphic_density)
         if graphic is not None:
             if layer is not image:
                 image.paste(layer, (0, 0), _media_mask(skeleton, canvas))
@@ -98,6 +102,8 @@ def _graphic_inks(base: str, colors: ColorRoles) -> tuple[str, ...]:
     other than the canvas background (so the graphic stays distinct from the copy beside it), the background too
     only when nothing else is left."""
     inks = graphic_colors(base, colors.graphic_inks or colors.palette, last=(colors.background,))
+    distinct = (base, *(color for color in inks[1:] if contrast_ratio(color, base) >= MIN_INK_CONTRAST))
+    inks = distinct if len(distinct) > 1 else inks  # near-twins of the base read as an empty placeholder
     without_background = tuple(color for color in inks if color != colors.background or color == base)
     return without_background if len(without_background) > 1 else inks
 
