@@ -103,10 +103,13 @@ class CritiqueService:
         model_results: list[GatewayResult] = []
         if with_model:
             # Measure every design, ask the model about each (concurrently), then merge and annotate.
-            assessed = await asyncio.gather(*[in_pool(self._assess, record, canon, logo) for record in records])
-            measured_call = _measured_call(started)
-            model_results = list(await asyncio.gather(*[
-                self._ask_model(gateway, tenant, item, canon, deadline) for item in assessed]))
+            # The critic calls' worst case is held first: a batch the budget cannot hold is refused before any
+            # design is measured or any provider is called.
+            async with gateway.budget(tenant, {"critic": len(records)}):
+                assessed = await asyncio.gather(*[in_pool(self._assess, record, canon, logo) for record in records])
+                measured_call = _measured_call(started)
+                model_results = list(await asyncio.gather(*[
+                    self._ask_model(gateway, tenant, item, canon, deadline) for item in assessed]))
             critiques = await asyncio.gather(*[in_pool(self._finish, tenant, critique_id, item, result)
                                                for item, result in zip(assessed, model_results, strict=True)])
         else:
