@@ -645,11 +645,13 @@ def test_a_bill_over_the_cap_stops_the_orgs_calls_until_the_limit_is_raised(harn
     generate(harness)  # the answer was paid for: it is kept
     budget = harness.budget()
     assert budget.over_cap_usd == pytest.approx(0.42)
-    assert budget.halted and budget.remaining_usd == 0
+    assert budget.halted
+    assert budget.remaining_usd == 0
     requests_before = len(fake.requests)
     error = harness.plan_error()
     assert (error.status_code, error.code) == (429, "budget_halted")
-    assert "raises the org's daily limit" in error.message and "00:00 UTC" in error.message
+    assert "raises the org's daily limit" in error.message
+    assert "00:00 UTC" in error.message
     assert 0 < int(error.headers["Retry-After"]) <= 86_400
     assert len(fake.requests) == requests_before  # refused before any provider call
     run_async(harness.accounting.set_org_limit(harness.tenant.org, harness.policy.org_daily_budget_usd + 1))

@@ -117,6 +117,21 @@ def test_a_blocked_term_is_a_422_naming_the_rule(api: ApiClient) -> None:
     assert (error["details"]["rule_id"], error["details"]["term"]) == ("violence.weapons", "massacre")
 
 
+@pytest.mark.parametrize(("instruction", "term"), [
+    ("Poster: \uff43\uff4f\uff43\uff41\uff49\uff4e\uff45 sale", "cocaine"),  # fullwidth
+    ("Poster: co\u00adcai\u200bne sale", "cocaine"),  # soft hyphen, zero-width space
+    ("Poster: c\u043ecaine sale", "cocaine"),  # Cyrillic o
+    ("Poster: c0caine sale", "cocaine"),
+    ("Flyer with nudes", "nude"),
+    ("Flyer about pornography", "porn"),
+])
+def test_a_blocked_term_cannot_be_spelled_around(api: ApiClient, instruction: str, term: str) -> None:
+    body = render_body(new_project(), prompts={"task": "create", "instruction": instruction})
+    response = api.request("POST", "/render", body)
+    assert response.status == 422
+    assert response.json()["error"]["details"]["term"] == term
+
+
 def test_words_that_merely_contain_a_term_render(api: ApiClient) -> None:
     body = render_body(new_project(), prompts={"task": "create", "instruction":
                        "Workshop on design skills and our method"})
