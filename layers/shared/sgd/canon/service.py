@@ -20,6 +20,7 @@ from sgd.adapters.clock import Deadline
 from sgd.adapters.storage import ObjectStorage
 from sgd.contracts.shapes import BrandCanon, UsageRuleFields
 from sgd.errors import NotFound, PreconditionFailed, ValidationFailed
+from sgd.model_gateway.local import LocalEngine
 from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
 from sgd.repositories.assets import AssetRecords, EvidenceRecord
 from sgd.repositories.canon import CanonRepository, CanonSummary, CanonVersion
@@ -128,12 +129,14 @@ class CanonService:
             return list(pool.map(load, items))
 
     async def derive(self, tenant: Tenant, evidence_ids: list[str], *, created_by: str,
-                     deadline: Deadline) -> Derivation:
+                     deadline: Deadline, use_model: bool = True) -> Derivation:
+        """A new canon version from the evidence. use_model=False derives from the documents alone on purpose
+        (POST /canon/derive {"model": "off"}): no model call, even with a provider key; the audit says so."""
         from sgd.canon.derive import MISSING_HINTS, derive_canon, merge_model_canon
 
         evidence = self.load_evidence(tenant, evidence_ids)
         derived = derive_canon(evidence)
-        gateway = self._gateway()
+        gateway = self._gateway() if use_model else LocalEngine(canon_extractor=local_canon_extractor)
         results: list[GatewayResult] = []
         if gateway.engine == "local":
             self._require_complete(derived, MISSING_HINTS)
@@ -150,7 +153,11 @@ class CanonService:
         canon = validated_canon(derived.canon)
         document = self.store.create(tenant, canon, provenance=derived.provenance, source="derived",
                                      created_by=created_by)
-        return Derivation(document, audit_fields(*results) | {"notes": derived.notes})
+        notes = list(derived.notes)
+        if not use_model:
+            notes.append("derived from the documents alone, as asked (model: off): no model call was made")
+        derived_from = "documents_and_model" if gateway.engine != "local" else "documents"
+        return Derivation(document, audit_fields(*results) | {"notes": notes, "derived_from": derived_from})
 
     @staticmethod
     def _require_complete(derived: DerivedCanon, hints: dict[str, str]) -> None:
