@@ -94,6 +94,9 @@ def test_serve_over_http_with_tokens_and_persistence(tmp_path: Path) -> None:
         assert "expired" in late.headers["www-authenticate"]
         jwks = httpx.get(f"{base}/.well-known/jwks.json", timeout=10).json()
         assert jwks["keys"][0]["alg"] == "RS256"
+        for method, path in (("TRACE", "/healthz"), ("PROPFIND", "/render"), ("BREW", "/")):
+            other = httpx.request(method, f"{base}{path}", timeout=10)
+            assert (other.status_code, other.json()) == (404, {"message": "Not Found"}), (method, other.text)
         state = json.loads((tmp_path / "runtime.json").read_text())
         assert state["api"] == base
         assert state["pid"] == server.pid
