@@ -23,7 +23,7 @@ from sgd.errors import NotFound, PreconditionFailed, ValidationFailed
 from sgd.model_gateway.local import LocalEngine
 from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
 from sgd.repositories.assets import AssetRecords, EvidenceRecord
-from sgd.repositories.canon import CanonRepository, CanonSummary, CanonVersion
+from sgd.repositories.canon import CanonRepository, CanonSummary, CanonVersion, VersionPrecondition
 from sgd.tenancy import Tenant
 
 if TYPE_CHECKING:  # the derivation loads on the first POST /canon/derive, not at cold start
@@ -60,15 +60,35 @@ def compact_evidence(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return compact
 
 
-def parse_if_match(value: str | None) -> int | None:
-    """If-Match carries the version an edit started from: '3', '"3"' or 'W/"3"'. None when absent or '*'."""
-    if value is None or value.strip() == "*":
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)|\s*([0-9]{1,12})\s*(?:,|$)')
+
+
+def parse_if_match(value: str | None) -> VersionPrecondition | None:
+    """If-Match as RFC 9110 (13.1.1) reads it, for a write: None when absent; `*` matches any current version (412
+    when there is none); otherwise a list of entity tags, matching when any member strongly matches the current
+    version ('"3"'; a bare 3 is read as "3" too). A weak tag (W/"3") never matches a strong comparison, so a list
+    of weak tags only gets 412. A member that is not a version (or malformed) is 412 with what to send."""
+    if value is None:
         return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: str.isdigit() also accepts '³'; and bounded
-        raise PreconditionFailed("If-Match must carry the canon version you edited, e.g. If-Match: \"3\"",
-                                 details={"if_match": value})
-    return int(text)
+    if value.strip() == "*":
+        return VersionPrecondition(any_existing=True)
+    versions: set[int] = set()
+    position, text = 0, value.strip()
+    while position < len(text):
+        found = _ENTITY_TAG.match(text, position)
+        if found is None or found.end() == position:
+            raise PreconditionFailed("If-Match must carry the canon version you edited as an entity tag, e.g. "
+                                     "If-Match: \"3\" (or a list: \"3\", \"4\"; or *)", details={"if_match": value})
+        weak, tag, bare = found.group(1), found.group(2), found.group(3)
+        if bare is not None:
+            versions.add(int(bare))
+        elif not re.fullmatch(r"[0-9]{1,12}", tag):  # ASCII digits only ('³' is a digit to str.isdigit), bounded
+            raise PreconditionFailed(f"If-Match entity tag {tag!r} is not a canon version; send the ETag of "
+                                     "GET /canon/{project_id}, e.g. If-Match: \"3\"", details={"if_match": value})
+        elif not weak:
+            versions.add(int(tag))
+        position = found.end()
+    return VersionPrecondition(frozenset(versions))
 
 
 @dataclass(frozen=True)
@@ -186,7 +206,7 @@ class CanonService:
 
 
     def edit(self, tenant: Tenant, canon: BrandCanon, *, created_by: str,
-             expected_version: int | None) -> CanonVersion:
+             expected_version: VersionPrecondition | int | None) -> CanonVersion:
         """A manual edit: a new version; fields that changed are attributed to the editor, the others keep the
         provenance they had."""
         canon = validated_canon(canon)
