@@ -193,3 +193,14 @@ def test_if_match_follows_rfc_9110(api: Any) -> None:
     stale_list = api.request("PUT", f"/canon/{project}", MANUAL, headers={"if-match": f'{etag}, "2"'})
     assert stale_list.status == 412
     assert stale_list.json()["error"]["details"]["current_version"] == 3
+
+
+def test_numbers_too_small_for_dynamodb_are_stored_as_zero_not_a_500(api: Any) -> None:
+    """Found by schemathesis: a subnormal float (2.2e-311) failed DynamoDB's number context and answered 500;
+    below 1e-130 (DynamoDB's smallest) a number is stored as 0."""
+    canon = MANUAL | {"personality": {"energy": 2.225073858507e-311, "playfulness": 2.96e-280, "richness": 0.5}}
+    response = api.request("PUT", "/canon/tiny-numbers", canon)
+    assert response.status == 200, response.body
+    stored = api.request("GET", "/canon/tiny-numbers").json()["canon"]["personality"]
+    assert stored["energy"] < 1e-130
+    assert stored["richness"] == 0.5

@@ -190,10 +190,11 @@ class CanonService:
                          "notes": derived.notes})
 
     # editing -------------------------------------------------------------------------------------------------
-    def _require_usable_logo(self, tenant: Tenant, asset_id: str | None) -> None:
-        """A logo must be an admitted image of this project: never a rejected file still in quarantine."""
+    def _require_usable_logo(self, tenant: Tenant, asset_id: str | None) -> str | None:
+        """A logo must be an admitted image of this project: never a rejected file still in quarantine. An upload
+        id names the asset its file became; returns the asset id to store."""
         if not asset_id:
-            return
+            return None
         record = self._assets.get(tenant, asset_id)
         if record is None:
             raise NotFound(f"logo asset {asset_id} not found in project {tenant.project}",
@@ -203,6 +204,7 @@ class CanonService:
                                    f"{record.kind or 'file'}; upload the logo as a PNG with transparency",
                                    details={"field": "body.logo_asset_id", "asset_id": asset_id,
                                             "status": record.status, "kind": record.kind})
+        return record.asset_id
 
 
     def edit(self, tenant: Tenant, canon: BrandCanon, *, created_by: str,
@@ -210,7 +212,9 @@ class CanonService:
         """A manual edit: a new version; fields that changed are attributed to the editor, the others keep the
         provenance they had."""
         canon = validated_canon(canon)
-        self._require_usable_logo(tenant, canon.get("logo_asset_id"))
+        logo_id = self._require_usable_logo(tenant, canon.get("logo_asset_id"))
+        if logo_id is not None:
+            canon["logo_asset_id"] = logo_id
         previous = self.store.latest(tenant)
         old_canon = previous.canon if previous else {}
         old_provenance = previous.provenance if previous else []

@@ -50,7 +50,8 @@ class Canon(Contract):
     )
     voice: Voice
     logo_safe_zone_pct: float = Field(10.0, ge=0, le=40)
-    logo_asset_id: ResourceId | None = None
+    logo_asset_id: ResourceId | None = Field(None, description="The logo's asset id (an upload id is accepted and "
+                                             "stored as the asset id its file became)")
     color_roles: dict[HexColor, ColorRole] = Field(
         default_factory=dict, max_length=24, description="Each palette colour's role, keyed by its hex")
     usage_rules: list[UsageRule] = Field(default_factory=list, max_length=40)

@@ -44,7 +44,8 @@ def parse_dimensions(value: str) -> tuple[int, int]:
 class RenderPrompts(Contract):
     task: Literal["create", "edit", "variations"]
     instruction: str = Field(min_length=5, max_length=2000)
-    references: list[AssetRef] = Field(default_factory=list, max_length=8)
+    references: list[AssetRef] = Field(default_factory=list, max_length=8, description=(
+        "Images of this project (asset ids, or the upload ids they were uploaded under) or https URLs"))
 
 
 class RenderOutputs(Contract):

@@ -135,7 +135,8 @@ class CritiqueService:
         found = self._assets.get_many(tenant, asset_ids)
         unknown = [asset_id for asset_id in asset_ids if asset_id not in found]
         if unknown:
-            raise NotFound(f"unknown assets in project {tenant.project!r}: {', '.join(unknown)}",
+            raise NotFound(f"unknown assets in project {tenant.project!r}: {', '.join(unknown)} (an upload id "
+                           "counts once its file was ingested: GET /uploads/{upload_id})",
                            details={"unknown_asset_ids": unknown})
         records = [found[asset_id] for asset_id in asset_ids]
         unusable = [{"asset_id": record.asset_id, "kind": record.kind, "status": record.status}

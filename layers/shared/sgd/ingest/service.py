@@ -22,7 +22,7 @@ from sgd.ingest.outcomes import FetchRefused, IngestOutcome, filename_from_url, 
 from sgd.ingest.s3_events import parse_upload_event
 from sgd.net.outbound import OutboundPolicy
 from sgd.observability import logger
-from sgd.repositories.uploads import UploadEntry, UploadLedger
+from sgd.repositories.uploads import UPLOAD_ID_PREFIX, UploadEntry, UploadLedger
 from sgd.tenancy import Tenant
 
 if TYPE_CHECKING:  # the pipeline (admission, extraction, Qdrant) loads with the first ingestion, not at cold start
@@ -81,7 +81,8 @@ class IngestService:
             raise ValidationFailed(f"the file is {size_bytes:,} bytes; uploads are limited to "
                                    f"{self._max_upload_bytes:,} bytes: compress or split it",
                                    code="too_large", details={"max_bytes": self._max_upload_bytes})
-        upload_id = f"up-{uuid.uuid4().hex}"  # server-generated: a client can never choose or reuse a key
+        # server-generated: a client can never choose or reuse a key
+        upload_id = f"{UPLOAD_ID_PREFIX}{uuid.uuid4().hex}"
         key = tenant.upload_key(upload_id, filename)
         post = self._storage.presign_post(key, content_type=content_type, max_bytes=size_bytes,
                                           ttl_seconds=self._presign_ttl_seconds)

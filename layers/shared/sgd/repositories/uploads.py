@@ -21,6 +21,16 @@ from sgd.repositories.records import from_item, to_item
 from sgd.tenancy import Tenant
 
 UPLOAD_PREFIX = "upload#"
+UPLOAD_ID_PREFIX = "up-"  # every upload id POST /uploads issues starts so; asset ids are hex content hashes
+
+
+def is_upload_id(value: str) -> bool:
+    return value.startswith(UPLOAD_ID_PREFIX)
+
+
+def upload_item_key(tenant: Tenant, upload_id: str) -> tuple[str, str]:
+    """The ledger entry's key: where an upload id's asset id is found once the file was read."""
+    return tenant.partition_key, f"{UPLOAD_PREFIX}{upload_id}"
 LEDGER_TTL_SECONDS = 30 * 24 * 3600
 FINAL_STATUSES = ("indexed", "duplicate", "rejected")
 _CLAIM_ATTRIBUTES = ("claim_id", "claimed_at", "claim_expires_at", "quarantine_key")
@@ -94,7 +104,7 @@ class UploadLedger:
 
     @staticmethod
     def _key(tenant: Tenant, upload_id: str) -> tuple[str, str]:
-        return tenant.partition_key, f"{UPLOAD_PREFIX}{upload_id}"
+        return upload_item_key(tenant, upload_id)
 
     def _item(self, entry: UploadEntry) -> dict[str, object]:
         pk, sk = self._key(entry.tenant, entry.upload_id)
