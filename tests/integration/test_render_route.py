@@ -21,6 +21,7 @@ from sgd.tenancy import Tenant
 
 from bench.support.seeds import runtime_adapters, seed_asset, seed_canon
 from tests.conftest import ROOT, ApiClient
+from tests.conftest import run_async as run_coroutine
 
 pytestmark = pytest.mark.integration
 LOGO = ROOT / "examples" / "brands" / "helio-energy" / "logo.png"
@@ -381,3 +382,29 @@ def test_an_identical_request_is_served_from_the_cache_with_no_model_call(keyed:
                                                                    "dimensions": "320x320"}})
     assert changed.json()["audit"]["cache"] == "miss"
     assert len(fake.requests) > provider_requests
+
+
+def test_a_render_the_budget_cannot_hold_is_refused_before_any_provider_call(keyed: tuple[Any, Any]) -> None:
+    """The render's worst case (plan + image + a re-plan per repair attempt, at the policy's caps) is held before its
+    first paid call: with room for one render only, the second is a 429 and reaches no provider."""
+    from sgd.model_gateway.budget import UsageAccounting
+
+    runtime, fake = keyed
+    org = f"budget{uuid.uuid4().hex[:8]}"
+    api = ApiClient(runtime, org=org)
+    hold = 0.02 + 0.08 + 2 * 0.02  # planner, image, and max_attempts (2) re-plans for count 1, at the caps
+    accounting = UsageAccounting.over(runtime_adapters(runtime).usage_table, daily_limit_usd=5)
+    run_coroutine(accounting.set_org_limit(org, hold + 0.01))
+    first = api.request("POST", "/render", render_body(new_project()))
+    assert first.status == 200, first.body
+    provider_requests = len(fake.requests)
+    second = api.request("POST", "/render", render_body(new_project()))
+    assert second.status == 429, second.body
+    error = second.json()["error"]
+    assert error["code"] == "budget_exceeded"
+    assert error["details"]["needed_usd"] == pytest.approx(hold)
+    assert "retry-after" in second.headers
+    assert len(fake.requests) == provider_requests  # refused before any provider call
+    budget = api.request("GET", "/usage").json()["budget"]
+    assert budget["reserved_usd"] == 0  # the served render gave back what it did not use
+    assert budget["spent_usd"] <= budget["limit_usd"]
