@@ -117,7 +117,7 @@ def _read_completion(body: Any) -> Completion:
         # An error inside a 200 (the provider failed mid-generation): a provider error of the kind its code says,
         # with its message kept; never an empty answer (which would be "repaired" at a price).
         error = choice.get("error") if isinstance(choice.get("error"), dict) else {}
-        code = error.get("code") if isinstance(error.get("code"), int) else 502
+        code: int = error["code"] if isinstance(error.get("code"), int) else 502
         text = str(error.get("message") or "the provider reported an error in the answer")[:_MESSAGE_LIMIT]
         raise AttemptFailure(_status_kind(code), text, status=code)
     if message.get("refusal") or finish_reason == "content_filter":

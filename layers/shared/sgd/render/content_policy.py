@@ -88,7 +88,7 @@ def fold(text: str) -> str:
 
 
 def _word_pattern(word: str) -> str:
-    forms = list(_FORMS)
+    forms: list[str] = list(_FORMS)
     if word.endswith(("s", "x", "z", "ch", "sh")):
         forms.append("es")
     stem = re.escape(word)
