@@ -68,9 +68,10 @@ class BudgetHold:
         self.micros = micros
         self.held = micros
         self.free = micros
+        self.ended = False  # given back: a straggling call (a cancelled asset) reserves on its own
 
     def draw(self, micros: int) -> bool:
-        if micros > self.free:
+        if self.ended or micros > self.free:
             return False
         self.free -= micros
         return True
@@ -178,6 +179,7 @@ class UsageAccounting:
 
     async def end_hold(self, hold: BudgetHold) -> None:
         """Gives back what the operation's calls did not use."""
+        hold.ended = True
         if hold.held > 0:
             await asyncio.to_thread(self._budgets.release, hold.org, hold.day, hold.held)
             hold.held = hold.free = 0
