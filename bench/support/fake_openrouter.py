@@ -338,6 +338,12 @@ class FakeOpenRouter:
             self._handler = handler
 
     @property
+    def handler(self) -> Callable[[RecordedRequest], Reply] | None:
+        """The dynamic handler in force (to wrap it for a while and put it back)."""
+        with self._lock:
+            return self._handler
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self._requests)

@@ -408,3 +408,34 @@ def test_a_render_the_budget_cannot_hold_is_refused_before_any_provider_call(key
     budget = api.request("GET", "/usage").json()["budget"]
     assert budget["reserved_usd"] == 0  # the served render gave back what it did not use
     assert budget["spent_usd"] <= budget["limit_usd"]
+
+
+def test_a_provider_billing_over_its_cap_stops_the_orgs_calls(keyed: tuple[Any, Any]) -> None:
+    """The image call is billed $0.50 against its $0.08 cap: the paid render is kept, the bill is recorded, and the
+    org's next render is refused before any provider call, saying how calls resume."""
+    from bench.support.fake_openrouter import Reply
+
+    runtime, fake = keyed
+    api = ApiClient(runtime, org=f"overcap{uuid.uuid4().hex[:8]}")
+    handler = fake.handler  # the fixture's replies, restored below
+    assert handler is not None
+    imagery = io.BytesIO()
+    Image.new("RGB", (96, 96), "#E07A5F").save(imagery, "PNG")
+    fake.respond_with(lambda request: Reply.image(imagery.getvalue(), cost=0.50) if "modalities" in request.body
+                      else handler(request))
+    try:
+        first = api.request("POST", "/render", render_body(new_project()))
+        assert first.status == 200, first.body
+        provider_requests = len(fake.requests)
+        second = api.request("POST", "/render", render_body(new_project()))
+    finally:
+        fake.respond_with(handler)
+    assert second.status == 429, second.body
+    error = second.json()["error"]
+    assert error["code"] == "budget_halted"
+    assert "raises the org's daily limit" in error["message"]
+    assert len(fake.requests) == provider_requests
+    budget = api.request("GET", "/usage").json()["budget"]
+    assert budget["halted"] is True
+    assert budget["over_cap_usd"] == pytest.approx(0.42)
+    assert budget["reserved_usd"] == 0
