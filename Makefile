@@ -15,7 +15,7 @@ PY312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/vers
 	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv tools test lint typecheck openapi openapi-check demo serve bench bench-design cfn-lint sam-validate sam-build check clean
+.PHONY: help venv tools test lint typecheck openapi openapi-check demo serve bench bench-design fuzz fuzz-quick cfn-lint sam-validate sam-build check clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -71,7 +71,13 @@ $(BENCH_VENV)/.installed: requirements-bench.txt
 bench-design: $(STAMP) $(BENCH_VENV)/.installed  ## Design quality (structure, colour roles, OCR legibility, logo, crops) -> bench/results/
 	$(BIN)/python -m bench.design_quality --sheets
 
-check: lint typecheck openapi-check cfn-lint sam-validate sam-build test  ## Everything CI runs
+fuzz: $(STAMP)  ## schemathesis against `sgd serve` (>= 3,000 requests, every check) -> bench/results/fuzz.*
+	$(BIN)/python -m bench.fuzz --max-examples 150 --out bench/results
+
+fuzz-quick: $(STAMP)  ## CI's slice of `make fuzz`: a few examples per operation
+	$(BIN)/python -m bench.fuzz --quick
+
+check: lint typecheck openapi-check cfn-lint sam-validate sam-build test fuzz-quick  ## Everything CI runs
 
 openapi: $(STAMP)  ## Write docs/openapi.json from the code
 	$(BIN)/sgd openapi --output docs/openapi.json

@@ -62,7 +62,10 @@ class InMemoryAccounting:
     async def reserve(self, tenant: Tenant, usd: float) -> Reservation:
         return Reservation(tenant.org, "today", round(usd * 1e6), limit_micros=10**12)
 
-    async def settle(self, reservation: Reservation, cost_usd: float) -> None:
+    async def draw(self, tenant: Tenant, hold: Any, usd: float) -> Reservation:
+        return await self.reserve(tenant, usd)
+
+    async def settle(self, reservation: Reservation, cost_usd: float, *, cap_usd: float | None = None) -> None:
         return None
 
     async def release(self, reservation: Reservation) -> None:

@@ -1,4 +1,5 @@
-"""The embedded AWS: moto's server, with DynamoDB item writes made atomic as they are in DynamoDB.
+"""The embedded AWS: moto's server, with DynamoDB item writes made atomic as they are in DynamoDB, and S3's
+write rules enforced (sgd_local.s3_guard: presigned POST policies, no anonymous writes).
 
 moto checks a ConditionExpression and then applies the update in separate Python steps, and its server is
 threaded, so two concurrent conditional writes can both pass (found by the budget test: 20 concurrent
@@ -15,6 +16,8 @@ from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.server import main
+
+from sgd_local.s3_guard import enforce_s3_policies
 
 WRITE_OPERATIONS = ("put_item", "update_item", "delete_item", "transact_write_items")
 _write_lock = threading.RLock()
@@ -36,4 +39,5 @@ def make_dynamodb_writes_atomic() -> None:
 
 if __name__ == "__main__":
     make_dynamodb_writes_atomic()
+    enforce_s3_policies()
     main()

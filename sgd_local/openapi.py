@@ -22,6 +22,36 @@ _PLACEHOLDER_ENV = {
 }
 
 
+GATEWAY_MESSAGE = {
+    "title": "GatewayMessage", "type": "object", "required": ["message"],
+    "properties": {"message": {"type": "string", "examples": ["Unauthorized"]}},
+    "description": "API Gateway's own answer (not the functions' error shape): 401 Unauthorized (the reason is in "
+                   "www-authenticate), 404 Not Found, 413 Request Entity Too Large, 429 Too Many Requests (the stage's "
+                   "throttle), 500 Internal Server Error and 503 Service Unavailable (the integration failed or timed "
+                   "out).",
+}
+_MESSAGE_REF = {"$ref": "#/components/schemas/GatewayMessage"}
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def _gateway_answers(operation: dict[str, Any], *, authorized: bool) -> None:
+    """What API Gateway itself may answer for this operation, in its {"message": ...} shape: 401 (authorized routes
+    only; the authorizer answers before any function runs), 413, and, beside the functions' own, 429, 500, 503."""
+    responses = operation.setdefault("responses", {})
+    if authorized:
+        responses["401"] = {"description": "Missing, expired or invalid token (API Gateway's JWT authorizer)",
+                            "content": {"application/json": {"schema": _MESSAGE_REF}}}
+    else:
+        responses.pop("401", None)
+    if "requestBody" in operation:
+        responses["413"] = {"description": "Body over 10 MB (API Gateway)",
+                            "content": {"application/json": {"schema": _MESSAGE_REF}}}
+    for status in ("429", "500", "503"):
+        answer = responses.get(status)
+        if answer is not None:
+            answer["content"] = {"application/json": {"schema": {"anyOf": [_ERROR_REF, _MESSAGE_REF]}}}
+
+
 def build_document(root: Path) -> dict[str, Any]:
     for name, value in _PLACEHOLDER_ENV.items():
         os.environ.setdefault(name, value)
@@ -39,7 +69,7 @@ def build_document(root: Path) -> dict[str, Any]:
             ),
         },
         "paths": {},
-        "components": {"schemas": {}, "securitySchemes": {
+        "components": {"schemas": {"GatewayMessage": GATEWAY_MESSAGE}, "securitySchemes": {
             "jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                     "description": "A JWT from the configured issuer; the 'org' claim scopes every request."}}},
     }
@@ -58,6 +88,7 @@ def build_document(root: Path) -> dict[str, Any]:
                     raise ValueError(f"{route_key} is served by the {app_name} function but not routed in "
                                      "template.yaml")
                 operation["security"] = [{"jwt": []}] if authorized[route_key] else []
+                _gateway_answers(operation, authorized=authorized[route_key])
                 document["paths"].setdefault(path, {})[method] = operation
     missing = set(authorized) - {f"{m.upper()} {p}" for p, ops in document["paths"].items() for m in ops}
     if missing:

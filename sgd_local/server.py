@@ -52,6 +52,13 @@ def make_server(runtime: LocalRuntime, host: str = "127.0.0.1", port: int = 3000
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
+        def __getattr__(self, name: str) -> Any:
+            # TRACE, CONNECT and any unknown method reach the gateway too (API Gateway: 404 {"message": "Not
+            # Found"} for a method no route has), never the standard library's HTML 501.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:
             runtime_log = runtime.options.data_dir / "logs" / "access.log"
             with runtime_log.open("a", encoding="utf-8") as handle:

@@ -112,6 +112,17 @@ class Reply:
         return Reply("raw", code=200, payload=_error_body(code, message))
 
     @staticmethod
+    def choice_error(code: int | None, message: str = "", *, cost: float | None = 0.0001) -> Reply:
+        # A 200 whose choices[0] carries the error (finish_reason "error"): a provider failing mid-generation.
+        error: dict[str, Any] = {"message": message or "Upstream error"}
+        if code is not None:
+            error["code"] = code
+        document = {"choices": [{"index": 0, "finish_reason": "error", "error": error,
+                                 "message": {"role": "assistant", "content": ""}}],
+                    "usage": _usage(120, 0, cost)}
+        return Reply("completion", payload=b"," + _dumps(document)[1:])
+
+    @staticmethod
     def truncated() -> Reply:
         message = {"role": "assistant", "content": json.dumps({"summary": "a reply the connection cut short"})}
         return Reply("truncated", payload=_completion_tail(message, "stop", _usage(120, 40, 0.0001)))
@@ -325,6 +336,12 @@ class FakeOpenRouter:
     def respond_with(self, handler: Callable[[RecordedRequest], Reply] | None) -> None:
         with self._lock:
             self._handler = handler
+
+    @property
+    def handler(self) -> Callable[[RecordedRequest], Reply] | None:
+        """The dynamic handler in force (to wrap it for a while and put it back)."""
+        with self._lock:
+            return self._handler
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -20,13 +20,28 @@ def test_every_routed_operation_is_documented_with_its_security() -> None:
         assert operation["security"] == ([{"jwt": []}] if route.authorized else [])
 
 
-def test_every_error_response_uses_the_error_shape() -> None:
+def test_every_error_response_says_which_shape_is_sent() -> None:
+    """The functions' errors use ErrorResponse; what API Gateway answers itself (401 from the authorizer, 413) is
+    its {"message": ...} shape, and 429/500/503 may be either: the document says exactly what is sent."""
     document = build_document(ROOT)
     schema = document["components"]["schemas"]["ErrorResponse"]
     assert set(schema["required"]) == {"error", "request_id"}
+    assert document["components"]["schemas"]["GatewayMessage"]["required"] == ["message"]
+    gateway_only, either = {"401", "413"}, {"429", "500", "503"}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             for status, response in operation["responses"].items():
-                if status.startswith(("4", "5")):
-                    reference = json.dumps(response["content"]["application/json"]["schema"])
+                if not status.startswith(("4", "5")):
+                    continue
+                reference = json.dumps(response["content"]["application/json"]["schema"])
+                if status in gateway_only:
+                    assert reference == '{"$ref": "#/components/schemas/GatewayMessage"}', (method, path, status)
+                elif status in either:
                     assert "ErrorResponse" in reference, (method, path, status)
+                    assert "GatewayMessage" in reference, (method, path, status)
+                else:
+                    assert reference == '{"$ref": "#/components/schemas/ErrorResponse"}', (method, path, status)
+            if operation["security"]:
+                assert "401" in operation["responses"], (method, path)
+            else:
+                assert "401" not in operation["responses"], (method, path)

@@ -174,3 +174,34 @@ def test_colour_roles_usage_rules_and_personality_are_edited_and_checked(api: An
     bad_role = api.request("PUT", "/canon/canon-rules", MANUAL | {"color_roles": {"#112233": "loud"}})
     assert bad_role.status == 422
     assert bad_role.json()["error"]["code"] == "validation_error"
+
+
+def test_if_match_follows_rfc_9110(api: Any) -> None:
+    project = "if-match-rfc"
+    star_on_nothing = api.request("PUT", f"/canon/{project}", MANUAL, headers={"if-match": "*"})
+    assert star_on_nothing.status == 412  # '*' needs a current version to match
+    first = api.request("PUT", f"/canon/{project}", MANUAL)
+    assert first.status == 200
+    etag = first.headers["etag"]
+    weak = api.request("PUT", f"/canon/{project}", MANUAL, headers={"if-match": f"W/{etag}"})
+    assert weak.status == 412  # a weak tag never matches a strong comparison
+    assert weak.json()["error"]["code"] == "precondition_failed"
+    listed = api.request("PUT", f"/canon/{project}", MANUAL, headers={"if-match": f'"99", W/{etag}, {etag}'})
+    assert listed.status == 200, listed.body  # any member of the list that matches
+    star = api.request("PUT", f"/canon/{project}", MANUAL, headers={"if-match": "*"})
+    assert star.status == 200
+    assert star.json()["version"] == 3
+    stale_list = api.request("PUT", f"/canon/{project}", MANUAL, headers={"if-match": f'{etag}, "2"'})
+    assert stale_list.status == 412
+    assert stale_list.json()["error"]["details"]["current_version"] == 3
+
+
+def test_numbers_too_small_for_dynamodb_are_stored_as_zero_not_a_500(api: Any) -> None:
+    """Found by schemathesis: a subnormal float (2.2e-311) failed DynamoDB's number context and answered 500;
+    below 1e-130 (DynamoDB's smallest) a number is stored as 0."""
+    canon = MANUAL | {"personality": {"energy": 2.225073858507e-311, "playfulness": 2.96e-280, "richness": 0.5}}
+    response = api.request("PUT", "/canon/tiny-numbers", canon)
+    assert response.status == 200, response.body
+    stored = api.request("GET", "/canon/tiny-numbers").json()["canon"]["personality"]
+    assert stored["energy"] < 1e-130
+    assert stored["richness"] == 0.5

@@ -61,11 +61,22 @@ def test_tenants_never_see_each_others_canon(store: CanonRepository) -> None:
     assert store.latest(Tenant("globex", "shared-name")) is None
 
 
-@pytest.mark.parametrize(("header", "version"), [(None, None), ("*", None), ("3", 3), ('"3"', 3), ('W/"12"', 12)])
-def test_if_match_forms(header: str | None, version: int | None) -> None:
-    assert parse_if_match(header) == version
+@pytest.mark.parametrize(("header", "versions", "any_existing"), [
+    ("*", set(), True), ("3", {3}, False), ('"3"', {3}, False), ('W/"12"', set(), False),
+    ('"3", "4"', {3, 4}, False), (' W/"3" , "5" ', {5}, False), ('"7",W/"8"', {7}, False),
+])
+def test_if_match_forms(header: str, versions: set[int], any_existing: bool) -> None:
+    precondition = parse_if_match(header)
+    assert precondition is not None
+    assert (set(precondition.versions), precondition.any_existing) == (versions, any_existing)
+
+
+def test_no_if_match_is_no_precondition() -> None:
+    assert parse_if_match(None) is None
 
 
 def test_if_match_that_is_not_a_version_is_a_412() -> None:
     with pytest.raises(PreconditionFailed):
         parse_if_match('"abc"')
+    with pytest.raises(PreconditionFailed):
+        parse_if_match('"3" "4"')  # a list needs commas

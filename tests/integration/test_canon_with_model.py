@@ -69,3 +69,34 @@ def test_a_provider_failure_is_a_5xx_not_a_local_canon(keyed: tuple[ApiClient, A
     assert response.status in (502, 503), response.body
     assert response.json()["error"]["code"] in ("provider_error", "service_unavailable")
     assert api.request("GET", "/canon/brand/versions").json()["versions"] == versions_before  # nothing stored
+
+
+def test_model_off_derives_from_the_documents_alone_on_purpose(keyed: tuple[ApiClient, Any]) -> None:
+    from bench.support.fake_openrouter import Reply
+
+    api, fake = keyed
+    fake.reset()
+    fake.set_default(Reply.json({"palette_hex": ["nonsense"]}))  # every answer fails the guardrail
+    failed = api.request("POST", "/canon/derive", {"project_id": "brand", "evidence_ids": []})
+    assert failed.status == 422, failed.body  # with the model on, its failure is never passed off as a full canon
+    assert failed.json()["error"]["code"] == "guardrails_error"
+    fake.reset()
+    response = api.request("POST", "/canon/derive", {"project_id": "brand", "evidence_ids": [], "model": "off"})
+    assert response.status == 200, response.body
+    audit = response.json()["audit"]
+    assert audit["derived_from"] == "documents"
+    assert audit["model_route"] == ["local/extractor"]
+    assert audit["cost_usd"] == 0
+    assert any("model: off" in note for note in audit["notes"])
+    assert fake.requests == []  # no provider call at all
+    assert response.json()["canon"]["palette_hex"] == ["#0B3D91", "#FFB81C"]
+
+
+def test_the_audit_says_the_model_ran(keyed: tuple[ApiClient, Any]) -> None:
+    from bench.support.fake_openrouter import Reply
+
+    api, fake = keyed
+    fake.reset()
+    fake.set_default(Reply.json(MODEL_CANON))
+    response = api.request("POST", "/canon/derive", {"project_id": "brand", "evidence_ids": [], "model": "auto"})
+    assert response.json()["audit"]["derived_from"] == "documents_and_model"

@@ -43,9 +43,10 @@ def test_invoke_every_event_file(event_file: str, tmp_path: Path) -> None:
     payload = json.loads(result.stdout)
     if "Records" in json.loads((ROOT / "events" / event_file).read_text()):
         key = "uploads/acme/brand-kit/up-demo-1/Brand Guidelines (2026) \u00e9t\u00e9.pdf"
-        assert payload["recorded"] == [key]
-        # The sample event names an object nobody uploaded to this fresh runtime: recorded, then rejected.
-        assert [item["status"] for item in payload["ingested"]] == ["rejected"]
+        # The sample event names an upload POST /uploads never issued in this fresh runtime: never ingested.
+        assert payload["recorded"] == []
+        assert payload["unticketed"] == [key]
+        assert payload["ingested"] == []
         return
     assert payload["statusCode"] == STATUS_OF_EVENT[event_file], payload
     body = json.loads(payload["body"])
@@ -94,6 +95,9 @@ def test_serve_over_http_with_tokens_and_persistence(tmp_path: Path) -> None:
         assert "expired" in late.headers["www-authenticate"]
         jwks = httpx.get(f"{base}/.well-known/jwks.json", timeout=10).json()
         assert jwks["keys"][0]["alg"] == "RS256"
+        for method, path in (("TRACE", "/healthz"), ("PROPFIND", "/render"), ("BREW", "/")):
+            other = httpx.request(method, f"{base}{path}", timeout=10)
+            assert (other.status_code, other.json()) == (404, {"message": "Not Found"}), (method, other.text)
         state = json.loads((tmp_path / "runtime.json").read_text())
         assert state["api"] == base
         assert state["pid"] == server.pid
@@ -117,10 +121,14 @@ def test_invoke_shares_state_with_a_running_serve(tmp_path: Path) -> None:
             assert time.monotonic() < deadline
             assert server.poll() is None
             time.sleep(0.2)
-        result = run_sgd("invoke", "IngestFunction", "-e", "events/ingest/s3_put_upload.json", data_dir=tmp_path)
-        assert json.loads(result.stdout)["recorded"], result.stderr[-1000:]
-        again = run_sgd("invoke", "IngestFunction", "-e", "events/ingest/s3_put_upload.json", data_dir=tmp_path)
-        assert json.loads(again.stdout)["repeated"], "the second invoke must see the first one's ledger entry"
+        result = run_sgd("invoke", "IngestFunction", "-e", "events/ingest/post_uploads.json", data_dir=tmp_path)
+        upload_id = json.loads(json.loads(result.stdout)["body"])["upload_id"]
+        token = run_sgd("token", "--org", "acme", data_dir=tmp_path).stdout.strip()
+        base = json.loads((tmp_path / "runtime.json").read_text())["api"]
+        seen = httpx.get(f"{base}/uploads/{upload_id}?project_id=brand-kit", timeout=30,
+                         headers={"authorization": f"Bearer {token}"})
+        assert seen.status_code == 200, "the running serve must see the ticket the invoke wrote"
+        assert seen.json()["status"] == "pending"
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)

@@ -32,6 +32,15 @@ def ledger_entry(runtime: Any, project: str, upload_id: str) -> UploadEntry | No
     return UploadLedger(adapters.assets_table, adapters.clock).get(Tenant("acme", project), upload_id)
 
 
+def ticket(runtime: Any, key: str) -> None:
+    """What POST /uploads records for a key (only ticketed uploads are ingested)."""
+    _, org, project, upload_id, filename = key.split("/", 4)
+    adapters = runtime_adapters(runtime)
+    UploadLedger(adapters.assets_table, adapters.clock).issue_ticket(
+        Tenant(org, project), upload_id=upload_id, filename=filename, key=key, content_type="application/pdf",
+        max_bytes=1024)
+
+
 def test_tables_and_bucket_match_the_template(runtime: Any) -> None:
     dynamodb, s3 = runtime.aws.client("dynamodb"), runtime.aws.client("s3")
     stack = read_stack(ROOT)
@@ -60,9 +69,10 @@ def key_paths(value: Any, prefix: str = "") -> set[str]:
 
 def test_put_under_uploads_reaches_ingest_with_a_decoded_key(runtime: Any) -> None:
     s3 = runtime.aws.client("s3")
+    ticket(runtime, "uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf")
     s3.put_object(Bucket=runtime.stack.bucket_name, Key="uploads/acme/spring/up-put-1/Brand Book+v2 été.pdf",
                   Body=b"%PDF-1.7 test")
-    item = wait_for(lambda: ledger_entry(runtime, "spring", "up-put-1"))
+    item = wait_for(lambda: (entry := ledger_entry(runtime, "spring", "up-put-1")) and entry.size and entry)
     (record,) = next(e for e in runtime.recent_notifications if "up-put-1" in json.dumps(e))["Records"]
     # The delivered record has every field of a real S3 notification, with S3's key encoding.
     (reference,) = load_event("ingest/s3_put_upload.json")["Records"]
@@ -78,20 +88,23 @@ def test_put_under_uploads_reaches_ingest_with_a_decoded_key(runtime: Any) -> No
 
 def test_presigned_post_upload_reaches_ingest(runtime: Any) -> None:
     s3 = runtime.aws.client("s3")
+    ticket(runtime, "uploads/acme/spring/up-post-1/logo.png")
     post = s3.generate_presigned_post(runtime.stack.bucket_name, "uploads/acme/spring/up-post-1/logo.png",
                                       Fields={"Content-Type": "image/png"},
                                       Conditions=[{"Content-Type": "image/png"}])
     response = httpx.post(post["url"], data=post["fields"], files={"file": ("logo.png", b"\x89PNG....", "image/png")})
     assert response.status_code == 204
-    item = wait_for(lambda: ledger_entry(runtime, "spring", "up-post-1"))
+    item = wait_for(lambda: (entry := ledger_entry(runtime, "spring", "up-post-1")) and entry.size and entry)
     assert item.filename == "logo.png"
+    assert item.status != "pending"
 
 
 def test_objects_outside_uploads_do_not_trigger_ingest(runtime: Any) -> None:
     s3 = runtime.aws.client("s3")
+    ticket(runtime, "uploads/acme/spring/up-marker/marker.txt")
     s3.put_object(Bucket=runtime.stack.bucket_name, Key="assets/acme/spring/up-x/file.pdf", Body=b"x")
     s3.put_object(Bucket=runtime.stack.bucket_name, Key="uploads/acme/spring/up-marker/marker.txt", Body=b"m")
-    wait_for(lambda: ledger_entry(runtime, "spring", "up-marker"))
+    wait_for(lambda: (entry := ledger_entry(runtime, "spring", "up-marker")) and entry.status != "pending")
     # The marker was put after the other object, so its notification would have been delivered by now.
     delivered_keys = [record["s3"]["object"]["key"] for event in runtime.recent_notifications
                       for record in event["Records"]]
@@ -107,6 +120,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     with LocalRuntime(options, root=ROOT) as first:
         bucket = first.stack.bucket_name
         first.aws.client("s3").put_object(Bucket=bucket, Key="notes/acme/keep/a.txt", Body=b"kept")
+        ticket(first, "uploads/acme/keep/up-1/a.txt")
         first.aws.client("s3").put_object(Bucket=bucket, Key="uploads/acme/keep/up-1/a.txt", Body=b"brand notes")
 
         def finished() -> UploadEntry | None:

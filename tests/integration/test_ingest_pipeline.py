@@ -187,8 +187,8 @@ def test_a_redelivered_event_changes_nothing(api: Any, runtime: Any) -> None:
 
 # -- rejections ----------------------------------------------------------------------------------------------------
 REJECTED_FILES = {
-    "tool.exe": (b"MZ\x90\x00\x03" + b"\x00" * 58 + b"\x40\x00\x00\x00" + b"PE\x00\x00" + b"\x00" * 200, "exe"),
-    "kit.zip": (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 100, "zip"),
+    "tool.exe": (b"MZ\x90\x00\x03" + b"\x00" * 58 + b"\x40\x00\x00\x00" + b"PE\x00\x00" + b"\x00" * 200, "executable"),
+    "kit.zip": (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 100, "archive"),
     "logo.svg": (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>', "svg"),
 }
 
@@ -205,6 +205,7 @@ def test_rejected_files_stay_in_quarantine_with_their_reason(api: Any, runtime: 
     status = wait_for_upload(api, project, upload(api, project, filename, data))
     assert status["status"] == "rejected", status
     assert status["reason"]
+    assert status["code"] == ("polyglot" if filename == "logo-polyglot.png" else REJECTED_FILES[filename][1])
     assert status["evidence_id"] is None
     record = asset_record(runtime, "acme", project, status["asset_id"])
     assert record is not None
@@ -215,7 +216,8 @@ def test_rejected_files_stay_in_quarantine_with_their_reason(api: Any, runtime: 
 
 
 def test_a_file_over_the_limit_is_rejected_unread(api: Any, runtime: Any) -> None:
-    """moto ignores the presigned POST's content-length-range, so the pipeline re-checks the size."""
+    """S3 refuses a presigned POST over its content-length-range; a file that reaches the ticket's key anyway (a
+    signed write) is still refused by the pipeline's own size check, without reading it."""
     from sgd.settings import Settings
 
     limit = Settings.model_fields["max_upload_bytes"].default
@@ -223,8 +225,11 @@ def test_a_file_over_the_limit_is_rejected_unread(api: Any, runtime: Any) -> Non
     ticket = api.request("POST", "/uploads", {"project_id": project, "filename": "huge.pdf",
                                               "content_type": "application/pdf", "size_bytes": limit}).json()
     data = b"%PDF-1.7\n" + b"0" * limit  # one byte per digit over the limit
-    assert httpx.post(ticket["url"], data=ticket["fields"], files={"file": ("huge.pdf", data, "application/pdf")},
-                      timeout=60).status_code == 204
+    refused = httpx.post(ticket["url"], data=ticket["fields"], files={"file": ("huge.pdf", data, "application/pdf")},
+                         timeout=60)
+    assert refused.status_code == 400
+    assert "EntityTooLarge" in refused.text
+    runtime.aws.client("s3").put_object(Bucket=runtime.stack.bucket_name, Key=ticket["key"], Body=data)
     status = wait_for_upload(api, project, ticket["upload_id"])
     assert status["status"] == "rejected"
     assert "limit" in status["reason"]

@@ -88,6 +88,8 @@ def test_uploaded_ids_report_their_outcome_and_unknown_ones_are_rejected(api: An
     reasons = {item["asset"]: item["reason"] for item in body["rejected"]}
     assert "unknown upload" in reasons["up-does-not-exist"]
     assert "no file yet" in reasons[pending["upload_id"]]
+    codes = {item["asset"]: item["code"] for item in body["rejected"]}
+    assert codes == {"up-does-not-exist": "unknown_upload", pending["upload_id"]: "not_uploaded"}
 
 
 def test_urls_go_through_the_ssrf_guard(api: Any, file_server: str) -> None:
@@ -100,6 +102,7 @@ def test_urls_go_through_the_ssrf_guard(api: Any, file_server: str) -> None:
     reasons = {item["asset"]: item["reason"] for item in body["rejected"]}
     assert set(reasons) == set(assets)
     assert all(reason.startswith("refused") for reason in reasons.values()), reasons
+    assert {item["code"] for item in body["rejected"]} == {"fetch_refused"}
 
 
 def test_a_loopback_url_is_fetched_where_allowed(api: Any, runtime: Any, file_server: str,

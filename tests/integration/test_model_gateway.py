@@ -594,3 +594,111 @@ def test_a_failed_budget_settlement_keeps_the_paid_answer_and_logs_the_cost(harn
     failure = next(json.loads(line) for line in log_output.getvalue().splitlines() if "budget settle failed" in line)
     assert (failure["cost_usd"], failure["model"], failure["org"]) == (0.0007, PRIMARY, harness.tenant.org)
     assert harness.budget().reserved_usd == pytest.approx(PLANNER_CAP)  # still held: errs on the safe side
+
+
+# -- errors inside a 200, empty answers ------------------------------------------------------------------------
+
+def test_an_error_inside_a_200_is_a_provider_error_retried_by_its_code(harness: Harness,
+                                                                        fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.choice_error(502, "Upstream overloaded"), Reply.choice_error(None, "gave up"))
+    fake.script(SECOND, Reply.json(VALID_PLAN))
+    result = harness.plan()
+    assert outcomes(result) == [(PRIMARY, "server_error"), (PRIMARY, "server_error"), (SECOND, "ok")]
+    # Never a "repair" turn: no request ever carries an empty assistant message.
+    assert all(message.get("content") for request in fake.requests for message in request.body["messages"])
+
+
+def test_an_error_inside_a_200_keeps_its_message_and_its_kind(harness: Harness, fake: FakeOpenRouter) -> None:
+    for model in (PRIMARY, SECOND, THIRD):
+        fake.script(model, Reply.choice_error(429, f"{model} is rate limited upstream"),
+                    Reply.choice_error(429, f"{model} is still rate limited"))
+    error = harness.plan_error()
+    assert (error.status_code, error.code) == (503, "service_unavailable")
+    assert f"{THIRD} is still rate limited" in error.message
+    assert {attempt["outcome"] for attempt in error.details["attempts"]} == {"rate_limited"}
+
+
+def test_an_empty_answer_is_not_repaired_at_a_price(harness: Harness, fake: FakeOpenRouter) -> None:
+    fake.script(PRIMARY, Reply.text(""))
+    fake.script(SECOND, Reply.json(VALID_PLAN))
+    result = harness.plan()
+    assert outcomes(result) == [(PRIMARY, "invalid_output"), (SECOND, "ok")]
+    assert len(fake.requests_for(PRIMARY)) == 1
+
+
+# -- caps: every request bounded, a bill over the cap stops the org ----------------------------------------------
+
+def test_an_image_request_is_bounded_by_max_tokens(harness: Harness, fake: FakeOpenRouter) -> None:
+    image_model = harness.policy.tasks["image"].primary
+    fake.script(image_model, Reply.image(png(96, 50)))
+    generate(harness)
+    spec, price = harness.policy.tasks["image"], harness.policy.prices[image_model]
+    max_tokens = fake.requests[0].body["max_tokens"]
+    assert 0 < max_tokens <= spec.max_output_tokens
+    assert max_tokens * price.output_per_million / 1_000_000 <= spec.max_cost_usd
+
+
+def test_a_bill_over_the_cap_stops_the_orgs_calls_until_the_limit_is_raised(harness: Harness,
+                                                                             fake: FakeOpenRouter) -> None:
+    image_model = harness.policy.tasks["image"].primary
+    fake.script(image_model, Reply.image(png(96, 50), cost=0.50))  # the cap is 0.08
+    generate(harness)  # the answer was paid for: it is kept
+    budget = harness.budget()
+    assert budget.over_cap_usd == pytest.approx(0.42)
+    assert budget.halted
+    assert budget.remaining_usd == 0
+    requests_before = len(fake.requests)
+    error = harness.plan_error()
+    assert (error.status_code, error.code) == (429, "budget_halted")
+    assert "raises the org's daily limit" in error.message
+    assert "00:00 UTC" in error.message
+    assert 0 < int(error.headers["Retry-After"]) <= 86_400
+    assert len(fake.requests) == requests_before  # refused before any provider call
+    run_async(harness.accounting.set_org_limit(harness.tenant.org, harness.policy.org_daily_budget_usd + 1))
+    fake.script(PRIMARY, Reply.json(VALID_PLAN))
+    assert harness.plan().output == VALID_PLAN
+
+
+# -- an operation's budget, held up front -----------------------------------------------------------------------
+
+def test_an_operation_that_does_not_fit_is_refused_before_any_call(fake: FakeOpenRouter, runtime: Any) -> None:
+    fake.reset()
+    harness = Harness(fake, runtime_adapters(runtime).usage_table, **{"budgets.org_daily_usd": 3 * PLANNER_CAP})
+
+    async def operation() -> None:
+        async with harness.gateway.budget(harness.tenant, {"planner": 4}):
+            await harness.gateway.plan(tenant=harness.tenant, instruction="Spring sale", canon=CANON, request={},
+                                       deadline=Deadline(20_000))
+
+    with pytest.raises(ApiError) as raised:
+        run_async(operation())
+    assert (raised.value.status_code, raised.value.code) == (429, "budget_exceeded")
+    assert raised.value.details["needed_usd"] == pytest.approx(4 * PLANNER_CAP)
+    assert fake.requests == []
+    assert harness.budget().reserved_usd == 0
+
+
+def test_an_operations_calls_draw_from_its_hold_and_the_rest_is_released(fake: FakeOpenRouter,
+                                                                         runtime: Any) -> None:
+    fake.reset()
+    harness = Harness(fake, runtime_adapters(runtime).usage_table, **{"budgets.org_daily_usd": 4 * PLANNER_CAP})
+    fake.set_default(Reply.json(VALID_PLAN, cost=PLANNER_CAP / 2))
+    seen: list[tuple[float, float]] = []
+
+    async def operation() -> None:
+        async with harness.gateway.budget(harness.tenant, {"planner": 3}) as held:
+            assert held == pytest.approx(3 * PLANNER_CAP)
+            for _ in range(2):
+                await harness.gateway.plan(tenant=harness.tenant, instruction="Spring sale", canon=CANON,
+                                           request={}, deadline=Deadline(20_000))
+                status = await harness.accounting.status(harness.tenant.org)
+                seen.append((status.spent_usd, status.reserved_usd))
+            # Another request of the org finds only what the hold left: 4 - 3 caps.
+            status = await harness.accounting.status(harness.tenant.org)
+            assert status.remaining_usd == pytest.approx(PLANNER_CAP)
+
+    run_async(operation())
+    assert seen == [(pytest.approx(PLANNER_CAP / 2), pytest.approx(2.5 * PLANNER_CAP)),
+                    (pytest.approx(PLANNER_CAP), pytest.approx(2 * PLANNER_CAP))]
+    budget = harness.budget()
+    assert (budget.spent_usd, budget.reserved_usd) == (pytest.approx(PLANNER_CAP), 0)

@@ -21,6 +21,7 @@ from sgd.tenancy import Tenant
 
 from bench.support.seeds import runtime_adapters, seed_asset, seed_canon
 from tests.conftest import ROOT, ApiClient
+from tests.conftest import run_async as run_coroutine
 
 pytestmark = pytest.mark.integration
 LOGO = ROOT / "examples" / "brands" / "helio-energy" / "logo.png"
@@ -115,6 +116,21 @@ def test_a_blocked_term_is_a_422_naming_the_rule(api: ApiClient) -> None:
     error = response.json()["error"]
     assert error["code"] == "content_blocked"
     assert (error["details"]["rule_id"], error["details"]["term"]) == ("violence.weapons", "massacre")
+
+
+@pytest.mark.parametrize(("instruction", "term"), [
+    ("Poster: \uff43\uff4f\uff43\uff41\uff49\uff4e\uff45 sale", "cocaine"),  # fullwidth
+    ("Poster: co\u00adcai\u200bne sale", "cocaine"),  # soft hyphen, zero-width space
+    ("Poster: c\u043ecaine sale", "cocaine"),  # Cyrillic o
+    ("Poster: c0caine sale", "cocaine"),
+    ("Flyer with nudes", "nude"),
+    ("Flyer about pornography", "porn"),
+])
+def test_a_blocked_term_cannot_be_spelled_around(api: ApiClient, instruction: str, term: str) -> None:
+    body = render_body(new_project(), prompts={"task": "create", "instruction": instruction})
+    response = api.request("POST", "/render", body)
+    assert response.status == 422
+    assert response.json()["error"]["details"]["term"] == term
 
 
 def test_words_that_merely_contain_a_term_render(api: ApiClient) -> None:
@@ -366,3 +382,60 @@ def test_an_identical_request_is_served_from_the_cache_with_no_model_call(keyed:
                                                                    "dimensions": "320x320"}})
     assert changed.json()["audit"]["cache"] == "miss"
     assert len(fake.requests) > provider_requests
+
+
+def test_a_render_the_budget_cannot_hold_is_refused_before_any_provider_call(keyed: tuple[Any, Any]) -> None:
+    """The render's worst case (plan + image + a re-plan per repair attempt, at the policy's caps) is held before its
+    first paid call: with room for one render only, the second is a 429 and reaches no provider."""
+    from sgd.model_gateway.budget import UsageAccounting
+
+    runtime, fake = keyed
+    org = f"budget{uuid.uuid4().hex[:8]}"
+    api = ApiClient(runtime, org=org)
+    hold = 0.02 + 0.08 + 2 * 0.02  # planner, image, and max_attempts (2) re-plans for count 1, at the caps
+    accounting = UsageAccounting.over(runtime_adapters(runtime).usage_table, daily_limit_usd=5)
+    run_coroutine(accounting.set_org_limit(org, hold + 0.01))
+    first = api.request("POST", "/render", render_body(new_project()))
+    assert first.status == 200, first.body
+    provider_requests = len(fake.requests)
+    second = api.request("POST", "/render", render_body(new_project()))
+    assert second.status == 429, second.body
+    error = second.json()["error"]
+    assert error["code"] == "budget_exceeded"
+    assert error["details"]["needed_usd"] == pytest.approx(hold)
+    assert "retry-after" in second.headers
+    assert len(fake.requests) == provider_requests  # refused before any provider call
+    budget = api.request("GET", "/usage").json()["budget"]
+    assert budget["reserved_usd"] == 0  # the served render gave back what it did not use
+    assert budget["spent_usd"] <= budget["limit_usd"]
+
+
+def test_a_provider_billing_over_its_cap_stops_the_orgs_calls(keyed: tuple[Any, Any]) -> None:
+    """The image call is billed $0.50 against its $0.08 cap: the paid render is kept, the bill is recorded, and the
+    org's next render is refused before any provider call, saying how calls resume."""
+    from bench.support.fake_openrouter import Reply
+
+    runtime, fake = keyed
+    api = ApiClient(runtime, org=f"overcap{uuid.uuid4().hex[:8]}")
+    handler = fake.handler  # the fixture's replies, restored below
+    assert handler is not None
+    imagery = io.BytesIO()
+    Image.new("RGB", (96, 96), "#E07A5F").save(imagery, "PNG")
+    fake.respond_with(lambda request: Reply.image(imagery.getvalue(), cost=0.50) if "modalities" in request.body
+                      else handler(request))
+    try:
+        first = api.request("POST", "/render", render_body(new_project()))
+        assert first.status == 200, first.body
+        provider_requests = len(fake.requests)
+        second = api.request("POST", "/render", render_body(new_project()))
+    finally:
+        fake.respond_with(handler)
+    assert second.status == 429, second.body
+    error = second.json()["error"]
+    assert error["code"] == "budget_halted"
+    assert "raises the org's daily limit" in error["message"]
+    assert len(fake.requests) == provider_requests
+    budget = api.request("GET", "/usage").json()["budget"]
+    assert budget["halted"] is True
+    assert budget["over_cap_usd"] == pytest.approx(0.42)
+    assert budget["reserved_usd"] == 0

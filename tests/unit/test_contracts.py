@@ -1,6 +1,8 @@
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from sgd.contracts.canon import Canon
 from sgd.contracts.critique import CritiqueRequest
@@ -72,3 +74,31 @@ def test_other_route_limits() -> None:
                                       "size_bytes": 3})
     with pytest.raises(ValidationError, match="palette_hex"):
         Canon.model_validate({"palette_hex": ["#000000"], "fonts": ["Inter"], "voice": {"tone": "warm"}})
+
+
+@given(low=st.integers(0, 5000), span=st.integers(0, 5000), number=st.integers(0, 20000))
+def test_an_integer_range_pattern_matches_exactly_its_range(low: int, span: int, number: int) -> None:
+    import re
+
+    from sgd.contracts.render import integer_range_pattern
+
+    pattern = re.compile(f"^(?:{integer_range_pattern(low, low + span)})$")
+    assert bool(pattern.match(str(number))) == (low <= number <= low + span)
+    assert not pattern.match(f"0{number}")  # no leading zeros
+
+
+@given(width=st.integers(0, 10_000), height=st.integers(0, 10_000))
+def test_the_published_dimensions_schema_agrees_with_validation(width: int, height: int) -> None:
+    import re
+
+    from sgd.contracts.render import DIMENSIONS_SCHEMA, RenderOutputs, parse_dimensions
+
+    schema = RenderOutputs.model_json_schema()["properties"]["dimensions"]
+    assert schema["pattern"] == DIMENSIONS_SCHEMA["pattern"]
+    value = f"{width}x{height}"
+    try:
+        parse_dimensions(value)
+        valid = True
+    except ValueError:
+        valid = False
+    assert bool(re.match(schema["pattern"], value)) == valid

@@ -5,8 +5,10 @@ summary, plan changes, the pixels measured, auto_repair in the cache key)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import io
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,7 @@ from sgd.critique.policy import CritiquePolicy, load_critique_policy
 from sgd.design.engine import DesignRequest, render_design
 from sgd.design.planner import rule_based_plan
 from sgd.errors import ProviderError
-from sgd.model_gateway.port import CallRecord, GatewayResult, GeneratedImage
+from sgd.model_gateway.port import CallRecord, GatewayResult, GeneratedImage, Task
 from sgd.render.cache import normalised_request, plan_cache_key
 from sgd.render.constraints import ResolvedConstraints, resolve_constraints
 from sgd.render.pipeline import (
@@ -60,6 +62,10 @@ class ScriptedGateway:
     def __init__(self, *, fail_replans: bool = False) -> None:
         self.plan_requests: list[dict[str, Any]] = []
         self.fail_replans = fail_replans
+
+    @contextlib.asynccontextmanager
+    async def budget(self, tenant: Tenant, calls: Mapping[Task, int]) -> AsyncIterator[float]:
+        yield 0.0
 
     async def plan(self, *, tenant: Tenant, instruction: str, canon: dict[str, Any] | None, request: dict[str, Any],
                    deadline: Deadline) -> GatewayResult:

@@ -65,3 +65,19 @@ def test_heavy_layers_go_only_where_used() -> None:
     assert "vectors" in layers["IngestFunction"]
     assert "vectors" not in layers["RenderFunction"] | layers["CritiqueFunction"]
     assert all(spec.timeout_s < 30 for spec in stack.functions.values())
+
+
+def test_every_stage_but_dev_needs_a_qdrant_server() -> None:
+    template = load_template(ROOT / "template.yaml")
+    rule = template["Rules"]["DeployedStagesNeedAQdrantServer"]
+
+    def allowed(stage: str, qdrant_url: str) -> bool:
+        resolver = Resolver(template, LOCAL_PARAMETERS | {"Stage": stage, "QdrantUrl": qdrant_url})
+        if not resolver.resolve(rule["RuleCondition"]):
+            return True
+        return all(resolver.resolve(assertion["Assert"]) for assertion in rule["Assertions"])
+
+    assert allowed("dev", "")
+    assert allowed("dev", "https://qdrant.example:6333")
+    assert not allowed("prod", "")
+    assert allowed("prod", "https://qdrant.example:6333")

@@ -53,6 +53,10 @@ def test_redelivered_notification_is_recorded_once() -> None:
     service = IngestService(ledger=ledger, storage=MemoryStorage(), clock=clock, deliveries=no_pipeline,
                             fetch_url=no_pipeline, max_upload_bytes=1024, presign_ttl_seconds=60)
     event = load_event("ingest/s3_put_upload.json")
+    tenant = Tenant("acme", "brand-kit")
+    ledger.issue_ticket(tenant, upload_id="up-demo-1", filename="Brand Guidelines (2026) été.pdf",
+                        key=tenant.upload_key("up-demo-1", "Brand Guidelines (2026) été.pdf"),
+                        content_type="application/pdf", max_bytes=48213)
     first = service.record_uploads(event)
     second = service.record_uploads(event)
     assert len(first["recorded"]) == 1
@@ -63,3 +67,23 @@ def test_redelivered_notification_is_recorded_once() -> None:
     assert entry is not None
     assert entry.status == "received"
     assert entry.expires_at > clock.now().timestamp()
+
+
+def test_a_file_nobody_was_given_a_ticket_for_is_never_recorded() -> None:
+    clock = FixedClock(datetime(2026, 11, 27, 12, tzinfo=UTC))
+    ledger = UploadLedger(MemoryTable("AssetsTable"), clock)
+    service = IngestService(ledger=ledger, storage=MemoryStorage(), clock=clock,
+                            deliveries=lambda: None,  # type: ignore[arg-type, return-value]
+                            fetch_url=lambda url: ("", b""), max_upload_bytes=1024, presign_ttl_seconds=60)
+    tenant = Tenant("acme", "brand-kit")
+    ledger.issue_ticket(tenant, upload_id="up-demo-1", filename="logo.png",
+                        key=tenant.upload_key("up-demo-1", "logo.png"), content_type="image/png", max_bytes=1024)
+    # A ticket's upload id with another file name (a key the ticket did not name), and an id nobody issued.
+    for key in ("uploads/acme/brand-kit/up-demo-1/other.pdf", "uploads/acme/brand-kit/up-forged/x.pdf"):
+        summary = service.on_upload_event(with_key(key))
+        assert summary["recorded"] == []
+        assert summary["unticketed"] == [key]
+    entry = ledger.get(tenant, "up-demo-1")
+    assert entry is not None
+    assert entry.status == "pending"
+    assert ledger.get(tenant, "up-forged") is None

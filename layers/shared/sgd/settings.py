@@ -15,6 +15,31 @@ class ConfigurationError(RuntimeError):
 Name = Annotated[str, Field(min_length=3, max_length=255)]
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def provider_base_url(value: str) -> str:
+    """OPENROUTER_BASE_URL, parsed (never prefix-tested): https, or plain http only to a literal loopback host (a
+    local fake provider); no user info, no query or fragment. The Bearer key goes wherever this points."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise ValueError(f"is not a valid URL: {error}") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("must be an https URL with a host")
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry user info (user:password@)")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or a fragment")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError("must be an https URL (plain http only to a literal loopback host: localhost, 127.0.0.1, "
+                         "[::1])")
+    return value.rstrip("/")
+
+
 class Settings(BaseModel):
     """Every environment variable the functions read. The README's table mirrors this class.
 
@@ -70,16 +95,14 @@ class Settings(BaseModel):
     @field_validator("openrouter_base_url")
     @classmethod
     def _provider_url_is_https(cls, value: str) -> str:
-        # Plain http only to a loopback address: the test suite's fake provider, never a real network hop.
-        loopback = value.startswith(("http://127.0.0.1:", "http://localhost:"))
-        if not (value.startswith("https://") or loopback):
-            raise ValueError("must be an https URL (http only to 127.0.0.1 or localhost)")
-        return value.rstrip("/")
+        return provider_base_url(value)
 
     @model_validator(mode="after")
     def _loopback_never_in_prod(self) -> Settings:
         if self.outbound_allow_loopback and self.stage == "prod":
             raise ValueError("SGD_OUTBOUND_ALLOW_LOOPBACK must not be set on stage prod")
+        if self.stage == "prod" and not self.openrouter_base_url.startswith("https://"):
+            raise ValueError("OPENROUTER_BASE_URL must be https on stage prod (plain http is for a local fake only)")
         return self
 
     @property

@@ -102,9 +102,19 @@ def _codecs() -> tuple[Any, Any]:
     return TypeSerializer(), TypeDeserializer()
 
 
+_DYNAMO_SMALLEST = Decimal("1e-130")  # DynamoDB's smallest positive number; anything smaller cannot be stored
+
+
+def _dynamo_number(text: str) -> Decimal:
+    """A JSON float as a DynamoDB number: a magnitude below 1e-130 (a subnormal, say) is stored as 0, which is what
+    it is to DynamoDB's 38 digits, rather than failing the write."""
+    value = Decimal(text)
+    return Decimal(0) if value and abs(value) < _DYNAMO_SMALLEST else value
+
+
 def _plain_json(value: Any) -> Any:
     # DynamoDB numbers must be Decimal; a JSON round trip converts nested floats too.
-    return json.loads(json.dumps(value, default=str), parse_float=Decimal)
+    return json.loads(json.dumps(value, default=str), parse_float=_dynamo_number)
 
 
 def _to_dynamo(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,9 +20,10 @@ from sgd.adapters.clock import Deadline
 from sgd.adapters.storage import ObjectStorage
 from sgd.contracts.shapes import BrandCanon, UsageRuleFields
 from sgd.errors import NotFound, PreconditionFailed, ValidationFailed
+from sgd.model_gateway.local import LocalEngine
 from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
 from sgd.repositories.assets import AssetRecords, EvidenceRecord
-from sgd.repositories.canon import CanonRepository, CanonSummary, CanonVersion
+from sgd.repositories.canon import CanonRepository, CanonSummary, CanonVersion, VersionPrecondition
 from sgd.tenancy import Tenant
 
 if TYPE_CHECKING:  # the derivation loads on the first POST /canon/derive, not at cold start
@@ -59,15 +60,35 @@ def compact_evidence(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return compact
 
 
-def parse_if_match(value: str | None) -> int | None:
-    """If-Match carries the version an edit started from: '3', '"3"' or 'W/"3"'. None when absent or '*'."""
-    if value is None or value.strip() == "*":
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)|\s*([0-9]{1,12})\s*(?:,|$)')
+
+
+def parse_if_match(value: str | None) -> VersionPrecondition | None:
+    """If-Match as RFC 9110 (13.1.1) reads it, for a write: None when absent; `*` matches any current version (412
+    when there is none); otherwise a list of entity tags, matching when any member strongly matches the current
+    version ('"3"'; a bare 3 is read as "3" too). A weak tag (W/"3") never matches a strong comparison, so a list
+    of weak tags only gets 412. A member that is not a version (or malformed) is 412 with what to send."""
+    if value is None:
         return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not re.fullmatch(r"[0-9]{1,12}", text):  # ASCII digits only: str.isdigit() also accepts '³'; and bounded
-        raise PreconditionFailed("If-Match must carry the canon version you edited, e.g. If-Match: \"3\"",
-                                 details={"if_match": value})
-    return int(text)
+    if value.strip() == "*":
+        return VersionPrecondition(any_existing=True)
+    versions: set[int] = set()
+    position, text = 0, value.strip()
+    while position < len(text):
+        found = _ENTITY_TAG.match(text, position)
+        if found is None or found.end() == position:
+            raise PreconditionFailed("If-Match must carry the canon version you edited as an entity tag, e.g. "
+                                     "If-Match: \"3\" (or a list: \"3\", \"4\"; or *)", details={"if_match": value})
+        weak, tag, bare = found.group(1), found.group(2), found.group(3)
+        if bare is not None:
+            versions.add(int(bare))
+        elif not re.fullmatch(r"[0-9]{1,12}", tag):  # ASCII digits only ('³' is a digit to str.isdigit), bounded
+            raise PreconditionFailed(f"If-Match entity tag {tag!r} is not a canon version; send the ETag of "
+                                     "GET /canon/{project_id}, e.g. If-Match: \"3\"", details={"if_match": value})
+        elif not weak:
+            versions.add(int(tag))
+        position = found.end()
+    return VersionPrecondition(frozenset(versions))
 
 
 @dataclass(frozen=True)
@@ -128,12 +149,14 @@ class CanonService:
             return list(pool.map(load, items))
 
     async def derive(self, tenant: Tenant, evidence_ids: list[str], *, created_by: str,
-                     deadline: Deadline) -> Derivation:
+                     deadline: Deadline, use_model: bool = True) -> Derivation:
+        """A new canon version from the evidence. use_model=False derives from the documents alone on purpose
+        (POST /canon/derive {"model": "off"}): no model call, even with a provider key; the audit says so."""
         from sgd.canon.derive import MISSING_HINTS, derive_canon, merge_model_canon
 
         evidence = self.load_evidence(tenant, evidence_ids)
         derived = derive_canon(evidence)
-        gateway = self._gateway()
+        gateway = self._gateway() if use_model else LocalEngine(canon_extractor=local_canon_extractor)
         results: list[GatewayResult] = []
         if gateway.engine == "local":
             self._require_complete(derived, MISSING_HINTS)
@@ -150,7 +173,11 @@ class CanonService:
         canon = validated_canon(derived.canon)
         document = self.store.create(tenant, canon, provenance=derived.provenance, source="derived",
                                      created_by=created_by)
-        return Derivation(document, audit_fields(*results) | {"notes": derived.notes})
+        notes = list(derived.notes)
+        if not use_model:
+            notes.append("derived from the documents alone, as asked (model: off): no model call was made")
+        derived_from = "documents_and_model" if gateway.engine != "local" else "documents"
+        return Derivation(document, audit_fields(*results) | {"notes": notes, "derived_from": derived_from})
 
     @staticmethod
     def _require_complete(derived: DerivedCanon, hints: dict[str, str]) -> None:
@@ -163,10 +190,11 @@ class CanonService:
                          "notes": derived.notes})
 
     # editing -------------------------------------------------------------------------------------------------
-    def _require_usable_logo(self, tenant: Tenant, asset_id: str | None) -> None:
-        """A logo must be an admitted image of this project: never a rejected file still in quarantine."""
+    def _require_usable_logo(self, tenant: Tenant, asset_id: str | None) -> str | None:
+        """A logo must be an admitted image of this project: never a rejected file still in quarantine. An upload
+        id names the asset its file became; returns the asset id to store."""
         if not asset_id:
-            return
+            return None
         record = self._assets.get(tenant, asset_id)
         if record is None:
             raise NotFound(f"logo asset {asset_id} not found in project {tenant.project}",
@@ -176,14 +204,17 @@ class CanonService:
                                    f"{record.kind or 'file'}; upload the logo as a PNG with transparency",
                                    details={"field": "body.logo_asset_id", "asset_id": asset_id,
                                             "status": record.status, "kind": record.kind})
+        return record.asset_id
 
 
     def edit(self, tenant: Tenant, canon: BrandCanon, *, created_by: str,
-             expected_version: int | None) -> CanonVersion:
+             expected_version: VersionPrecondition | int | None) -> CanonVersion:
         """A manual edit: a new version; fields that changed are attributed to the editor, the others keep the
         provenance they had."""
         canon = validated_canon(canon)
-        self._require_usable_logo(tenant, canon.get("logo_asset_id"))
+        logo_id = self._require_usable_logo(tenant, canon.get("logo_asset_id"))
+        if logo_id is not None:
+            canon["logo_asset_id"] = logo_id
         previous = self.store.latest(tenant)
         old_canon = previous.canon if previous else {}
         old_provenance = previous.provenance if previous else []

@@ -50,7 +50,8 @@ class Canon(Contract):
     )
     voice: Voice
     logo_safe_zone_pct: float = Field(10.0, ge=0, le=40)
-    logo_asset_id: ResourceId | None = None
+    logo_asset_id: ResourceId | None = Field(None, description="The logo's asset id (an upload id is accepted and "
+                                             "stored as the asset id its file became)")
     color_roles: dict[HexColor, ColorRole] = Field(
         default_factory=dict, max_length=24, description="Each palette colour's role, keyed by its hex")
     usage_rules: list[UsageRule] = Field(default_factory=list, max_length=40)
@@ -62,6 +63,10 @@ class Canon(Contract):
 class CanonDeriveRequest(Contract):
     project_id: ProjectId
     evidence_ids: list[ResourceId] = Field(default_factory=list, max_length=500, description="Empty: all.")
+    model: Literal["auto", "off"] = Field(
+        "auto", description="auto: the model's canon task runs too when a provider key is configured (a provider "
+        "failure is an error, never a documents-only canon passed off as the full answer); off: derive from the "
+        "documents alone, on purpose, with no model call")
 
 
 class Provenance(Reply):
@@ -79,6 +84,8 @@ class CanonAudit(Reply):
     cost_usd: float = 0.0
     calls: list[ModelCall] = []
     notes: list[str] = Field([], description="Conflicts between evidence items or with the model, and defaults.")
+    derived_from: Literal["documents", "documents_and_model"] | None = Field(
+        None, description="What ran: the documents' deterministic derivation alone, or it and the model's canon task")
 
 
 class CanonDocument(Reply):

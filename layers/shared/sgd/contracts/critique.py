@@ -14,7 +14,8 @@ ViolationKind = Literal["palette", "contrast", "logo_safe_zone", "format", "othe
 class CritiqueRequest(Contract):
     project_id: ProjectId
     asset_ids: list[ResourceId] = Field(min_length=1, max_length=10, description=(
-        "Rendered assets or ingested images of this project; each is critiqued against the current canon"))
+        "Rendered assets or ingested images of this project, by asset id or by the upload id they were uploaded "
+        "under; each is critiqued against the current canon"))
 
 
 class Violation(Reply):

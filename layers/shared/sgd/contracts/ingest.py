@@ -42,6 +42,14 @@ class UploadTicket(Reply):
 
 
 UploadStatusName = Literal["pending", "received", "indexed", "duplicate", "rejected"]
+RejectionCode = Literal[
+    # admission (the file itself): see the README's Ingest section
+    "empty", "too_large", "corrupt", "encrypted", "type_not_allowed", "executable", "archive", "svg", "polyglot",
+    "too_many_pages", "too_many_pixels",
+    # the reference or the delivery
+    "unknown_upload", "not_uploaded", "upload_expired", "file_missing", "fetch_refused", "fetch_failed",
+    "rejected",  # a rejection recorded before codes were kept
+]
 AssetKind = Literal["pdf", "image", "logo", "font", "text"]
 
 
@@ -54,6 +62,7 @@ class UploadStatus(Reply):
     status: UploadStatusName
     filename: str | None = None
     size: int | None = None
+    code: RejectionCode | None = Field(None, description="A rejection's stable, machine-readable code")
     reason: str | None = None
     asset_id: str | None = None
     evidence_id: str | None = None
@@ -78,7 +87,8 @@ class IngestItem(Reply):
 
 class RejectedAsset(Reply):
     asset: str
-    reason: str
+    code: RejectionCode = Field(description="Stable and machine-readable: what kind of problem it is")
+    reason: str = Field(description="What is wrong and what to do about it")
 
 
 class PendingAsset(Reply):

@@ -28,6 +28,45 @@ FontName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 WebhookUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=2048)]
 
 
+def integer_range_pattern(low: int, high: int) -> str:
+    """A regular expression matching exactly the decimal integers low..high (no sign, no leading zeros), so that a
+    JSON Schema can state a numeric range inside a string: 64..4096 -> 6[4-9]|[7-9][0-9]|[1-9][0-9]{2}|..."""
+
+    def same_length(lo: str, hi: str) -> list[str]:
+        if not lo:
+            return [""]
+        if lo[0] == hi[0]:
+            return [lo[0] + rest for rest in same_length(lo[1:], hi[1:])]
+        tail = len(lo) - 1
+        parts = []
+        if lo[1:] != "0" * tail:  # lo's first digit with the rest from lo up
+            parts += [lo[0] + rest for rest in same_length(lo[1:], "9" * tail)]
+            first = int(lo[0]) + 1
+        else:
+            first = int(lo[0])
+        last = int(hi[0]) if hi[1:] == "9" * tail else int(hi[0]) - 1
+        if first <= last:
+            digit = str(first) if first == last else f"[{first}-{last}]"
+            parts.append(digit + ("[0-9]" if tail == 1 else f"[0-9]{{{tail}}}" if tail else ""))
+        if hi[1:] != "9" * tail:
+            parts += [hi[0] + rest for rest in same_length("0" * tail, hi[1:])]
+        return parts
+
+    alternatives: list[str] = []
+    for digits in range(len(str(low)), len(str(high)) + 1):
+        lo = max(low, 10 ** (digits - 1) if digits > 1 else 0)
+        hi = min(high, 10 ** digits - 1)
+        alternatives += same_length(str(lo), str(hi))
+    return "|".join(alternatives)
+
+
+_SIDE = integer_range_pattern(MIN_SIDE, MAX_SIDE)
+DIMENSIONS_SCHEMA = {
+    "pattern": f"^({_SIDE})x({_SIDE})$",
+    "x-min-side-px": MIN_SIDE, "x-max-side-px": MAX_SIDE, "x-max-area-px": MAX_AREA,
+}
+
+
 def parse_dimensions(value: str) -> tuple[int, int]:
     """'1200x628' -> (1200, 628); ValueError names the limit that was broken."""
     match = _DIMENSIONS.fullmatch(value)
@@ -44,13 +83,16 @@ def parse_dimensions(value: str) -> tuple[int, int]:
 class RenderPrompts(Contract):
     task: Literal["create", "edit", "variations"]
     instruction: str = Field(min_length=5, max_length=2000)
-    references: list[AssetRef] = Field(default_factory=list, max_length=8)
+    references: list[AssetRef] = Field(default_factory=list, max_length=8, description=(
+        "Images of this project (asset ids, or the upload ids they were uploaded under) or https URLs"))
 
 
 class RenderOutputs(Contract):
     count: int = Field(1, ge=1, le=6)
     format: OutputFormat = "png"
-    dimensions: str = Field("1080x1080", examples=["1200x628"])
+    dimensions: str = Field(
+        "1080x1080", examples=["1200x628"], json_schema_extra=DIMENSIONS_SCHEMA,
+        description=f"WIDTHxHEIGHT in pixels: each side {MIN_SIDE}-{MAX_SIDE}, the area at most {MAX_AREA:,} px")
 
     @field_validator("dimensions")
     @classmethod

@@ -18,6 +18,9 @@ class BudgetToday(Reply):
     remaining_usd: float
     calls: int = Field(description="Provider requests settled today")
     resets_at: datetime
+    over_cap_usd: float = Field(0.0, description="What providers billed today beyond the calls' cost caps")
+    halted: bool = Field(False, description="True after a call was billed over its cap: the org's model calls stop "
+                         "(429 budget_halted) until its daily limit is raised or the day rolls over")
 
 
 class UsageRecord(Reply):

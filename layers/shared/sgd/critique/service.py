@@ -103,10 +103,13 @@ class CritiqueService:
         model_results: list[GatewayResult] = []
         if with_model:
             # Measure every design, ask the model about each (concurrently), then merge and annotate.
-            assessed = await asyncio.gather(*[in_pool(self._assess, record, canon, logo) for record in records])
-            measured_call = _measured_call(started)
-            model_results = list(await asyncio.gather(*[
-                self._ask_model(gateway, tenant, item, canon, deadline) for item in assessed]))
+            # The critic calls' worst case is held first: a batch the budget cannot hold is refused before any
+            # design is measured or any provider is called.
+            async with gateway.budget(tenant, {"critic": len(records)}):
+                assessed = await asyncio.gather(*[in_pool(self._assess, record, canon, logo) for record in records])
+                measured_call = _measured_call(started)
+                model_results = list(await asyncio.gather(*[
+                    self._ask_model(gateway, tenant, item, canon, deadline) for item in assessed]))
             critiques = await asyncio.gather(*[in_pool(self._finish, tenant, critique_id, item, result)
                                                for item, result in zip(assessed, model_results, strict=True)])
         else:
@@ -132,7 +135,8 @@ class CritiqueService:
         found = self._assets.get_many(tenant, asset_ids)
         unknown = [asset_id for asset_id in asset_ids if asset_id not in found]
         if unknown:
-            raise NotFound(f"unknown assets in project {tenant.project!r}: {', '.join(unknown)}",
+            raise NotFound(f"unknown assets in project {tenant.project!r}: {', '.join(unknown)} (an upload id "
+                           "counts once its file was ingested: GET /uploads/{upload_id})",
                            details={"unknown_asset_ids": unknown})
         records = [found[asset_id] for asset_id in asset_ids]
         unusable = [{"asset_id": record.asset_id, "kind": record.kind, "status": record.status}

@@ -87,7 +87,7 @@ class UploadDeliveries:
             if current is None or current.status != "received":  # the entry expired, or was never reported by S3
                 status = current.status if current is not None else "not in the ledger"
                 return None, IngestOutcome(label, "rejected", "", reason=f"upload {entry.upload_id!r} is "
-                                           f"{status}: upload the file again")
+                                           f"{status}: upload the file again", code="upload_expired")
             if time.monotonic() >= deadline:
                 return None, still_processing(label, current.asset_id or "")
             time.sleep(CLAIM_POLL_SECONDS)
@@ -114,7 +114,7 @@ class UploadDeliveries:
                 raise
             return self._resume_from_quarantine(claimed, label=label) or IngestOutcome(
                 label, "rejected", "", reason="the uploaded file is no longer in uploads/ (deleted before it could "
-                                              "be ingested): upload it again")
+                                              "be ingested): upload it again", code="file_missing")
         asset_id = asset_id_of(data)
         if not self.ledger.note_quarantine(claimed, asset_id=asset_id,
                                            quarantine_key=tenant.quarantine_key(asset_id, filename)):

@@ -31,9 +31,10 @@ class IngestOutcome:
 class FetchRefused(Exception):
     """A URL that could not be ingested: refused by the SSRF guard or failed upstream; reason says which."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, code: str = "fetch_failed") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 def asset_id_of(data: bytes) -> str:

@@ -22,7 +22,7 @@ from sgd.ingest.outcomes import FetchRefused, IngestOutcome, filename_from_url, 
 from sgd.ingest.s3_events import parse_upload_event
 from sgd.net.outbound import OutboundPolicy
 from sgd.observability import logger
-from sgd.repositories.uploads import UploadEntry, UploadLedger
+from sgd.repositories.uploads import UPLOAD_ID_PREFIX, UploadEntry, UploadLedger
 from sgd.tenancy import Tenant
 
 if TYPE_CHECKING:  # the pipeline (admission, extraction, Qdrant) loads with the first ingestion, not at cold start
@@ -55,9 +55,9 @@ def fetch_through_guard(policy: OutboundPolicy) -> FetchUrl:
         try:
             fetched = fetch(url, policy)
         except OutboundRefused as refused:
-            raise FetchRefused(f"refused ({refused.code}): {refused.reason}") from None
+            raise FetchRefused(f"refused ({refused.code}): {refused.reason}", code="fetch_refused") from None
         except OutboundFailed as failed:
-            raise FetchRefused(f"fetch failed ({failed.code}): {failed.reason}") from None
+            raise FetchRefused(f"fetch failed ({failed.code}): {failed.reason}", code="fetch_failed") from None
         return fetched.final_url, fetched.data
 
     return fetch_url
@@ -82,7 +82,8 @@ class IngestService:
             raise ValidationFailed(f"the file is {size_bytes:,} bytes; uploads are limited to "
                                    f"{self._max_upload_bytes:,} bytes: compress or split it",
                                    code="too_large", details={"max_bytes": self._max_upload_bytes})
-        upload_id = f"up-{uuid.uuid4().hex}"  # server-generated: a client can never choose or reuse a key
+        # server-generated: a client can never choose or reuse a key
+        upload_id = f"{UPLOAD_ID_PREFIX}{uuid.uuid4().hex}"
         key = tenant.upload_key(upload_id, filename)
         post = self._storage.presign_post(key, content_type=content_type, max_bytes=size_bytes,
                                           ttl_seconds=self._presign_ttl_seconds)
@@ -116,7 +117,7 @@ class IngestService:
             try:
                 final_url, data = self._fetch_url(reference)
             except FetchRefused as refused:
-                return IngestOutcome(reference, "rejected", "", reason=refused.reason)
+                return IngestOutcome(reference, "rejected", "", reason=refused.reason, code=refused.code)
             return deliveries.pipeline.ingest_file(tenant, data, asset=reference, source=reference,
                                                    filename=filename_from_url(final_url))
         entry = self._ledger.get(tenant, reference)
@@ -125,10 +126,10 @@ class IngestService:
             entry = deliveries.receive_arrived(entry) or entry
         if entry is None:
             return IngestOutcome(reference, "rejected", "", reason=f"unknown upload {reference!r} in project "
-                                 f"{tenant.project!r}: use an upload_id POST /uploads returned")
+                                 f"{tenant.project!r}: use an upload_id POST /uploads returned", code="unknown_upload")
         if entry.status == "pending":
             return IngestOutcome(reference, "rejected", "", reason=f"upload {reference!r} has no file yet: POST the "
-                                 "file with the ticket's url and fields first")
+                                 "file with the ticket's url and fields first", code="not_uploaded")
         if entry.final:
             return outcome_from_ledger(entry, asset=reference)
         outcome = deliveries.ingest(entry, asset=reference)
@@ -166,7 +167,9 @@ class IngestService:
     def record_uploads(self, event: dict[str, Any]) -> dict[str, Any]:
         """Records every upload of the notification; returns what was recorded, repeated and skipped."""
         received, skipped = parse_upload_event(event)
-        recorded, repeated = [], []
+        recorded: list[str] = []
+        repeated: list[str] = []
+        unticketed: list[str] = []
         for upload in received:
             first = self._ledger.receive(upload.tenant, upload_id=upload.upload.upload_id,
                                          filename=upload.upload.filename, key=upload.key, size=upload.size,
@@ -175,8 +178,15 @@ class IngestService:
                 recorded.append(upload.key)
                 logger.info("upload received", extra={"org": upload.tenant.org, "project": upload.tenant.project,
                                                       "upload_id": upload.upload.upload_id, "size": upload.size})
+                continue
+            entry = self._ledger.get(upload.tenant, upload.upload.upload_id)
+            if entry is None or entry.key != upload.key:  # no ticket was issued for this key: never ingested
+                unticketed.append(upload.key)
+                logger.warning("upload without a ticket ignored", extra={
+                    "org": upload.tenant.org, "project": upload.tenant.project, "key": upload.key})
             else:
                 repeated.append(upload.key)
         for skipped_record in skipped:
             logger.warning("upload skipped", extra=asdict(skipped_record))
-        return {"recorded": recorded, "repeated": repeated, "skipped": [asdict(item) for item in skipped]}
+        return {"recorded": recorded, "repeated": repeated, "unticketed": unticketed,
+                "skipped": [asdict(item) for item in skipped]}

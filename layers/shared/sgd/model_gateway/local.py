@@ -8,14 +8,15 @@ a model; this engine's critique task adds nothing to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.contracts.shapes import BrandCanon, NormalisedRequest
 from sgd.errors import NotImplementedYet
 from sgd.guardrails import validate_contract
-from sgd.model_gateway.port import CallRecord, Engine, GatewayResult, ImageInput
+from sgd.model_gateway.port import CallRecord, Engine, GatewayResult, ImageInput, Task
 from sgd.tenancy import Tenant
 
 CanonExtractor = Callable[[list[dict[str, Any]]], BrandCanon]
@@ -30,6 +31,11 @@ class LocalEngine:
 
     def __init__(self, *, canon_extractor: CanonExtractor | None = None) -> None:
         self.canon_extractor = canon_extractor
+
+    @contextlib.asynccontextmanager
+    async def budget(self, tenant: Tenant, calls: Mapping[Task, int]) -> AsyncIterator[float]:
+        """Local steps cost nothing: nothing to hold."""
+        yield 0.0
 
     async def plan(self, *, tenant: Tenant, instruction: str, canon: BrandCanon | None,
                    request: NormalisedRequest, deadline: Deadline) -> GatewayResult:

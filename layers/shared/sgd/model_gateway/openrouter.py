@@ -113,6 +113,13 @@ def _read_completion(body: Any) -> Completion:
     except (KeyError, IndexError, TypeError) as missing:
         raise AttemptFailure("invalid_response", "response has no choices[0].message") from missing
     finish_reason = choice.get("finish_reason")
+    if choice.get("error") is not None or finish_reason == "error":
+        # An error inside a 200 (the provider failed mid-generation): a provider error of the kind its code says,
+        # with its message kept; never an empty answer (which would be "repaired" at a price).
+        error = choice.get("error") if isinstance(choice.get("error"), dict) else {}
+        code: int = error["code"] if isinstance(error.get("code"), int) else 502
+        text = str(error.get("message") or "the provider reported an error in the answer")[:_MESSAGE_LIMIT]
+        raise AttemptFailure(_status_kind(code), text, status=code)
     if message.get("refusal") or finish_reason == "content_filter":
         raise AttemptFailure("refused", str(message.get("refusal") or "the model's content filter stopped the "
                                             "answer")[:_MESSAGE_LIMIT])

@@ -7,13 +7,13 @@ calls models), so a bad policy stops the function with a message naming the fiel
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 from sgd.guardrails import schema_errors
+from sgd.model_gateway.port import Task
 from sgd.resources import load_json
 from sgd.settings import ConfigurationError
 
-Task = Literal["planner", "canon", "critic", "image"]
 TASKS: tuple[Task, ...] = get_args(Task)
 POLICY_FILE, POLICY_SCHEMA = "openrouter_policy.json", "openrouter_policy.schema.json"
 

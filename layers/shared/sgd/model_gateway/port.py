@@ -7,6 +7,8 @@ offline local engine (no key; its results are labelled local/... in every audit,
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -15,6 +17,7 @@ from sgd.contracts.shapes import BrandCanon, NormalisedRequest
 from sgd.tenancy import Tenant
 
 Engine = Literal["openrouter", "local"]
+Task = Literal["planner", "canon", "critic", "image"]
 CostSource = Literal["provider", "price_table", "cap", "none"]  # where a call's cost came from
 
 
@@ -92,6 +95,11 @@ class GeneratedImage:
 
 class ModelGateway(Protocol):
     engine: Engine
+
+    def budget(self, tenant: Tenant, calls: Mapping[Task, int]) -> AbstractAsyncContextManager[float]:
+        """Holds an operation's worst case (`calls` per task, at the policy's caps) in the org's budget before its
+        first paid call, or raises 429; the calls made inside draw from it. Yields the amount held (0 offline)."""
+        ...
 
     async def plan(self, *, tenant: Tenant, instruction: str, canon: BrandCanon | None,
                    request: NormalisedRequest, deadline: Deadline) -> GatewayResult: ...

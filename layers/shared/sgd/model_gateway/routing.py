@@ -7,19 +7,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
+import contextvars
 import dataclasses
 import hashlib
 import json
 import math
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from sgd.adapters.clock import Deadline, monotonic_ms
 from sgd.contracts.shapes import BrandCanon, NormalisedRequest
 from sgd.errors import ApiError, ProviderError, ServiceUnavailable, UpstreamTimeout, ValidationFailed
 from sgd.guardrails import GuardrailsError
-from sgd.model_gateway.budget import UsageAccounting
+from sgd.model_gateway.budget import BudgetHold, UsageAccounting
 from sgd.model_gateway.openrouter import AttemptFailure, Completion, OpenRouterClient
 from sgd.model_gateway.policy import GatewayPolicy, Task, TaskPolicy
 from sgd.model_gateway.port import CallRecord, CostSource, Engine, GatewayResult, GeneratedImage, ImageInput
@@ -39,6 +41,11 @@ from sgd.tenancy import Tenant
 _CHARS_PER_TOKEN = 3  # a pessimistic estimate (real text averages ~4), so the output cap keeps under budget
 _IMAGE_INPUT_TOKENS = 1_500
 _IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
+
+
+# The operation's budget hold (see OpenRouterGateway.budget): set for the operation's task, inherited by the tasks it
+# starts (a render's assets), read by every call it makes.
+_HOLD: contextvars.ContextVar[BudgetHold | None] = contextvars.ContextVar("sgd_budget_hold", default=None)
 
 
 class ContentRefused(ValidationFailed):
@@ -103,6 +110,31 @@ class OpenRouterGateway:
         self.local_fallback = local_fallback
         self._sleep = sleep
         self._random_fraction = random_fraction
+
+    # -- an operation's budget --------------------------------------------------------------------------------
+
+    def worst_case_usd(self, calls: Mapping[Task, int]) -> float:
+        """What `calls` cost at most at the policy's caps: one answer per call (retries, fallbacks and schema
+        repairs after an invalid answer are extra, reserved per call when they happen)."""
+        return round(sum(self.policy.tasks[task].max_cost_usd * count for task, count in calls.items()), 6)
+
+    @contextlib.asynccontextmanager
+    async def budget(self, tenant: Tenant, calls: Mapping[Task, int]) -> AsyncIterator[float]:
+        """Reserves an operation's worst case before its first paid call (429 budget_exceeded when the org's
+        budget cannot hold it, before any provider is called); its calls draw from it and settle against it; what
+        is left is given back at the end. Yields the amount held."""
+        usd = self.worst_case_usd(calls)
+        if usd <= 0:
+            yield 0.0
+            return
+        hold = await self.accounting.hold(tenant, usd)
+        token = _HOLD.set(hold)
+        try:
+            yield usd
+        finally:
+            _HOLD.reset(token)
+            await _bookkeeping("budget hold release", self.accounting.end_hold(hold), org=hold.org, day=hold.day,
+                               held_micros=hold.held)
 
     # -- the four tasks -------------------------------------------------------------------------------------
 
@@ -202,6 +234,10 @@ class OpenRouterGateway:
         if not errors:
             return document
         calls[-1] = _with_outcome(calls[-1], "invalid_output")
+        if not (completion.content or "").strip():
+            # Nothing to repair: a repair turn would send an empty assistant message and pay for a second guess.
+            raise AttemptFailure("invalid_output", f"{model} gave an empty answer "
+                                 f"(finish_reason {completion.finish_reason!r})", errors=errors)
         repair = {"messages": repair_messages(messages, completion.content, errors),
                   "response_format": response_format}
         completion = await self._call_with_retries(task, model, repair, tenant, deadline, calls)
@@ -242,11 +278,10 @@ class OpenRouterGateway:
         if time_left < self.policy.min_attempt_ms:
             raise UpstreamTimeout(f"not enough time left for a {task} model call before the function's deadline",
                                   details=_details(task, calls))
-        body = {"model": model, **payload}
-        if task != "image":
-            body["max_tokens"] = self._max_output_tokens(spec, model, payload)
+        # Every request, the image's too, is bounded to its cap: max_tokens from the policy's prices.
+        body = {"model": model, **payload, "max_tokens": self._max_output_tokens(spec, model, payload)}
         timeout_ms = min(spec.timeout_ms, time_left)
-        reservation = await self.accounting.reserve(tenant, spec.max_cost_usd)
+        reservation = await self.accounting.draw(tenant, _HOLD.get(), spec.max_cost_usd)
         started = monotonic_ms()
         attempt = len(calls) + 1
         async with traced(f"## model {task}", annotations={"task": task, "model": model, "attempt": attempt}):
@@ -262,8 +297,9 @@ class OpenRouterGateway:
                 raise
         latency = monotonic_ms() - started
         cost, source = self._cost(spec, model, completion)
-        await _bookkeeping("budget settle", self.accounting.settle(reservation, cost), org=reservation.org,
-                           day=reservation.day, reserved_micros=reservation.micros, cost_usd=cost, model=model)
+        await _bookkeeping("budget settle", self.accounting.settle(reservation, cost, cap_usd=spec.max_cost_usd),
+                           org=reservation.org, day=reservation.day, reserved_micros=reservation.micros,
+                           cost_usd=cost, model=model)
         calls.append(CallRecord(model, attempt, latency, completion.tokens, cost, "ok", source))
         self._log_call(task, model, attempt, body, calls[-1])
         return completion

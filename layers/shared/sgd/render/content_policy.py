@@ -1,13 +1,29 @@
-"""The content policy (policies/content_policy.json): whole-word, case-insensitive term matching.
+"""The content policy (policies/content_policy.json): whole-word term matching that cannot be spelled around.
 
-A term matches only as a whole word, or for a multi-word term as a whole phrase: "meth" never matches
-"method", "kill" never matches "skills". Word boundaries are Unicode-aware (a term next to any letter or digit
-of any script is inside a word). Whitespace inside a phrase may be any run of spaces or line breaks.
+Text and terms are both folded the same way before matching (`fold`):
+
+1. Unicode NFKC (fullwidth and mathematical letters, ligatures, superscripts become plain ones);
+2. format and zero-width characters removed (soft hyphen, zero-width space and joiners, bidi marks, BOM: Unicode
+   category Cf) and accents dropped (NFD, then no nonspacing marks);
+3. case folded, then every character Unicode's confusables data (UTS #39) lists as a lookalike of an ASCII letter or
+   digit becomes that letter (a Cyrillic o (U+043E) reads "o"; policies/confusables_ascii.json, made by
+   scripts/confusables_table.py);
+4. inside a word that has a letter, common digit and symbol substitutions read as letters (0 o, 1 i, 3 e, 4 a, 5 s,
+   7 t, 8 b, @ a, $ s, | i, and ! before a letter); i, l, 1, ! and | are one letter for matching, since each
+   stands for the others.
+
+A term matches only as a whole word, or for a multi-word term as a whole phrase: "meth" never matches "method",
+"kill" never matches "skills". Each word of a term also matches its inflected forms: plural (-s, -es after a
+sibilant), -ed, -ing and -ography/-ographic/-ographer ("nudes", "killing", "pornography"); a word glued to
+another letter before it never matches ("grape", "therapist", "Scunthorpe", "assassin bug" pass their terms).
+Whitespace inside a phrase may be any run of spaces or line breaks.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -34,13 +50,61 @@ class _Rule:
     terms: tuple[tuple[str, re.Pattern[str]], ...]
 
 
+_SUBSTITUTES = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s",
+                "!": "i", "|": "i", "l": "i"}
+_PUNCTUATION = "!"  # a letter only before another: "porn!" ends a sentence
+_TOKEN = re.compile(r"[\w@$!|]+")
+# Word forms a term's words also match, by how the word ends (-es only after a sibilant; -ed/-ing drop a final e).
+_FORMS = ("s", "ed", "ing", "ography", "ographic", "ographer", "ographers", "ographies")
+
+
+@functools.cache
+def _confusables() -> dict[str, str]:
+    from sgd.resources import load_json
+
+    return dict(load_json("policies", "confusables_ascii.json")["map"])
+
+
+def _fold_token(token: str) -> str:
+    if not any(char.isalpha() for char in token):
+        return token  # a number stays a number: "1080" is not "ioso"
+    out = []
+    for index, char in enumerate(token):
+        if char in _PUNCTUATION and not (index + 1 < len(token) and token[index + 1].isalnum()):
+            out.append(" ")  # punctuation after a word ("porn!") is not a letter
+        else:
+            out.append(_SUBSTITUTES.get(char, char))
+    return "".join(out)
+
+
+def fold(text: str) -> str:
+    """The form text and terms are compared in (see the module's docstring)."""
+    text = unicodedata.normalize("NFKC", text)
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = "".join(char for char in decomposed if unicodedata.category(char) not in ("Cf", "Mn"))
+    confusables = _confusables()
+    text = "".join(confusables.get(char, char) for char in kept.casefold())
+    return _TOKEN.sub(lambda token: _fold_token(token.group(0)), text)
+
+
+def _word_pattern(word: str) -> str:
+    forms: list[str] = list(_FORMS)
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        forms.append("es")
+    stem = re.escape(word)
+    if word.endswith("e") and len(word) > 2:  # nude -> nudes, nuded; massacre -> massacring
+        return rf"(?:{stem}(?:s|d)?|{re.escape(word[:-1])}(?:ing|ed))"
+    return rf"{stem}(?:{'|'.join(forms)})?"
+
+
 def term_pattern(term: str) -> re.Pattern[str]:
-    """A whole-word (or whole-phrase) pattern: no word character may touch either end."""
-    words = term.split()
+    """A whole-word (or whole-phrase) pattern over folded text, each word with its inflected forms: no word character
+    may touch either end."""
+    words = fold(term).split()
     if not words:
         raise ValueError("a term must contain a word")
-    phrase = r"\s+".join(re.escape(word) for word in words)
-    return re.compile(rf"(?<!\w){phrase}(?!\w)", re.IGNORECASE | re.UNICODE)
+    phrase = r"\s+".join(_word_pattern(word) for word in words)
+    return re.compile(rf"(?<!\w){phrase}(?!\w)", re.UNICODE)
 
 
 class ContentPolicy:
@@ -69,9 +133,10 @@ class ContentPolicy:
     def matches(self, text: str) -> list[PolicyMatch]:
         """Every rule term found in text, in policy order (block and review alike)."""
         found = []
+        folded = fold(text)
         for rule in self._rules:
             for term, pattern in rule.terms:
-                if pattern.search(text):
+                if pattern.search(folded):
                     found.append(PolicyMatch(rule.rule_id, term, rule.action, rule.description))
         return found
 

@@ -35,7 +35,7 @@ from sgd.contracts.render import (
 from sgd.contracts.shapes import BrandCanon, CacheState, NormalisedRequest, OutputFormat, RenderPlan, RepairRequest
 from sgd.critique.policy import CritiquePolicy
 from sgd.errors import ApiError, ValidationFailed
-from sgd.model_gateway.port import GatewayResult, ModelGateway, audit_fields
+from sgd.model_gateway.port import GatewayResult, ModelGateway, Task, audit_fields
 from sgd.observability import logger
 from sgd.render.cache import plan_cache_key
 from sgd.render.constraints import ResolvedConstraints, resolve_constraints
@@ -295,12 +295,32 @@ class RenderPipeline:
                   on_asset: Callable[[int, int], bool] | None = None) -> RenderOutcome:
         """Renders and stores every asset. on_asset(done, total) returning False cancels (JobCancelled)."""
         tenant, request = prepared.tenant, prepared.request
-        canon = prepared.canon_fields
-        key = prepared.cache_key
-        entry = prepared.cache_entry if prepared.cache_looked_up else self._plans.get(key)
+        entry = prepared.cache_entry if prepared.cache_looked_up else self._plans.get(prepared.cache_key)
         if entry is not None and entry.result is not None:
             return self._replay(prepared, entry, entry.result, trace_id)
 
+        auto_repair = request.get("auto_repair")
+        repairing = auto_repair if isinstance(auto_repair, bool) else self.critique_policy.auto_repair_default
+        # The render's worst case is held before its first paid call: a render the org's budget cannot hold is
+        # refused (429) before any provider is called, never after paying for its plan.
+        async with self._gateway.budget(tenant, self.model_calls(request, planned=entry is not None,
+                                                                 repairing=repairing)):
+            return await self._run(prepared, entry, repairing, deadline=deadline, trace_id=trace_id,
+                                   on_asset=on_asset)
+
+    def model_calls(self, request: NormalisedRequest, *, planned: bool, repairing: bool) -> dict[Task, int]:
+        """The model calls a render makes at most: its plan (unless cached), its imagery (unless it edits a
+        reference), and a re-plan per repair attempt of each asset. Its critique is measured, not a model call."""
+        count = int(request["outputs"]["count"])
+        repairs = count * self.critique_policy.max_repair_attempts if repairing else 0
+        imagery = request["prompts"]["task"] not in ("edit", "variations")
+        return {"planner": (0 if planned else 1) + repairs, "image": 1 if imagery else 0}
+
+    async def _run(self, prepared: Prepared, entry: PlanCacheEntry | None, auto_repair: bool, *, deadline: Deadline,
+                   trace_id: str, on_asset: Callable[[int, int], bool] | None) -> RenderOutcome:
+        tenant, request = prepared.tenant, prepared.request
+        canon = prepared.canon_fields
+        key = prepared.cache_key
         results: list[GatewayResult] = []
         cache_state: CacheState
         if entry is not None:
@@ -315,11 +335,9 @@ class RenderPipeline:
         imagery, imagery_results, imagery_notes = await self._imagery(prepared, plan, deadline)
         results += imagery_results
         brand = await asyncio.to_thread(self._brand.load, tenant, canon, list(prepared.fonts))
-        auto_repair = request.get("auto_repair")
         render = _RenderRun(prepared, plan, brand, imagery, uuid.uuid4().hex,
                             await asyncio.to_thread(self._critic_for, canon, prepared.constraints, brand.logo),
-                            auto_repair if isinstance(auto_repair, bool) else self.critique_policy.auto_repair_default,
-                            deadline)
+                            auto_repair, deadline)
         stored = await self._render_all(render, on_asset)
         results += render.results
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sgd.adapters.tables import ItemTable, absent
 from sgd.repositories.records import from_item, to_item
+from sgd.repositories.uploads import is_upload_id, upload_item_key
 from sgd.tenancy import Tenant
 
 ASSET_PREFIX = "asset#"
@@ -117,14 +118,34 @@ class AssetRecords:
 
     # -- assets ---------------------------------------------------------------------------------------------------
     def get(self, tenant: Tenant, asset_id: str) -> AssetRecord | None:
-        item = self._table.get(tenant.partition_key, f"{ASSET_PREFIX}{asset_id}")
-        return self._asset(tenant, item) if item is not None else None
+        """An asset's record by its id, or by the upload id it was uploaded under (once the file was read)."""
+        return self.get_many(tenant, [asset_id]).get(asset_id)
+
+    def asset_ids(self, tenant: Tenant, ids: Sequence[str]) -> dict[str, str]:
+        """Each id as an asset id: an asset id stays, an upload id (up-...) becomes the asset its file became, and
+        an upload whose file was not read yet (or that does not exist) is left out."""
+        uploads = [value for value in ids if is_upload_id(value)]
+        entries = self._table.get_many([upload_item_key(tenant, upload_id) for upload_id in uploads]) \
+            if uploads else {}
+        resolved: dict[str, str] = {}
+        for value in ids:
+            if not is_upload_id(value):
+                resolved[value] = value
+                continue
+            asset_id = (entries.get(upload_item_key(tenant, value)) or {}).get("asset_id")
+            if asset_id:
+                resolved[value] = str(asset_id)
+        return resolved
 
     def get_many(self, tenant: Tenant, asset_ids: Sequence[str]) -> dict[str, AssetRecord]:
-        """The records found among asset_ids (one BatchGetItem), by asset id; unknown ids are left out."""
-        found = self._table.get_many([(tenant.partition_key, f"{ASSET_PREFIX}{asset_id}") for asset_id in asset_ids])
-        records = (self._asset(tenant, item) for item in found.values())
-        return {record.asset_id: record for record in records}
+        """The records found among asset_ids (asset ids or upload ids; two BatchGetItems at most), by the id asked
+        for; unknown ids are left out."""
+        resolved = self.asset_ids(tenant, asset_ids)
+        wanted = list(dict.fromkeys(resolved.values()))
+        found = self._table.get_many([(tenant.partition_key, f"{ASSET_PREFIX}{asset_id}") for asset_id in wanted]) \
+            if wanted else {}
+        records = {record.asset_id: record for record in (self._asset(tenant, item) for item in found.values())}
+        return {asked: records[asset_id] for asked, asset_id in resolved.items() if asset_id in records}
 
     def add(self, record: AssetRecord) -> bool:
         """Writes a new asset's first record; False when the asset already has one (the same bytes again)."""

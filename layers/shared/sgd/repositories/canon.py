@@ -59,6 +59,23 @@ def version_key(version: int) -> str:
     return f"{VERSION_PREFIX}{version:08d}"
 
 
+@dataclass(frozen=True, slots=True)
+class VersionPrecondition:
+    """What a write's If-Match requires of the latest version: one of `versions`, or (`any_existing`, If-Match: *)
+    that a version exists at all."""
+
+    versions: frozenset[int] = frozenset()
+    any_existing: bool = False
+
+    def holds(self, current: int) -> bool:
+        return current > 0 if self.any_existing else current in self.versions
+
+    def describe(self) -> str:
+        if self.any_existing:
+            return "*"
+        return ", ".join(f'"{version}"' for version in sorted(self.versions)) or "(no strong version)"
+
+
 class CanonRepository:
     def __init__(self, versions: ItemTable, cache: ItemTable, clock: Clock) -> None:
         self._versions = versions
@@ -104,16 +121,19 @@ class CanonRepository:
 
     def create(self, tenant: Tenant, canon: BrandCanon, *, provenance: list[dict[str, Any]],
                source: Literal["derived", "manual"], created_by: str,
-               expected_version: int | None = None) -> CanonVersion:
-        """Appends a version. With expected_version (If-Match), the latest must still be that version (else 412)."""
+               expected_version: int | VersionPrecondition | None = None) -> CanonVersion:
+        """Appends a version. With expected_version (If-Match), the latest must still be that version, or one of
+        the versions of a VersionPrecondition (else 412)."""
+        expected = VersionPrecondition(frozenset({expected_version})) if isinstance(expected_version, int) \
+            else expected_version
         for _ in range(_WRITE_ATTEMPTS):
             newest = self._newest(tenant)
             current = newest.version if newest else 0
-            if expected_version is not None and expected_version != current:
+            if expected is not None and not expected.holds(current):
                 raise PreconditionFailed(
-                    f"the canon is at version {current}, not {expected_version}: re-read it and apply your edit "
+                    f"the canon is at version {current}, not {expected.describe()}: re-read it and apply your edit "
                     "to the current version",
-                    details={"current_version": current, "if_match": expected_version})
+                    details={"current_version": current, "if_match": expected.describe()})
             document = CanonVersion(project_id=tenant.project, version=current + 1, canon=canon,
                                     provenance=provenance, created_at=self._clock.now().isoformat(),
                                     created_by=created_by, source=source)
@@ -121,10 +141,10 @@ class CanonRepository:
             if self._versions.put(item, when=absent("pk")):
                 self._remember(tenant, document)
                 return document
-            if expected_version is not None:  # someone else wrote version current+1 first
+            if expected is not None and not expected.any_existing:  # someone else wrote version current+1 first
                 raise PreconditionFailed(
                     f"the canon changed while you edited it (now version {current + 1}); re-read it and retry",
-                    details={"current_version": current + 1, "if_match": expected_version})
+                    details={"current_version": current + 1, "if_match": expected.describe()})
             time.sleep(random.uniform(0.005, 0.03))  # noqa: S311 - jitter, not security: spread the retries
         raise ServiceUnavailable("the canon is being written by many requests at once; retry shortly",
                                  headers={"Retry-After": "1"})

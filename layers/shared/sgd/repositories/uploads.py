@@ -21,6 +21,16 @@ from sgd.repositories.records import from_item, to_item
 from sgd.tenancy import Tenant
 
 UPLOAD_PREFIX = "upload#"
+UPLOAD_ID_PREFIX = "up-"  # every upload id POST /uploads issues starts so; asset ids are hex content hashes
+
+
+def is_upload_id(value: str) -> bool:
+    return value.startswith(UPLOAD_ID_PREFIX)
+
+
+def upload_item_key(tenant: Tenant, upload_id: str) -> tuple[str, str]:
+    """The ledger entry's key: where an upload id's asset id is found once the file was read."""
+    return tenant.partition_key, f"{UPLOAD_PREFIX}{upload_id}"
 LEDGER_TTL_SECONDS = 30 * 24 * 3600
 FINAL_STATUSES = ("indexed", "duplicate", "rejected")
 _CLAIM_ATTRIBUTES = ("claim_id", "claimed_at", "claim_expires_at", "quarantine_key")
@@ -95,7 +105,7 @@ class UploadLedger:
 
     @staticmethod
     def _key(tenant: Tenant, upload_id: str) -> tuple[str, str]:
-        return tenant.partition_key, f"{UPLOAD_PREFIX}{upload_id}"
+        return upload_item_key(tenant, upload_id)
 
     def _item(self, entry: UploadEntry) -> dict[str, object]:
         pk, sk = self._key(entry.tenant, entry.upload_id)
@@ -119,18 +129,18 @@ class UploadLedger:
 
     def receive(self, tenant: Tenant, *, upload_id: str, filename: str, key: str, size: int, etag: str,
                 sequencer: str = "", event_time: str = "") -> bool:
-        """Records that S3 holds the file (its notification, or a client that checked first). True when this call
-        recorded it; False when it was already received or further (a redelivered notification)."""
+        """Records that S3 holds the file of a ticket POST /uploads issued (its notification, or a client that
+        checked first). True when this call recorded it; False when it was already received or further (a
+        redelivered notification), or when no ticket was issued for it (a file nobody was given a ticket for is
+        never ingested)."""
         received = {"status": "received", "filename": filename, "key": key, "size": size, "etag": etag,
                     "sequencer": sequencer, "event_time": event_time, "received_at": self._clock.now().isoformat(),
                     "expires_at": self._expiry()}
-        fresh = UploadEntry(tenant.org, tenant.project, upload_id, "received", key, self._expiry())
-        if self._table.put(self._item(fresh) | received, when=absent("pk")):
-            return True
-        # A ticketed upload whose file has now arrived; conditional, as the notification and POST /ingest may both
-        # find the file, and an unconditional write could erase the other's claim.
+        # Conditional, as the notification and POST /ingest may both find the file, and an unconditional write
+        # could erase the other's claim; the ticket's key must be the file's.
         pk, sk = self._key(tenant, upload_id)
-        return self._table.update(pk, sk, Update(set=received), when=eq("status", "pending")) is not None
+        return self._table.update(pk, sk, Update(set=received),
+                                  when=eq("status", "pending") & eq("key", key)) is not None
 
     def claim(self, entry: UploadEntry, claim_id: str, *, lease_seconds: int) -> UploadEntry | None:
         """Takes a `received` entry for one delivery: only one nobody holds, or whose holder's lease has passed.

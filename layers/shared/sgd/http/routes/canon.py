@@ -39,7 +39,8 @@ async def derive(body: CanonDeriveRequest, request: Request, response: Response,
                  caller: Annotated[Caller, Depends(current_caller)], service: Service) -> CanonDocument:
     tenant = caller.tenant(body.project_id)
     derivation = await service.derive(tenant, body.evidence_ids, created_by=caller.subject,
-                                      deadline=Deadline.from_lambda_context(request.scope.get("aws.context")))
+                                      deadline=Deadline.from_lambda_context(request.scope.get("aws.context")),
+                                      use_model=body.model != "off")
     return _with_etag(response, derivation.document, audit=derivation.audit)
 
 

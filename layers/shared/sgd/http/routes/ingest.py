@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, cast, get_args
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 
@@ -14,6 +14,7 @@ from sgd.contracts.ingest import (
     IngestResponse,
     PendingAsset,
     RejectedAsset,
+    RejectionCode,
     UploadRequest,
     UploadStatus,
     UploadTicket,
@@ -52,10 +53,15 @@ def upload_status(upload_id: Annotated[ResourceId, Path(description="The id POST
     kind = entry.asset_kind
     return UploadStatus(
         upload_id=upload_id, project_id=project_id, status=entry.status, filename=entry.filename, size=entry.size,
+        code=rejection_code(entry.code) if entry.status == "rejected" else None,
         reason=entry.reason, asset_id=entry.asset_id, evidence_id=entry.evidence_id,
         kind=kind if kind in UPLOAD_KINDS else None, points=entry.points,  # type: ignore[arg-type]
         purpose=entry.purpose or (default_purpose(kind) if entry.status == "indexed" else None),  # type: ignore[arg-type]
         received_at=_timestamp(entry.received_at), processed_at=_timestamp(entry.processed_at))
+
+
+def rejection_code(code: str | None) -> RejectionCode:
+    return cast(RejectionCode, code) if code in get_args(RejectionCode) else "rejected"
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -69,8 +75,8 @@ def ingest(body: IngestRequest, caller: Annotated[Caller, Depends(current_caller
     items = [IngestItem(asset=o.asset, evidence_id=o.evidence_id or "", kind=o.kind or "text",  # type: ignore[arg-type]
                         status=o.status)  # type: ignore[arg-type]
              for o in outcomes if o.status in ("indexed", "duplicate")]
-    rejected = [RejectedAsset(asset=o.asset, reason=o.reason or "rejected") for o in outcomes
-                if o.status == "rejected"]
+    rejected = [RejectedAsset(asset=o.asset, code=rejection_code(o.code), reason=o.reason or "rejected")
+                for o in outcomes if o.status == "rejected"]
     processing = [PendingAsset(asset=o.asset, reason=o.reason or "still being ingested") for o in outcomes
                   if o.status == "processing"]
     return IngestResponse(processed=len(items), qdrant_ids=[pid for o in outcomes for pid in o.point_ids],

@@ -32,7 +32,7 @@ async def usage(request: Request, caller: Annotated[Caller, Depends(current_call
         model_engine=request.app.state.health.model_engine,
         budget=BudgetToday(day=date.fromisoformat(status.day), limit_usd=status.limit_usd, spent_usd=status.spent_usd,
                            reserved_usd=status.reserved_usd, remaining_usd=status.remaining_usd, calls=status.calls,
-                           resets_at=status.resets_at),
+                           resets_at=status.resets_at, over_cap_usd=status.over_cap_usd, halted=status.halted),
         project_id=project_id,
         records=[UsageRecord.model_validate(dataclasses.asdict(record)) for record in records],
     )
