@@ -268,8 +268,8 @@ def test_every_text_box_reaches_its_contrast_on_the_colour_under_it(seed: int) -
     image = decoded(result).convert("RGB")
     assert not any(note.startswith("no palette pair") for note in result.notes)
     for entry in result.layout["text_boxes"]:
-        assert entry["contrast_ratio"] >= text_threshold(entry["size_px"])
-        assert contrast_ratio(entry["color"], entry["background"]) >= text_threshold(entry["size_px"])
+        assert entry["contrast_ratio"] >= text_threshold(entry["size_px"], entry["role"])
+        assert contrast_ratio(entry["color"], entry["background"]) >= text_threshold(entry["size_px"], entry["role"])
         box = box_of(entry)
         counts = sorted(image.crop((box.x, box.y, box.right, box.bottom)).getcolors(1 << 20), reverse=True)
         top = ["#{:02X}{:02X}{:02X}".format(*color) for _count, color in counts[:3]]
@@ -286,7 +286,7 @@ def test_imagery_fills_the_picture_area_and_the_copy_sits_on_a_palette_panel() -
     assert panel["color"] in PALETTE
     for entry in result.layout["text_boxes"]:
         assert Box(*panel["box"]).contains(box_of(entry))
-        assert entry["contrast_ratio"] >= text_threshold(entry["size_px"])
+        assert entry["contrast_ratio"] >= text_threshold(entry["size_px"], entry["role"])
     # Never the logo as it is on a photo: a knockout where the photo is calm under it, else a plate.
     assert any(shape["name"] in ("logo_plate", "logo_knockout") for shape in result.layout["shapes"])
     colors = decoded(result).convert("RGB").getcolors(1 << 20)

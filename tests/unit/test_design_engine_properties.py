@@ -108,7 +108,7 @@ def test_design_engine_properties(instruction: str, width: int, height: int, pal
         assert box.w > 0, entry
         assert box.h > 0, entry
         assert canvas.contains(box), entry
-        threshold = text_threshold(entry["size_px"])
+        threshold = text_threshold(entry["size_px"], entry["role"])
         if entry["contrast_ratio"] < threshold:
             assert best_pair < threshold, (entry, best_pair)
             assert any(note.startswith(f"no palette pair reaches {threshold:g}:1") for note in result.notes)

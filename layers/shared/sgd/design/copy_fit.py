@@ -23,6 +23,7 @@ from sgd.design.layout import DEFAULT_MEDIA_SHARE, balanced_media_share
 from sgd.design.typeset import Align, SetText, fit_text
 
 ABSOLUTE_MIN_FONT_PX = 6  # below the legible floors, only to keep a verbatim headline on a tiny canvas
+MIN_BODY_PX = 9  # the smallest subline, CTA, eyebrow or legal line: smaller copy is left out, not set illegibly
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def _try_stack(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Fa
     if area.w <= 0 or area.h <= 0:
         return None, "headline"
     floors = _Floors(ABSOLUTE_MIN_FONT_PX if absolute_floor else max(8, round(0.035 * unit)),
-                     max(7, round(0.022 * unit)))
+                     max(MIN_BODY_PX, round(0.022 * unit)))
     kicker = None
     if skeleton.kicker:
         kicker_height = max(2, round(0.012 * unit))
