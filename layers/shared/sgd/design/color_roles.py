@@ -122,6 +122,7 @@ class UsageRules:
         return missed
 
 
+DOMINANT_SHARE = 45.0  # % from which a colour's share asks for the canvas rather than the picture area
 PROPORTION_TOLERANCE = 10.0  # percentage points: a stated proportion is a designer's target, not an exact share
 
 
@@ -150,7 +151,7 @@ class Preferences:
     def adjusted(self, missed: Sequence[tuple[str, float, float | None, float | None]],
                  colors: ColorRoles) -> Preferences:
         """The preferences of the next paint: a colour over its share leaves the background and the graphic; a
-        colour under it takes the background (when it is not already) or else the graphic's ground."""
+        colour under it takes the background when its share is dominant, else the graphic's ground."""
         background, media = self.background, self.media
         avoid, without = set(self.avoid_background), set(self.graphic_without)
         for color, share, low, high in missed:
@@ -162,10 +163,12 @@ class Preferences:
                 if media == color:
                     media = None
             elif low is not None and share < low:
-                if colors.background != color and color not in avoid and background is None:
+                # A dominant share (like 60 of a 60/30/10) needs the canvas; a supporting one the picture area.
+                if low >= DOMINANT_SHARE and colors.background != color and color not in avoid and background is None:
                     background = color
-                elif media is None:
+                elif media is None and colors.media != color:
                     media = color
+                    without.discard(color)  # it went from too much to too little: the graphic may use it again
         return Preferences(background, frozenset(avoid), frozenset(without), media)
 
 
