@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sgd.adapters.clock import Deadline
 from sgd.composition import Adapters, model_gateway
+from sgd.design.planner import template_for
 from sgd.errors import ApiError
 from sgd.model_gateway.budget import UsageAccounting
 from sgd.model_gateway.build import ProviderKey
@@ -54,7 +55,7 @@ def test_without_a_key_the_local_engine_serves_and_says_so() -> None:
     assert result.model_route == ["local/planner"]
     assert result.cost_usd == 0
     assert result.output["layout"]["headline"] == "Fresh Roast Friday"
-    assert result.output["layout"]["template"] == "hero"  # a warm voice: the playful landscape layout
+    assert result.output["layout"]["template"] == template_for(1200, 628, CANON)  # the brand's personality chooses
     image = run_async(gateway.generate_image(tenant=TENANT, prompt="p", width=64, height=64, deadline=Deadline(1000)))
     assert image.output is None
     assert image.model_route == ["local/compositor"]
