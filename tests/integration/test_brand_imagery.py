@@ -86,3 +86,23 @@ def test_brand_imagery_fills_the_picture_area_of_an_offline_create_render(runtim
     else:
         red = (area[:, 0] > 200) & (area[:, 1] < 80) & (area[:, 2] < 80)
         assert red.mean() > 0.05  # the subject (the red disc) is in the crop
+
+
+def test_an_eyebrow_a_legal_line_and_a_duotone_come_back_through_the_api(runtime: Any, api: ApiClient) -> None:
+    project = f"img-{uuid.uuid4().hex[:10]}"
+    with_canon(runtime, "acme", project, {"palette_hex": ["#111111", "#FAF7F2", "#C9B79C"], "forbidden_hex": [],
+                                         "fonts": ["Inter"], "voice": {"tone": "minimal, quiet, refined"},
+                                         "logo_safe_zone_pct": 8})
+    assert upload_with_purpose(api, project, photo((200, 60, 40)), "imagery")["status"] == "indexed"
+    response = api.request("POST", "/render", {
+        "project_id": project, "auto_repair": False,
+        "prompts": {"task": "create", "instruction": 'Eyebrow: "New season", headline "Quiet lines", '
+                                                     'legal: "Terms apply."'},
+        "outputs": {"count": 1, "format": "png", "dimensions": "1080x1350"}})
+    assert response.status == 200, response.body
+    layout = response.json()["assets"][0]["layout"]
+    roles = [box["role"] for box in layout["text_boxes"]]
+    assert roles[0] == "eyebrow"
+    assert roles[-1] == "legal"
+    assert layout["imagery_treatment"] == "duotone"
+    assert "minimal" in layout["personality"]

@@ -122,7 +122,7 @@ class RenderRequest(Contract):
 
 
 class TextBox(Reply):
-    role: Literal["headline", "subline", "cta", "other"]
+    role: Literal["eyebrow", "headline", "subline", "cta", "legal", "other"]
     text: str
     box: tuple[int, int, int, int] = Field(description="x, y, width, height in pixels")
     font: str
@@ -138,12 +138,18 @@ class AssetLayout(Reply):
     imagery_box: tuple[int, int, int, int] | None = Field(
         None, description="Where a picture (model imagery or the edit/variations reference) was painted: x, y, width, "
         "height; none when the design has no picture")
-    imagery_treatment: Literal["as_is", "palette"] | None = Field(
-        None, description="How the picture was painted: as it is, or re-toned in palette colours")
+    imagery_treatment: Literal["as_is", "palette", "duotone"] | None = Field(
+        None, description="How the picture was painted: as it is, re-toned in palette colours, or as a duotone "
+        "between the palette's darkest and lightest colours")
     colors_used: list[HexColor] = []
     clear_space_px: int | None = Field(None, description="The logo clear space kept, in pixels")
-    template: str | None = Field(None, description="hero, split, band, frame or stack")
+    template: str | None = Field(None, description="hero, split, band, stack, frame, editorial, diagonal, spotlight, "
+                                 "strip or tower")
     variant: int | None = Field(None, description="The layout variation (the asset's seed)")
+    personality: str | None = Field(None, description="The brand personality the style followed, e.g. 'calm, formal, "
+                                    "minimal'; none when the canon says nothing of it")
+    color_shares: dict[HexColor, float] | None = Field(
+        None, description="Palette colours' shares of the design in %, when the canon states proportions")
 
 
 class SynthId(Reply):

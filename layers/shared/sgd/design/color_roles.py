@@ -128,15 +128,14 @@ PROPORTION_TOLERANCE = 10.0  # percentage points: a stated proportion is a desig
 
 def color_shares(image: Any, palette: Sequence[str]) -> dict[str, float]:
     """Each palette colour's share of the image, in % of its pixels (exact matches: the engine paints exact
-    colours; anti-aliased text edges count for neither)."""
+    colours; anti-aliased text edges count for neither), counted on every other pixel of every other row: within
+    a fraction of a point of the full count, at a quarter of the cost (a few ms for a 1080x1080 design)."""
     import numpy as np  # the engine has it loaded already; this module stays importable without it
 
-    pixels = np.asarray(image.convert("RGB"), dtype=np.uint32).reshape(-1, 3)
-    packed = (pixels[:, 0] << 16) | (pixels[:, 1] << 8) | pixels[:, 2]
-    values, counts = np.unique(packed, return_counts=True)
-    by_value = dict(zip(values.tolist(), counts.tolist(), strict=True))
-    total = max(1, len(packed))
-    return {color: 100.0 * by_value.get(int(color[1:], 16), 0) / total for color in palette}
+    pixels = np.asarray(image.convert("RGB"))[::2, ::2].astype(np.uint32)
+    packed = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+    total = max(1, packed.size)
+    return {color: 100.0 * int(np.count_nonzero(packed == int(color[1:], 16))) / total for color in palette}
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ def render_design(request: DesignRequest) -> Design:
         text_boxes = draw_copy(image, stack, colors, faces, painted, paint_notes, style.button)
         logo_box = draw_logo(image, logo_image, placement, painted, colors, paint_notes, plate=look.logo_plate,
                              recolour=look.logo_recolour) if placement and logo_image else None
-        shares = color_shares(image, palette)
+        # Measured only when the canon states proportions: counting pixels costs time every render would pay.
+        shares = color_shares(image, palette) if colors.rules.proportions else {}
         return _Painting(image, painted, text_boxes, logo_box, shares, colors.rules.missed_proportions(shares),
                          colors, paint_notes)
 
@@ -168,7 +169,7 @@ def render_design(request: DesignRequest) -> Design:
         "template": template,
         "variant": request.seed,
         "personality": describe(personality) if personality.expressed else None,
-        "color_shares": {color: round(share, 1) for color, share in shares.items() if share >= 0.05},
+        "color_shares": {color: round(share, 1) for color, share in shares.items() if share >= 0.05} or None,
         "shapes": [{"name": name, "kind": kind, "box": box.as_list(), "color": color}
                    for box, kind, color, name in painted[1:] if color],
     }
