@@ -264,7 +264,8 @@ def _derive_canon(api: Api, run: DemoRun, project: str = PROJECT) -> None:
     response, took = api.timed("POST", "/canon/derive", {"project_id": project, "evidence_ids": []})
     body = response.json()
     canon = body.get("canon", {})
-    run.add(Step("Canon derived from the evidence", "POST /canon/derive", response.status_code, took,
+    title = "Canon derived from the evidence" if project == PROJECT else f"Canon derived ({project})"
+    run.add(Step(title, "POST /canon/derive", response.status_code, took,
                  f"v{body.get('version')}: palette {canon.get('palette_hex')}, fonts {canon.get('fonts')}, "
                  f"forbidden {canon.get('forbidden_hex')}", body))
     if project != PROJECT:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sgd_local.demo import BRAND, EXTERNAL_DESIGNS, RENDERS, run_demo
+from sgd_local.demo import BRAND, EXTERNAL_DESIGNS, GALLERY_BRANDS, GALLERY_SIZES, RENDERS, run_demo
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -17,7 +17,8 @@ def test_the_demo_ingests_derives_renders_and_reports(tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
     assert run_demo(out_dir=out_dir, data_dir=tmp_path / "state") == 0
 
-    designs = sorted(path for path in (out_dir / "designs").iterdir() if not path.name.startswith("external-"))
+    designs = sorted(path for path in (out_dir / "designs").iterdir()
+                     if not path.name.startswith(("external-", "gallery-")))
     assert [Image.open(path).size for path in designs] == [
         tuple(int(side) for side in dimensions.split("x")) for dimensions, _, _ in RENDERS]
 
@@ -33,7 +34,18 @@ def test_the_demo_ingests_derives_renders_and_reports(tmp_path: Path) -> None:
     assert by_title["Rejected upload stays in quarantine"]["body"]["status"] == "rejected"
     assert by_title["A constraint the canon forbids"]["status"] == 422
 
+    # The gallery: each brand on the standard sizes, two seeds each, from its own derived canon.
+    gallery = sorted(path for path in (out_dir / "designs").iterdir() if path.name.startswith("gallery-"))
+    assert len(gallery) == len(GALLERY_BRANDS) * len(GALLERY_SIZES) * 2
+    for path in gallery:
+        dimensions = path.stem.split("-")[-2]
+        assert Image.open(path).size == tuple(int(side) for side in dimensions.split("x"))
+    templates = {brand: [step["summary"] for step in steps if step["title"] == "Gallery render"
+                         and step["request"].endswith(f"({brand})")] for brand, _project in GALLERY_BRANDS}
+    assert templates["northwind-coffee"] != templates["helio-energy"]  # two personalities, two sets of layouts
+
     report = (out_dir / "report.html").read_text()
+    assert report.count("<figure>") == len(gallery)
     for color in truth["palette_hex"]:
         assert color.lower() in report.lower()
     assert report.count('<div class="card">') == len(RENDERS)
