@@ -96,7 +96,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             ok, payload = call_handler(handler, spec, event, str(uuid.uuid4()))
     finally:
         if endpoint is None:
-            aws.snapshot()
+            aws.save()
         aws.stop()
     print(json.dumps(json.loads(payload), indent=2))
     return 0 if ok else 1

@@ -1,4 +1,5 @@
-"""The embedded AWS: moto's server, with DynamoDB item writes made atomic as they are in DynamoDB.
+"""The embedded AWS: moto's server, with DynamoDB item writes made atomic as they are in DynamoDB, and
+(with --journal PATH) every successful write appended to a journal (sgd_local.journal).
 
 moto checks a ConditionExpression and then applies the update in separate Python steps, and its server is
 threaded, so two concurrent conditional writes can both pass (found by the budget test: 20 concurrent
@@ -8,9 +9,13 @@ operations gives the local runtime the same guarantee.
 
 from __future__ import annotations
 
+import argparse
 import functools
+import signal
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -34,6 +39,28 @@ def make_dynamodb_writes_atomic() -> None:
         setattr(DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name)))
 
 
+def serve_with_journal(host: str, port: int, journal: Path) -> None:
+    """moto's own server (its app and request handler), behind the journalling middleware."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import run_simple
+
+    from sgd_local.journal import Journal, JournallingApp
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    app = JournallingApp(DomainDispatcherApplication(create_backend_app), Journal(journal))
+    run_simple(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
 if __name__ == "__main__":
     make_dynamodb_writes_atomic()
-    main()
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--journal")
+    known, rest = parser.parse_known_args()
+    if known.journal:
+        options = argparse.ArgumentParser()
+        options.add_argument("-H", "--host", default="127.0.0.1")
+        options.add_argument("-p", "--port", type=int, default=5000)
+        served = options.parse_args(rest)
+        serve_with_journal(served.host, served.port, Path(known.journal))
+    else:
+        main(rest)

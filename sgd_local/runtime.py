@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +43,7 @@ class RuntimeOptions:
     data_dir: Path
     aws_port: int = 0
     aws_endpoint: str | None = None  # reuse a running embedded AWS instead of starting one
-    persist: bool = True
-    snapshot_every_s: float = 5.0
+    persist: bool = True  # journal writes while serving, fold them into a snapshot at start and stop
     environment: dict[str, str] | None = None  # --env-vars overrides, applied to every function
 
 
@@ -56,13 +54,11 @@ class LocalRuntime:
         self.stack: Stack = read_stack(self.root)
         options.data_dir.mkdir(parents=True, exist_ok=True)
         (options.data_dir / "logs").mkdir(exist_ok=True)
-        self.aws = LocalAws(self.stack, options.data_dir, endpoint=options.aws_endpoint, port=options.aws_port)
+        self.aws = LocalAws(self.stack, options.data_dir, endpoint=options.aws_endpoint, port=options.aws_port,
+                            journal=options.persist)
         self.signing_key = LocalSigningKey(options.data_dir / "keys")
         self.pools: dict[str, FunctionPool] = {}
         self._pump: EventSourcePump | None = None
-        self._stop = threading.Event()
-        self._snapshotter: threading.Thread | None = None
-        self._dirty = threading.Event()
         self._compiled = [(route, route.pattern) for route in self.stack.routes]
 
     # lifecycle -------------------------------------------------------------------------------------
@@ -78,21 +74,15 @@ class LocalRuntime:
             )
         self._pump = EventSourcePump(self.aws, sources, self._invoke_async,
                                      self.options.data_dir / "logs" / "dead-letters.jsonl").start()
-        if self.options.persist and self.options.aws_endpoint is None:
-            self._snapshotter = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
-            self._snapshotter.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
         if self._pump:
             self._pump.stop()
-        if self._snapshotter:
-            self._snapshotter.join(timeout=10)
         for pool in self.pools.values():
             pool.close()
         if self.options.persist and self.options.aws_endpoint is None:
-            self.aws.snapshot()
+            self.aws.save()
         self.aws.stop()
 
     def __enter__(self) -> LocalRuntime:
@@ -100,16 +90,6 @@ class LocalRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def _snapshot_loop(self) -> None:
-        while not self._stop.wait(self.options.snapshot_every_s):
-            if self._dirty.is_set():
-                self._dirty.clear()
-                try:
-                    self.aws.snapshot()
-                except Exception:
-                    log.exception("snapshot failed; will retry")
-                    self._dirty.set()
 
     # functions -------------------------------------------------------------------------------------
     def function_environment(self, logical_id: str) -> dict[str, str]:
@@ -120,7 +100,6 @@ class LocalRuntime:
     def invoke(self, logical_id: str, event: Any) -> Invocation:
         if logical_id not in self.pools:
             raise KeyError(f"no function {logical_id!r} in template.yaml; have {sorted(self.pools)}")
-        self._dirty.set()
         return self.pools[logical_id].invoke(event)
 
     def _invoke_async(self, logical_id: str, event: dict[str, Any]) -> tuple[bool, Any]:
