@@ -187,7 +187,9 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
     data_dir = tmp_path_factory.mktemp("sgd-runtime")
-    with LocalRuntime(RuntimeOptions(data_dir=data_dir, persist=False), root=ROOT) as local_runtime:
+    # No stage throttle: the suite sends requests as fast as it can; tests/integration/test_gateway_limits.py
+    # checks the throttle on its own.
+    with LocalRuntime(RuntimeOptions(data_dir=data_dir, persist=False, throttle=False), root=ROOT) as local_runtime:
         yield local_runtime
 
 
