@@ -158,6 +158,8 @@ class Stack:
     queues: dict[str, QueueSpec] = field(default_factory=dict)
     sqs_triggers: list[SqsTrigger] = field(default_factory=list)
     authorizer: Authorizer | None = None
+    throttle_rate: float = 0.0  # the HTTP API's DefaultRouteSettings (0: no throttle)
+    throttle_burst: int = 0
 
 
 class Resolver:
@@ -280,6 +282,8 @@ def read_stack(root: Path, parameters: dict[str, str] | None = None) -> Stack:
             queue = _queue_of_arn(properties.get("EventSourceArn"))
             function = properties.get("FunctionName")
             function = function.get("Ref") if isinstance(function, dict) else function
+            if isinstance(function, str) and function.endswith(".Alias"):  # SAM's alias of AutoPublishAlias
+                function = function.removesuffix(".Alias")
             if queue and function in resources:
                 stack.sqs_triggers.append(_sqs_trigger(str(function), logical_id, queue, properties))
 
