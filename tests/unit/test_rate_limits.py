@@ -5,13 +5,12 @@ from typing import Any
 
 import pytest
 from sgd.adapters.clock import FixedClock
+from sgd.adapters.memory import MemoryTable
 from sgd.errors import ServiceUnavailable
 from sgd.http.rate_limit import route_class
 from sgd.ratelimit import Decision, RateLimiter, parse_limits
 from sgd.repositories.rate_limits import RateLimitCounters
 from sgd.settings import ConfigurationError, load_settings
-
-from tests.fakes.tables import MemoryTable
 
 START = datetime(2026, 5, 4, 12, 0, 0, tzinfo=UTC)  # a window boundary for a 60 s window
 

@@ -89,6 +89,19 @@ class Adapters:
                    usage_table=DynamoItemTable(settings.usage_table, source),
                    clock=SystemClock(), secrets=SecretsManagerSecrets(source))
 
+    @classmethod
+    def in_memory(cls, clock: Clock | None = None) -> Adapters:
+        """Every table and the bucket in memory; nothing reaches AWS (asking for a boto3 client is an error)."""
+        from sgd.adapters.memory import MemoryStorage, MemoryTable
+
+        def no_aws(service: str) -> object:
+            raise RuntimeError(f"in-memory adapters were asked for a real {service} client")
+
+        return cls(clients=no_aws, storage=MemoryStorage(), assets_table=MemoryTable("AssetsTable"),
+                   cache_table=MemoryTable("CacheTable"), canon_table=MemoryTable("CanonTable"),
+                   jobs_table=MemoryTable("JobsTable"), usage_table=MemoryTable("UsageTable"),
+                   clock=clock or SystemClock(), secrets=SecretsManagerSecrets(no_aws))
+
 
 @dataclass(frozen=True)
 class Function:
