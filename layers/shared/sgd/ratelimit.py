@@ -85,12 +85,17 @@ class RateLimiter:
                 "retry shortly", headers={"Retry-After": "1"}, code="rate_limit_unavailable") from error
 
     def _check(self, org: str, route_class: str) -> Decision | None:
-        limit = self.limit_of(org, route_class)
-        if limit is None:
-            return None
         window = self._window_s
         now = self._clock.now().timestamp()
         start = int(now // window) * window
+        cached = self._org_limits.get(org)
+        if cached is None or self._monotonic() - cached[0] > ORG_LIMITS_TTL_S:  # both reads in one round trip
+            limits, count = self._counters.limits_and_count(org, route_class, start - window)
+            self._org_limits.put(org, (self._monotonic(), limits))
+            self._closed_windows.put((org, route_class, start - window), count)
+        limit = self.limit_of(org, route_class)
+        if limit is None:
+            return None
         fraction = (now - start) / window
         previous = self._previous_count(org, route_class, start - window)
         carried = math.floor(previous * (1 - fraction))

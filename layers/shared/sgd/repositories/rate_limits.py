@@ -35,6 +35,15 @@ class RateLimitCounters:
         item = self._table.get(*self._window_key(org, route_class, window_start)) or {}
         return int(item.get("count", 0))
 
+    def limits_and_count(self, org: str, route_class: str, window_start: int) -> tuple[dict[str, int], int]:
+        """The org's own limits and a window's count, in one round trip (an instance's first request of an org)."""
+        limits_key = (Tenant.org_partition_key(org), ORG_LIMITS_SK)
+        window_key = self._window_key(org, route_class, window_start)
+        found = self._table.get_many([limits_key, window_key])
+        limits = found.get(limits_key, {}).get("limits") or {}
+        return ({name: int(value) for name, value in limits.items()},
+                int(found.get(window_key, {}).get("count", 0)))
+
     def admit(self, org: str, route_class: str, window_start: int, *, below: int, expires_at: int) -> int | None:
         """Counts one more request in the window while the count is below `below`; returns the new count, or None
         (nothing written) when the window is full."""
