@@ -15,7 +15,7 @@ PY312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/vers
 	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv tools test lint typecheck openapi openapi-check demo serve bench cfn-lint sam-validate sam-build check clean
+.PHONY: help venv tools test lint typecheck openapi openapi-check demo serve bench bench-load cfn-lint sam-validate sam-build check clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ sam-build: $(TOOLS)/.installed  ## sam build (needs python3.12; skipped with a m
 
 bench: $(STAMP) $(TOOLS)/.installed  ## Performance budgets: cold init and package size -> bench/results/
 	$(BIN)/python -m bench.run
+
+bench-load: $(STAMP)  ## Load suite against `sgd serve` on loopback (soak, spike, saturation, fairness; ~8 min)
+	$(BIN)/python -m bench.load
 
 check: lint typecheck openapi-check cfn-lint sam-validate sam-build test  ## Everything CI runs
 

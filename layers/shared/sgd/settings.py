@@ -15,7 +15,7 @@ class ConfigurationError(RuntimeError):
 Name = Annotated[str, Field(min_length=3, max_length=255)]
 
 ROUTE_CLASSES = ("render", "critique", "ingest", "reads")
-DEFAULT_LIMITS = "render=120,critique=120,ingest=120,reads=1200"
+DEFAULT_LIMITS = "render=50,critique=50,ingest=50,reads=100"
 
 
 def parse_limits(text: str) -> dict[str, int]:
@@ -79,7 +79,7 @@ class Settings(BaseModel):
     # Per-org request limits per route class (requests per window), unless the org has its own (sgd.ratelimit).
     rate_limits: str = Field(DEFAULT_LIMITS, alias="SGD_RATE_LIMITS",
                              description="render=N,critique=N,ingest=N,reads=N requests per window")
-    rate_limit_window_seconds: int = Field(60, alias="SGD_RATE_LIMIT_WINDOW_SECONDS", ge=1, le=3600)
+    rate_limit_window_seconds: int = Field(10, alias="SGD_RATE_LIMIT_WINDOW_SECONDS", ge=1, le=3600)
 
     @field_validator("rate_limits")
     @classmethod
