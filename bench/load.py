@@ -16,6 +16,7 @@ in count and time (--scale shortens them) and only talks to 127.0.0.1.
   shed load comes back as 429/503 in a documented shape, never a hang or a 500.
 - fairness: two orgs with the same render limit; one alone, then one beside another flooding at 10x its
   limit. Must hold: the first org's p95 and success rate within 10 % of the solo run.
+- keepalive: GET /canon one at a time on one keep-alive connection. Must hold: p95 <= 20 ms.
 
 The report includes the generator's own CPU share and the server's (its whole process tree), and the machine's
 load average before and after: on a shared 2-core machine the absolute numbers move with the neighbours' load.
@@ -453,8 +454,41 @@ def fairness(scale: float, work: Path) -> dict[str, Any]:
             "success_ratio": round(success_ratio, 3), "met": p95_ratio <= 1.10 and success_ratio >= 0.90}
 
 
+def keepalive(scale: float, work: Path) -> dict[str, Any]:
+    """GET /canon, one request at a time on one keep-alive connection: what the local gateway adds to a hot read.
+    Faster than the stage throttle and the org's read limit allow, so both are lifted (the org's limit is still
+    checked on every request, as always)."""
+    from sgd.repositories.rate_limits import RateLimitCounters
+
+    server = Server(["--no-throttle"], work / "keepalive")
+    try:
+        RateLimitCounters(server.adapters().usage_table).set_org_limits(ORGS[0], {"reads": 100_000})
+        setup_project(server, ORGS[0])
+        raw = encoded(server, Request("canon_read", ORGS[0], "GET", f"/canon/{PROJECT}"))
+
+        async def sequential(count: int) -> list[float]:
+            connections = _Connections(server.port)
+            timings = []
+            for _ in range(count):
+                started = time.perf_counter()
+                status, _ = await connections.request(raw)
+                assert status == 200, status
+                timings.append((time.perf_counter() - started) * 1000)
+            connections.close()
+            return timings
+
+        asyncio.run(sequential(20))  # warm instances
+        cpu, wall = time.process_time(), time.perf_counter()
+        timings = asyncio.run(sequential(max(20, int(200 * scale))))
+        share = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    finally:
+        server.stop()
+    stats = percentiles(timings)
+    return {"served": stats, "generator_cpu_share": round(share, 3), "met": stats["p95"] <= 20}
+
+
 SCENARIOS: dict[str, Callable[[float, Path], dict[str, Any]]] = {
-    "soak": soak, "spike": spike, "saturation": saturation, "fairness": fairness}
+    "soak": soak, "spike": spike, "saturation": saturation, "fairness": fairness, "keepalive": keepalive}
 
 
 # -- report ----------------------------------------------------------------------------------------------------------
@@ -484,6 +518,9 @@ def markdown(results: dict[str, Any], machine: dict[str, Any]) -> str:
                               for step in result["steps"])
             measured = f"p95 passes 2 s at {result['p95_over_2s_at_rps']} rps. {steps}"
             target = "the knee; shed load 429/503, no hang or 500"
+        elif name == "keepalive":
+            measured = served_text(result)
+            target = "GET /canon through the local gateway, keep-alive, p95 ≤ 20 ms"
         else:
             measured = (f"quiet org alone {served_text(result['quiet_solo'])}, success "
                         f"{result['quiet_solo']['success_rate']:.0%}; with the flood "
