@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -53,6 +54,7 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWrit
 
 class CountingClients:
     """The runtime's boto3 clients, with a hook that counts each call (and what it reads or writes)."""
+    # provide-client-params fires once per call, before validation, with the caller's parameters.
 
     def __init__(self, source: Any) -> None:
         self._source = source
@@ -64,7 +66,7 @@ class CountingClients:
     def __call__(self, service: str) -> Any:
         client = self._source(service)
         if service not in self._hooked:
-            client.meta.events.register("before-call", self._count)
+            client.meta.events.register("provide-client-params", self._count)  # the call's own parameters
             self._hooked.add(service)
         return client
 
@@ -98,7 +100,10 @@ def measure(samples: int) -> dict[str, Any]:
           as runtime):
         with_canon(runtime)
         spec = runtime.stack.functions["RenderFunction"]
-        settings = Settings.model_validate(runtime.function_environment("RenderFunction"))
+        environment = runtime.function_environment("RenderFunction")
+        for name in ("POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_TRACE_DISABLED"):
+            os.environ.setdefault(name, environment[name])  # what Powertools reads in the function's process
+        settings = Settings.model_validate(environment)
         clients = CountingClients(runtime.aws.client)
         handler = render_function(settings, Adapters.from_settings(settings, clients=clients)).handler
 
