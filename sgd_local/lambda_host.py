@@ -28,7 +28,7 @@ import traceback
 import types
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
@@ -127,8 +127,8 @@ def _init(spec: FunctionSpec, environment: dict[str, str]) -> tuple[Any, dict[st
         return None, error_payload(error)
 
 
-def _serve(connection: Any, handler: Any, spec: FunctionSpec, init_error: dict[str, Any] | None) -> None:
-    """An instance's invoke loop, until told to stop (None) or its pipe closes."""
+def _messages(connection: Any) -> Iterator[Any]:
+    """What the runtime sends, until it says stop (None) or its end of the pipe closes."""
     while True:
         try:
             message = connection.recv()
@@ -136,6 +136,12 @@ def _serve(connection: Any, handler: Any, spec: FunctionSpec, init_error: dict[s
             return
         if message is None:
             return
+        yield message
+
+
+def _serve(connection: Any, handler: Any, spec: FunctionSpec, init_error: dict[str, Any] | None) -> None:
+    """An instance's invoke loop, until told to stop (None) or its pipe closes."""
+    for message in _messages(connection):
         if init_error:
             connection.send({"ok": False, "payload": json.dumps(init_error)})
             continue
@@ -203,13 +209,7 @@ def _primed_main(connection: Any, spec: FunctionSpec, environment: dict[str, str
     connection.send({"init_ms": init_ms, "prime_ms": (time.perf_counter() - started) * 1000 - init_ms,
                      "init_error": init_error})
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # instances are reaped as they exit
-    while True:
-        try:
-            message = connection.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
+    for _ in _messages(connection):  # each message asks for one more instance
         pid = os.fork()
         if pid:
             connection.send({"pid": pid})
