@@ -44,6 +44,15 @@ def test_past_its_limit_an_org_gets_429_with_retry_after_and_ratelimit_headers(r
     assert client.request("GET", "/healthz", token=None).status == 200
 
 
+def test_a_refused_write_never_reaches_its_route(runtime: Any) -> None:
+    set_limits(runtime, "rl-writer", {"render": 1})
+    client = ApiClient(runtime, org="rl-writer")
+    assert client.request("POST", "/render", {"nonsense": True}).status == 422  # admitted: the route validated it
+    refused = client.request("POST", "/render", {"nonsense": True})
+    assert refused.status == 429  # refused before the route: it would have answered 422
+    assert refused.json()["error"]["details"]["route_class"] == "render"
+
+
 def test_the_limit_holds_across_concurrent_instances(runtime: Any) -> None:
     set_limits(runtime, "rl-burst", {"reads": 5})
     client = ApiClient(runtime, org="rl-burst")
