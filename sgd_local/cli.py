@@ -61,6 +61,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"SGD local runtime: API on http://{host}:{port}  (embedded AWS {runtime.aws.endpoint})", flush=True)
     for route in runtime.stack.routes:
         print(f"  {route.route_key:<34} -> {route.function}{'' if route.authorized else '  (no auth)'}")
+    for name, pool in runtime.pools.items():
+        if pool.snapshot:
+            print(f"  SnapStart {name}: init {pool.snapshot['init_ms']:.0f} ms + priming "
+                  f"{pool.snapshot['prime_ms']:.0f} ms, once; instances fork from it")
     print(f"Token: sgd token --org acme   |  logs: {data_dir / 'logs'}  |  Ctrl-C saves state and stops",
           flush=True)
 
