@@ -15,7 +15,7 @@ PY312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/vers
 	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv tools test lint typecheck openapi openapi-check demo serve bench bench-design fuzz fuzz-quick cfn-lint sam-validate sam-build check clean
+.PHONY: help venv tools test lint typecheck openapi openapi-check demo serve bench bench-design bench-load fuzz fuzz-quick cfn-lint sam-validate sam-build check clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ fuzz: $(STAMP)  ## schemathesis against `sgd serve` (>= 3,000 requests, every ch
 
 fuzz-quick: $(STAMP)  ## CI's slice of `make fuzz`: a few examples per operation
 	$(BIN)/python -m bench.fuzz --quick
+
+bench-load: $(STAMP)  ## Load suite against `sgd serve` on loopback (soak, spike, saturation, fairness; ~8 min)
+	$(BIN)/python -m bench.load
 
 check: lint typecheck openapi-check cfn-lint sam-validate sam-build test fuzz-quick  ## Everything CI runs
 

@@ -1,4 +1,6 @@
-"""Cold-start benchmark: each HTTP-facing function's init (handler import + first invoke), in a fresh process.
+"""Cold-start benchmark: each HTTP-facing function's init (handler import + first invoke), in a fresh process;
+and, as SnapStart runs it, restore + first invoke: the handler imported and primed once (its before-snapshot
+hooks), then a fork of that process runs the after-restore hooks and the first invoke (see bench/_cold_child.py).
 
     python -m bench.cold_start [--runs 7] [--strict]
     python -m bench.cold_start --importtime RenderFunction
@@ -43,6 +45,8 @@ BUILD_DIR = ROOT / ".aws-sam" / "build"
 RUNTIME_DIR = ROOT / "bench" / ".cache" / "lambda-runtime"  # what the python3.12 runtime ships: boto3
 RUNTIME_PACKAGES = ("boto3==1.44.8",)
 TARGET_MS = 500.0
+RESTORED_TARGET_MS = 250.0  # restore + first invoke, median, every HTTP function
+RESTORED_TARGETS = {"canon/get_canon.json": 50.0}  # ...and tighter for the hot read
 DEFAULT_RUNS = 7
 # Release builds of Python (Lambda's included) freeze core stdlib modules; ask for it rather than depend
 # on how this interpreter was built.
@@ -208,10 +212,11 @@ class Bench:
             "request_id": str(uuid.uuid4()),
         }
 
-    def cold_start(self, case: Case, extra_flags: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
-        """One fresh process: (the child's timings, its stderr)."""
+    def cold_start(self, case: Case, extra_flags: tuple[str, ...] = (),
+                   snapstart: bool = False) -> tuple[dict[str, Any], str]:
+        """One fresh process (with snapstart: primed, then forked): (the child's timings, its stderr)."""
         self.reset_aws()
-        job = self.job(case)
+        job = self.job(case) | {"snapstart": snapstart}
         completed = subprocess.run(
             [self.python, *INTERPRETER_FLAGS, *extra_flags, str(CHILD_SCRIPT)],
             input=json.dumps(job),
@@ -288,6 +293,7 @@ def measure(
     python = python or lambda_python()
     ensure_runtime_packages(python)
     timings: dict[Case, list[dict[str, Any]]] = {case: [] for case in cases}
+    restored: dict[Case, list[dict[str, Any]]] = {case: [] for case in cases}
     errors: dict[Case, str] = {}
     floor: list[float] = []
     framework: list[float] = []
@@ -311,14 +317,20 @@ def measure(
                     continue
                 try:
                     timings[case].append(bench.cold_start(case)[0])
+                    restored[case].append(bench.cold_start(case, snapstart=True)[0])
                 except ChildFailed as failure:
                     errors[case] = str(failure)
                     progress(f"  ERROR {failure}")
             progress(f"  round {round_number}/{runs} done")
-    return report(cases, timings, errors, floor, framework, runs, python)
+    return report(cases, timings, errors, floor, framework, runs, python, restored)
 
 
 PHASES = ("host_ms", "import_ms", "first_invoke_ms", "total_ms", "cpu_ms")
+RESTORED_PHASES = ("prime_ms", "restore_hooks_ms", "first_invoke_ms", "total_ms", "cpu_ms")
+
+
+def restored_target(case: Case) -> float:
+    return RESTORED_TARGETS.get(case.event_file, RESTORED_TARGET_MS)
 
 
 def verdict(case: Case, total: dict[str, Any]) -> str:
@@ -336,6 +348,7 @@ def report(
     framework: list[float],
     runs: int,
     python: str,
+    restored: dict[Case, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     results = []
     for case in cases:
@@ -355,8 +368,18 @@ def report(
                 **{phase: summarize([sample[phase] for sample in samples]) for phase in PHASES},
             }
             entry["verdict"] = verdict(case, entry["total_ms"])
+            primed = (restored or {}).get(case) or []
+            if primed:
+                within = summarize([sample["total_ms"] for sample in primed])["median"] <= restored_target(case)
+                entry["snapstart"] = {
+                    "target_ms": restored_target(case),
+                    "status_codes": sorted({str(sample["status_code"]) for sample in primed}),
+                    **{phase: summarize([sample[phase] for sample in primed]) for phase in RESTORED_PHASES},
+                    "verdict": ("PASS" if within else "FAIL") if case.http else ("info: within" if within
+                                                                               else "info: over")}
         results.append(entry)
     gated = [entry for entry in results if entry["http"]]
+    snapstart_gated = [entry["snapstart"] for entry in gated if entry.get("snapstart")]
     return {
         "target_ms": TARGET_MS,
         "runs": runs,
@@ -366,6 +389,8 @@ def report(
         "framework_floor_ms": summarize(framework) if framework else None,
         "cases": results,
         "verdict": "PASS" if gated and all(entry["verdict"] == "PASS" for entry in gated) else "FAIL",
+        "snapstart_verdict": "PASS" if snapstart_gated and all(snap["verdict"] == "PASS"
+                                                              for snap in snapstart_gated) else "FAIL",
     }
 
 
@@ -415,6 +440,20 @@ def print_report(result: dict[str, Any]) -> None:
             print(f"\n{entry['label']} failed:\n{entry['error']}")
         elif entry.get("handler_error"):
             print(f"\n{entry['label']}: the handler raised: {json.dumps(entry['handler_error'])[:2000]}")
+    primed = [entry for entry in result["cases"] if entry.get("snapstart")]
+    if primed:
+        print("\nSnapStart: restore + first invoke, from a primed process forked per run (the restore itself, "
+              "Lambda loading the snapshot, is not modelled)")
+        header = f"{'case':<42} {'status':>6} {'prime':>7} {'hooks':>6} {'invoke':>7} {'median':>7} {'p95':>7} " \
+                 f"{'target':>7}  verdict"
+        print(header)
+        print("-" * len(header))
+        for entry in primed:
+            snap = entry["snapstart"]
+            print(f"{entry['label']:<42} {'/'.join(snap['status_codes']):>6} {snap['prime_ms']['median']:>7.0f} "
+                  f"{snap['restore_hooks_ms']['median']:>6.1f} {snap['first_invoke_ms']['median']:>7.0f} "
+                  f"{snap['total_ms']['median']:>7.0f} {snap['total_ms']['p95']:>7.0f} {snap['target_ms']:>7.0f}  "
+                  f"{snap['verdict']}")
     print(f"\nOverall: {result['verdict']}")
 
 

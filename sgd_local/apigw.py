@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -15,6 +17,7 @@ from sgd_local.template import LOCAL_ACCOUNT, Route
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded",
               "application/javascript", "application/problem+json")
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload quota
+INTEGRATION_TIMEOUT_S = 30.0  # an HTTP API waits this long for its integration, time spent queued included
 
 
 @dataclass
@@ -25,6 +28,8 @@ class HttpRequest:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names, repeated values comma-joined
     body: bytes = b""
     source_ip: str = "127.0.0.1"
+    arrived: float = field(default_factory=time.monotonic)  # when the gateway had the whole request
+    client_gone: Callable[[], bool] | None = None  # whether the client closed its connection since
 
 
 @dataclass
@@ -42,6 +47,43 @@ def gateway_error(status: int, message: str, headers: dict[str, str] | None = No
     """API Gateway's own answers (401, 404, 413, 500, 503) come in its shape, not the function's."""
     return HttpResponse(status, {"content-type": "application/json"} | (headers or {}),
                         json.dumps({"message": message}).encode())
+
+
+# API Gateway's own answers under load (HTTP API): the stage throttle, and an integration that did not answer in
+# time (queued behind busy instances, or slow) or could not take the request at all.
+def throttled() -> HttpResponse:
+    return gateway_error(429, "Too Many Requests")
+
+
+def unavailable() -> HttpResponse:
+    return gateway_error(503, "Service Unavailable")
+
+
+class StageThrottle:
+    """The stage's ThrottlingRateLimit/ThrottlingBurstLimit: a token bucket of `burst` tokens refilled at `rate`
+    per second, shared by every route as the template's DefaultRouteSettings are."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._tokens = float(burst)
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0 and self.burst > 0
+
+    def admit(self) -> bool:
+        if not self.enabled:
+            return True
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return True
+            return False
 
 
 def build_event(request: HttpRequest, route: Route, path_parameters: dict[str, str],

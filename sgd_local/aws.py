@@ -5,8 +5,10 @@ The server runs in its own process: moto's state is global to a process, so two 
 (tests, the demo beside a test) would otherwise share buckets and queues, and moto's work would compete
 with the gateway for this process's GIL.
 
-moto keeps state in memory. The runtime snapshots it through the AWS API itself (scan, list, get) into
-.sgd/aws/ on shutdown and every few seconds while serving, and replays it into a fresh server at start.
+moto keeps state in memory. While serving, the moto process appends each successful write to
+.sgd/aws/journal.log (sgd_local.journal): nothing on the request path scans or rewrites state, and reads
+cost nothing. At start the runtime loads the last full snapshot (made through the AWS API itself: scan,
+list, get), replays the journal over it, and folds both into a new snapshot; a clean stop does the same.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from urllib.parse import quote_plus, unquote_plus
 import boto3
 from botocore.config import Config
 
+from sgd_local.journal import CONTROL_PREFIX, journal_path
 from sgd_local.template import LOCAL_REGION, Stack, local_queue_url, queue_arn
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -48,9 +51,11 @@ def aws_environment(endpoint: str) -> dict[str, str]:
 
 
 class LocalAws:
-    def __init__(self, stack: Stack, data_dir: Path, *, endpoint: str | None = None, port: int = 0):
+    def __init__(self, stack: Stack, data_dir: Path, *, endpoint: str | None = None, port: int = 0,
+                 journal: bool = True):
         self.stack = stack
         self.snapshot_dir = data_dir / "aws"
+        self.journal = journal_path(data_dir) if journal and not endpoint else None
         self._log_path = data_dir / "logs" / "moto.log"
         self._server: subprocess.Popen[bytes] | None = None
         self._port = port
@@ -65,9 +70,10 @@ class LocalAws:
             return self
         port = self._port or _free_port()
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
+        journal = ["--journal", str(self.journal)] if self.journal else []
         with self._log_path.open("ab") as log_file:
             self._server = subprocess.Popen(
-                [sys.executable, "-m", "sgd_local.moto_main", "-H", "127.0.0.1", "-p", str(port)],
+                [sys.executable, "-m", "sgd_local.moto_main", *journal, "-H", "127.0.0.1", "-p", str(port)],
                 stdout=log_file, stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"},
             )
         self.endpoint = f"http://127.0.0.1:{port}"
@@ -118,6 +124,25 @@ class LocalAws:
                 "RestrictPublicBuckets": True})
         self.provision_queues()
         self.restore()
+        if self.journal is not None:
+            if self._journal_control("replay")["replayed"]:
+                self.snapshot()  # fold the replayed writes into the snapshot...
+            self._journal_control("resume?truncate=1")  # ...so the journal starts empty
+
+    def save(self) -> None:
+        """At a clean stop: fold the journal into a full snapshot (nothing to do when nothing was written)."""
+        if self.journal is None:
+            self.snapshot()
+        elif self._journal_control("status")["appended"]:
+            self._journal_control("pause")
+            self.snapshot()
+            self._journal_control("resume?truncate=1")
+
+    def _journal_control(self, action: str) -> dict[str, Any]:
+        request = urllib.request.Request(f"{self.endpoint}{CONTROL_PREFIX}{action}", method="POST", data=b"")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 (loopback)
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
 
     def provision_queues(self) -> dict[str, str]:
         """Creates the template's SQS queues, dead-letter targets first; returns {logical id: queue URL}."""

@@ -33,14 +33,27 @@ def _env_overrides(path: str | None, function: str | None = None) -> dict[str, s
     return {name: str(value) for name, value in overrides.items()}
 
 
+def _warm(values: list[str] | None) -> dict[str, int] | None:
+    """--warm 1 (every function) or --warm RenderFunction=2 (repeatable)."""
+    if not values:
+        return None
+    warm: dict[str, int] = {}
+    for value in values:
+        name, _, count = value.rpartition("=")
+        warm[name or "*"] = int(count)
+    return warm
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions, write_state_file
     from sgd_local.server import make_server
 
     data_dir = _data_dir(args)
     options = RuntimeOptions(data_dir=data_dir, aws_port=args.aws_port, persist=not args.no_persist,
-                             environment=_env_overrides(args.env_vars))
-    runtime = LocalRuntime(options).start()
+                             environment=_env_overrides(args.env_vars), throttle=not args.no_throttle,
+                             snap_start=args.snap_start, warm=_warm(args.warm),
+                             max_instances=args.max_instances, max_queue=args.max_queue)
+    runtime = LocalRuntime(options).start().wait_ready()
     server = make_server(runtime, port=args.port)
     host, port = server.server_address[:2]
     state = runtime.state() | {"api": f"http://{host}:{port}", "pid": os.getpid()}
@@ -48,6 +61,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"SGD local runtime: API on http://{host}:{port}  (embedded AWS {runtime.aws.endpoint})", flush=True)
     for route in runtime.stack.routes:
         print(f"  {route.route_key:<34} -> {route.function}{'' if route.authorized else '  (no auth)'}")
+    for name, pool in runtime.pools.items():
+        if pool.snapshot:
+            print(f"  SnapStart {name}: init {pool.snapshot['init_ms']:.0f} ms + priming "
+                  f"{pool.snapshot['prime_ms']:.0f} ms, once; instances fork from it")
     print(f"Token: sgd token --org acme   |  logs: {data_dir / 'logs'}  |  Ctrl-C saves state and stops",
           flush=True)
 
@@ -96,7 +113,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             ok, payload = call_handler(handler, spec, event, str(uuid.uuid4()))
     finally:
         if endpoint is None:
-            aws.snapshot()
+            aws.save()
         aws.stop()
     print(json.dumps(json.loads(payload), indent=2))
     return 0 if ok else 1
@@ -159,6 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--aws-port", type=int, default=0, help="embedded moto server port (0: any free)")
     serve.add_argument("--env-vars", help="JSON overrides, sam local's --env-vars format")
     serve.add_argument("--no-persist", action="store_true", help="do not save or restore state")
+    serve.add_argument("--no-throttle", action="store_true", help="turn off the template's stage throttle (429)")
+    snap = serve.add_mutually_exclusive_group()
+    snap.add_argument("--snapstart", dest="snap_start", action="store_true", default=None,
+                      help="instances fork from a primed process (default: as template.yaml's SnapStart says)")
+    snap.add_argument("--no-snapstart", dest="snap_start", action="store_false",
+                      help="every instance starts cold (plain Lambda)")
+    serve.add_argument("--warm", action="append", metavar="[FUNCTION=]N",
+                       help="pre-warmed instances (provisioned concurrency), for every function or one")
+    serve.add_argument("--max-instances", type=int, default=4, help="concurrent instances per function")
+    serve.add_argument("--max-queue", type=int, default=64,
+                       help="requests that may wait per function before the gateway answers 503")
     serve.set_defaults(run=cmd_serve)
 
     invoke = commands.add_parser("invoke", help="invoke one function with an event (sam local invoke)")

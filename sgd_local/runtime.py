@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from sgd_local.apigw import (
+    INTEGRATION_TIMEOUT_S,
     MAX_PAYLOAD_BYTES,
     HttpRequest,
     HttpResponse,
+    StageThrottle,
     build_event,
     gateway_error,
+    throttled,
     to_response,
+    unavailable,
 )
 from sgd_local.auth import LocalSigningKey, Rejection, verify
 from sgd_local.aws import EventSourcePump, LocalAws, aws_environment
@@ -44,9 +48,13 @@ class RuntimeOptions:
     data_dir: Path
     aws_port: int = 0
     aws_endpoint: str | None = None  # reuse a running embedded AWS instead of starting one
-    persist: bool = True
-    snapshot_every_s: float = 5.0
+    persist: bool = True  # journal writes while serving, fold them into a snapshot at start and stop
     environment: dict[str, str] | None = None  # --env-vars overrides, applied to every function
+    throttle: bool = True  # the stage throttle of template.yaml (429 past its rate and burst)
+    snap_start: bool | None = None  # instances fork from a primed process; None: as template.yaml says
+    warm: dict[str, int] | None = None  # pre-warmed instances per function (else the template's provisioned)
+    max_instances: int = 4  # concurrent instances per function (2 cores here; in AWS each scales on its own)
+    max_queue: int = 64  # requests waiting per function before the gateway answers 503
 
 
 class LocalRuntime:
@@ -56,14 +64,15 @@ class LocalRuntime:
         self.stack: Stack = read_stack(self.root)
         options.data_dir.mkdir(parents=True, exist_ok=True)
         (options.data_dir / "logs").mkdir(exist_ok=True)
-        self.aws = LocalAws(self.stack, options.data_dir, endpoint=options.aws_endpoint, port=options.aws_port)
+        self.aws = LocalAws(self.stack, options.data_dir, endpoint=options.aws_endpoint, port=options.aws_port,
+                            journal=options.persist)
         self.signing_key = LocalSigningKey(options.data_dir / "keys")
         self.pools: dict[str, FunctionPool] = {}
+        self._starting: list[threading.Thread] = []
         self._pump: EventSourcePump | None = None
-        self._stop = threading.Event()
-        self._snapshotter: threading.Thread | None = None
-        self._dirty = threading.Event()
         self._compiled = [(route, route.pattern) for route in self.stack.routes]
+        self.throttle = StageThrottle(self.stack.throttle_rate if options.throttle else 0.0,
+                                      self.stack.throttle_burst)
 
     # lifecycle -------------------------------------------------------------------------------------
     def start(self) -> LocalRuntime:
@@ -71,28 +80,38 @@ class LocalRuntime:
         if self.options.aws_endpoint is None:
             self.aws.provision()
         sources = self.aws.notification_queues() + self.aws.event_sources()
+        warm = self.options.warm or {}
         for spec in self.stack.functions.values():
+            primed = spec.snap_start if self.options.snap_start is None else self.options.snap_start
             self.pools[spec.logical_id] = FunctionPool(
                 spec, self.function_environment(spec.logical_id),
                 log_path=self.options.data_dir / "logs" / f"{spec.logical_id}.log",
+                max_instances=self.options.max_instances, max_queue=self.options.max_queue, primed=primed,
+                warm=warm.get(spec.logical_id, warm.get("*", spec.provisioned)),
             )
+        # Snapshots are taken and warm instances started in the background, like publishing a version: a request
+        # that comes first waits for its function's snapshot. wait_ready() waits for all of them.
+        self._starting = [threading.Thread(target=pool.start, name=f"start-{name}", daemon=True)
+                          for name, pool in self.pools.items()]
+        for thread in self._starting:
+            thread.start()
         self._pump = EventSourcePump(self.aws, sources, self._invoke_async,
                                      self.options.data_dir / "logs" / "dead-letters.jsonl").start()
-        if self.options.persist and self.options.aws_endpoint is None:
-            self._snapshotter = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
-            self._snapshotter.start()
+        return self
+
+    def wait_ready(self, timeout_s: float = 300.0) -> LocalRuntime:
+        for thread in self._starting:
+            thread.join(timeout_s)
         return self
 
     def stop(self) -> None:
-        self._stop.set()
+        self.wait_ready()
         if self._pump:
             self._pump.stop()
-        if self._snapshotter:
-            self._snapshotter.join(timeout=10)
         for pool in self.pools.values():
             pool.close()
         if self.options.persist and self.options.aws_endpoint is None:
-            self.aws.snapshot()
+            self.aws.save()
         self.aws.stop()
 
     def __enter__(self) -> LocalRuntime:
@@ -101,27 +120,17 @@ class LocalRuntime:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _snapshot_loop(self) -> None:
-        while not self._stop.wait(self.options.snapshot_every_s):
-            if self._dirty.is_set():
-                self._dirty.clear()
-                try:
-                    self.aws.snapshot()
-                except Exception:
-                    log.exception("snapshot failed; will retry")
-                    self._dirty.set()
-
     # functions -------------------------------------------------------------------------------------
     def function_environment(self, logical_id: str) -> dict[str, str]:
         return local_environment(self.stack.functions[logical_id], aws_endpoint=self.aws.endpoint,
                                  data_dir=self.options.data_dir, root=self.root,
                                  overrides=self.options.environment)
 
-    def invoke(self, logical_id: str, event: Any) -> Invocation:
+    def invoke(self, logical_id: str, event: Any, *, deadline: float | None = None,
+               client_gone: Any = None) -> Invocation:
         if logical_id not in self.pools:
             raise KeyError(f"no function {logical_id!r} in template.yaml; have {sorted(self.pools)}")
-        self._dirty.set()
-        return self.pools[logical_id].invoke(event)
+        return self.pools[logical_id].invoke(event, deadline=deadline, client_gone=client_gone)
 
     def _invoke_async(self, logical_id: str, event: dict[str, Any]) -> tuple[bool, Any]:
         """An invocation by an event source (S3 notification, SQS poller): (ok, the function's result)."""
@@ -151,10 +160,12 @@ class LocalRuntime:
         return None
 
     def handle_http(self, request: HttpRequest) -> HttpResponse:
-        """What API Gateway does with one request: route, authorize, invoke, translate."""
+        """What API Gateway does with one request: route, throttle, authorize, invoke, translate."""
         matched = self.match(request.method, request.path)
         if matched is None:
             return gateway_error(404, "Not Found")
+        if not self.throttle.admit():
+            return throttled()
         if len(request.body) > MAX_PAYLOAD_BYTES:
             return gateway_error(413, "Request Entity Too Large")
         route, path_parameters = matched
@@ -164,9 +175,10 @@ class LocalRuntime:
             if isinstance(verdict, Rejection):
                 return gateway_error(401, "Unauthorized", verdict.headers)
             claims = verdict
-        invocation = self.invoke(route.function, build_event(request, route, path_parameters, claims))
-        if invocation.timed_out:
-            return gateway_error(503, "Service Unavailable")
+        invocation = self.invoke(route.function, build_event(request, route, path_parameters, claims),
+                                 deadline=request.arrived + INTEGRATION_TIMEOUT_S, client_gone=request.client_gone)
+        if invocation.timed_out or invocation.rejected:
+            return unavailable()  # queue full, 30 s passed (queued or running), or nobody left to answer
         if not invocation.ok:
             return gateway_error(500, "Internal Server Error")
         return to_response(invocation.payload)

@@ -122,6 +122,8 @@ class FunctionSpec:
     environment: dict[str, str]
     timeout_s: int
     memory_mb: int
+    snap_start: bool = False  # SnapStart: ApplyOn: PublishedVersions
+    provisioned: int = 0  # ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions
 
     @property
     def module_and_attribute(self) -> tuple[str, str]:
@@ -156,6 +158,8 @@ class Stack:
     queues: dict[str, QueueSpec] = field(default_factory=dict)
     sqs_triggers: list[SqsTrigger] = field(default_factory=list)
     authorizer: Authorizer | None = None
+    throttle_rate: float = 0.0  # the HTTP API's DefaultRouteSettings (0: no throttle)
+    throttle_burst: int = 0
 
 
 class Resolver:
@@ -278,6 +282,8 @@ def read_stack(root: Path, parameters: dict[str, str] | None = None) -> Stack:
             queue = _queue_of_arn(properties.get("EventSourceArn"))
             function = properties.get("FunctionName")
             function = function.get("Ref") if isinstance(function, dict) else function
+            if isinstance(function, str) and function.endswith(".Alias"):  # SAM's alias of AutoPublishAlias
+                function = function.removesuffix(".Alias")
             if queue and function in resources:
                 stack.sqs_triggers.append(_sqs_trigger(str(function), logical_id, queue, properties))
 
@@ -295,6 +301,9 @@ def read_stack(root: Path, parameters: dict[str, str] | None = None) -> Stack:
                 ttl.get("AttributeName") if ttl.get("Enabled") else None,
             )
         elif resource["Type"] == "AWS::Serverless::HttpApi":
+            route_settings = properties.get("DefaultRouteSettings") or {}
+            stack.throttle_rate = float(resolver.resolve(route_settings.get("ThrottlingRateLimit", 0)))
+            stack.throttle_burst = int(resolver.resolve(route_settings.get("ThrottlingBurstLimit", 0)))
             auth = properties.get("Auth") or {}
             default_auth = auth.get("DefaultAuthorizer")
             if default_auth:
@@ -322,6 +331,9 @@ def read_stack(root: Path, parameters: dict[str, str] | None = None) -> Stack:
             environment=_environment(resolver, globals_function, properties),
             timeout_s=int(merged.get("Timeout", 3)),
             memory_mb=int(merged.get("MemorySize", 128)),
+            snap_start=(merged.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions",
+            provisioned=int(resolver.resolve((merged.get("ProvisionedConcurrencyConfig") or {}).get(
+                "ProvisionedConcurrentExecutions", 0))),
         )
         for event_name, event in (properties.get("Events") or {}).items():
             event_properties = event.get("Properties") or {}

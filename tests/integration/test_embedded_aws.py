@@ -116,7 +116,7 @@ def test_objects_outside_uploads_do_not_trigger_ingest(runtime: Any) -> None:
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
-    options = RuntimeOptions(data_dir=tmp_path, snapshot_every_s=0.2)
+    options = RuntimeOptions(data_dir=tmp_path)
     with LocalRuntime(options, root=ROOT) as first:
         bucket = first.stack.bucket_name
         first.aws.client("s3").put_object(Bucket=bucket, Key="notes/acme/keep/a.txt", Body=b"kept")
@@ -131,7 +131,6 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         first.aws.client("dynamodb").put_item(TableName="CacheTable", Item={"pk": {"S": "plan#1"},
                                                                            "blob": {"B": b"\x00\x01"}})
         endpoint = first.aws.endpoint
-        time.sleep(0.5)  # at least one snapshot after the last write
     with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as second:
         assert second.aws.endpoint != endpoint  # a new moto server, filled from the saved state...
         with pytest.raises(httpx.TransportError):
@@ -145,3 +144,75 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         assert cached["Item"]["blob"]["B"] == b"\x00\x01"
         time.sleep(1)
         assert second.notifications_delivered == 0  # restoring objects does not re-notify
+
+
+def journal_status(runtime: Any) -> dict[str, Any]:
+    return runtime.aws._journal_control("status")
+
+
+def test_reads_never_write_and_writes_append_one_record_each(tmp_path: Path) -> None:
+    from sgd_local.runtime import LocalRuntime, RuntimeOptions
+
+    with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as runtime:
+        s3, dynamodb, bucket = runtime.aws.client("s3"), runtime.aws.client("dynamodb"), runtime.stack.bucket_name
+        assert journal_status(runtime) == {"appended": 0, "recording": True, "bytes": 0}
+        s3.put_object(Bucket=bucket, Key="notes/acme/j/a.txt", Body=b"one")
+        dynamodb.put_item(TableName="CacheTable", Item={"pk": {"S": "plan#j"}, "n": {"N": "1"}})
+        dynamodb.update_item(TableName="CacheTable", Key={"pk": {"S": "plan#j"}},
+                             UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}})
+        with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+            dynamodb.put_item(TableName="CacheTable", Item={"pk": {"S": "plan#j"}},
+                              ConditionExpression="attribute_not_exists(pk)")
+        after_writes = journal_status(runtime)
+        assert after_writes["appended"] == 3  # the refused conditional write changed nothing: not journalled
+        for _ in range(5):
+            s3.get_object(Bucket=bucket, Key="notes/acme/j/a.txt")
+            s3.list_objects_v2(Bucket=bucket)
+            dynamodb.get_item(TableName="CacheTable", Key={"pk": {"S": "plan#j"}})
+            dynamodb.scan(TableName="CacheTable")
+        assert journal_status(runtime) == after_writes
+
+
+def test_a_crash_loses_no_write_the_journal_replays_them(tmp_path: Path) -> None:
+    from sgd_local.runtime import LocalRuntime, RuntimeOptions
+
+    first = LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT).start()
+    bucket = first.stack.bucket_name
+    try:
+        s3, dynamodb = first.aws.client("s3"), first.aws.client("dynamodb")
+        s3.put_object(Bucket=bucket, Key="notes/acme/crash/a.txt", Body=b"first", ContentType="text/plain",
+                      Metadata={"origin": "test"})
+        s3.put_object(Bucket=bucket, Key="notes/acme/crash/a.txt", Body=b"second", ContentType="text/plain")
+        post = s3.generate_presigned_post(bucket, "notes/acme/crash/posted.png", Fields={"Content-Type": "image/png"},
+                                          Conditions=[{"Content-Type": "image/png"}])
+        posted = httpx.post(post["url"], data=post["fields"], files={"file": ("p.png", b"\x89PNG..", "image/png")})
+        assert posted.status_code == 204
+        s3.put_object(Bucket=bucket, Key="notes/acme/crash/gone.txt", Body=b"x")
+        s3.delete_object(Bucket=bucket, Key="notes/acme/crash/gone.txt")
+        dynamodb.put_item(TableName="CacheTable", Item={"pk": {"S": "count#1"}, "n": {"N": "1"}})
+        for _ in range(3):
+            dynamodb.update_item(TableName="CacheTable", Key={"pk": {"S": "count#1"}},
+                                 UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    finally:
+        for pool in first.pools.values():
+            pool.close()
+        first._pump.stop() if first._pump else None
+        assert first.aws._server is not None
+        first.aws._server.kill()  # no clean stop: nothing but the journal has these writes
+        first.aws._server.wait()
+    assert not (tmp_path / "aws" / "dynamodb" / "CacheTable.json").exists()
+    with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as second:
+        s3, dynamodb = second.aws.client("s3"), second.aws.client("dynamodb")
+        restored = s3.get_object(Bucket=bucket, Key="notes/acme/crash/a.txt")
+        assert restored["Body"].read() == b"second"
+        assert restored["ContentType"] == "text/plain"
+        with pytest.raises(s3.exceptions.NoSuchKey):
+            s3.get_object(Bucket=bucket, Key="notes/acme/crash/gone.txt")
+        assert s3.get_object(Bucket=bucket, Key="notes/acme/crash/posted.png")["Body"].read() == b"\x89PNG.."
+        item = dynamodb.get_item(TableName="CacheTable", Key={"pk": {"S": "count#1"}})["Item"]
+        assert item["n"] == {"N": "4"}
+        assert journal_status(second)["bytes"] == 0  # folded into the snapshot at start
+    # ...and that snapshot alone brings it back (nothing was written by the second runtime)
+    with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as third:
+        item = third.aws.client("dynamodb").get_item(TableName="CacheTable", Key={"pk": {"S": "count#1"}})["Item"]
+        assert item["n"] == {"N": "4"}

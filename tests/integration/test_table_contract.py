@@ -9,10 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sgd.adapters.memory import MemoryTable
 from sgd.adapters.tables import DynamoItemTable, ItemTable, Update, absent, compare, eq, exists, le, lt, one_of
 from sgd.repositories.versioned import only_if_newer
-
-from tests.fakes.tables import MemoryTable
 
 pytestmark = pytest.mark.integration
 

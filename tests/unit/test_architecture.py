@@ -121,7 +121,7 @@ def test_only_adapters_use_boto3() -> None:
 
 def test_storage_schema_stays_in_the_repositories() -> None:
     """Sort-key prefixes and DynamoDB expression syntax appear only where the schema is owned."""
-    schema_words = ("asset#", "evidence#", "upload#", "font#", "job#", "version#", "budget#", "usage#",
+    schema_words = ("asset#", "evidence#", "upload#", "font#", "job#", "version#", "budget#", "usage#", "rate#",
                     "attribute_not_exists", "ConditionExpression", "UpdateExpression")
     owners = ("sgd.repositories", "sgd.adapters.tables", "sgd.adapters.idempotency")
     offenders = []

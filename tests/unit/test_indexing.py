@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sgd.adapters.memory import MemoryTable
 from sgd.ingest.embeddings import (
     CachedDenseEmbedder,
     SparseLexicalEmbedder,
@@ -19,8 +20,6 @@ from sgd.ingest.embeddings import (
 from sgd.ingest.indexing import CHUNK_MAX_CHARS, chunk_text, index_text, point_id
 from sgd.repositories.caches import EmbeddingCache
 from sgd.tenancy import Tenant
-
-from tests.fakes.tables import MemoryTable
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
 SENTENCE = st.lists(WORD, min_size=1, max_size=40).map(lambda words: " ".join(words).capitalize() + ".")

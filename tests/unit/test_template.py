@@ -81,3 +81,25 @@ def test_every_stage_but_dev_needs_a_qdrant_server() -> None:
     assert allowed("dev", "https://qdrant.example:6333")
     assert not allowed("prod", "")
     assert allowed("prod", "https://qdrant.example:6333")
+
+
+def test_every_function_runs_from_a_primed_snapshot_behind_an_alias() -> None:
+    template = load_template(ROOT / "template.yaml")
+    function_globals = template["Globals"]["Function"]
+    assert function_globals["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert function_globals["AutoPublishAlias"] == "live"  # SAM points the HTTP routes and S3 events at it
+    mapping = template["Resources"]["RenderJobsEventSource"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "RenderFunction.Alias"}  # the queue invokes the alias too
+    stack = read_stack(ROOT)
+    assert all(spec.snap_start for spec in stack.functions.values())
+    assert [trigger.function for trigger in stack.sqs_triggers] == ["RenderFunction"]
+    for name in stack.functions:
+        app = (ROOT / "functions" / name.removesuffix("Function").lower() / "app.py").read_text()
+        assert f'snapstart.register("{name.removesuffix("Function").lower()}", settings)' in app
+
+
+def test_org_rate_limit_defaults_reach_every_function() -> None:
+    stack = read_stack(ROOT)
+    for spec in stack.functions.values():
+        assert spec.environment["SGD_RATE_LIMITS"] == "render=50,critique=50,ingest=50,reads=100"
+        assert spec.environment["SGD_RATE_LIMIT_WINDOW_SECONDS"] == "10"

@@ -3,14 +3,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sgd.adapters.clock import FixedClock
+from sgd.adapters.memory import MemoryStorage, MemoryTable
 from sgd.ingest.s3_events import parse_upload_event
 from sgd.ingest.service import IngestService
 from sgd.repositories.uploads import UploadLedger
 from sgd.tenancy import Tenant
 
 from tests.conftest import load_event
-from tests.fakes.storage import MemoryStorage
-from tests.fakes.tables import MemoryTable
 
 
 def with_key(key: str, event_name: str = "ObjectCreated:Put") -> dict[str, Any]:

@@ -89,6 +89,19 @@ class Adapters:
                    usage_table=DynamoItemTable(settings.usage_table, source),
                    clock=SystemClock(), secrets=SecretsManagerSecrets(source))
 
+    @classmethod
+    def in_memory(cls, clock: Clock | None = None) -> Adapters:
+        """Every table and the bucket in memory; nothing reaches AWS (asking for a boto3 client is an error)."""
+        from sgd.adapters.memory import MemoryStorage, MemoryTable
+
+        def no_aws(service: str) -> object:
+            raise RuntimeError(f"in-memory adapters were asked for a real {service} client")
+
+        return cls(clients=no_aws, storage=MemoryStorage(), assets_table=MemoryTable("AssetsTable"),
+                   cache_table=MemoryTable("CacheTable"), canon_table=MemoryTable("CanonTable"),
+                   jobs_table=MemoryTable("JobsTable"), usage_table=MemoryTable("UsageTable"),
+                   clock=clock or SystemClock(), secrets=SecretsManagerSecrets(no_aws))
+
 
 @dataclass(frozen=True)
 class Function:
@@ -135,6 +148,17 @@ def _brand_assets(adapters: Adapters, assets: AssetRecords) -> BrandAssets:
     return BrandAssets(assets, adapters.storage)
 
 
+def rate_limits(settings: Settings, adapters: Adapters) -> list[tuple[type, dict[str, Any]]]:
+    """The per-org rate limit middleware over the usage table, for every function's app."""
+    from sgd.http.rate_limit import RateLimitMiddleware
+    from sgd.ratelimit import RateLimiter, parse_limits
+    from sgd.repositories.rate_limits import RateLimitCounters
+
+    limiter = RateLimiter(RateLimitCounters(adapters.usage_table), defaults=parse_limits(settings.rate_limits),
+                          window_s=settings.rate_limit_window_seconds, clock=adapters.clock)
+    return [(RateLimitMiddleware, {"limiter": limiter, "org_claim": settings.org_claim})]
+
+
 def _health(settings: Settings, policy: GatewayPolicy) -> Any:
     from sgd.http.routes.health import HealthInfo
 
@@ -166,7 +190,8 @@ def canon_function(settings: Settings, adapters: Adapters | None = None, *,
     policy = load_policy()  # a bad model policy stops the cold start, naming the field
     accounting = usage_accounting(adapters, policy)
     app = create_app(canon_service(settings, adapters, policy, accounting=accounting, gateway=gateway), accounting,
-                     _health(settings, policy), org_claim=settings.org_claim)
+                     _health(settings, policy), org_claim=settings.org_claim,
+                     middleware=rate_limits(settings, adapters))
     return Function(app, lambda_entry(app))
 
 
@@ -193,8 +218,9 @@ def critique_function(settings: Settings, adapters: Adapters | None = None, *,
                       gateway: ModelGateway | None = None) -> Function:
     from sgd.http.routes.critique import create_app
 
-    app = create_app(critique_service(settings, adapters or Adapters.from_settings(settings), gateway=gateway),
-                     org_claim=settings.org_claim)
+    adapters = adapters or Adapters.from_settings(settings)
+    app = create_app(critique_service(settings, adapters, gateway=gateway), org_claim=settings.org_claim,
+                     middleware=rate_limits(settings, adapters))
     return Function(app, lambda_entry(app))
 
 
@@ -260,8 +286,9 @@ def ingest_service(settings: Settings, adapters: Adapters) -> IngestService:
 def ingest_function(settings: Settings, adapters: Adapters | None = None) -> Function:
     from sgd.http.routes.ingest import create_app
 
-    service = ingest_service(settings, adapters or Adapters.from_settings(settings))
-    app = create_app(service, org_claim=settings.org_claim)
+    adapters = adapters or Adapters.from_settings(settings)
+    service = ingest_service(settings, adapters)
+    app = create_app(service, org_claim=settings.org_claim, middleware=rate_limits(settings, adapters))
     return Function(app, lambda_entry(app, on_s3_event=lambda event, context: service.on_upload_event(event)))
 
 
@@ -314,7 +341,7 @@ def render_function(settings: Settings, adapters: Adapters | None = None, *,
     adapters = adapters or Adapters.from_settings(settings)
     service = render_service(settings, adapters, gateway=gateway)
     idempotency = IdempotentRuns(lambda: dynamodb_persistence(settings.idempotency_table, adapters.clients))
-    app = create_app(service, idempotency, org_claim=settings.org_claim)
+    app = create_app(service, idempotency, org_claim=settings.org_claim, middleware=rate_limits(settings, adapters))
     return Function(app, lambda_entry(app, on_sqs_event=lambda event, context: handle_job_messages(
         service, event, context)))
 

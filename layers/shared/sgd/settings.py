@@ -14,6 +14,23 @@ class ConfigurationError(RuntimeError):
 
 Name = Annotated[str, Field(min_length=3, max_length=255)]
 
+ROUTE_CLASSES = ("render", "critique", "ingest", "reads")
+DEFAULT_LIMITS = "render=50,critique=50,ingest=50,reads=100"
+
+
+def parse_limits(text: str) -> dict[str, int]:
+    """'render=120,reads=1200' -> {'render': 120, 'reads': 1200}; names must be route classes, counts >= 0."""
+    limits: dict[str, int] = {}
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        name, _, count = part.partition("=")
+        name = name.strip()
+        if name not in ROUTE_CLASSES:
+            raise ValueError(f"unknown route class {name!r} in rate limits; use {', '.join(ROUTE_CLASSES)}")
+        if not count.strip().isdigit():
+            raise ValueError(f"rate limit of {name!r} must be a whole number of requests, got {count.strip()!r}")
+        limits[name] = int(count)
+    return limits
+
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -84,6 +101,16 @@ class Settings(BaseModel):
     embeddings_model: str = Field("", alias="SGD_EMBEDDINGS_MODEL")
     embeddings_url: str = Field("", alias="SGD_EMBEDDINGS_URL")
     embeddings_api_key_secret_arn: str = Field("", alias="SGD_EMBEDDINGS_API_KEY_SECRET_ARN")
+    # Per-org request limits per route class (requests per window), unless the org has its own (sgd.ratelimit).
+    rate_limits: str = Field(DEFAULT_LIMITS, alias="SGD_RATE_LIMITS",
+                             description="render=N,critique=N,ingest=N,reads=N requests per window")
+    rate_limit_window_seconds: int = Field(10, alias="SGD_RATE_LIMIT_WINDOW_SECONDS", ge=1, le=3600)
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits_parse(cls, value: str) -> str:
+        parse_limits(value)  # raises ValueError naming the bad part
+        return value
 
     @field_validator("qdrant_url")
     @classmethod

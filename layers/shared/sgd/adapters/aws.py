@@ -9,6 +9,7 @@ takes its `client(service)` as a ClientSource, so tests hand adapters the local 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +19,40 @@ ClientSource = Callable[[str], Any]  # service name ("s3", "dynamodb", ...) -> a
 
 
 class AwsClients:
+    _every: weakref.WeakSet[AwsClients] = weakref.WeakSet()
+
     def __init__(self, region: str) -> None:
         self.region = region
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._boto_session: Any = None  # one boto3 session: its loaded models are shared by the clients it makes
+        AwsClients._every.add(self)
+
+    @classmethod
+    def forget_all(cls) -> None:
+        """Drops every client made so far (after a SnapStart restore: no connection or credential is reused)."""
+        for clients in list(cls._every):
+            with clients._lock:
+                clients._clients.clear()
+
+    @classmethod
+    def prime_all(cls, services: tuple[str, ...]) -> None:
+        """Before a SnapStart snapshot: loads each service's model, endpoint rules and client class into every
+        AwsClients' boto3 session by making a client with placeholder credentials and dropping it. No credential
+        is resolved and no connection opened; the clients requests use are made after restore."""
+        for clients in list(cls._every):
+            with clients._lock:
+                for service in services:
+                    clients._session().client(service, region_name=clients.region, config=_client_config(),
+                                              aws_access_key_id="snapstart-priming",
+                                              aws_secret_access_key="snapstart-priming")  # noqa: S106
+
+    def _session(self) -> Any:
+        if self._boto_session is None:
+            from boto3.session import Session
+
+            self._boto_session = Session()
+        return self._boto_session
 
     def client(self, service: str) -> Any:
         """The process's client for `service`; threads asking together get the same one."""
@@ -34,13 +65,15 @@ class AwsClients:
             return self._clients[service]
 
     def _new_client(self, service: str) -> Any:
-        from boto3.session import Session
-        from botocore.config import Config
-
         trace_library("botocore")
-        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10,
-                        tcp_keepalive=True)
-        return Session().client(service, region_name=self.region, config=config)
+        return self._session().client(service, region_name=self.region, config=_client_config())
+
+
+def _client_config() -> Any:
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10,
+                  tcp_keepalive=True)
 
 
 def error_code(error: BaseException) -> str | None:

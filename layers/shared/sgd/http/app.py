@@ -40,6 +40,7 @@ ERROR_STATUSES = {
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": text} for status, text in ERROR_STATUSES.items()
 }
+Middleware = Iterable[tuple[type, dict[str, Any]]]  # (ASGI middleware class, its options), innermost first
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
@@ -64,11 +65,15 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _on_api_error(request: Request, error: ApiError) -> JSONResponse:
+def api_error_response(error: ApiError, scope: Scope) -> JSONResponse:
+    """An ApiError in the one error shape (also for middleware, which runs outside the app's error handlers)."""
     if error.status_code >= 500:
         logger.error("request failed", extra={"code": error.code, "status": error.status_code})
-    return _error_response(error.status_code, error.code, error.message, request.scope, error.details,
-                           error.headers)
+    return _error_response(error.status_code, error.code, error.message, scope, error.details, error.headers)
+
+
+async def _on_api_error(request: Request, error: ApiError) -> JSONResponse:
+    return api_error_response(error, request.scope)
 
 
 async def _on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -117,11 +122,13 @@ class RequestContextMiddleware:
                                               "duration_ms": round((time.perf_counter() - began) * 1000, 2)})
 
 
-def create_api(*, title: str, routers: Iterable[APIRouter], state: Mapping[str, Any]) -> FastAPI:
+def create_api(*, title: str, routers: Iterable[APIRouter], state: Mapping[str, Any],
+               middleware: Middleware = ()) -> FastAPI:
     """One function's app: its routers, the shared error handlers, no docs routes (API Gateway owns routing).
 
     `state` is what the routes' dependencies read from app.state: the services the composition root built, and
-    `org_claim`, the JWT claim that names the caller's org."""
+    `org_claim`, the JWT claim that names the caller's org. `middleware` (class, options) runs inside the
+    request-context middleware, before the routes: the per-org rate limit."""
     app = FastAPI(title=title, version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
                   responses=ERROR_RESPONSES)
     for name, value in state.items():
@@ -131,5 +138,7 @@ def create_api(*, title: str, routers: Iterable[APIRouter], state: Mapping[str, 
     app.add_exception_handler(ApiError, _on_api_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+    for middleware_class, options in middleware:
+        app.add_middleware(middleware_class, **options)
     app.add_middleware(RequestContextMiddleware)
     return app

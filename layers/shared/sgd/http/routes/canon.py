@@ -12,7 +12,7 @@ from sgd.canon.service import CanonService, parse_if_match
 from sgd.contracts.canon import Canon, CanonDeriveRequest, CanonDocument, CanonVersionList, CanonVersionSummary
 from sgd.contracts.common import ProjectId
 from sgd.contracts.shapes import BrandCanon
-from sgd.http.app import create_api
+from sgd.http.app import Middleware, create_api
 from sgd.http.identity import Caller, current_caller
 from sgd.http.routes import health, usage
 from sgd.model_gateway.budget import UsageAccounting
@@ -74,8 +74,8 @@ def versions(project_id: ProjectPath, caller: Annotated[Caller, Depends(current_
 
 
 def create_app(canon: CanonService, accounting: UsageAccounting, health_info: health.HealthInfo, *,
-               org_claim: str) -> FastAPI:
+               org_claim: str, middleware: Middleware = ()) -> FastAPI:
     """The canon function's app, over the services the composition root built."""
     return create_api(title="SGD canon", routers=[router, usage.router, health.router],
                       state={"canon": canon, "accounting": accounting, "health": health_info,
-                             "org_claim": org_claim})
+                             "org_claim": org_claim}, middleware=middleware)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from sgd.adapters.clock import Deadline
 from sgd.contracts.critique import CritiqueRequest, CritiqueResponse
 from sgd.critique.service import CritiqueService
-from sgd.http.app import create_api
+from sgd.http.app import Middleware, create_api
 from sgd.http.identity import Caller, current_caller
 from sgd.observability import trace_id_or
 
@@ -28,6 +28,7 @@ async def critique(body: CritiqueRequest, request: Request, caller: Annotated[Ca
                                   trace_id=trace_id_or(caller.request_id))
 
 
-def create_app(critique: CritiqueService, *, org_claim: str) -> FastAPI:
+def create_app(critique: CritiqueService, *, org_claim: str, middleware: Middleware = ()) -> FastAPI:
     """The critique function's app, over the service the composition root built."""
-    return create_api(title="SGD critique", routers=[router], state={"critique": critique, "org_claim": org_claim})
+    return create_api(title="SGD critique", routers=[router], state={"critique": critique, "org_claim": org_claim},
+                      middleware=middleware)

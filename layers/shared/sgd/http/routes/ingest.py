@@ -20,7 +20,7 @@ from sgd.contracts.ingest import (
     UploadTicket,
 )
 from sgd.contracts.shapes import default_purpose
-from sgd.http.app import create_api
+from sgd.http.app import Middleware, create_api
 from sgd.http.identity import Caller, current_caller
 from sgd.ingest.service import IngestService
 
@@ -83,5 +83,6 @@ def ingest(body: IngestRequest, caller: Annotated[Caller, Depends(current_caller
                           items=items, rejected=rejected, processing=processing)
 
 
-def create_app(service: IngestService, *, org_claim: str) -> FastAPI:
-    return create_api(title="SGD ingest", routers=[router], state={"service": service, "org_claim": org_claim})
+def create_app(service: IngestService, *, org_claim: str, middleware: Middleware = ()) -> FastAPI:
+    return create_api(title="SGD ingest", routers=[router], state={"service": service, "org_claim": org_claim},
+                      middleware=middleware)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from sgd.contracts.common import ErrorResponse, ResourceId
 from sgd.contracts.render import RenderAccepted, RenderJob, RenderRequest, RenderResponse, WebhookSigningSecret
-from sgd.http.app import create_api
+from sgd.http.app import Middleware, create_api
 from sgd.http.identity import Caller, current_caller
 from sgd.render.idempotency import IdempotentRuns
 from sgd.render.service import HttpOutcome, RenderService, wants_async
@@ -82,7 +82,9 @@ def webhook_signing_secret(caller: Annotated[Caller, Depends(current_caller)], s
     return JSONResponse(reply.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 
 
-def create_app(render: RenderService, idempotency: IdempotentRuns, *, org_claim: str) -> FastAPI:
+def create_app(render: RenderService, idempotency: IdempotentRuns, *, org_claim: str,
+               middleware: Middleware = ()) -> FastAPI:
     """The render function's app, over the services the composition root built."""
     return create_api(title="SGD render", routers=[router],
-                      state={"render": render, "idempotency": idempotency, "org_claim": org_claim})
+                      state={"render": render, "idempotency": idempotency, "org_claim": org_claim},
+                      middleware=middleware)

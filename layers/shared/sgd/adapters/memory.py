@@ -1,17 +1,22 @@
-"""An in-memory ItemTable that honours conditions and updates as DynamoDB does (tests only).
+"""In-memory adapters: the ItemTable and ObjectStorage ports over dicts, honouring conditions and updates as
+DynamoDB does.
 
-tests/integration/test_table_contract.py runs one suite against this fake and against the moto-backed
-DynamoItemTable, so a unit test on the fake sees what the real table would do.
+Two users: the tests (unit tests run services over them; tests/integration/test_table_contract.py runs one suite
+against MemoryTable and the moto-backed DynamoItemTable, so a test on the fake sees what the real table would do),
+and SnapStart priming (sgd.snapstart), which serves one representative request per function before the snapshot
+without reaching anything outside the process.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import threading
 from collections.abc import Sequence
 from typing import Any
 
+from sgd.adapters.storage import StoredObject
 from sgd.adapters.tables import Condition, Item, Key, Update
 
 _ORDER = {"=": lambda a, b: a == b, "<>": lambda a, b: a != b, "<": lambda a, b: a < b,
@@ -112,3 +117,50 @@ class MemoryTable:
     def delete(self, pk: str, sk: str | None = None) -> None:
         with self._lock:
             self.items.pop(self._key(pk, sk), None)
+
+
+class MissingObject(Exception):
+    """What S3 raises for a missing key, with the same error code the adapters recognise."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no object {key}")
+        self.response = {"Error": {"Code": "NoSuchKey"}}
+
+
+class MemoryStorage:
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: str, body: bytes, *, content_type: str, metadata: dict[str, str] | None = None) -> None:
+        with self._lock:
+            self.objects[key] = (bytes(body), content_type, dict(metadata or {}))
+
+    def get(self, key: str) -> bytes:
+        with self._lock:
+            if key not in self.objects:
+                raise MissingObject(key)
+            return self.objects[key][0]
+
+    def head(self, key: str) -> StoredObject | None:
+        with self._lock:
+            found = self.objects.get(key)
+        if found is None:
+            return None
+        data, content_type, metadata = found
+        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()  # S3's ETag of a single-part object
+        return StoredObject(key, len(data), content_type, etag, metadata)
+
+    def move(self, source_key: str, target_key: str) -> None:
+        with self._lock:
+            self.objects[target_key] = self.objects.pop(source_key)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self.objects.pop(key, None)
+
+    def presign_get(self, key: str, *, ttl_seconds: int) -> str:
+        return f"https://storage.invalid/{key}?ttl={ttl_seconds}"
+
+    def presign_post(self, key: str, *, content_type: str, max_bytes: int, ttl_seconds: int) -> dict[str, Any]:
+        return {"url": "https://storage.invalid/", "fields": {"key": key, "Content-Type": content_type}}

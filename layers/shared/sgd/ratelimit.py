@@ -1,0 +1,134 @@
+"""Per-org request rate limits by route class, shared by every Lambda instance through DynamoDB.
+
+A sliding window (the weighted sum of the previous and the current fixed window): an org may make `limit`
+requests per `window_s` seconds in each route class (render, critique, ingest, reads). The count of the current
+window lives in the usage table and grows by one conditional ADD per admitted request (sgd.repositories.
+rate_limits), so concurrent instances never admit more than the limit between them; the previous window's count
+is read once per instance, after it closed.
+
+Limits are configurable per org (stored beside its budget limit), with defaults from SGD_RATE_LIMITS, which the
+template sets. When the table cannot be reached, requests are refused (fail closed): a 503, never unlimited.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sgd.adapters.clock import Clock
+from sgd.errors import ServiceUnavailable, TooManyRequests
+from sgd.lru import LruCache
+from sgd.repositories.rate_limits import RateLimitCounters
+from sgd.settings import ROUTE_CLASSES, parse_limits
+
+__all__ = ["ROUTE_CLASSES", "Decision", "RateLimited", "RateLimiter", "parse_limits"]
+
+ORG_LIMITS_TTL_S = 60.0  # how long an instance keeps an org's own limits before reading them again
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the limiter decided, and what the IETF RateLimit headers report."""
+
+    route_class: str
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_s: int  # seconds until the quota is back (the RateLimit header's t)
+    window_s: int
+    retry_after_s: int = 0
+
+    def headers(self) -> dict[str, str]:
+        """RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers), plus Retry-After on a refusal."""
+        headers = {"RateLimit-Policy": f'"{self.route_class}";q={self.limit};w={self.window_s}',
+                   "RateLimit": f'"{self.route_class}";r={self.remaining};t={self.reset_s}'}
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after_s)
+        return headers
+
+
+class RateLimited(TooManyRequests):
+    code = "rate_limited"
+
+
+class RateLimiter:
+    def __init__(self, counters: RateLimitCounters, *, defaults: dict[str, int], window_s: int, clock: Clock,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._counters = counters
+        self._defaults = defaults
+        self._window_s = window_s
+        self._clock = clock
+        self._monotonic = monotonic
+        self._org_limits: LruCache[str, tuple[float, dict[str, int]]] = LruCache(1024)
+        self._closed_windows: LruCache[tuple[str, str, int], int] = LruCache(4096)
+
+    def limit_of(self, org: str, route_class: str) -> int | None:
+        """The org's limit for the class (its own, else the default); None: the class is not limited."""
+        cached = self._org_limits.get(org)
+        if cached is None or self._monotonic() - cached[0] > ORG_LIMITS_TTL_S:
+            cached = (self._monotonic(), self._counters.org_limits(org))
+            self._org_limits.put(org, cached)
+        return cached[1].get(route_class, self._defaults.get(route_class))
+
+    def check(self, org: str, route_class: str) -> Decision | None:
+        """Admits one request of the org in the class, or refuses it. None when the class has no limit.
+        Raises ServiceUnavailable when the counters cannot be read or written: no limit is never the fallback."""
+        try:
+            return self._check(org, route_class)
+        except (RateLimited, ServiceUnavailable):
+            raise
+        except Exception as error:
+            raise ServiceUnavailable(
+                "the rate limit store is unreachable, so requests are refused rather than let through unmetered; "
+                "retry shortly", headers={"Retry-After": "1"}, code="rate_limit_unavailable") from error
+
+    def _check(self, org: str, route_class: str) -> Decision | None:
+        window = self._window_s
+        now = self._clock.now().timestamp()
+        start = int(now // window) * window
+        cached = self._org_limits.get(org)
+        if cached is None or self._monotonic() - cached[0] > ORG_LIMITS_TTL_S:  # both reads in one round trip
+            limits, count = self._counters.limits_and_count(org, route_class, start - window)
+            self._org_limits.put(org, (self._monotonic(), limits))
+            self._closed_windows.put((org, route_class, start - window), count)
+        limit = self.limit_of(org, route_class)
+        if limit is None:
+            return None
+        fraction = (now - start) / window
+        previous = self._previous_count(org, route_class, start - window)
+        carried = math.floor(previous * (1 - fraction))
+        below = limit - carried
+        expires_at = start + 2 * window + 60
+        count = self._counters.admit(org, route_class, start, below=below, expires_at=expires_at)
+        reset_s = max(1, math.ceil(start + window - now))
+        if count is not None:
+            return Decision(route_class, True, limit, max(0, below - count), reset_s, window)
+        return Decision(route_class, False, limit, 0, reset_s, window,
+                        retry_after_s=self._retry_after(limit, previous, fraction, reset_s))
+
+    def _previous_count(self, org: str, route_class: str, start: int) -> int:
+        key = (org, route_class, start)
+        known = self._closed_windows.get(key)
+        if known is None:
+            known = self._counters.count(org, route_class, start)
+            self._closed_windows.put(key, known)
+        return known
+
+    def _retry_after(self, limit: int, previous: int, fraction: float, reset_s: int) -> int:
+        """Seconds until the previous window's weight has decayed enough for one more request (at most the end
+        of the current window, when the weighting starts over)."""
+        current = max(0, limit - math.floor(previous * (1 - fraction)))  # the window was full at its allowance
+        room = limit - current - 1
+        if previous <= 0 or room < 0:
+            return reset_s
+        needed = 1 - room / previous  # the fraction of the window at which previous*(1-f) <= room
+        return max(1, min(reset_s, math.ceil((needed - fraction) * self._window_s)))
+
+    def refusal(self, org: str, decision: Decision) -> RateLimited:
+        return RateLimited(
+            f"org {org!r} made more than {decision.limit} {decision.route_class} requests in {decision.window_s} s; "
+            f"retry after {decision.retry_after_s} s", headers=decision.headers(),
+            details={"route_class": decision.route_class, "limit": decision.limit, "window_s": decision.window_s,
+                     "retry_after_s": decision.retry_after_s})

@@ -1,0 +1,92 @@
+"""The per-org sliding window: limits per route class, the org's own limits, the IETF headers, failing closed."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sgd.adapters.clock import FixedClock
+from sgd.adapters.memory import MemoryTable
+from sgd.errors import ServiceUnavailable
+from sgd.http.rate_limit import route_class
+from sgd.ratelimit import Decision, RateLimiter, parse_limits
+from sgd.repositories.rate_limits import RateLimitCounters
+from sgd.settings import ConfigurationError, load_settings
+
+START = datetime(2026, 5, 4, 12, 0, 0, tzinfo=UTC)  # a window boundary for a 60 s window
+
+
+def limiter(limits: str = "render=10,reads=100", clock: FixedClock | None = None,
+            table: Any = None) -> tuple[RateLimiter, FixedClock, RateLimitCounters]:
+    clock = clock or FixedClock(START)
+    counters = RateLimitCounters(table if table is not None else MemoryTable())
+    return RateLimiter(counters, defaults=parse_limits(limits), window_s=60, clock=clock), clock, counters
+
+
+def admitted(rate_limiter: RateLimiter, org: str, route: str, count: int) -> list[Decision]:
+    decisions = [rate_limiter.check(org, route) for _ in range(count)]
+    assert all(d is not None for d in decisions)
+    return [d for d in decisions if d is not None and d.allowed]
+
+
+def test_a_window_admits_the_limit_then_refuses_until_it_slides() -> None:
+    rate_limiter, clock, _ = limiter()
+    clock.advance(15)
+    allowed = admitted(rate_limiter, "acme", "render", 10)
+    assert [d.remaining for d in allowed] == [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]
+    refused = rate_limiter.check("acme", "render")
+    assert refused is not None
+    assert not refused.allowed
+    assert refused.retry_after_s == 45  # nothing before this window ends: the previous one was empty
+    assert refused.headers() == {"RateLimit-Policy": '"render";q=10;w=60', "RateLimit": '"render";r=0;t=45',
+                                 "Retry-After": "45"}
+    clock.advance(45 + 30)  # half-way through the next window, the 10 of the last one weigh 5
+    assert len(admitted(rate_limiter, "acme", "render", 10)) == 5
+    clock.advance(60)  # half-way through the window after: the 5 admitted in the last one weigh 2
+    assert len(admitted(rate_limiter, "acme", "render", 10)) == 8
+
+
+def test_orgs_and_route_classes_have_separate_windows() -> None:
+    rate_limiter, _, _ = limiter()
+    assert len(admitted(rate_limiter, "acme", "render", 12)) == 10
+    assert len(admitted(rate_limiter, "globex", "render", 12)) == 10
+    assert len(admitted(rate_limiter, "acme", "reads", 12)) == 12
+    assert rate_limiter.check("acme", "critique") is None  # no default for it here: not limited
+
+
+def test_an_org_may_have_its_own_limits() -> None:
+    rate_limiter, _, counters = limiter()
+    counters.set_org_limits("bigco", {"render": 3})
+    assert len(admitted(rate_limiter, "bigco", "render", 5)) == 3
+    assert len(admitted(rate_limiter, "bigco", "reads", 5)) == 5  # the other classes keep the defaults
+
+
+class UnreachableTable(MemoryTable):
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("could not connect to the endpoint URL")
+
+
+def test_an_unreachable_table_refuses_requests_instead_of_letting_them_through() -> None:
+    rate_limiter, _, _ = limiter(table=UnreachableTable())
+    with pytest.raises(ServiceUnavailable) as raised:
+        rate_limiter.check("acme", "render")
+    assert raised.value.code == "rate_limit_unavailable"
+    assert raised.value.headers == {"Retry-After": "1"}
+
+
+def test_route_classes() -> None:
+    assert route_class("POST", "/render") == "render"
+    assert route_class("POST", "/critique") == "critique"
+    assert route_class("POST", "/uploads") == "ingest"
+    assert route_class("POST", "/canon/derive") == "ingest"
+    assert route_class("GET", "/canon/p1") == "reads"
+    assert route_class("GET", "/render/jobs/j1") == "reads"
+    assert route_class("GET", "/healthz") is None
+
+
+def test_bad_default_limits_stop_the_cold_start_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SGD_RATE_LIMITS", "render=10,upload=5")
+    with pytest.raises(ConfigurationError, match=r"SGD_RATE_LIMITS.*unknown route class 'upload'"):
+        load_settings()
+    monkeypatch.setenv("SGD_RATE_LIMITS", "render=ten")
+    with pytest.raises(ConfigurationError, match="whole number"):
+        load_settings()

@@ -1,0 +1,52 @@
+"""SnapStart priming: each function serves its representative requests over in-memory adapters (nothing outside
+the process is reached), the hooks register only where Lambda provides them, and restore resets per-instance
+state."""
+
+import random
+import sys
+import types
+from typing import Any
+
+import pytest
+from sgd import snapstart
+from sgd.adapters.aws import AwsClients
+from sgd.settings import load_settings
+
+
+@pytest.mark.parametrize(("function", "statuses"), [
+    ("render", [200, 404]),  # a 1080x1080 design through the planner and the engine; a missing job
+    ("critique", [200, 200, 200]),  # a canon put, a design rendered, then critiqued
+    ("canon", [200, 404, 404, 200]),  # /healthz, a missing canon and its versions, /usage
+    ("ingest", [200, 200]),  # an upload ticket and its status
+])
+def test_priming_serves_representative_requests_without_reaching_out(function: str, statuses: list[int],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-must-not-be-used")  # priming uses the local engine anyway
+    made: list[str] = []
+    monkeypatch.setattr(AwsClients, "_new_client", lambda self, service: made.append(service))
+    result = snapstart.prime(function, load_settings())
+    assert result["statuses"] == statuses
+    assert made == []  # no client that requests would use exists before the snapshot
+
+
+def test_hooks_register_only_where_the_runtime_provides_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "snapshot_restore_py", raising=False)
+    assert snapstart.register("canon", load_settings()) is False
+    registered: dict[str, list[Any]] = {"before": [], "after": []}
+    module = types.ModuleType("snapshot_restore_py")
+    module.register_before_snapshot = registered["before"].append  # type: ignore[attr-defined]
+    module.register_after_restore = registered["after"].append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
+    assert snapstart.register("canon", load_settings()) is True
+    assert len(registered["before"]) == len(registered["after"]) == 1
+    assert registered["after"][0] is snapstart.after_restore
+
+
+def test_restore_gives_each_instance_its_own_random_stream_and_no_clients() -> None:
+    clients = AwsClients("us-east-1")
+    clients._clients["s3"] = object()  # as if a client had been made before the snapshot
+    random.seed(1234)
+    snapshot_state = random.getstate()
+    snapstart.after_restore()
+    assert random.getstate() != snapshot_state
+    assert clients._clients == {}
