@@ -25,7 +25,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sgd_local.s3_guard import REPLAY_KEY
+# Set (in the WSGI environ, which no HTTP client can reach) on replayed writes: the S3 guard (sgd_local.s3_guard)
+# lets them through, since their presigned policies were checked when they were first made and have expired since.
+REPLAY_KEY = "sgd.journal_replay"
 
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 CONTROL_PREFIX = "/_sgd/journal/"  # the runtime's control calls to the moto process (never journalled)

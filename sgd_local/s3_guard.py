@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from sgd_local.aws import LOCAL_CREDENTIALS
+from sgd_local.journal import REPLAY_KEY
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
@@ -203,11 +204,6 @@ def guard(app: WsgiApp) -> WsgiApp:
         return app(environ, start_response)
 
     return guarded
-
-
-# Set (in the WSGI environ, which no HTTP client can reach) on the journal's replayed writes: their presigned
-# policies were checked when they were first made and have expired since.
-REPLAY_KEY = "sgd.journal_replay"
 
 
 def enforce_s3_policies() -> None:
