@@ -101,7 +101,7 @@ def render_design(request: DesignRequest) -> Design:
                                                           attempt_notes)
         if attempt == 0:
             first = (template, skeleton_for, placement, skeleton, stack, attempt_notes)
-        if placement is not None or not options:
+        if placement is not None or logo_image is None or layout_plan.get("logo_position") == "none":
             if attempt:
                 notes.append(f"layout {name} instead of {template}: the logo and its clear space fit only there")
             template = name

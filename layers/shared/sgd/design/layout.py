@@ -433,7 +433,9 @@ def place_logo(canvas: Box, corner: Corner, logo_width: int, logo_height: int, c
     else:
         max_width = min(round(min(LOGO_MAX_SHARE[0] * unit, LOGO_MAX_SHARE[1] * canvas.w) * scale),
                         canvas.w - 2 * inset)
-        max_height = min(round(LOGO_MAX_SHARE[2] * unit * scale), canvas.h - 2 * inset)
+        # Skyscrapers: a narrow canvas's logo may take a little more of its side, by its length.
+        tall = min(2 * LOGO_MAX_SHARE[2] * unit, 0.08 * max(canvas.w, canvas.h))
+        max_height = min(round(max(LOGO_MAX_SHARE[2] * unit, tall) * scale), canvas.h - 2 * inset)
     fit = min(max_width / (logo_width + 2 * pad_ratio * logo_height), max_height / (logo_height * (1 + 2 * pad_ratio)))
     width, height = math.floor(logo_width * fit), math.floor(logo_height * fit)
     if width < min_width or min(width, height) < LOGO_MIN_SHORT_SIDE:
