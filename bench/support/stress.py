@@ -309,10 +309,7 @@ def recoloured(logo: Image.Image, rng: np.random.Generator) -> Image.Image:
     pixels = np.asarray(logo).astype(np.float64)
     rgb = pixels[..., :3]
     mode = int(rng.integers(2))
-    if mode == 0:
-        rgb = 255 - rgb
-    else:
-        rgb = rgb[..., [2, 0, 1]] * 0.6 + np.array(rng.uniform(40, 200, 3)) * 0.4
+    rgb = 255 - rgb if mode == 0 else rgb[..., [2, 0, 1]] * 0.6 + np.array(rng.uniform(40, 200, 3)) * 0.4
     out = np.concatenate([np.clip(rgb, 0, 255), pixels[..., 3:]], axis=-1)
     return Image.fromarray(np.rint(out).astype(np.uint8), "RGBA")
 
@@ -494,7 +491,7 @@ def _text_truth(pixels: np.ndarray, mask: np.ndarray, ink: tuple[int, int, int],
 
 def contrast(rng: np.random.Generator, brand: Brand, size: tuple[int, int], name: str, *, failing: bool
              ) -> StressCase | None:
-    width, height = size
+    _width, _height = size
     backdrop = str(rng.choice(["flat", "gradient", "photo"]))
     bold = bool(rng.integers(2))
     band = int(rng.integers(3))
@@ -555,7 +552,7 @@ def contrast(rng: np.random.Generator, brand: Brand, size: tuple[int, int], name
     base.paste(panel, (x, y))
     mask = np.asarray(mask_image) > 127
     truth = _text_truth(np.asarray(panel), mask, ink, max(2, round(0.25 * size_px)))
-    if failing and truth >= required * 0.93 or not failing and truth < required * 1.08:
+    if (failing and truth >= required * 0.93) or (not failing and truth < required * 1.08):
         return None  # too close to the line to label
     ys, xs = np.nonzero(np.asarray(mask_image) > 0)
     text_box = (x + int(xs.min()), y + int(ys.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1)

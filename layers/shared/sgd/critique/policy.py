@@ -37,6 +37,8 @@ class CritiquePolicy:
     logo_colour_delta_e: float  # how far the logo's flat colours may drift and still match
     logo_min_width_pct: float
     logo_max_width_pct: float
+    logo_required: dict[str, Severity | Literal["off"]]  # "renders", "external": a missing logo's severity
+    logo_recoloured: Severity | Literal["off"]  # a logo found by its shape in colours no guideline gives it
     penalty: dict[Severity, float]
     model_weight: float
     auto_repair_default: bool
@@ -71,6 +73,7 @@ class CritiquePolicy:
             logo_match_min_score=logo["match_min_score"], logo_colour_delta_e=logo["colour_delta_e"],
             logo_min_width_pct=logo["min_width_pct"],
             logo_max_width_pct=logo["max_width_pct"],
+            logo_required=dict(logo["logo_required"]), logo_recoloured=logo["recoloured_severity"],
             penalty=dict(score["penalty"]), model_weight=score["model_weight"],
             auto_repair_default=repair["auto_repair_default"], repair_threshold=repair["threshold"],
             max_repair_attempts=repair["max_attempts"],
