@@ -296,12 +296,26 @@ def knockout(logo: Image.Image, colour: tuple[int, int, int], keep_dark: bool) -
     spread = max(8.0, float(np.percentile(light[opaque], 90) - np.percentile(light[opaque], 10)) / 2)
     share = np.clip((middle - light) / spread + 0.5, 0, 1) if keep_dark else \
         np.clip((light - middle) / spread + 0.5, 0, 1)
-    if (share[opaque] > 0.5).mean() < 0.2 or (share[opaque] > 0.5).mean() > 0.95:
-        share = np.ones_like(share)  # a one-tone logo: the silhouette is the knockout
+    kept = share > 0.5
+    if not _spans(kept, opaque):
+        share = 1 - share  # the other half is the one that spans the logo (a disc with cut-outs)
+        kept = share > 0.5
+    if not _spans(kept, opaque) or kept[opaque].mean() > 0.95:
+        share = np.ones_like(share)  # separate parts (mark and wordmark): the silhouette is the knockout
     out = np.zeros(pixels.shape, dtype=np.uint8)
     out[..., :3] = colour
     out[..., 3] = np.clip(np.rint(alpha * share * 255), 0, 255).astype(np.uint8)
     return Image.fromarray(out, "RGBA")
+
+
+def _spans(kept: np.ndarray, opaque: np.ndarray) -> bool:
+    """Whether the kept pixels reach (nearly) every side of the logo's footprint."""
+    if not kept.any():
+        return False
+    rows, cols = np.nonzero(kept)
+    all_rows, all_cols = np.nonzero(opaque)
+    return (rows.max() - rows.min()) >= 0.9 * (all_rows.max() - all_rows.min()) and \
+        (cols.max() - cols.min()) >= 0.9 * (all_cols.max() - all_cols.min())
 
 
 def recoloured(logo: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -613,11 +627,13 @@ def logo_case(rng: np.random.Generator, brand: Brand, size: tuple[int, int], nam
         elif variant in ("plate", "panel", "photo_plate"):
             if variant == "photo_plate":
                 image.paste(photo(rng, (spot[2] + 2 * zone, spot[3] + 2 * zone)), (spot[0] - zone, spot[1] - zone))
-            plate_pad = zone // 2 if variant != "panel" else zone + 4
+            # A plate inside the clear space (rounded), or a panel reaching well beyond it (square corners: a
+            # rounded corner inside the zone's corner is an edge the clear-space check sees).
+            plate_pad = zone // 2 if variant != "panel" else zone + 6
             plate = _grown((x, y, mw, mh), plate_pad)
             colour = brand.palette[0] if variant != "panel" else brand.palette[int(rng.integers(2, 4))]
             ImageDraw.Draw(image).rounded_rectangle((plate[0], plate[1], plate[0] + plate[2], plate[1] + plate[3]),
-                                                    radius=plate_pad // 2, fill=colour)
+                                                    radius=plate_pad // 2 if variant != "panel" else 0, fill=colour)
             if variant == "panel" and float(ratio(colour, brand.palette[1])) < 3.0:
                 mark = knockout(mark, brand.palette[0], keep_dark=bool(rng.integers(2)))
         if family == "logo_overlap":
