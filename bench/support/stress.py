@@ -292,14 +292,14 @@ def knockout(logo: Image.Image, colour: tuple[int, int, int], keep_dark: bool) -
     alpha = pixels[..., 3] / 255
     light = pixels[..., :3] @ np.array([0.299, 0.587, 0.114])
     opaque = alpha > 0.5
-    middle = float(np.median(light[opaque])) if opaque.any() else 128.0
+    middle = float(np.percentile(light[opaque], 10) + np.percentile(light[opaque], 90)) / 2 if opaque.any() else 128.0
     spread = max(8.0, float(np.percentile(light[opaque], 90) - np.percentile(light[opaque], 10)) / 2)
     share = np.clip((middle - light) / spread + 0.5, 0, 1) if keep_dark else \
         np.clip((light - middle) / spread + 0.5, 0, 1)
-    kept = share > 0.5
+    kept = (share > 0.5) & opaque
     if not _spans(kept, opaque):
         share = 1 - share  # the other half is the one that spans the logo (a disc with cut-outs)
-        kept = share > 0.5
+        kept = (share > 0.5) & opaque
     if not _spans(kept, opaque) or kept[opaque].mean() > 0.95:
         share = np.ones_like(share)  # separate parts (mark and wordmark): the silhouette is the knockout
     out = np.zeros(pixels.shape, dtype=np.uint8)

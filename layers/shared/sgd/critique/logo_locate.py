@@ -39,13 +39,15 @@ def locate_logo(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, layo
         return box, check, [], []
     if logo is None:
         return None, {"found": False, "logo_source": "none"}, [], []
+    shorter = min(width, height)
+    # Below a couple of dozen pixels (or the guideline's minimum width) a logo is a blob: a letter or a dot of the
+    # right colour would match it.
+    minimum = max(policy.logo_min_width_pct / 100 * shorter, min(SHAPE_MIN_WIDTH_PX, 0.1 * shorter),
+                  float(canon.get("logo_min_width_px") or 0) * 0.9)
     match = find_logo(rgb, logo, policy)
-    if match is not None:
+    if match is not None and match.box[2] >= minimum:
         return tuple(match.box), {"found": True, "logo_source": "matched", "match": "colour",  # type: ignore
                                   "match_score": match.score, "match_scale": match.scale}, [], []
-    shorter = min(width, height)
-    minimum = max(policy.logo_min_width_pct / 100 * shorter, SHAPE_MIN_WIDTH_PX,
-                  float(canon.get("logo_min_width_px") or 0) * 0.9)
     maximum = min(policy.logo_max_width_pct / 100 * shorter, width, height / logo.aspect)
     shape = find_by_shape(rgb, logo, minimum, maximum) if maximum >= minimum else None
     if shape is None:

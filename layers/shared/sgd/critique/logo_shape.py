@@ -30,6 +30,7 @@ from PIL import Image
 
 from sgd.critique.logo_prepared import PreparedLogo
 from sgd.critique.regions import grow, iou
+from sgd.lru import LruCache
 
 ORIENTATIONS = 8
 FEATURES = 40  # template points at the coarse level; more at verification
@@ -37,7 +38,7 @@ VERIFY_FEATURES = 160
 COARSE_SHORT_SIDE = 216  # the reduced copy's shorter side (px) for the full search
 MIN_TEMPLATE_PX = 12  # the smallest template width at the coarse level (smaller logos: a finer copy)
 VERIFY_LONG_SIDE = 96  # the template's longer side at verification (px)
-SCALE_STEP = 1.12
+SCALE_STEP = 1.18
 EDGE_THRESHOLD = 14.0  # gradient (channel levels over 2 px) from which a pixel is an edge
 CANDIDATES = 6
 COARSE_MIN = 0.5
@@ -64,16 +65,21 @@ class ShapeMatch:
 def gradient(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(magnitude, orientation bin) of an (h, w, c) float image: central differences on each channel, the channel
     with the strongest gradient wins. Orientation is the gradient's direction modulo 180 degrees."""
-    padded = np.pad(planes, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    gx = padded[1:-1, 2:] - padded[1:-1, :-2]
-    gy = padded[2:, 1:-1] - padded[:-2, 1:-1]
-    energy = gx * gx + gy * gy
-    best = np.argmax(energy, axis=2)[..., None]
-    gx = np.take_along_axis(gx, best, 2)[..., 0]
-    gy = np.take_along_axis(gy, best, 2)[..., 0]
-    magnitude = np.sqrt(np.take_along_axis(energy, best, 2)[..., 0])
-    angle = np.arctan2(gy, gx) % math.pi
-    return magnitude, (np.floor(angle / math.pi * ORIENTATIONS).astype(np.int64) % ORIENTATIONS)
+    padded = np.pad(planes.astype(np.float32, copy=False), ((1, 1), (1, 1), (0, 0)), mode="edge")
+    def channel_gradient(channel: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        gx = padded[1:-1, 2:, channel] - padded[1:-1, :-2, channel]
+        gy = padded[2:, 1:-1, channel] - padded[:-2, 1:-1, channel]
+        return gx, gy, gx * gx + gy * gy
+
+    best_gx, best_gy, best_energy = channel_gradient(0)
+    for channel in range(1, planes.shape[2]):
+        gx, gy, energy = channel_gradient(channel)
+        stronger = energy > best_energy
+        best_gx = np.where(stronger, gx, best_gx)
+        best_gy = np.where(stronger, gy, best_gy)
+        best_energy = np.maximum(energy, best_energy)
+    angle = np.arctan2(best_gy, best_gx) % math.pi
+    return np.sqrt(best_energy), (angle * (ORIENTATIONS / math.pi)).astype(np.int64) % ORIENTATIONS
 
 
 def responses(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,8 +105,16 @@ class _Features:
     size: tuple[int, int]
 
 
+_features: LruCache[tuple[str, int, int, int], _Features | None] = LruCache(512)
+
+
 def features(logo: PreparedLogo, width: int, height: int, count: int) -> _Features | None:
-    """Up to `count` edge points of the template, one per cell of a grid over its edges (strongest first)."""
+    """Up to `count` edge points of the template, one per cell of a grid over its edges (strongest first); cached
+    per logo and size."""
+    return _features.get_or_make((logo.digest, width, height, count), lambda: _made(logo, width, height, count))
+
+
+def _made(logo: PreparedLogo, width: int, height: int, count: int) -> _Features | None:
     template = logo.template(width, height)
     planes = np.concatenate([template.premultiplied, template.alpha[..., None]], axis=2) * 255.0
     # Composited over mid-grey as well: the outline shows against any background a knockout may sit on.
@@ -240,7 +254,9 @@ def _clutter(edges: np.ndarray, feats: _Features) -> float:
 
 INK_DISTANCE = 24  # channel levels from the background from which a pixel inside the footprint is the logo's ink
 KNOCKOUT_DELTA_E = 10.0  # a one-colour logo's ink this close to a canon colour (or white or black) is that colour
-UNIFORM_SHARE = 0.85  # a one-colour logo: this share of its ink within KNOCKOUT_DELTA_E of the ink's median
+BACKGROUND_DELTA_E = 5.0  # a cut-out shows the background: within a codec's drift of it
+OTHER_SHARE = 0.03  # a one-colour logo: at most this share of its flat pixels neither ink nor background
+FLAT_SPREAD = 24  # 3x3 channel spread up to which a pixel is inside a fill, not on an edge (JPEG included)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,17 +286,27 @@ def colour_verdict(rgb: np.ndarray, logo: PreparedLogo, box: tuple[int, int, int
         return ColourVerdict("as_ingested", None)
     outside = ~grow(template.alpha > 0.05, 2)
     background = np.median(region[outside], axis=0) if outside.any() else np.median(seen, axis=0)
-    inside = region[template.alpha > 0.5]
-    ink = inside[np.abs(inside - background).max(axis=1) > INK_DISTANCE]
-    if len(ink) < 12:
+    # A knockout is one ink colour with the background showing through its cut-outs: every flat pixel of the
+    # footprint is either. A recoloured logo keeps a second (third...) colour of its own.
+    from sgd.critique.regions import channel_spread
+
+    flat = (channel_spread(np.ascontiguousarray(rgb[y:y + h, x:x + w])) <= FLAT_SPREAD) & (template.alpha > 0.5)
+    inside = region[flat]
+    if len(inside) < 12:
+        return ColourVerdict("as_ingested", None)
+    inside_lab = srgb_to_lab(inside)
+    background_lab = srgb_to_lab(background)
+    is_background = ciede2000(inside_lab, np.repeat(background_lab[None], len(inside), 0)) <= BACKGROUND_DELTA_E
+    ink_lab = inside_lab[~is_background]
+    if len(ink_lab) < 12:
         return ColourVerdict("recoloured", None)
-    ink_lab = srgb_to_lab(ink)
     centre = np.median(ink_lab, axis=0)
-    median_rgb = np.median(ink, axis=0)
+    median_rgb = np.median(inside[~is_background], axis=0)
     colour = "#{:02X}{:02X}{:02X}".format(*(int(np.rint(v)) for v in median_rgb))
-    uniform = float(np.mean(ciede2000(ink_lab, centre[None]) <= KNOCKOUT_DELTA_E)) >= UNIFORM_SHARE
+    is_ink = ciede2000(ink_lab, np.repeat(centre[None], len(ink_lab), 0)) <= KNOCKOUT_DELTA_E
+    one_colour = float(np.count_nonzero(~is_ink)) <= OTHER_SHARE * len(inside)
     allowed = [*allowed_hex, "#FFFFFF", "#000000"]
     allowed_lab = srgb_to_lab(np.array([[int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16)] for h in allowed],
                                        dtype=np.float64))
     near = float(ciede2000(allowed_lab, np.repeat(centre[None], len(allowed), 0)).min()) <= KNOCKOUT_DELTA_E
-    return ColourVerdict("knockout" if uniform and near else "recoloured", colour)
+    return ColourVerdict("knockout" if one_colour and near else "recoloured", colour)

@@ -20,6 +20,7 @@ PLATE_BAND_GAP = 2  # px between the logo box and the band (the snapped box may 
 PLATE_BAND_DEPTH = 3
 PLATE_SIDE_SHARE = 0.6
 PLATE_FRINGE_PX = 2
+PHOTO_EDGE_PX = 2  # the photo mask leaves out its own hard edges: they are photo too
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +52,14 @@ SIDES = ("left", "top", "right", "bottom")
 
 
 def check_clear_space(rgb: np.ndarray, logo_box: Sequence[int], safe_zone_pct: float, policy: CritiquePolicy,
-                      elements: Sequence[Sequence[int]] | None = None) -> ClearSpace:
+                      elements: Sequence[Sequence[int]] | None = None, photo: np.ndarray | None = None
+                      ) -> ClearSpace:
     """The logo's clear space: canvas edges and other elements closer than safe_zone_pct of the shorter side.
 
     `elements` ([x, y, w, h] boxes; SGD renders) gives exact geometry; elements that contain the logo (its plate, a
     background panel) are not intrusions. Without them (external images) intrusions are detected in the pixels of
     the zone around the logo: colours other than the zone's dominant one, after dropping anti-aliasing fringes and
-    specks thinner than 3 px."""
+    specks thinner than 3 px; `photo` (bool, the canvas's photographic areas) is backdrop, never an element."""
     height, width = rgb.shape[:2]
     x, y, w, h = (int(v) for v in logo_box)
     box: BoxXYWH = (x, y, w, h)
@@ -68,7 +70,7 @@ def check_clear_space(rgb: np.ndarray, logo_box: Sequence[int], safe_zone_pct: f
         gaps = _element_gaps(box, elements, limit)
         source = "layout"
     else:
-        gaps = _detected_gaps(rgb, box, required, limit, policy)
+        gaps = _detected_gaps(rgb, box, required, limit, policy, photo)
         source = "detected"
     zone = clip_xywh((x - math.ceil(required), y - math.ceil(required), w + 2 * math.ceil(required),
                       h + 2 * math.ceil(required)), width, height)
@@ -135,7 +137,8 @@ def _element_gaps(logo: BoxXYWH, elements: Sequence[Sequence[int]], limit: float
     return found
 
 
-def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float, policy: CritiquePolicy
+def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float, policy: CritiquePolicy,
+                   photo: np.ndarray | None = None
                    ) -> list[tuple[float, tuple[str, BoxXYWH]]]:
     """Intrusions found in the pixels around the logo, one per connected element: (gap, (side, its box in the
     zone)); the side is where its nearest pixel lies."""
@@ -156,6 +159,9 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
     tolerance = policy.fringe_tolerance
     background = _background_mask(region, outside, inner, tolerance)
     differs = outside & ~background
+    if photo is not None:
+        # A photograph is a backdrop (the logo sits on it, or on a plate over it), not an element.
+        differs &= ~grow(photo[top:bottom, left:right], PHOTO_EDGE_PX)
     if not differs.any():
         return []
     # Opening (3x3 min then max) drops fringes and specks under 3 px thick; real elements keep their extent.
