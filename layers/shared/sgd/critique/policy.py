@@ -33,6 +33,9 @@ class CritiquePolicy:
     large_text_px: float
     min_text_px: float
     worst_percentile: float  # on a mixed background, the share of surrounding pixels whose contrast is reported
+    large_bold_text_px: float  # bold text is large from this size (WCAG 14 pt)
+    bold_stroke_em: float  # detected text is bold from this mean stroke width / font size
+    unreadable_below: float  # a ratio below this: text found but unreadable
     logo_match_min_score: float
     logo_colour_delta_e: float  # how far the logo's flat colours may drift and still match
     logo_min_width_pct: float
@@ -69,7 +72,8 @@ class CritiquePolicy:
             fringe_tolerance=palette["fringe_tolerance"],
             normal_text_contrast=contrast["normal_text"], large_text_contrast=contrast["large_text"],
             large_text_px=contrast["large_text_px"], min_text_px=contrast["min_text_px"],
-            worst_percentile=contrast["worst_percentile"],
+            worst_percentile=contrast["worst_percentile"], large_bold_text_px=contrast["large_bold_text_px"],
+            bold_stroke_em=contrast["bold_stroke_em"], unreadable_below=contrast["unreadable_below"],
             logo_match_min_score=logo["match_min_score"], logo_colour_delta_e=logo["colour_delta_e"],
             logo_min_width_pct=logo["min_width_pct"],
             logo_max_width_pct=logo["max_width_pct"],
