@@ -657,7 +657,8 @@ def logo_case(rng: np.random.Generator, brand: Brand, size: tuple[int, int], nam
     canon = brand.canon()
     if family == "logo_recoloured":
         canon["palette_hex"] = list(dict.fromkeys(canon["palette_hex"] + _logo_colours(mark)))
-    clean = {"contrast"} | (set() if family == "logo_recoloured" else {"palette"})
+    # A photograph's own colours are judged by the looser photo rule, outside what this family labels.
+    clean = {"contrast"} | (set() if family == "logo_recoloured" or variant == "photo_plate" else {"palette"})
     if family == "logo_ok":
         clean.add("logo")
     return StressCase(name, family, encode(image), canon, brand.logo_png(), defects, clean,

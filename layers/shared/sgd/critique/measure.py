@@ -20,6 +20,7 @@ from sgd.contracts.shapes import BrandCanon
 from sgd.critique.logo import PreparedLogo, check_clear_space
 from sgd.critique.logo_locate import locate_logo
 from sgd.critique.palette import check_palette
+from sgd.critique.palette_roles import check_colour_roles
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import Box, clip_box
 from sgd.critique.text import check_contrast
@@ -116,6 +117,11 @@ def measure_design(image: Image.Image, canon: BrandCanon, policy: CritiquePolicy
     checks["contrast"] = contrast.check
     violations += contrast.violations
     suggestions += contrast.repair_suggestions
+    role_findings, role_suggestions = check_colour_roles(palette.analysis, canon, contrast.regions)
+    if role_findings:
+        checks["palette"] = dict(checks["palette"]) | {"ok": False, "usage_rules_broken": len(role_findings)}
+    violations += role_findings
+    suggestions += role_suggestions
 
     safe_zone = canon.get("logo_safe_zone_pct")
     if logo_box and safe_zone is not None:
