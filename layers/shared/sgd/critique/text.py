@@ -211,7 +211,7 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
                                                   np.minimum(np.arange(x, x + w) // scale,
                                                              pixel_component.shape[1] - 1))], line.members)
             weighed = measure_line(analysis.rgb, mask, box, size_px, policy)
-            bold = weighed.stroke_em >= policy.bold_stroke_em if weighed is not None else None
+            bold = bool(weighed.stroke_em >= policy.bold_stroke_em) if weighed is not None else None
         region = measure_region(analysis, box, labels, labels == foreground, foreground, policy, size_px=size_px,
                                 step=step, bold=bold)
         if region is not None:
@@ -220,7 +220,7 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
     # Text whose colour the clusters merged into its background (a ratio near 1:1) is found by its strokes.
     for found in stroke_lines(analysis.rgb, policy, scale, analysis.excluded,
                               skip=[region.box for region in regions], photo=grow(analysis.photo, 2 * scale)):
-        bold = found.stroke_em >= policy.bold_stroke_em
+        bold = bool(found.stroke_em >= policy.bold_stroke_em)
         required, large = required_contrast(found.size_px, policy, bold)
         regions.append(TextRegion(found.box, None, to_hex(found.ink), to_hex(found.background), found.ratio,
                                   required, large, found.size_px, bold))
