@@ -194,7 +194,8 @@ def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: 
         line_box = clip_box((lx * scale, ly * scale, lw * scale, lh * scale), width, height)
         if full is None or line_box is None:
             continue
-        if skip and any(overlap_area(line_box, other) >= 0.5 * line_box[2] * line_box[3] for other in skip):
+        if skip and any(overlap_area(line_box, other) >= 0.5 * min(line_box[2] * line_box[3], other[2] * other[3])
+                        for other in skip):
             continue
         x, y, w, h = full
         rows = np.minimum(np.arange(y, y + h) // scale, pixel_component.shape[0] - 1)
