@@ -64,8 +64,8 @@ def check_colour_roles(analysis: ColourAnalysis, canon: BrandCanon, text_lines: 
         return share, (x0, y0, x1 - x0, y1 - y0)
 
     for rule in rules:
-        kind, colour = str(rule["kind"]), str(rule["hex"]).upper()
-        statement = f" ({rule['statement']})" if rule.get("statement") else ""
+        kind, colour = str(rule.get("kind")), str(rule.get("hex")).upper()
+        statement = f" ({rule.get('statement')})" if rule.get("statement") else ""
         if kind == "never_background":
             share, box = share_and_box(colour)
             if share >= BACKGROUND_SHARE or _near(_edge_colour(analysis), colour):
