@@ -423,3 +423,59 @@ def test_a_logo_on_a_photo_keeps_the_strict_check() -> None:
     clear = check_clear_space(pixels, LOGO_BOX, 10, POLICY)
     assert clear.violations
     assert clear.nearest_element_px == 0
+
+
+# --- the logo on any background, and a missing logo -------------------------------------------------------------
+
+
+def _knockout(logo: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
+    """The logo's silhouette in one colour (alpha kept)."""
+    out = Image.new("RGBA", logo.size, (*colour, 0))
+    out.putalpha(logo.getchannel("A"))
+    return Image.composite(Image.new("RGBA", logo.size, (*colour, 255)), out, logo.getchannel("A"))
+
+
+def test_a_knockout_logo_on_a_dark_panel_touching_the_edge_is_found_and_reported() -> None:
+    from sgd.critique.measure import measure_design
+
+    logo = _wordmark()
+    design = Image.new("RGB", (1080, 1080), "#F1FAEE")
+    ImageDraw.Draw(design).rectangle((0, 700, 500, 1080), fill="#1D3557")
+    mark = _knockout(logo.resize((300, 87)), (255, 255, 255))
+    design.paste(mark, (0, 900), mark)
+    canon = {"palette_hex": ["#F1FAEE", "#1D3557", "#FFFFFF", "#E63946"], "logo_safe_zone_pct": 5}
+    measured = measure_design(design, canon, POLICY, logo=prepare_logo(_png(logo)))  # type: ignore[arg-type]
+    check = measured.checks["logo_safe_zone"]
+    assert check["found"] is True
+    assert check["match"] == "shape"
+    assert check["colours"] == "knockout"
+    assert check["ok"] is False
+    assert any("left edge" in v["message"] for v in measured.violations if v["kind"] == "logo_safe_zone")
+
+
+def test_a_missing_logo_is_a_finding_and_never_ok() -> None:
+    from sgd.critique.measure import measure_design
+
+    design = Image.new("RGB", (800, 800), "#F1FAEE")
+    ImageDraw.Draw(design).ellipse((300, 300, 380, 380), fill="#E63946")  # a disc, not the logo
+    canon = {"palette_hex": ["#F1FAEE", "#E63946", "#1D3557", "#FFFFFF"], "logo_safe_zone_pct": 5}
+    measured = measure_design(design, canon, POLICY, logo=prepare_logo(SYNTHETIC["wordmark"]))  # type: ignore
+    assert measured.checks["logo_safe_zone"]["ok"] is False
+    (finding,) = [v for v in measured.violations if v["kind"] == "logo_safe_zone"]
+    assert finding["message"].startswith("Logo missing or unrecognisable")
+    assert finding["severity"] == POLICY.logo_required["external"]
+
+
+def test_a_recoloured_logo_is_found_by_its_shape_and_reported() -> None:
+    from sgd.critique.measure import measure_design
+
+    logo = _wordmark()
+    pixels = np.asarray(logo).copy()
+    pixels[..., :3] = pixels[..., [1, 2, 0]]  # the channels turned: other hues, same shape
+    design = Image.new("RGB", (1080, 1080), "#FFFFFF")
+    recoloured = Image.fromarray(pixels, "RGBA").resize((330, 96))
+    design.paste(recoloured, (375, 490), recoloured)
+    canon = {"palette_hex": ["#FFFFFF", "#E63946", "#1D3557"], "logo_safe_zone_pct": 5}
+    measured = measure_design(design, canon, POLICY, logo=prepare_logo(_png(logo)))  # type: ignore[arg-type]
+    assert measured.checks["logo_safe_zone"]["colours"] == "recoloured"
+    assert any("recoloured" in v["message"] for v in measured.violations)

@@ -172,3 +172,24 @@ def test_a_fine_pattern_in_canon_colours_passes() -> None:
     rgb = np.full((540, 540, 3), 255, dtype=np.uint8)
     rgb[:, ::2] = parse_hex("#0B3D91")
     assert check_palette(rgb, {"palette_hex": ["#FFFFFF", "#0B3D91"]}, POLICY).violations == []
+
+
+@pytest.mark.parametrize("rule", ["never_text", "no_text_on", "cta_only", "proportion", "never_background"])
+def test_a_broken_usage_rule_is_a_palette_finding_naming_it(rule: str) -> None:
+    from sgd.critique.measure import measure_design
+
+    accent = "#FFB81C"
+    image = Image.new("RGB", (800, 600), "#FFFFFF" if rule != "never_background" else accent)
+    draw = ImageDraw.Draw(image)
+    ink = accent if rule == "never_text" else "#1A1A1A"
+    if rule in ("no_text_on", "cta_only", "proportion"):
+        draw.rectangle((60, 300, 700, 560), fill=accent)
+    draw.text((80, 380 if rule == "no_text_on" else 80), "Spring open house", fill=ink, font_size=56)
+    rules = [{"kind": rule, "hex": accent} | ({"min_pct": 0, "max_pct": 10} if rule == "proportion" else {})]
+    canon = {"palette_hex": ["#0B3D91", accent, "#FFFFFF", "#1A1A1A"], "usage_rules": rules}
+    measured = measure_design(image, canon, POLICY)  # type: ignore[arg-type]
+    named = [v for v in measured.violations if v["kind"] == "palette" and rule in v["message"]]
+    assert named
+    kept = dict(canon, usage_rules=[])
+    assert not [v for v in measure_design(image, kept, POLICY).violations  # type: ignore[arg-type]
+                if v["kind"] == "palette"]

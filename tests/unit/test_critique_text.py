@@ -248,3 +248,43 @@ def test_words_are_joined_across_a_wide_word_space_but_not_across_columns() -> N
     for box, drawn in zip(sorted(boxes, key=lambda item: item["box"][0]), (left, right), strict=True):
         x0, y0, x1, y1 = drawn
         assert _iou([x0, y0, x1 - x0, y1 - y0], box["box"]) >= 0.8
+
+
+def bold_font(size: int) -> ImageFont.FreeTypeFont:
+    family = bundled_family("Liberation Sans")
+    assert family is not None
+    bold = family.file("bold")
+    assert bold is not None
+    assert bold.path is not None
+    return ImageFont.truetype(str(bold.path), size)
+
+
+@pytest.mark.parametrize(("text_colour", "background"), [("#F7F3FA", "#FFFFFF"), ("#2E2B33", "#26242A"),
+                                                         ("#E9E4DD", "#F4EDE4")])
+def test_near_invisible_text_is_found_and_called_unreadable(text_colour: str, background: str) -> None:
+    image, box = text_design(text_colour, background, size=72, text="Spring open house")
+    canon = {"palette_hex": [text_colour, background]}
+    analysis = analyse_colours(np.asarray(image), canon, POLICY)
+    result = check_contrast(analysis, POLICY, None)
+    (finding,) = [v for v in result.violations if v["kind"] == "contrast"]
+    assert finding["severity"] == "high"
+    assert finding["message"].startswith("Unreadable text")
+    assert _iou(finding["box"], box) > 0, "the finding covers the text"
+    (measured,) = result.check["text_boxes"]
+    assert measured["ratio"] < 1.5
+
+
+def test_bold_text_from_14pt_is_large() -> None:
+    """WCAG: 14 pt (18.67 px) bold is large text; the weight is measured from the strokes."""
+    colour = "#8A8A8A"  # 3.45:1 on white: enough for large text only
+    canon = {"palette_hex": [colour, "#FFFFFF"]}
+    checks = {}
+    for weight, face in (("bold", bold_font(21)), ("regular", font(21))):
+        image = Image.new("RGB", (700, 200), "#FFFFFF")
+        ImageDraw.Draw(image).text((40, 80), "Register for the webinar", fill=colour, font=face)
+        (checks[weight],) = contrast_of(image, canon)["text_boxes"]
+    assert checks["bold"]["bold"] is True
+    assert checks["bold"]["large"] is True
+    assert checks["bold"]["ok"] is True
+    assert checks["regular"]["large"] is False
+    assert checks["regular"]["ok"] is False

@@ -15,20 +15,22 @@ resolution (the clear-space check compares distances against thresholds a few pi
 
 from __future__ import annotations
 
-import hashlib
-import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, cast
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from sgd.critique.policy import CritiquePolicy, Severity
-from sgd.critique.regions import connected_components, grow, iou, overlap_area, shrink
+from sgd.critique.logo_fit import Fitter, pad_with_border_colour
+from sgd.critique.logo_prepared import LUMA, MIN_LOGO_SIDE, SOFT_PAD, PreparedLogo, Template, blur, prepare_logo
+from sgd.critique.logo_snap import snap_box
+from sgd.critique.logo_space import ClearSpace, check_clear_space
+from sgd.critique.policy import CritiquePolicy
+from sgd.critique.regions import iou, overlap_area
 from sgd.design.colorimetry import ciede2000, srgb_to_lab
-from sgd.lru import LruCache
+
+__all__ = ["ClearSpace", "LogoMatch", "PreparedLogo", "check_clear_space", "find_logo", "prepare_logo"]
 
 BoxXYWH = tuple[int, int, int, int]
 
@@ -49,135 +51,6 @@ VERIFY_GRID_HALF = 4  # grid sizes each side of the coarse guess: +-20%, past a 
 VERIFY_MAX_SIZES = 16  # sizes the grid and its extension may try; the one-pixel climb may add a few
 MIN_FLAT_PIXELS = 12  # fewer flat interior pixels than this: too thin a logo for a colour check at this size
 MAX_FLAT_SAMPLES = 600
-SOFT_SIGMA = 1.0  # verification blur, in verification pixels
-SOFT_PAD = 3
-_SOFT_KERNEL = np.exp(-0.5 * (np.arange(-3, 4) / SOFT_SIGMA) ** 2).astype(np.float32)
-_SOFT_KERNEL /= _SOFT_KERNEL.sum()
-MAX_LOGO_PIXELS = 4096 * 4096  # an ingested logo larger than this is downscaled once when prepared
-MIN_LOGO_SIDE = 4
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # Pillow's "L" weights
-VISIBLE_CONTRAST = 0.08  # channel difference (0..1) below which a logo barely shows on its background
-ROUNDING_TOLERANCE_PX = 1.0  # clear space: pixel rounding, nothing more
-RINGING_SHARE = 0.15
-# A plate or panel behind the logo: one colour over this share of a band just outside the logo box, on every side.
-PLATE_BAND_GAP = 2  # px between the logo box and the band (the snapped box may be a pixel or two inside the edge)
-PLATE_BAND_DEPTH = 3
-PLATE_SIDE_SHARE = 0.6
-PLATE_FRINGE_PX = 2
-SNAP_TOLERANCE = 0.05  # how far (share of the logo's size) a snapped edge may sit from the fitted template's
-SNAP_NOISE_FLOOR = 1.5  # channel levels: a difference of 1 is rounding; 2 is a resampled edge's faint ripple
-
-
-# --- the prepared logo ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Template:
-    """The logo resampled to one size: premultiplied colour, alpha, and the sums every offset's fit reuses."""
-
-    premultiplied: np.ndarray  # (h, w, 3) float32, 0..1
-    alpha: np.ndarray  # (h, w) float32, 0..1
-    luma: np.ndarray  # (h, w) premultiplied luminance
-    spectra: dict[Any, Any] = field(default_factory=dict)  # FFTs of the kernels, by (channels, fft shape)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.alpha.shape  # type: ignore[return-value]
-
-
-class PreparedLogo:
-    """An ingested logo decoded once: cropped to its visible (alpha > 0) pixels, with resampled templates cached."""
-
-    __slots__ = ("_templates", "digest", "height", "image", "width")
-    _TEMPLATE_CACHE = 96
-
-    def __init__(self, digest: str, image: Image.Image) -> None:
-        self.digest = digest
-        self.image = image  # RGBa (premultiplied), cropped to the footprint
-        self.width, self.height = image.size
-        self._templates: LruCache[tuple[int, int, bool], _Template] = LruCache(self._TEMPLATE_CACHE)
-
-    @property
-    def aspect(self) -> float:
-        """Height over width of the footprint."""
-        return self.height / self.width
-
-    def template(self, width: int, height: int, soft: bool = False) -> _Template:
-        """The logo at `width` x `height`; `soft`: blurred by SOFT_SIGMA and padded by SOFT_PAD transparent
-        pixels on every side (both sides of the fit blurred alike make it tolerant of sub-pixel placement)."""
-        key = (max(1, width), max(1, height), soft)
-        return self._templates.get_or_make(key, lambda: self._made(*key))
-
-    def _made(self, width: int, height: int, soft: bool) -> _Template:
-        made = self._resample(width, height)
-        return _soften(made) if soft else made
-
-    def _resample(self, width: int, height: int) -> _Template:
-        shrinking = width <= self.width and height <= self.height
-        # Box filtering when shrinking, like the design's own downscale: both sides average the same areas.
-        resample = Image.Resampling.BOX if shrinking else Image.Resampling.BICUBIC
-        pixels = np.asarray(self.image.resize((width, height), resample), dtype=np.float32) / 255.0
-        alpha = np.clip(pixels[..., 3], 0.0, 1.0)
-        premultiplied = np.minimum(pixels[..., :3], alpha[..., None])
-        return _Template(np.ascontiguousarray(premultiplied), np.ascontiguousarray(alpha), premultiplied @ LUMA)
-
-
-def _soften(template: _Template) -> _Template:
-    pad = ((SOFT_PAD, SOFT_PAD), (SOFT_PAD, SOFT_PAD))
-    premultiplied = _blur(np.pad(template.premultiplied, (*pad, (0, 0))))
-    alpha = _blur(np.pad(template.alpha, pad))
-    return _Template(premultiplied, alpha, premultiplied @ LUMA)
-
-
-def _blur(planes: np.ndarray) -> np.ndarray:
-    """Separable Gaussian blur (SOFT_SIGMA) of an (h, w) or (h, w, c) float32 array, edges extended."""
-    radius = len(_SOFT_KERNEL) // 2
-    out = np.asarray(planes, dtype=np.float32)
-    for axis in (0, 1):
-        widths = [(0, 0)] * out.ndim
-        widths[axis] = (radius, radius)
-        padded = np.pad(out, widths, mode="edge")
-        length = out.shape[axis]
-        # Shifted views (slices, no copies) weighted and summed in place.
-        window = [slice(None)] * out.ndim
-        window[axis] = slice(0, length)
-        out = padded[tuple(window)] * _SOFT_KERNEL[0]
-        for i in range(1, len(_SOFT_KERNEL)):
-            window[axis] = slice(i, i + length)
-            out += padded[tuple(window)] * _SOFT_KERNEL[i]
-    return np.ascontiguousarray(out, dtype=np.float32)
-
-
-_PREPARED_LIMIT = 8  # a critique uses one brand's logo; a warm container sees few brands
-_prepared: LruCache[str, PreparedLogo | None] = LruCache(_PREPARED_LIMIT)
-
-
-def prepare_logo(logo_png: bytes) -> PreparedLogo | None:
-    """The logo ready for matching (cached by content in this process), or None when it cannot be used:
-    undecodable bytes, a fully transparent image, or a footprint under 4 px."""
-    digest = hashlib.sha256(logo_png).hexdigest()
-    return _prepared.get_or_make(digest, lambda: _decode(digest, logo_png))
-
-
-def _decode(digest: str, data: bytes) -> PreparedLogo | None:
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            if opened.width * opened.height > MAX_LOGO_PIXELS * 4:
-                return None
-            logo = opened.convert("RGBA")
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
-        return None
-    bounds = logo.getchannel("A").getbbox()
-    if bounds is None:
-        return None
-    logo = logo.crop(bounds)
-    if logo.width * logo.height > MAX_LOGO_PIXELS:
-        factor = math.sqrt(MAX_LOGO_PIXELS / (logo.width * logo.height))
-        logo = logo.resize((max(1, int(logo.width * factor)), max(1, int(logo.height * factor))),
-                           Image.Resampling.BOX)
-    if min(logo.size) < MIN_LOGO_SIDE:
-        return None
-    return PreparedLogo(digest, logo.convert("RGBa"))
 
 
 # --- matching -----------------------------------------------------------------------------------------------------
@@ -240,7 +113,7 @@ def find_logo(rgb: np.ndarray, logo: PreparedLogo, policy: CritiquePolicy,
     if not whole:
         return None
     best = max(whole, key=lambda match: match.score)
-    box = _snap(image, logo, best)
+    box = snap_box(image, logo, (best.x, best.y, best.width, best.height))
     return LogoMatch(box=box, score=round(min(1.0, best.score), 4), scale=round(box[2] / logo.width, 4))
 
 
@@ -294,7 +167,7 @@ def _coarse_candidates(design: Image.Image, logo: PreparedLogo, low: float, high
         luma = (np.asarray(level_image, dtype=np.float32) / 255.0) @ LUMA
         # Blurred like the soft templates, with room for their padding at the canvas edge: a template a few pixels
         # wide would otherwise score by how its edges happen to fall on the pixel grid.
-        fitter = _Fitter(_blur(_pad_with_border_colour(luma[..., None], SOFT_PAD)))
+        fitter = Fitter(blur(pad_with_border_colour(luma[..., None], SOFT_PAD)))
         scale_x, scale_y = width / level_size[0], height / level_size[1]
         seen: set[tuple[int, int]] = set()
         for logo_width in plan[level]:
@@ -340,134 +213,6 @@ def _peaks(scores: np.ndarray, size: tuple[int, int], count: int) -> list[tuple[
     return chosen
 
 
-def _fast_length(n: int) -> int:
-    """The smallest 2^a 3^b 5^c >= n (pocketfft is fastest there)."""
-    best = 1 << max(0, (n - 1).bit_length())
-    power5 = 1
-    while power5 < best:
-        power35 = power5
-        while power35 < best:
-            candidate = power35
-            while candidate < n:
-                candidate *= 2
-            best = min(best, candidate)
-            power35 *= 3
-        power5 *= 5
-    return best
-
-
-class _Fitter:
-    """Scores every offset of a template over one image (h, w, c) by the compositing fit described above."""
-
-    def __init__(self, image: np.ndarray) -> None:
-        self.height, self.width, self.channels = image.shape
-        self.fft_shape = (_fast_length(self.height), _fast_length(self.width))
-        # Transforms in single precision (twice as fast; the fit's terms need ~1e-4 relative accuracy), window sums
-        # from float64 integral images (differences of large sums).
-        planes = [np.ascontiguousarray(image[..., c], dtype=np.float32) for c in range(self.channels)]
-        self.spectra = [np.fft.rfft2(plane, s=self.fft_shape) for plane in planes]
-        self.integrals = [_integral(plane) for plane in planes]
-        self.integral_squares = _integral(cast(np.ndarray, sum(np.square(plane, dtype=np.float64) for plane in planes)))
-
-    @staticmethod
-    def _box(integral: np.ndarray, th: int, tw: int) -> np.ndarray:
-        out = integral[th:, tw:] - integral[:-th, tw:]
-        out -= integral[th:, :-tw]
-        out += integral[:-th, :-tw]
-        return out
-
-    def _kernels(self, template: _Template, luma_only: bool) -> tuple[list[np.ndarray], np.ndarray, _Constants]:
-        key = (luma_only, self.fft_shape)
-        cached = template.spectra.get(key)
-        if cached is None:
-            planes = [template.luma] if luma_only else [template.premultiplied[..., c] for c in range(3)]
-            planes = [np.asarray(plane, dtype=np.float32) for plane in planes]
-            conj = [np.conj(np.fft.rfft2(plane, s=self.fft_shape)) for plane in planes]
-            alpha = np.asarray(template.alpha, dtype=np.float32)
-            cached = (conj, np.conj(np.fft.rfft2(alpha, s=self.fft_shape)), _Constants.of(template, planes))
-            template.spectra[key] = cached
-        return cached
-
-    def scores(self, template: _Template, luma_only: bool) -> np.ndarray:
-        """The fit's share of explained variance at every valid offset: (H - th + 1, W - tw + 1), float32."""
-        th, tw = template.shape
-        rows, cols = self.height - th + 1, self.width - tw + 1
-        logo_planes, alpha_conj, constants = self._kernels(template, luma_only)
-        count = th * tw
-        # Residual summed over channels, with B at its optimum:
-        # sum(I^2) - 2 sum(I P) + sum(P^2) - (sum(I (1-a)) - sum(P (1-a)))^2 / sum((1-a)^2)
-        product = self.spectra[0] * logo_planes[0]
-        for spectrum, kernel in zip(self.spectra[1:], logo_planes[1:], strict=True):
-            product += spectrum * kernel
-        cross = np.fft.irfft2(product, s=self.fft_shape)[:rows, :cols]
-        squares = self._box(self.integral_squares, th, tw)
-        residual = squares.astype(np.float32)
-        residual -= 2.0 * cross
-        residual += np.float32(constants.logo_energy)
-        variance = squares  # float64 until the window means are out: sum(I^2) - sum(I)^2 / n cancels
-        for c in range(self.channels):
-            sums = self._box(self.integrals[c], th, tw)
-            variance -= np.square(sums) / count
-            if constants.transparent_energy > 1e-6:
-                with_alpha = np.fft.irfft2(self.spectra[c] * alpha_conj, s=self.fft_shape)[:rows, :cols]
-                offset = sums.astype(np.float32)  # sum(I (1-a)) - sum(P (1-a))
-                offset -= with_alpha
-                offset -= np.float32(constants.logo_under_transparent[c])
-                np.square(offset, out=offset)
-                offset *= np.float32(1.0 / constants.transparent_energy)
-                residual -= offset
-        # The share of the window's variance the logo explains. A window with less variance than a faintly visible
-        # logo would bring explains nothing: otherwise a flat window "fits" any logo drawn over its own colour.
-        floor = np.float32(count * self.channels * constants.visible_variance)
-        explained = variance.astype(np.float32)
-        np.maximum(residual, 0.0, out=residual)
-        score = explained - residual
-        np.maximum(explained, floor, out=explained)
-        score /= explained
-        return score
-
-
-@dataclass(frozen=True, slots=True)
-class _Constants:
-    """A template's sums that do not depend on the offset."""
-
-    transparent_energy: float  # sum((1 - a)^2)
-    logo_energy: float  # sum over planes of sum(P^2)
-    logo_under_transparent: list[float]  # per plane, sum(P (1 - a))
-    visible_variance: float  # per pixel and channel: what a faintly visible logo adds to a window
-
-    @staticmethod
-    def of(template: _Template, planes: list[np.ndarray]) -> _Constants:
-        transparent = 1.0 - template.alpha.astype(np.float64)
-        coverage = float(template.alpha.mean())
-        return _Constants(
-            transparent_energy=float(np.square(transparent).sum()),
-            logo_energy=float(sum(np.square(plane, dtype=np.float64).sum() for plane in planes)),
-            logo_under_transparent=[float((plane * transparent).sum()) for plane in planes],
-            visible_variance=max(1e-4, VISIBLE_CONTRAST ** 2 * coverage * (1.0 - coverage)))
-
-
-def _integral(plane: np.ndarray) -> np.ndarray:
-    """Summed-area table with a zero first row and column (float64: differences of large sums stay exact)."""
-    table = np.zeros((plane.shape[0] + 1, plane.shape[1] + 1), dtype=np.float64)
-    np.cumsum(np.cumsum(plane, axis=0, dtype=np.float64), axis=1, out=table[1:, 1:])
-    return table
-
-
-def _pad_with_border_colour(planes: np.ndarray, pad: int) -> np.ndarray:
-    """(h, w, c) padded on every side with the most common colour of its outermost pixels: beyond the canvas
-    edge the fit should see the background, not a logo that touches the edge repeated."""
-    border = np.concatenate([planes[0], planes[-1], planes[:, 0], planes[:, -1]])
-    levels = np.round(border * 31).astype(np.int32)
-    keys = np.zeros(len(border), dtype=np.int64)
-    for channel in range(planes.shape[2]):
-        keys = keys * 32 + levels[:, channel]
-    values, counts = np.unique(keys, return_counts=True)
-    colour = border[keys == values[np.argmax(counts)]].mean(0)
-    out = np.empty((planes.shape[0] + 2 * pad, planes.shape[1] + 2 * pad, planes.shape[2]), dtype=np.float32)
-    out[...] = colour
-    out[pad:pad + planes.shape[0], pad:pad + planes.shape[1]] = planes
-    return out
 
 
 def _verify(image: np.ndarray, design: Image.Image, logo: PreparedLogo, candidate: _Candidate,
@@ -491,12 +236,12 @@ def _verify(image: np.ndarray, design: Image.Image, logo: PreparedLogo, candidat
     scale_x, scale_y = (right - left) / size[0], (bottom - top) / size[1]
     # Extend the crop by the soft template's padding, so that a logo touching the canvas edge still has room for
     # its padded template.
-    pixels = _pad_with_border_colour(np.asarray(crop, dtype=np.float32) / 255.0, SOFT_PAD)
+    pixels = pad_with_border_colour(np.asarray(crop, dtype=np.float32) / 255.0, SOFT_PAD)
     left, top = left - SOFT_PAD * scale_x, top - SOFT_PAD * scale_y
     size = (size[0] + 2 * SOFT_PAD, size[1] + 2 * SOFT_PAD)
-    blurred = _blur(pixels)
+    blurred = blur(pixels)
     # The size search fits luminance (one channel: a third of the transforms); the winner is re-fitted in colour.
-    luma_fitter = _Fitter(np.ascontiguousarray((blurred @ LUMA)[..., None]))
+    luma_fitter = Fitter(np.ascontiguousarray((blurred @ LUMA)[..., None]))
     scored: dict[int, tuple[float, int, int] | None] = {}
 
     def fits(template_width: int) -> bool:
@@ -504,7 +249,7 @@ def _verify(image: np.ndarray, design: Image.Image, logo: PreparedLogo, candidat
         return (widths[0] <= template_width * scale_x <= widths[1] * (1 + 1e-6)  # the policy's size range
                 and template_width + 2 * SOFT_PAD <= size[0] and template_height + 2 * SOFT_PAD <= size[1])
 
-    def best_offset(fitter: _Fitter, template_width: int, luma_only: bool) -> tuple[float, int, int]:
+    def best_offset(fitter: Fitter, template_width: int, luma_only: bool) -> tuple[float, int, int]:
         """(fit, column, row) of the best offset of the logo `template_width` wide (crop pixels)."""
         template = logo.template(template_width, max(1, round(template_width * logo.aspect)), soft=True)
         scores = fitter.scores(template, luma_only=luma_only)
@@ -543,7 +288,7 @@ def _verify(image: np.ndarray, design: Image.Image, logo: PreparedLogo, candidat
     if best is None:
         return None
     template = logo.template(current, max(1, round(current * logo.aspect)), soft=True)
-    colour_scores = _Fitter(blurred).scores(template, luma_only=False)
+    colour_scores = Fitter(blurred).scores(template, luma_only=False)
     peak_row, peak_col = divmod(int(np.argmax(colour_scores)), colour_scores.shape[1])
     fit = float(colour_scores[peak_row, peak_col])
     col, row = peak_col + SOFT_PAD, peak_row + SOFT_PAD  # the soft box has padding
@@ -584,7 +329,7 @@ def _vertex(before: float, centre: float, after: float) -> float:
     return float(np.clip(0.5 * (before - after) / curvature, -0.5, 0.5))
 
 
-def _colour_agreement(template: _Template, pixels: np.ndarray, col: int, row: int, tolerance: float) -> float:
+def _colour_agreement(template: Template, pixels: np.ndarray, col: int, row: int, tolerance: float) -> float:
     """The share of the template's flat, opaque interior whose colour the design keeps within `tolerance`
     (CIEDE2000). Flat: the template's 3x3 neighbourhood is one colour, so a half-pixel misalignment cannot
     compare a pixel with its neighbour's colour. 1.0 when the logo has no such interior (the fit decides)."""
@@ -603,7 +348,7 @@ def _colour_agreement(template: _Template, pixels: np.ndarray, col: int, row: in
     return float(np.mean(ciede2000(expected, seen) <= tolerance))
 
 
-def _flat_interior(template: _Template) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _flat_interior(template: Template) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows, columns and CIELAB colours of (a sample of) the template's flat opaque pixels; empty if too few."""
     opaque = template.alpha >= 0.995
     colours = template.premultiplied
@@ -623,366 +368,8 @@ def _flat_interior(template: _Template) -> tuple[np.ndarray, np.ndarray, np.ndar
     return rows, cols, srgb_to_lab(colours[rows, cols] * 255.0)
 
 
-def _snap(image: np.ndarray, logo: PreparedLogo, match: _Candidate) -> BoxXYWH:
-    """The visible footprint at full resolution: pixels that differ from the colour around the logo, connected to
-    where the template says the logo is. Falls back to the template's box on busy backgrounds."""
-    height, width = image.shape[:2]
-    predicted = (round(match.x), round(match.y), max(1, round(match.width)), max(1, round(match.height)))
-    reach = math.ceil(3 + 0.04 * max(predicted[2], predicted[3]))
-    left, top = max(0, predicted[0] - reach), max(0, predicted[1] - reach)
-    right = min(width, predicted[0] + predicted[2] + reach)
-    bottom = min(height, predicted[1] + predicted[3] + reach)
-    region = image[top:bottom, left:right].astype(np.int16)
-    inner = np.zeros(region.shape[:2], dtype=bool)
-    px, py = predicted[0] - left, predicted[1] - top
-    template = logo.template(predicted[2], predicted[3])
-    footprint = template.alpha > 0.5
-    y0, x0 = max(0, py), max(0, px)
-    y1, x1 = min(inner.shape[0], py + predicted[3]), min(inner.shape[1], px + predicted[2])
-    if y1 <= y0 or x1 <= x0:
-        return _clip_box(predicted, width, height)
-    inner[y0:y1, x0:x1] = footprint[y0 - py:y1 - py, x0 - px:x1 - px]
-    ring = np.ones(region.shape[:2], dtype=bool)
-    ring[max(0, py - 2):py + predicted[3] + 2, max(0, px - 2):px + predicted[2] + 2] = False
-    if ring.sum() < 8:
-        return _clip_box(predicted, width, height)
-    background = np.median(region[ring], axis=0)
-    difference = _channel_distance(region, background)
-    noise = float(np.percentile(difference[ring], 98))
-    contrast = float(np.percentile(difference[inner], 75)) if inner.any() else 0.0
-    threshold = max(SNAP_NOISE_FLOOR, 2.0 * noise + 1.0)
-    if noise > SNAP_NOISE_FLOOR:
-        # Lossy compression rings around edges with a fraction of their contrast: not the logo's footprint.
-        threshold = max(threshold, RINGING_SHARE * contrast)
-    if contrast < 3 * threshold or np.mean(difference[ring] > threshold) > 0.35:
-        return _clip_box(predicted, width, height)  # busy or low-contrast surroundings: trust the template
-    visible = difference > threshold
-    seed = visible & inner
-    if not seed.any():
-        return _clip_box(predicted, width, height)
-    rows, cols = np.nonzero(seed)
-    box = [int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1]
-    box = _grow_connected(visible, box, reach)
-    # An edge far from the template's is not the logo's (compression ringing, a touching element): keep the fit's.
-    expected = [px, py, px + predicted[2], py + predicted[3]]
-    tolerance = max(3.0, SNAP_TOLERANCE * max(predicted[2], predicted[3]))
-    box = [found if abs(found - wanted) <= tolerance else wanted for found, wanted in zip(box, expected, strict=True)]
-    x0, y0 = max(0, box[0] + left), max(0, box[1] + top)
-    x1, y1 = min(width, box[2] + left), min(height, box[3] + top)
-    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
-
-
-def _grow_connected(visible: np.ndarray, box: list[int], reach: int) -> list[int]:
-    """Extends each side of `box` (x0, y0, x1, y1) outwards over visible pixels 8-connected to its current edge,
-    bridging one-pixel gaps (a resampling filter's negative lobe clips to the background just outside an edge)."""
-    height, width = visible.shape
-    for _ in range(2):  # a second pass lets sides pick up rows/columns the other sides added
-        for side in ("left", "right", "top", "bottom"):
-            for _ in range(reach):
-                x0, y0, x1, y1 = box
-                if side == "left" and x0 > 0:
-                    edge, beyond = visible[y0:y1, x0], visible[y0:y1, x0 - 1]
-                elif side == "right" and x1 < width:
-                    edge, beyond = visible[y0:y1, x1 - 1], visible[y0:y1, x1]
-                elif side == "top" and y0 > 0:
-                    edge, beyond = visible[y0, x0:x1], visible[y0 - 1, x0:x1]
-                elif side == "bottom" and y1 < height:
-                    edge, beyond = visible[y1 - 1, x0:x1], visible[y1, x0:x1]
-                else:
-                    break
-                near = edge.copy()
-                near[1:] |= edge[:-1]
-                near[:-1] |= edge[1:]
-                step = 1
-                if not (beyond & near).any():
-                    further = _line_beyond(visible, side, box, 2)
-                    if further is None or not (further & near).any():
-                        break
-                    step = 2
-                if side == "left":
-                    box[0] -= step
-                elif side == "right":
-                    box[2] += step
-                elif side == "top":
-                    box[1] -= step
-                else:
-                    box[3] += step
-    return box
-
-
-def _line_beyond(visible: np.ndarray, side: str, box: list[int], distance: int) -> np.ndarray | None:
-    """The row or column `distance` pixels outside `box`'s `side`, over the box's span; None past the region."""
-    x0, y0, x1, y1 = box
-    height, width = visible.shape
-    if side == "left":
-        return visible[y0:y1, x0 - distance] if x0 - distance >= 0 else None
-    if side == "right":
-        return visible[y0:y1, x1 - 1 + distance] if x1 - 1 + distance < width else None
-    if side == "top":
-        return visible[y0 - distance, x0:x1] if y0 - distance >= 0 else None
-    return visible[y1 - 1 + distance, x0:x1] if y1 - 1 + distance < height else None
-
-
-def _clip_box(box: BoxXYWH, width: int, height: int) -> BoxXYWH:
-    x0, y0 = max(0, box[0]), max(0, box[1])
-    x1, y1 = min(width, box[0] + box[2]), min(height, box[1] + box[3])
-    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
-
 
 def _overlap_share(candidate: _Candidate, box: Sequence[float]) -> float:
     area = candidate.width * candidate.height
     return overlap_area((candidate.x, candidate.y, candidate.width, candidate.height), box) / area if area else 0.0
 
-
-# --- clear space ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ClearSpace:
-    required_px: float  # safe_zone_pct / 100 * min(W, H)
-    edge_distances_px: dict[str, int]  # left, top, right, bottom: logo box to canvas edge
-    nearest_element_px: float | None  # logo box -> nearest intruding element (None: nothing in the zone)
-    intrusions: list[BoxXYWH]  # boxes of elements inside the clear zone (clipped to it when detected)
-    violations: list[dict[str, Any]]  # findings, kind "logo_safe_zone"; box = the logo box grown by the zone
-    logo_box: BoxXYWH = (0, 0, 0, 0)
-    safe_zone_pct: float = 0.0
-    source: str = "layout"  # "layout": elements given; "detected": intrusions found in the pixels
-
-    def as_check(self) -> dict[str, Any]:
-        """JSON-able numbers for checks["logo_safe_zone"]."""
-        return {
-            "logo_box": list(self.logo_box),
-            "safe_zone_pct": self.safe_zone_pct,
-            "required_px": round(self.required_px, 2),
-            "edge_distances_px": dict(self.edge_distances_px),
-            "nearest_element_px": self.nearest_element_px,
-            "intrusions": [list(box) for box in self.intrusions],
-            "source": self.source,
-            "ok": not self.violations,
-        }
-
-
-SIDES = ("left", "top", "right", "bottom")
-
-
-def check_clear_space(rgb: np.ndarray, logo_box: Sequence[int], safe_zone_pct: float, policy: CritiquePolicy,
-                      elements: Sequence[Sequence[int]] | None = None) -> ClearSpace:
-    """The logo's clear space: canvas edges and other elements closer than safe_zone_pct of the shorter side.
-
-    `elements` ([x, y, w, h] boxes; SGD renders) gives exact geometry; elements that contain the logo (its plate, a
-    background panel) are not intrusions. Without them (external images) intrusions are detected in the pixels of
-    the zone around the logo: colours other than the zone's dominant one, after dropping anti-aliasing fringes and
-    specks thinner than 3 px."""
-    height, width = rgb.shape[:2]
-    x, y, w, h = (int(v) for v in logo_box)
-    box: BoxXYWH = (x, y, w, h)
-    required = max(0.0, float(safe_zone_pct)) / 100 * min(width, height)
-    limit = required - ROUNDING_TOLERANCE_PX
-    edges = {"left": x, "top": y, "right": width - (x + w), "bottom": height - (y + h)}
-    if elements is not None:
-        gaps = _element_gaps(box, elements, limit)
-        source = "layout"
-    else:
-        gaps = _detected_gaps(rgb, box, required, limit, policy)
-        source = "detected"
-    zone = _clip_box((x - math.ceil(required), y - math.ceil(required), w + 2 * math.ceil(required),
-                      h + 2 * math.ceil(required)), width, height)
-    violations: list[dict[str, Any]] = []
-    crowded = [side for side in SIDES if edges[side] < limit]
-    rule = f"{required:.0f} px ({_pct(safe_zone_pct)}% of the shorter side)"
-    if crowded:
-        worst = min(edges[side] for side in crowded)
-        where = _join([f"{edges[side]} px from the {side} edge" if edges[side] > 0 else
-                       f"{'touching' if edges[side] == 0 else 'over'} the {side} edge" for side in crowded])
-        violations.append(_finding(
-            f"The logo is {where}; the canon asks for {rule} of clear space: move it at least "
-            f"{math.ceil(required - worst)} px in from the {_join(crowded)} edge{'s' if len(crowded) > 1 else ''}.",
-            "high" if worst <= 0 else "medium", zone))
-    if gaps:
-        nearest = min(gap for gap, _ in gaps)
-        sides = _join(sorted({side for _, (side, _) in gaps}, key=SIDES.index))
-        if nearest <= 0:
-            what = f"Another element touches or overlaps the logo (on its {sides})"
-        else:
-            what = f"Another element sits {nearest:.0f} px from the logo (on its {sides})"
-        violations.append(_finding(
-            f"{what}, inside the {rule} of clear space the canon asks for: move it at least "
-            f"{math.ceil(required - max(0.0, nearest))} px away from the logo, or move the logo.",
-            "high" if nearest <= 0 else "medium", zone))
-    return ClearSpace(
-        required_px=required, edge_distances_px=edges,
-        nearest_element_px=float(min(gap for gap, _ in gaps)) if gaps else None,
-        intrusions=[intrusion for _, (_, intrusion) in gaps], violations=violations,
-        logo_box=box, safe_zone_pct=float(safe_zone_pct), source=source)
-
-
-def _finding(message: str, severity: Severity, zone: BoxXYWH) -> dict[str, Any]:
-    return {"kind": "logo_safe_zone", "message": message[:500], "severity": severity, "box": list(zone)}
-
-
-def _pct(value: float) -> str:
-    return f"{value:g}"
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def _element_gaps(logo: BoxXYWH, elements: Sequence[Sequence[int]], limit: float
-                  ) -> list[tuple[float, tuple[str, BoxXYWH]]]:
-    """(gap, (side, element box)) for each element inside the zone. The gap is the rectangular distance between the
-    boxes (the zone is the logo box grown on every side), negative when they overlap."""
-    x, y, w, h = logo
-    found: list[tuple[float, tuple[str, BoxXYWH]]] = []
-    for element in elements:
-        ex, ey, ew, eh = (int(v) for v in element)
-        if ew <= 0 or eh <= 0:
-            continue
-        if ex <= x and ey <= y and ex + ew >= x + w and ey + eh >= y + h:
-            continue  # the logo's plate or a panel under it
-        by_side = {"left": x - (ex + ew), "right": ex - (x + w), "top": y - (ey + eh), "bottom": ey - (y + h)}
-        side = max(by_side, key=lambda s: by_side[s])
-        gap = float(by_side[side])
-        if gap < 0:  # overlapping in both directions
-            gap = -min(overlap_area(logo, (ex, ey, ew, eh)), 1.0)
-        if gap < limit:
-            found.append((gap, (side, (ex, ey, ew, eh))))
-    return found
-
-
-def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float, policy: CritiquePolicy
-                   ) -> list[tuple[float, tuple[str, BoxXYWH]]]:
-    """Intrusions found in the pixels around the logo, one per connected element: (gap, (side, its box in the
-    zone)); the side is where its nearest pixel lies."""
-    height, width = rgb.shape[:2]
-    x, y, w, h = logo
-    zone = math.ceil(required)
-    left, top = max(0, x - zone), max(0, y - zone)
-    right, bottom = min(width, x + w + zone), min(height, y + h + zone)
-    if right <= left or bottom <= top:
-        return []
-    region = np.asarray(rgb[top:bottom, left:right, :3])
-    inner = (min(max(0, x - left), right - left), min(max(0, y - top), bottom - top),
-             min(max(0, x + w - left), right - left), min(max(0, y + h - top), bottom - top))
-    outside = np.ones(region.shape[:2], dtype=bool)
-    outside[inner[1]:inner[3], inner[0]:inner[2]] = False
-    if not outside.any():
-        return []
-    tolerance = policy.fringe_tolerance
-    background = _background_mask(region, outside, inner, tolerance)
-    differs = outside & ~background
-    if not differs.any():
-        return []
-    # Opening (3x3 min then max) drops fringes and specks under 3 px thick; real elements keep their extent.
-    solid = grow(shrink(differs, 1), 1) & outside
-    if not solid.any():
-        return []
-    components = connected_components(solid.view(np.int8), ignore=0, pixel_map=True)
-    owner = components.pixel_component
-    assert owner is not None
-    rows, cols = np.nonzero(solid)
-    component = owner[rows, cols]
-    cols, rows = cols + left, rows + top
-    by_side = np.stack([x - 1 - cols, y - 1 - rows, cols - (x + w), rows - (y + h)])  # left, top, right, bottom
-    gaps = by_side.max(0)
-    # Among equally near pixels, the one straight across from the logo (not diagonal) names the side.
-    ranking = gaps + 1e-3 * np.clip(by_side, 0, None).sum(0)
-    order = np.lexsort((ranking, component))  # by component, nearest pixel first
-    firsts = order[np.flatnonzero(np.diff(component[order], prepend=-1))]
-    found: list[tuple[float, tuple[str, BoxXYWH]]] = []
-    for nearest in firsts:
-        if gaps[nearest] >= limit:
-            continue
-        side = SIDES[int(by_side[:, nearest].argmax())]
-        bx, by, bw, bh = components.box(int(component[nearest]))
-        found.append((float(max(0, gaps[nearest])), (side, (bx + left, by + top, bw, bh))))
-    return found
-
-
-def _background_mask(region: np.ndarray, outside: np.ndarray, inner: tuple[int, int, int, int],
-                     tolerance: int) -> np.ndarray:
-    """The zone's pixels that are the logo's background rather than another element: the colour right around the
-    logo when it surrounds the logo on every side (a plate or panel behind it, connected to the logo), plus the
-    dominant colour of what lies beyond a plate (the canvas it sits on). When nothing surrounds the logo (a photo,
-    an element touching it), the dominant colour of the whole zone."""
-    backdrop_colour = _surrounding_colour(region, inner, tolerance)
-    if backdrop_colour is None:
-        return _channel_distance(region, _dominant_colour(_sample(region, outside))) <= tolerance
-    near = _channel_distance(region, backdrop_colour) <= tolerance
-    components = connected_components(near.view(np.int8), ignore=0, pixel_map=True)
-    owner = components.pixel_component
-    assert owner is not None
-    touching = np.unique(owner[_band(near.shape, inner, PLATE_BAND_GAP, PLATE_BAND_DEPTH) & near])
-    backdrop = np.isin(owner, touching[touching >= 0])
-    reaches_edge = backdrop[0].any() or backdrop[-1].any() or backdrop[:, 0].any() or backdrop[:, -1].any()
-    if reaches_edge:
-        # The canvas itself or a panel larger than the zone: beyond it, only the zone's dominant colour is background.
-        beyond_colour = _dominant_colour(_sample(region, outside))
-        if _channel_distance(beyond_colour[None], backdrop_colour)[0] <= tolerance:
-            return backdrop | near  # the logo sits on the zone's own background: every other colour is an element
-    else:
-        # A plate inside the zone: what surrounds it is the canvas it sits on; intrusions are measured beyond it.
-        rest = outside & ~backdrop
-        if not rest.any():
-            return backdrop
-        beyond_colour = _dominant_colour(_sample(region, rest))
-    beyond = _channel_distance(region, beyond_colour) <= tolerance
-    # Where the plate meets what lies beyond it, lossy compression rings a few pixels thick: background too (an
-    # element touching the plate keeps its edge, which has no beyond-colour next to it).
-    fringe = grow(backdrop, PLATE_FRINGE_PX) & grow(beyond, PLATE_FRINGE_PX)
-    return backdrop | beyond | fringe
-
-
-def _surrounding_colour(region: np.ndarray, inner: tuple[int, int, int, int], tolerance: int) -> np.ndarray | None:
-    """The colour just outside the logo box when it holds at least PLATE_SIDE_SHARE of the band on every side that
-    lies inside the zone; None otherwise (no single colour surrounds the logo)."""
-    height, width = region.shape[:2]
-    x0, y0, x1, y1 = inner
-    near, far = PLATE_BAND_GAP, PLATE_BAND_GAP + PLATE_BAND_DEPTH
-    strips = []
-    if x0 - far >= 0:
-        strips.append(region[y0:y1, x0 - far:x0 - near].reshape(-1, 3))
-    if y0 - far >= 0:
-        strips.append(region[y0 - far:y0 - near, x0:x1].reshape(-1, 3))
-    if x1 + far <= width:
-        strips.append(region[y0:y1, x1 + near:x1 + far].reshape(-1, 3))
-    if y1 + far <= height:
-        strips.append(region[y1 + near:y1 + far, x0:x1].reshape(-1, 3))
-    strips = [strip for strip in strips if len(strip)]
-    if not strips:
-        return None
-    colour = _dominant_colour(np.concatenate(strips))
-    for strip in strips:
-        if np.mean(_channel_distance(strip, colour) <= tolerance) < PLATE_SIDE_SHARE:
-            return None
-    return colour
-
-
-def _band(shape: tuple[int, ...], inner: tuple[int, int, int, int], gap: int, depth: int) -> np.ndarray:
-    """The frame `gap` to `gap + depth` pixels outside the inner box, clipped to `shape`."""
-    x0, y0, x1, y1 = inner
-    band = np.zeros(shape[:2], dtype=bool)
-    outer = gap + depth
-    band[max(0, y0 - outer):y1 + outer, max(0, x0 - outer):x1 + outer] = True
-    band[max(0, y0 - gap):y1 + gap, max(0, x0 - gap):x1 + gap] = False
-    return band
-
-
-def _sample(region: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The masked pixels of every other row and column (enough to find a dominant colour, a quarter of the work)."""
-    sampled = region[::2, ::2][mask[::2, ::2]]
-    return sampled if len(sampled) else region[mask]
-
-
-def _channel_distance(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    """max over channels of |pixel - colour| for (..., 3) pixels (per-plane maxima: a last-axis reduce is slow)."""
-    planes = [np.abs(pixels[..., c].astype(np.int16) - np.int16(round(float(colour[c])))) for c in range(3)]
-    return np.maximum(np.maximum(planes[0], planes[1]), planes[2])
-
-
-def _dominant_colour(pixels: np.ndarray) -> np.ndarray:
-    """The most common colour (5 bits a channel bins), as the mean of its bin's pixels."""
-    quantised = pixels.astype(np.int32) >> 3
-    bins = (quantised[:, 0] << 10) | (quantised[:, 1] << 5) | quantised[:, 2]
-    winner = int(np.bincount(bins, minlength=32768).argmax())
-    return pixels[bins == winner].mean(0).round().astype(np.int16)

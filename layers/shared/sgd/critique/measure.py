@@ -17,8 +17,10 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from sgd.contracts.shapes import BrandCanon
-from sgd.critique.logo import PreparedLogo, check_clear_space, find_logo
+from sgd.critique.logo import PreparedLogo, check_clear_space
+from sgd.critique.logo_locate import locate_logo
 from sgd.critique.palette import check_palette
+from sgd.critique.palette_roles import check_colour_roles
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import Box, clip_box
 from sgd.critique.text import check_contrast
@@ -98,8 +100,9 @@ def measure_design(image: Image.Image, canon: BrandCanon, policy: CritiquePolicy
     suggestions: list[str] = []
     checks: dict[str, Any] = {}
 
-    logo_box, logo_check = _locate_logo(rgb, policy, layout, logo)
-    imagery = _box_or_none(layout.get("imagery_box"), width, height) if layout else None
+    logo_box, logo_check, logo_findings, logo_suggestions = locate_logo(rgb, canon, policy, layout, logo)
+    violations += logo_findings
+    imagery = box_or_none(layout.get("imagery_box"), width, height) if layout else None
     palette = check_palette(rgb, canon, policy, exclude=[logo_box] if logo_box else [],
                             photo_boxes=[imagery] if imagery else [], detect_photos=layout is None,
                             lossy=image.format in LOSSY, text_colours=_layout_text_colours(layout), picture=picture)
@@ -114,19 +117,29 @@ def measure_design(image: Image.Image, canon: BrandCanon, policy: CritiquePolicy
     checks["contrast"] = contrast.check
     violations += contrast.violations
     suggestions += contrast.repair_suggestions
+    role_findings, role_suggestions = check_colour_roles(palette.analysis, canon, contrast.regions)
+    if role_findings:
+        checks["palette"] = dict(checks["palette"]) | {"ok": False, "usage_rules_broken": len(role_findings)}
+    violations += role_findings
+    suggestions += role_suggestions
 
     safe_zone = canon.get("logo_safe_zone_pct")
     if logo_box and safe_zone is not None:
         clear = check_clear_space(rgb, logo_box, float(safe_zone), policy,
-                                  _elements(layout, width, height) if layout else None)
+                                  _elements(layout, width, height) if layout else None,
+                                  photo=palette.analysis.photo if layout is None else None)
         checks["logo_safe_zone"] = logo_check | clear.as_check()
+        checks["logo_safe_zone"]["ok"] = clear.as_check()["ok"] and not logo_findings
         violations += clear.violations
         if clear.violations:
             suggestions.append(f"Give the logo {clear.required_px:.0f} px of clear space ({float(safe_zone):g}% of "
                                "the shorter side) from the canvas edges and every other element")
     else:
-        checks["logo_safe_zone"] = logo_check | {"ok": True, "note": "no logo to check" if not logo_box
-                                                 else "the canon sets no clear space"}
+        checks["logo_safe_zone"] = logo_check | {
+            "ok": not logo_findings and (logo_box is not None or logo_check["logo_source"] == "none"),
+            "note": "the canon sets no clear space" if logo_box else
+            "logo missing or unrecognisable" if logo_check["logo_source"] != "none" else "no logo to check"}
+    suggestions += logo_suggestions
 
     format_check, format_violations = _check_format(image, width, height, expected)
     checks["format"] = format_check
@@ -145,7 +158,7 @@ def _layout_text_colours(layout: Mapping[str, Any] | None) -> list[str] | None:
     return [entry["color"] for entry in layout.get("text_boxes") or [] if isinstance(entry.get("color"), str)]
 
 
-def _box_or_none(value: Any, width: int, height: int) -> Box | None:
+def box_or_none(value: Any, width: int, height: int) -> Box | None:
     if not isinstance(value, Sequence) or len(value) != 4:
         return None
     try:
@@ -154,28 +167,13 @@ def _box_or_none(value: Any, width: int, height: int) -> Box | None:
         return None
 
 
-def _locate_logo(rgb: np.ndarray, policy: CritiquePolicy, layout: Mapping[str, Any] | None,
-                 logo: PreparedLogo | None) -> tuple[Box | None, dict[str, Any]]:
-    height, width = rgb.shape[:2]
-    if layout is not None:
-        box = _box_or_none(layout.get("logo_box"), width, height)
-        return box, {"found": box is not None, "logo_source": "layout"}
-    if logo is None:
-        return None, {"found": False, "logo_source": "none"}
-    match = find_logo(rgb, logo, policy)
-    if match is None:
-        return None, {"found": False, "logo_source": "matched"}
-    return tuple(match.box), {"found": True, "logo_source": "matched", "match_score": match.score,  # type: ignore
-                              "match_scale": match.scale}
-
-
 def _elements(layout: Mapping[str, Any], width: int, height: int) -> list[Box]:
     """Everything a render placed besides the logo: text boxes, shapes, the imagery (the clear-space check skips
     those that contain the logo, such as its plate)."""
     boxes = [entry.get("box") for entry in layout.get("text_boxes") or []]
     boxes += [shape.get("box") for shape in layout.get("shapes") or []]
     boxes.append(layout.get("imagery_box"))
-    return [box for box in (_box_or_none(value, width, height) for value in boxes) if box is not None]
+    return [box for box in (box_or_none(value, width, height) for value in boxes) if box is not None]
 
 
 def _check_format(image: Image.Image, width: int, height: int,

@@ -33,10 +33,15 @@ class CritiquePolicy:
     large_text_px: float
     min_text_px: float
     worst_percentile: float  # on a mixed background, the share of surrounding pixels whose contrast is reported
+    large_bold_text_px: float  # bold text is large from this size (WCAG 14 pt)
+    bold_stroke_em: float  # detected text is bold from this mean stroke width / font size
+    unreadable_below: float  # a ratio below this: text found but unreadable
     logo_match_min_score: float
     logo_colour_delta_e: float  # how far the logo's flat colours may drift and still match
     logo_min_width_pct: float
     logo_max_width_pct: float
+    logo_required: dict[str, Severity | Literal["off"]]  # "renders", "external": a missing logo's severity
+    logo_recoloured: Severity | Literal["off"]  # a logo found by its shape in colours no guideline gives it
     penalty: dict[Severity, float]
     model_weight: float
     auto_repair_default: bool
@@ -67,10 +72,12 @@ class CritiquePolicy:
             fringe_tolerance=palette["fringe_tolerance"],
             normal_text_contrast=contrast["normal_text"], large_text_contrast=contrast["large_text"],
             large_text_px=contrast["large_text_px"], min_text_px=contrast["min_text_px"],
-            worst_percentile=contrast["worst_percentile"],
+            worst_percentile=contrast["worst_percentile"], large_bold_text_px=contrast["large_bold_text_px"],
+            bold_stroke_em=contrast["bold_stroke_em"], unreadable_below=contrast["unreadable_below"],
             logo_match_min_score=logo["match_min_score"], logo_colour_delta_e=logo["colour_delta_e"],
             logo_min_width_pct=logo["min_width_pct"],
             logo_max_width_pct=logo["max_width_pct"],
+            logo_required=dict(logo["logo_required"]), logo_recoloured=logo["recoloured_severity"],
             penalty=dict(score["penalty"]), model_weight=score["model_weight"],
             auto_repair_default=repair["auto_repair_default"], repair_threshold=repair["threshold"],
             max_repair_attempts=repair["max_attempts"],

@@ -28,6 +28,13 @@ def clip_box(box: Sequence[float], width: int, height: int) -> Box | None:
     return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
 
 
+def clip_xywh(box: Box, width: int, height: int) -> Box:
+    """`box` clipped to a width x height canvas; an empty box (size 0) when nothing of it is inside."""
+    x0, y0 = max(0, box[0]), max(0, box[1])
+    x1, y1 = min(width, box[0] + box[2]), min(height, box[1] + box[3])
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
+
+
 def expand_box(box: Box, by: int, width: int, height: int) -> Box:
     """`box` grown by `by` pixels on every side, clipped to the canvas."""
     x, y, w, h = box
@@ -89,6 +96,12 @@ def channel_spread(rgb: np.ndarray) -> np.ndarray:
         np.subtract(high, low, out=high)
         np.maximum(spread, high, out=spread)
     return spread
+
+
+def channel_distance(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """max over channels of |pixel - colour| for (..., 3) pixels (per-plane maxima: a last-axis reduce is slow)."""
+    planes = [np.abs(pixels[..., c].astype(np.int16) - np.int16(round(float(colour[c])))) for c in range(3)]
+    return np.maximum(np.maximum(planes[0], planes[1]), planes[2])
 
 
 def _max3(plane: np.ndarray) -> np.ndarray:

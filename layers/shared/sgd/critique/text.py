@@ -1,11 +1,10 @@
 """Text contrast: the WCAG 2.x contrast ratio of every text region against the background actually under it.
 
-Regions come from a render's layout (text_boxes) or, for external images, from detection: connected components of
-one colour that look like glyphs (size, stroke thickness, fill density), grouped into lines by vertical overlap and
-small horizontal gaps; repeated identical shapes (dot fields, tiles, arches) are patterns, not text. Each line found
-is then completed with every glyph-sized piece of its colour on its background in its band (letters the glyph filters
-leave out: solid stems, thin capitals, serifs) and joined across word spaces of up to JOIN_GAP line heights. The font
-size is estimated from the glyph heights.
+Regions come from a render's layout (text_boxes) or, for external images, from detection (sgd.critique.text_lines):
+lines of glyphs of one colour cluster, and then (sgd.critique.text_strokes) lines of glyphs that stand out from their
+local background at any contrast, which finds the text whose colour the clusters merged into its background.
+Whether text is large follows WCAG: 18 pt (24 px), or 14 pt (18.67 px) when bold; a detected line's weight is its
+measured stroke width over its font size, a layout's its "weight" when it gives one.
 
 Either way the colours are measured on the pixels: the text colour is the glyphs' cluster, and the background is every
 non-glyph, non-fringe pixel within a few pixels of the glyphs (around and among them). On a non-uniform background
@@ -19,58 +18,29 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from sgd.critique.palette import ColourAnalysis, bin_index
+from sgd.critique.palette import ColourAnalysis
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import (
     Box,
-    boundary_pixels,
-    channel_spread,
     clip_box,
-    connected_components,
     dilate,
     expand_box,
     grow,
     overlap_area,
     shrink,
-    union_roots,
 )
+from sgd.critique.text_lines import TextLabels, View, detect_lines
+from sgd.critique.text_strokes import measure_line, stroke_lines
 from sgd.design.color import contrast_ratio, normalize_hex, parse_hex, to_hex
-from sgd.design.colorimetry import ciede2000, srgb_to_lab
+from sgd.design.colorimetry import srgb_to_lab
 
-CAP_HEIGHT_EM = 0.72  # cap / ascender height as a share of the font size, to estimate the size from glyphs
-X_HEIGHT_EM = 0.53  # x-height, ditto
-UNIFORM_HEIGHT = 1.15  # a line whose tallest glyphs are within this of its median has no ascenders to go by
 MIN_FOREGROUND_PIXELS = 4
-# Glyph-like components (detection): size, stroke thickness and fill density of letters.
-MAX_GLYPH_HEIGHT = 0.35  # of the canvas's shorter side
-MAX_GLYPH_ASPECT = 4.0  # width / height
-MIN_DENSITY, MAX_DENSITY = 0.1, 0.85
-MAX_THICKNESS = 0.45  # one glyph's stroke thickness / height (discs and squares are ~0.5)
-MAX_LINE_THICKNESS = 0.33  # ... the median over a line
-MIN_CORE_SHARE = 0.03  # a large glyph has some flat pixels inside; a 1-px outline left by a blend has none
-MIN_LINE_CORE_SHARE = 0.1  # ... and so has a line of them, by its median glyph
-SMALL_GLYPH_PX = 16  # glyphs this small have no flat pixels (strokes are all edge) ...
-MIN_SMALL_GLYPHS = 3  # ... so a line of them needs a few glyphs to tell it from specks
-# Line grouping.
-MIN_VERTICAL_OVERLAP = 0.5  # of the shorter glyph
-MIN_HEIGHT_RATIO = 0.4
-MAX_GAP = 0.9  # horizontal gap / the taller glyph's height
-MAX_OVERLAP = 0.25  # neighbouring glyphs overlap horizontally by at most this share of the narrower (kerning)
-BASELINE_TOLERANCE = 0.12  # of the median glyph height
-MIN_ON_BASELINE = 0.5
-# Line completion: pieces in a line's band join it across word spaces of up to JOIN_GAP line heights.
-JOIN_GAP = 1.25
-JOIN_MAX_HEIGHT = 2.2  # of the seed glyphs' median height (ascenders and descenders over x-height seeds)
-PATTERN_SPREAD = 0.06  # relative spread of glyph sizes below which a "line" is a row of identical shapes
-MAX_GLYPHS_PER_COLOUR = 3000  # more one-colour glyph-sized components than this is texture
-# Colours closer than this are one colour for text (a lossy codec's halo around a fill is no text colour): their
-# contrast is ~1:1 anyway.
-MERGE_DELTA_E = 8.0
 INK_SHARE = 0.1  # a colour under a detected line's glyphs counts as its ink from this share of them
 CORE_REACH = 2  # px (samples) around a detected glyph mask that still belong to the glyph's shape (a halo ring's
 # inside: the stroke it surrounds)
+
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +53,7 @@ class TextRegion:
     required: float
     large: bool
     size_px: float | None
+    bold: bool | None = None  # measured stroke weight (detection), or the layout's weight; None: unknown
 
     @property
     def ok(self) -> bool:
@@ -96,6 +67,8 @@ class TextRegion:
             check["text"] = self.text
         if self.size_px is not None:
             check["size_px"] = round(self.size_px, 1)
+        if self.bold is not None:
+            check["bold"] = self.bold
         return check
 
 
@@ -112,52 +85,17 @@ def _floor2(ratio: float) -> float:
     return int(ratio * 100 + 1e-9) / 100
 
 
-def _required(size_px: float | None, policy: CritiquePolicy) -> tuple[float, bool]:
-    large = size_px is not None and size_px >= policy.large_text_px
+def required_contrast(size_px: float | None, policy: CritiquePolicy, bold: bool | None = None
+                      ) -> tuple[float, bool]:
+    """(the WCAG minimum, large): text is large from 18 pt (24 px), or from 14 pt (18.67 px) when bold."""
+    large = size_px is not None and (size_px >= policy.large_text_px or
+                                     (bool(bold) and size_px >= policy.large_bold_text_px))
     return (policy.large_text_contrast if large else policy.normal_text_contrast), large
 
 
 def _hex(rgb: np.ndarray) -> str:
     return to_hex(tuple(int(value) for value in np.clip(np.rint(rgb), 0, 255)))  # type: ignore[arg-type]
 
-
-def text_colours(analysis: ColourAnalysis) -> np.ndarray:
-    """(K,) each cluster's representative for text: clusters within MERGE_DELTA_E of a larger one join it."""
-    count = len(analysis.clusters)
-    representative = np.arange(count)
-    if count < 2:
-        return representative
-    labs = srgb_to_lab(analysis.centres_rgb)
-    distance = ciede2000(labs[:, None, :], labs[None, :, :])
-    order = sorted(range(count), key=lambda index: -analysis.clusters[index].share)
-    leaders: list[int] = []
-    for index in order:
-        near = [leader for leader in leaders if distance[index, leader] < MERGE_DELTA_E]
-        if near:
-            representative[index] = near[0]
-        else:
-            leaders.append(index)
-    return representative
-
-
-@dataclass(frozen=True, slots=True)
-class _TextLabels:
-    """Text colour labels (clusters merged by text_colours) of any part of the design, at any sampling step."""
-
-    analysis: ColourAnalysis
-    merged: np.ndarray  # (K + 1,): index label + 1 -> merged label (-1 stays -1)
-
-    @staticmethod
-    def of(analysis: ColourAnalysis) -> _TextLabels:
-        return _TextLabels(analysis, np.concatenate([[-1], text_colours(analysis)]).astype(np.int16))
-
-    def at(self, box: Box | None = None, step: int = 1) -> np.ndarray:
-        analysis = self.analysis
-        x, y, w, h = box if box is not None else (0, 0, analysis.width, analysis.height)
-        labels = analysis.labels_of(bin_index(analysis.rgb[y:y + h:step, x:x + w:step]))
-        if analysis.excluded is not None:
-            labels[analysis.excluded[y:y + h:step, x:x + w:step]] = -1
-        return self.merged[labels + 1]
 
 
 def _step(size_px: float | None) -> int:
@@ -168,7 +106,7 @@ def _step(size_px: float | None) -> int:
 
 def measure_region(analysis: ColourAnalysis, box: Box, labels: np.ndarray, glyphs: np.ndarray, foreground: int,
                    policy: CritiquePolicy, *, size_px: float | None, step: int = 1,
-                   text: str | None = None) -> TextRegion | None:
+                   text: str | None = None, bold: bool | None = None) -> TextRegion | None:
     """Contrast of the glyphs of cluster `foreground` against the non-glyph, non-fringe pixels within reach of them.
     `labels` (text labels) and `glyphs` (bool) cover `box` sampled every `step` pixels. None when there is no
     background to measure against."""
@@ -186,8 +124,8 @@ def measure_region(analysis: ColourAnalysis, box: Box, labels: np.ndarray, glyph
     cumulative = np.cumsum(counts[present][order]) / counts.sum()
     worst = float(ratios[order][int(np.searchsorted(cumulative, policy.worst_percentile, side="left"))])
     background = analysis.colour_hex(int(present[np.argmax(counts[present])]))
-    required, large = _required(size_px, policy)
-    return TextRegion(box, text, color, background, worst, required, large, size_px)
+    required, large = required_contrast(size_px, policy, bold)
+    return TextRegion(box, text, color, background, worst, required, large, size_px, bold)
 
 
 def regions_from_layout(analysis: ColourAnalysis, text_boxes: Sequence[Mapping[str, Any]],
@@ -198,7 +136,7 @@ def regions_from_layout(analysis: ColourAnalysis, text_boxes: Sequence[Mapping[s
     if not analysis.clusters:
         return regions
     centres_lab = srgb_to_lab(analysis.centres_rgb)
-    text_labels = _TextLabels.of(analysis)
+    text_labels = TextLabels.of(analysis)
     for entry in text_boxes:
         size_px = float(entry["size_px"]) if entry.get("size_px") else None
         clipped = clip_box(entry.get("box") or (0, 0, 0, 0), analysis.width, analysis.height)
@@ -211,8 +149,10 @@ def regions_from_layout(analysis: ColourAnalysis, text_boxes: Sequence[Mapping[s
         foreground = _foreground(counts, centres_lab, entry.get("color"), analysis)
         if foreground is None:
             continue
+        weight = entry.get("weight")
         region = measure_region(analysis, box, labels, labels == foreground, foreground, policy, size_px=size_px,
-                                step=step, text=entry.get("text"))
+                                step=step, text=entry.get("text"),
+                                bold=weight == "bold" if isinstance(weight, str) else None)
         if region is not None:
             regions.append(replace(region, box=clipped))
     return regions
@@ -237,250 +177,6 @@ def _foreground(counts: np.ndarray, centres_lab: np.ndarray, hint: Any, analysis
     return int(max(present, key=lambda label: contrast_ratio(dominant, analysis.colour_hex(label))))
 
 
-# --- detection ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DetectedLine:
-    box: Box
-    label: int  # the glyphs' colour cluster
-    members: np.ndarray  # component indices
-    glyph_height: float  # the height the font size is read from (view pixels) ...
-    em_share: float  # ... and its share of the font size (cap or x-height)
-
-    def size_px(self, scale: int) -> float:
-        """The font size in design pixels. On a copy reduced by `scale`, a glyph's top and bottom rows are partly
-        covered pixels that blend into the background: about half a view pixel is lost at each end."""
-        return (self.glyph_height * scale + scale - 1) / self.em_share
-
-
-@dataclass(frozen=True, slots=True)
-class _View:
-    """The text labels and colour spread that detection looks at: the design itself, or a copy reduced by `scale`."""
-
-    labels: np.ndarray
-    spread: np.ndarray
-    scale: int
-    source: _TextLabels | None = None  # the full-resolution design a reduced view was made from
-
-    @staticmethod
-    def of(analysis: ColourAnalysis, text_labels: _TextLabels, scale: int) -> _View:
-        if scale == 1:
-            return _View(text_labels.at(), analysis.spread, 1)
-        picture = analysis.picture if analysis.picture is not None else Image.fromarray(analysis.rgb)
-        reduced = np.asarray(picture.reduce(scale))
-        labels = text_labels.merged[analysis.labels_of(bin_index(reduced)) + 1]
-        if analysis.excluded is not None:
-            excluded = analysis.excluded[::scale, ::scale][:labels.shape[0], :labels.shape[1]]
-            labels[:excluded.shape[0], :excluded.shape[1]][excluded] = -1
-        return _View(labels, channel_spread(reduced), scale, text_labels)
-
-    def ink_core_share(self, pixel_component: np.ndarray, components: Any, needed: np.ndarray,
-                       tolerance: int) -> np.ndarray:
-        """(len(needed),) the share of each component's view pixels that cover a flat pixel of the component's own
-        colour in the full-resolution design. Reducing blends a thin stroke's edges into its middle, so a glyph
-        whose strokes are a few pixels wide has no flat view pixel; the design itself still shows its ink. A blend
-        outline has no flat pixel of its colour at any resolution."""
-        source = self.source
-        if source is None or not needed.size:
-            return np.zeros(needed.size)
-        wanted = np.zeros(len(components) + 1, dtype=bool)
-        wanted[needed + 1] = True
-        rows, cols = np.nonzero(wanted[pixel_component + 1])
-        own = self.labels[rows, cols]
-        analysis = source.analysis
-        offsets = np.arange(self.scale)
-        # (n, scale, scale): the design pixels under each view pixel
-        full_rows = np.minimum(rows[:, None, None] * self.scale + offsets[None, :, None], analysis.height - 1)
-        full_cols = np.minimum(cols[:, None, None] * self.scale + offsets[None, None, :], analysis.width - 1)
-        flat = analysis.spread[full_rows, full_cols] <= tolerance
-        labels = source.merged[analysis.labels_of(bin_index(analysis.rgb[full_rows, full_cols])) + 1]
-        covered = (flat & (labels == own[:, None, None])).any(axis=(1, 2))
-        hits = np.bincount(pixel_component[rows[covered], cols[covered]], minlength=len(components))
-        return hits[needed] / np.maximum(1, components.area[needed])
-
-
-def detect_lines(view: _View, policy: CritiquePolicy) -> tuple[list[DetectedLine], np.ndarray]:
-    """Text lines in a view (boxes and sizes in the view's pixels) and the per-pixel component map they refer to."""
-    labels = view.labels
-    height, width = labels.shape
-    components = connected_components(labels, ignore=-1, pixel_map=True)
-    pixel_component = components.pixel_component
-    assert pixel_component is not None
-    height_px = components.y1 - components.y0
-    width_px = components.x1 - components.x0
-    min_height = max(3, round(0.4 * policy.min_text_px / view.scale))
-    candidate = (height_px >= min_height) & (height_px <= MAX_GLYPH_HEIGHT * min(height, width)) & \
-        (width_px <= MAX_GLYPH_ASPECT * height_px) & (components.area >= 6)
-    # Shapes cut by the canvas edge (stripes, bands, tiles) are not glyphs.
-    candidate &= (components.x0 > 0) & (components.y0 > 0) & (components.x1 < width) & (components.y1 < height)
-    density = components.area / np.maximum(1, height_px * width_px)
-    candidate &= (density >= MIN_DENSITY) & (density <= MAX_DENSITY)
-    if not candidate.any():
-        return [], pixel_component
-    count = len(components)
-    outline = boundary_pixels(labels)
-    perimeter = np.bincount(pixel_component[outline & (pixel_component >= 0)], minlength=count)
-    thickness = 2 * components.area / np.maximum(1, perimeter) / np.maximum(1, height_px)
-    core = view.spread <= policy.fringe_tolerance
-    core_share = np.bincount(pixel_component[core & (pixel_component >= 0)], minlength=count) / \
-        np.maximum(1, components.area)
-    candidate &= thickness <= MAX_THICKNESS
-    if view.scale > 1:
-        needed = np.flatnonzero(candidate & (height_px >= SMALL_GLYPH_PX) & (core_share < MIN_LINE_CORE_SHARE))
-        core_share[needed] = np.maximum(core_share[needed], view.ink_core_share(pixel_component, components, needed,
-                                                                                policy.fringe_tolerance))
-    candidate &= (height_px < SMALL_GLYPH_PX) | (core_share >= MIN_CORE_SHARE)
-
-    # Any glyph-sized shape may complete a line that glyph-like seeds have found: letters the seed filters leave out
-    # (solid stems of l and I, thin capitals and serifs without a flat core) and the words beyond a word space.
-    piece = (height_px >= 2) & (height_px <= MAX_GLYPH_HEIGHT * min(height, width)) & \
-        (width_px <= MAX_GLYPH_ASPECT * np.maximum(height_px, 2)) & \
-        (components.x0 > 0) & (components.y0 > 0) & (components.x1 < width) & (components.y1 < height)
-    lines: list[DetectedLine] = []
-    for label in np.unique(components.label[candidate]):
-        members = np.flatnonzero(candidate & (components.label == label))
-        if members.size < 2 or members.size > MAX_GLYPHS_PER_COLOUR:
-            continue
-        surround = np.array([_surrounding_label(labels, components, int(member)) for member in members])
-        accepted = [line for line in (_accept_line(components, group, thickness, core_share, int(label))
-                                      for group in _group_into_lines(components, members, surround))
-                    if line is not None]
-        if accepted:
-            pieces = np.flatnonzero(piece & (components.label == label))
-            lines += _joined([_completed(components, line, pieces, labels, thickness) for line in accepted],
-                             components)
-    return lines, pixel_component
-
-
-def _completed(components: Any, line: DetectedLine, pieces: np.ndarray, labels: np.ndarray,
-               thickness: np.ndarray) -> DetectedLine:
-    """The line with every piece of its colour on the same background that sits in its band (vertical centre
-    within the seeds' extent, at most JOIN_MAX_HEIGHT seed heights tall) and follows on within JOIN_GAP line
-    heights, word after word. Chunky pieces (dots, squares: a dot field beside the text) never extend the line;
-    they join it only inside its extent (the dots of i and j, full stops)."""
-    x0, y0, w, h = line.box
-    seed_height = float(np.median(components.y1[line.members] - components.y0[line.members]))
-    centre = (components.y0[pieces] + components.y1[pieces]) / 2
-    tall = components.y1[pieces] - components.y0[pieces]
-    small = tall <= 0.5 * seed_height  # dots may sit above the seeds' extent when those are x-height letters
-    top = np.where(small, y0 - 0.5 * seed_height, y0)
-    in_band = (centre >= top) & (centre <= y0 + h) & (tall <= JOIN_MAX_HEIGHT * seed_height) & \
-        ~np.isin(pieces, line.members)
-    band, small = pieces[in_band], small[in_band]
-    letter = thickness[band] <= MAX_THICKNESS
-    extending, inner = band[letter], band[~letter & small]
-    widest = line.members[np.argmax(components.area[line.members])]
-    background = _surrounding_label(labels, components, int(widest))
-    reach = JOIN_GAP * h
-    left, right = x0, x0 + w
-    judged = np.zeros(extending.size, dtype=bool)
-    joined = np.zeros(extending.size, dtype=bool)
-    while True:
-        reached = (components.x1[extending] >= left - reach) & (components.x0[extending] <= right + reach)
-        for index in np.flatnonzero(reached & ~judged):  # the background check only for pieces within reach
-            judged[index] = True
-            joined[index] = _surrounding_label(labels, components, int(extending[index])) == background
-        near = extending[reached & joined]
-        new_left = min(left, int(components.x0[near].min())) if near.size else left
-        new_right = max(right, int(components.x1[near].max())) if near.size else right
-        if (new_left, new_right) == (left, right):
-            break
-        left, right = new_left, new_right
-    inside = inner[(components.x0[inner] >= left) & (components.x1[inner] <= right)]
-    members = np.union1d(line.members, np.concatenate([near, inside]))
-    return _line_of(components, members, line.label)
-
-
-def _line_of(components: Any, members: np.ndarray, label: int) -> DetectedLine:
-    """A line's box and font size from its glyphs."""
-    heights = (components.y1[members] - components.y0[members]).astype(np.float64)
-    x0, y0 = int(components.x0[members].min()), int(components.y0[members].min())
-    box = (x0, y0, int(components.x1[members].max()) - x0, int(components.y1[members].max()) - y0)
-    median_height = float(np.median(heights))
-    letters = heights[heights >= 0.5 * median_height]  # not the dots, commas and hyphens
-    tallest = float(np.percentile(letters, 90))
-    # Glyphs of one height are capitals or x-height letters ("now"): without a taller glyph to tell, the larger
-    # reading is taken, so a short lower-case word is not held to the small-text minimum.
-    uniform = tallest <= UNIFORM_HEIGHT * float(np.median(letters))
-    return DetectedLine(box, label, members, tallest, X_HEIGHT_EM if uniform else CAP_HEIGHT_EM)
-
-
-def _joined(lines: list[DetectedLine], components: Any) -> list[DetectedLine]:
-    """Completed lines that share a glyph are one line (the words of a line found as separate seed groups)."""
-    if len(lines) < 2:
-        return lines
-    owner = np.concatenate([np.full(line.members.size, index) for index, line in enumerate(lines)])
-    glyph = np.concatenate([line.members for line in lines])
-    order = np.argsort(glyph, kind="stable")
-    shared = np.flatnonzero(glyph[order][1:] == glyph[order][:-1])
-    roots = union_roots(len(lines), owner[order][shared], owner[order][shared + 1])
-    joined = []
-    for root in np.unique(roots):
-        members = np.unique(np.concatenate([lines[index].members for index in np.flatnonzero(roots == root)]))
-        joined.append(lines[int(root)] if np.count_nonzero(roots == root) == 1 else
-                      _line_of(components, members, lines[int(root)].label))
-    return joined
-
-
-def _surrounding_label(labels: np.ndarray, components: Any, member: int) -> int:
-    """The dominant other colour just around a component: the glyphs of one line share it, a shape of the same
-    colour in a pattern next to the line usually does not."""
-    x0, y0, x1, y1 = (int(components.x0[member]), int(components.y0[member]), int(components.x1[member]),
-                      int(components.y1[member]))
-    pad = max(1, (y1 - y0) // 6)
-    window = labels[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
-    others = window[(window >= 0) & (window != components.label[member])]
-    return int(np.bincount(others.astype(np.int64)).argmax()) if others.size else -1
-
-
-def _group_into_lines(components: Any, members: np.ndarray, surround: np.ndarray) -> list[np.ndarray]:
-    x0, x1 = components.x0[members], components.x1[members]
-    y0, y1 = components.y0[members], components.y1[members]
-    heights = (y1 - y0).astype(np.float64)
-    # Pairs within reach: compare each glyph with the others in x order (bounded window keeps this linear-ish).
-    order = np.argsort(x0, kind="stable")
-    firsts, seconds = [], []
-    for offset in range(1, min(len(members), 24)):
-        first, second = order[:-offset], order[offset:]
-        overlap = np.minimum(y1[first], y1[second]) - np.maximum(y0[first], y0[second])
-        shorter = np.minimum(heights[first], heights[second])
-        taller = np.maximum(heights[first], heights[second])
-        gap = x0[second] - x1[first]
-        narrower = np.minimum(x1[first] - x0[first], x1[second] - x0[second])
-        linked = (overlap >= MIN_VERTICAL_OVERLAP * shorter) & (shorter >= MIN_HEIGHT_RATIO * taller) & \
-            (gap <= MAX_GAP * taller) & (gap >= -MAX_OVERLAP * narrower) & (surround[first] == surround[second])
-        firsts.append(first[linked])
-        seconds.append(second[linked])
-    roots = union_roots(len(members), np.concatenate(firsts), np.concatenate(seconds))
-    groups = []
-    for root in np.unique(roots):
-        group = members[roots == root]
-        if group.size >= 2:
-            groups.append(group)
-    return groups
-
-
-def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core_share: np.ndarray,
-                 label: int) -> DetectedLine | None:
-    heights = (components.y1[group] - components.y0[group]).astype(np.float64)
-    widths = (components.x1[group] - components.x0[group]).astype(np.float64)
-    areas = components.area[group].astype(np.float64)
-    median_height = float(np.median(heights))
-    if median_height < SMALL_GLYPH_PX and group.size < MIN_SMALL_GLYPHS:
-        return None  # two specks: a codec's halo, not a word
-    if median_height >= SMALL_GLYPH_PX and float(np.median(core_share[group])) < MIN_LINE_CORE_SHARE:
-        return None  # outlines of blended edge pixels around real glyphs
-    if all(np.std(values) <= PATTERN_SPREAD * np.mean(values) for values in (heights, widths, areas)):
-        return None  # a row of identical shapes
-    if float(np.median(thickness[group])) > MAX_LINE_THICKNESS:
-        return None
-    bottoms = components.y1[group].astype(np.float64)
-    on_baseline = np.abs(bottoms - np.median(bottoms)) <= max(2.0, BASELINE_TOLERANCE * median_height)
-    if on_baseline.mean() < MIN_ON_BASELINE:
-        return None
-    return _line_of(components, group, label)
-
 
 def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: int = 1) -> list[TextRegion]:
     """Text lines found in a view of the design (reduced by `scale` for speed) and measured on the design itself:
@@ -488,8 +184,8 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
     (on a reduced copy thin strokes blend into the background, so the view's own colour can be a blend)."""
     if not analysis.clusters:
         return []
-    text_labels = _TextLabels.of(analysis)
-    view = _View.of(analysis, text_labels, scale)
+    text_labels = TextLabels.of(analysis)
+    view = View.of(analysis, text_labels, scale)
     lines, pixel_component = detect_lines(view, policy)
     regions = []
     for line in lines:
@@ -508,11 +204,27 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
         foreground = _ink_colour(analysis, labels, ink)
         if foreground is None:
             continue
+        bold = None
+        if policy.large_bold_text_px <= size_px < policy.large_text_px:  # only there does the weight decide
+            mask = np.isin(pixel_component[np.ix_(np.minimum(np.arange(y, y + h) // scale,
+                                                             pixel_component.shape[0] - 1),
+                                                  np.minimum(np.arange(x, x + w) // scale,
+                                                             pixel_component.shape[1] - 1))], line.members)
+            weighed = measure_line(analysis.rgb, mask, box, size_px, policy)
+            bold = bool(weighed.stroke_em >= policy.bold_stroke_em) if weighed is not None else None
         region = measure_region(analysis, box, labels, labels == foreground, foreground, policy, size_px=size_px,
-                                step=step)
+                                step=step, bold=bold)
         if region is not None:
             regions.append(replace(region, box=line_box))
-    return _without_blend_echoes(regions)
+    regions = _without_blend_echoes(regions)
+    # Text whose colour the clusters merged into its background (a ratio near 1:1) is found by its strokes.
+    for found in stroke_lines(analysis.rgb, policy, scale, analysis.excluded,
+                              skip=[region.box for region in regions], photo=grow(analysis.photo, 2 * scale)):
+        bold = bool(found.stroke_em >= policy.bold_stroke_em)
+        required, large = required_contrast(found.size_px, policy, bold)
+        regions.append(TextRegion(found.box, None, to_hex(found.ink), to_hex(found.background), found.ratio,
+                                  required, large, found.size_px, bold))
+    return sorted(regions, key=lambda item: (item.box[1], item.box[0]))
 
 
 def _ink_colour(analysis: ColourAnalysis, labels: np.ndarray, ink: np.ndarray) -> int | None:
@@ -574,11 +286,15 @@ def check_contrast(analysis: ColourAnalysis, policy: CritiquePolicy,
         severity = "high" if region.ratio < policy.large_text_contrast else "medium"
         name = f'"{region.text[:60]}"' if region.text else "this text"
         kind = "large text" if region.large else "text"
+        unreadable = "Unreadable text: c" if region.ratio < policy.unreadable_below else "C"
+        if unreadable != "C":
+            severity = "high"
         violations.append({
             "kind": "contrast", "severity": severity, "box": list(region.box),
-            "message": (f"Contrast of {name} ({region.color} on {region.background}) is {_floor2(region.ratio):.2f}:1, "
-                        f"below the {region.required:g}:1 WCAG minimum for {kind}: use a darker or lighter text "
-                        "colour from the canon, or put a solid canon-colour panel behind it.")[:500]})
+            "message": (f"{unreadable}ontrast of {name} ({region.color} on {region.background}) is "
+                        f"{_floor2(region.ratio):.2f}:1, below the {region.required:g}:1 WCAG minimum for {kind}"
+                        f"{' (the text is nearly invisible)' if unreadable != 'C' else ''}: use a darker or "
+                        "lighter text colour from the canon, or put a solid canon-colour panel behind it.")[:500]})
         suggestions.append(f"Raise the contrast of {name} from {_floor2(region.ratio):.2f}:1 to at least "
                            f"{region.required:g}:1: change {region.color} or its background {region.background}")
     check = {"source": "layout" if from_layout else "detected", "text_boxes": [region.as_check() for region in regions]}

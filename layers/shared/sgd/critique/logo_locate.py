@@ -1,0 +1,78 @@
+"""Where the brand's logo is in a design, and whether it is there at all.
+
+An SGD render's layout says where it placed the logo. In an external design the logo is searched for: first as
+ingested (the colour fit of sgd.critique.logo, exact for the logo over a flat background), then by its shape
+(sgd.critique.logo_shape: knocked out, on a panel, a graphic or a photo, recoloured). When the canon has a logo and
+the design shows none that matches, that is a finding ("logo missing or unrecognisable", severity from the policy's
+logo_required); a logo found only by its shape in colours the guideline does not give it is one too (recoloured).
+Never `ok` for a logo that was not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from sgd.contracts.shapes import BrandCanon
+from sgd.critique.logo import PreparedLogo, find_logo
+from sgd.critique.logo_shape import colour_verdict, find_by_shape
+from sgd.critique.logo_snap import snap_box
+from sgd.critique.policy import CritiquePolicy
+from sgd.critique.regions import Box, clip_box
+
+SHAPE_MIN_WIDTH_PX = 24  # below this a logo's shape is a blob: nothing to recognise it by
+
+
+def locate_logo(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, layout: Mapping[str, Any] | None,
+                logo: PreparedLogo | None) -> tuple[Box | None, dict[str, Any], list[dict[str, Any]], list[str]]:
+    """(logo box or None, checks["logo_safe_zone"] so far, findings, repair suggestions)."""
+    height, width = rgb.shape[:2]
+    if layout is not None:
+        value = layout.get("logo_box")
+        box = clip_box([float(v) for v in value], width, height) if isinstance(value, list | tuple) and \
+            len(value) == 4 else None
+        check = {"found": box is not None, "logo_source": "layout"}
+        if box is None and logo is not None:
+            return None, check, *_missing(width, height, policy.logo_required.get("renders", "off"))
+        return box, check, [], []
+    if logo is None:
+        return None, {"found": False, "logo_source": "none"}, [], []
+    shorter = min(width, height)
+    # Below a couple of dozen pixels (or the guideline's minimum width) a logo is a blob: a letter or a dot of the
+    # right colour would match it.
+    minimum = max(policy.logo_min_width_pct / 100 * shorter, min(SHAPE_MIN_WIDTH_PX, 0.1 * shorter),
+                  float(canon.get("logo_min_width_px") or 0) * 0.9)
+    match = find_logo(rgb, logo, policy)
+    if match is not None and match.box[2] >= minimum:
+        return tuple(match.box), {"found": True, "logo_source": "matched", "match": "colour",  # type: ignore
+                                  "match_score": match.score, "match_scale": match.scale}, [], []
+    maximum = min(policy.logo_max_width_pct / 100 * shorter, width, height / logo.aspect)
+    shape = find_by_shape(rgb, logo, minimum, maximum) if maximum >= minimum else None
+    if shape is None:
+        return None, {"found": False, "logo_source": "matched"}, \
+            *_missing(width, height, policy.logo_required.get("external", "off"))
+    box = snap_box(np.ascontiguousarray(rgb[..., :3]), logo, (shape.x, shape.y, shape.width, shape.height))
+    verdict = colour_verdict(rgb, logo, box, list(canon.get("palette_hex") or []), 2 * policy.logo_colour_delta_e)
+    check = {"found": True, "logo_source": "matched", "match": "shape", "match_score": round(shape.score, 4),
+             "match_scale": round(box[2] / logo.width, 4), "colours": verdict.kind}
+    findings, suggestions = [], []
+    if verdict.kind == "recoloured" and policy.logo_recoloured != "off":
+        colour = f" (mostly {verdict.colour})" if verdict.colour else ""
+        findings.append({"kind": "logo_safe_zone", "severity": policy.logo_recoloured, "box": list(box),
+                         "message": f"The logo appears recoloured{colour}: its shape matches the brand's logo but "
+                                    "its colours are neither the ingested ones nor a one-colour version in a canon "
+                                    "colour. Use the logo file as supplied, or its approved knockout."})
+        suggestions.append("Use the brand's logo in its own colours (or its one-colour knockout in a canon colour)")
+    return box, check, findings, suggestions
+
+
+def _missing(width: int, height: int, severity: str) -> tuple[list[dict[str, Any]], list[str]]:
+    if severity == "off":
+        return [], []
+    return ([{"kind": "logo_safe_zone", "severity": severity, "box": [0, 0, width, height],
+              "message": "Logo missing or unrecognisable: the canon has a logo, and nothing in the design matches "
+                         "its shape at any position or size the guideline allows. Place the brand's logo, "
+                         "unaltered, with its clear space."}],
+            ["Place the brand's logo (as supplied, or its one-colour knockout) with its clear space"])

@@ -1,0 +1,208 @@
+"""Text found by its strokes, at any contrast, and each line's measured ratio, size and weight.
+
+The colour clusters that sgd.critique.text starts from merge colours closer than a few CIEDE2000 units, so a headline
+at 1.1:1 never forms a colour of its own and is never measured. A designer still sees it: letters are strokes a few
+pixels wide that differ, however slightly, from what lies around them. So, on a reduced copy of the design:
+
+- the local background of every pixel is estimated per channel (lightness and two chroma axes) by a normalised box
+  filter that leaves the strokes out (two passes: the first finds what stands out, the second averages around it);
+- a pixel stands out where it differs from that background by more than the local noise allows (a flat fill or a
+  gradient has none; a photograph or codec ringing raises the bar), darker or lighter: two polarities, like the
+  extremal regions of MSER;
+- the pieces that stand out are grouped into lines by sgd.critique.text's glyph and line rules (size, stroke
+  thickness, density, baselines, no rows of identical shapes), in each polarity.
+
+Each line is then measured on the full-resolution pixels: the ink is the median of its glyphs' most distinct pixels,
+the background every pixel in a ring around them, and the ratio is the policy's worst percentile of the per-pixel
+WCAG ratios. `stroke_em` (the mean stroke width over the font size) tells bold from regular: WCAG's large text is
+18 pt (24 px) regular or 14 pt (18.67 px) bold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from sgd.critique.policy import CritiquePolicy
+from sgd.critique.regions import Box, boundary_pixels, clip_box, dilate, grow, overlap_area
+from sgd.critique.text_lines import detect_lines, stroke_view
+
+BACKGROUND_RADIUS = 12  # view px: the box filter for the local background (wider than a glyph's stroke)
+NOISE_RADIUS = 3
+NOISE_CELL = 8  # view px
+LOCAL_NOISE_SHARE = 0.35
+MIN_LEVEL = 2.2  # channel levels a stroke must differ by on a noiseless background (1.05:1 on white is ~6)
+NOISE_FACTOR = 3.5  # ... and this many times the local noise
+CHROMA_WEIGHT = 0.5
+MAX_LINES = 60
+MAX_RING_SAMPLES = 4000
+MAX_INK_IN_RING = 0.1  # share of the ring around a line that may look like its ink
+SEPARATION = 3.0  # the ink's difference from the ring over the ring's own median variation, at least
+
+
+@dataclass(frozen=True, slots=True)
+class StrokeLine:
+    box: Box  # full-resolution
+    ink: tuple[int, int, int]
+    background: tuple[int, int, int]  # the median of the ring around the glyphs
+    ratio: float  # the worst-percentile ratio
+    size_px: float
+    stroke_em: float  # mean stroke width / font size
+
+
+def _blur(plane: np.ndarray, radius: int) -> np.ndarray:
+    """Box mean of an (h, w) or (h, w, 3) uint8 array over a (2r + 1)^2 square, float32 (Pillow's C box blur)."""
+    blurred = Image.fromarray(plane, "RGB" if plane.ndim == 3 else "L").filter(ImageFilter.BoxBlur(radius))
+    return np.asarray(blurred, dtype=np.float32)
+
+
+def opponent(rgb: np.ndarray) -> np.ndarray:
+    """(h, w, 3) float32: luma and two chroma axes (red-green, yellow-blue, weighted CHROMA_WEIGHT), in channel
+    levels."""
+    pixels = rgb.astype(np.float32)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    luma = 0.299 * red + 0.587 * green + 0.114 * blue
+    return np.stack([luma, CHROMA_WEIGHT * (red - green), CHROMA_WEIGHT * (0.5 * (red + green) - blue)], axis=-1)
+
+
+def polarity_labels(rgb: np.ndarray) -> np.ndarray:
+    """(h, w) int8 of a design copy: 1 where a pixel stands out darker than its local background, 2 lighter (by
+    chroma alone: its luma decides the side), -1 elsewhere (no component: a letter's counter is not a glyph)."""
+    pixels = rgb.astype(np.float32)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    luma = 0.299 * red + 0.587 * green + 0.114 * blue
+    luma_bytes = np.clip(np.rint(luma), 0, 255).astype(np.uint8)
+    # Local noise: the luma's mean absolute difference from its 3x3 mean (a flat fill or a gradient has none).
+    wiggle = np.abs(luma - _blur(luma_bytes, 1))
+    local = _blur(np.clip(wiggle * 4, 0, 255).astype(np.uint8), NOISE_RADIUS) / 4
+    # The background's own noise: the quietest cell around (a line of text is busy itself, its surroundings are
+    # not; a photograph is busy everywhere). A share of the local busyness still counts (a codec rings along edges).
+    noise = np.maximum(_quietest(wiggle, NOISE_CELL), LOCAL_NOISE_SHARE * local)
+    threshold = np.maximum(MIN_LEVEL, NOISE_FACTOR * noise)
+    luma_delta = luma - _blur(luma_bytes, BACKGROUND_RADIUS)
+    difference = np.abs(luma_delta)
+    for plane in (128.0 + CHROMA_WEIGHT * (red - green), 128.0 + CHROMA_WEIGHT * (0.5 * (red + green) - blue)):
+        as_bytes = np.clip(np.rint(plane), 0, 255).astype(np.uint8)
+        np.maximum(difference, np.abs(plane - _blur(as_bytes, BACKGROUND_RADIUS)), out=difference)
+    standing = difference > threshold
+    labels = np.full(standing.shape, -1, dtype=np.int8)
+    labels[standing & (luma_delta <= 0)] = 1
+    labels[standing & (luma_delta > 0)] = 2
+    return labels
+
+
+def _quietest(plane: np.ndarray, cell: int) -> np.ndarray:
+    """Per pixel: the lowest mean of `plane` over the cell x cell blocks in the 3x3 blocks around its own."""
+    height, width = plane.shape
+    rows, cols = -(-height // cell), -(-width // cell)
+    padded = np.zeros((rows * cell, cols * cell), dtype=np.float32)
+    padded[:height, :width] = plane
+    padded[height:, :] = padded[height - 1:height, :] if height else 0
+    padded[:, width:] = padded[:, width - 1:width] if width else 0
+    means = padded.reshape(rows, cell, cols, cell).mean(axis=(1, 3))
+    around = np.pad(means, 1, mode="edge")
+    low = means.copy()
+    for dy in range(3):
+        for dx in range(3):
+            np.minimum(low, around[dy:dy + rows, dx:dx + cols], out=low)
+    return np.repeat(np.repeat(low, cell, axis=0), cell, axis=1)[:height, :width]
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    values = rgb.astype(np.float64) / 255.0
+    linear = np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
+    return linear @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, policy: CritiquePolicy
+                 ) -> StrokeLine | None:
+    """The line's ink, background, worst-percentile ratio and stroke weight, on the full-resolution pixels of
+    `box`; `mask` (bool, box-sized) marks its glyphs."""
+    x, y, w, h = box
+    region = rgb[y:y + h, x:x + w]
+    if not mask.any():
+        return None
+    reach = max(2, round(0.25 * size_px))
+    near = grow(mask, 1)
+    ring = dilate(mask, reach) & ~near
+    if np.count_nonzero(ring) < 8:
+        return None
+    ring_pixels = region[ring]
+    if len(ring_pixels) > MAX_RING_SAMPLES:  # a median of a regular sample is as good and much cheaper
+        ring_pixels = ring_pixels[::len(ring_pixels) // MAX_RING_SAMPLES + 1]
+    background_rgb = np.median(ring_pixels, axis=0)
+    luma = opponent(region)
+    background_planes = opponent(background_rgb[None, None])[0, 0]
+    ring_planes = opponent(ring_pixels[None])[0]
+    distinct = np.abs(luma - background_planes).max(axis=-1)
+    inside = distinct[mask]
+    cut = np.percentile(inside, 60)
+    core = mask & (distinct >= cut)
+    ink = np.median(region[core], axis=0)
+    # Text stands apart from what is around it: its ink differs from the ring by more than the ring varies (a
+    # photograph's texture or a codec's halo does not).
+    ring_spread = float(np.median(np.abs(ring_planes - background_planes).max(axis=-1)))
+    separation = float(np.median(inside[inside >= cut]))
+    if separation < max(MIN_LEVEL, SEPARATION * ring_spread):
+        return None
+    # ... and the ink is not all around it too (the rim of a large shape, where the shape itself goes on).
+    ink_planes = np.median(luma[core], axis=0)
+    to_ink = np.abs(luma - ink_planes).max(axis=-1)
+    if float(np.mean(np.abs(ring_planes - ink_planes).max(axis=-1) <= 0.5 * separation)) > MAX_INK_IN_RING:
+        return None
+    ink_y = float(_luminance(ink))
+    ring_y = _luminance(ring_pixels)
+    ratios = (np.maximum(ring_y, ink_y) + 0.05) / (np.minimum(ring_y, ink_y) + 0.05)
+    ratio = float(np.percentile(ratios, 100 * policy.worst_percentile))
+    # Stroke width: the ink (pixels nearer the ink than the background in every distinct channel) 2 area / outline.
+    to_background = np.abs(luma - background_planes).max(axis=-1)
+    strokes = near & (to_ink < to_background)
+    outline = np.count_nonzero(boundary_pixels(strokes.astype(np.int8)) & strokes)
+    stroke_px = 2.0 * np.count_nonzero(strokes) / max(1, outline) if outline else 0.0
+    return StrokeLine(box, _rgb(ink), _rgb(background_rgb), ratio, size_px, stroke_px / max(1.0, size_px))
+
+
+def _rgb(values: np.ndarray) -> tuple[int, int, int]:
+    red, green, blue = (int(v) for v in np.clip(np.rint(values), 0, 255))
+    return red, green, blue
+
+
+def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: np.ndarray | None = None,
+                 skip: list[Box] | None = None, photo: np.ndarray | None = None) -> list[StrokeLine]:
+    """Text lines found by their strokes (any contrast), measured at full resolution. `scale`: the reduction of
+    the detection copy; `excluded`: pixels left out (the logo); `skip`: boxes already measured (lines mostly
+    inside one of them are left out)."""
+    height, width = rgb.shape[:2]
+    picture = Image.fromarray(rgb)
+    reduced = np.asarray(picture.reduce(scale)) if scale > 1 else rgb
+    labels = polarity_labels(reduced).astype(np.int16)
+    # Left out: the logo, and photographs (their texture is everywhere; text on them is found by its colour).
+    for mask in (excluded, photo):
+        if mask is not None:
+            view_mask = mask[::scale, ::scale][:labels.shape[0], :labels.shape[1]]
+            labels[:view_mask.shape[0], :view_mask.shape[1]][view_mask] = -1
+    lines, pixel_component = detect_lines(stroke_view(labels, reduced, scale), policy)
+    found: list[StrokeLine] = []
+    for line in sorted(lines, key=lambda item: -item.box[2] * item.box[3])[:MAX_LINES]:
+        lx, ly, lw, lh = line.box
+        size_px = line.size_px(scale)
+        pad = max(2, round(0.25 * size_px)) + scale
+        full = clip_box((lx * scale - pad, ly * scale - pad, lw * scale + 2 * pad, lh * scale + 2 * pad), width,
+                        height)
+        line_box = clip_box((lx * scale, ly * scale, lw * scale, lh * scale), width, height)
+        if full is None or line_box is None:
+            continue
+        if skip and any(overlap_area(line_box, other) >= 0.5 * min(line_box[2] * line_box[3], other[2] * other[3])
+                        for other in skip):
+            continue
+        x, y, w, h = full
+        rows = np.minimum(np.arange(y, y + h) // scale, pixel_component.shape[0] - 1)
+        cols = np.minimum(np.arange(x, x + w) // scale, pixel_component.shape[1] - 1)
+        mask = np.isin(pixel_component[np.ix_(rows, cols)], line.members)
+        measured = measure_line(rgb, mask, full, size_px, policy)
+        if measured is not None:
+            found.append(StrokeLine(line_box, measured.ink, measured.background, measured.ratio, size_px,
+                                    measured.stroke_em))
+    return found
