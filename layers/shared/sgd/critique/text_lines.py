@@ -27,6 +27,9 @@ MAX_GLYPH_ASPECT = 4.0  # width / height
 MIN_DENSITY, MAX_DENSITY = 0.1, 0.85
 MAX_THICKNESS = 0.45  # one glyph's stroke thickness / height (discs and squares are ~0.5)
 MAX_LINE_THICKNESS = 0.33  # ... the median over a line
+MIN_LARGE_GLYPHS = 3  # display-size "words" of fewer shapes than this ...
+LARGE_GLYPH_SHARE = 0.06  # ... from this share of the canvas's shorter side are not read as text
+MAX_LINE_FILL = 0.66  # the median glyph's ink over its box: letters stay well under it, filled shapes over
 MIN_CORE_SHARE = 0.03  # a large glyph has some flat pixels inside; a 1-px outline left by a blend has none
 MIN_LINE_CORE_SHARE = 0.1  # ... and so has a line of them, by its median glyph
 SMALL_GLYPH_PX = 16  # glyphs this small have no flat pixels (strokes are all edge) ...
@@ -202,7 +205,8 @@ def detect_lines(view: View, policy: CritiquePolicy) -> tuple[list[DetectedLine]
         if members.size < 2 or members.size > MAX_GLYPHS_PER_COLOUR:
             continue
         surround = np.array([_surrounding_label(labels, components, int(member)) for member in members])
-        accepted = [line for line in (_accept_line(components, group, thickness, core_share, int(label))
+        accepted = [line for line in (_accept_line(components, group, thickness, core_share, int(label),
+                                                    min(height, width))
                                       for group in _group_into_lines(components, members, surround))
                     if line is not None]
         if accepted:
@@ -321,11 +325,13 @@ def _group_into_lines(components: Any, members: np.ndarray, surround: np.ndarray
 
 
 def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core_share: np.ndarray,
-                 label: int) -> DetectedLine | None:
+                 label: int, view_side: int) -> DetectedLine | None:
     heights = (components.y1[group] - components.y0[group]).astype(np.float64)
     widths = (components.x1[group] - components.x0[group]).astype(np.float64)
     areas = components.area[group].astype(np.float64)
     median_height = float(np.median(heights))
+    if group.size < MIN_LARGE_GLYPHS and median_height >= LARGE_GLYPH_SHARE * view_side:
+        return None  # two big shapes side by side: a brand graphic's motifs far more often than a two-letter word
     if median_height < SMALL_GLYPH_PX and group.size < MIN_SMALL_GLYPHS:
         return None  # two specks: a codec's halo, not a word
     if median_height >= SMALL_GLYPH_PX and float(np.median(core_share[group])) < MIN_LINE_CORE_SHARE:
@@ -334,6 +340,8 @@ def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core
         return None  # a row of identical shapes
     if float(np.median(thickness[group])) > MAX_LINE_THICKNESS:
         return None
+    if float(np.median(areas / np.maximum(1.0, heights * widths))) > MAX_LINE_FILL:
+        return None  # solid discs, half discs and blocks in a row: a graphic, not letters (which leave air)
     bottoms = components.y1[group].astype(np.float64)
     on_baseline = np.abs(bottoms - np.median(bottoms)) <= max(2.0, BASELINE_TOLERANCE * median_height)
     if on_baseline.mean() < MIN_ON_BASELINE:
