@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sgd.contracts.shapes import ColorRole, UsageRuleFields
 from sgd.design.color import AA_LARGE_TEXT, AA_NORMAL_TEXT, chroma, contrast_ratio, normalize_hex, relative_luminance
-from sgd.design.copy_fit import Stack
 from sgd.design.geometry import Skeleton
 from sgd.design.planner import choose_colors
+
+if TYPE_CHECKING:  # canon derivation infers roles here and must not load Pillow through the copy fitter
+    from sgd.design.copy_fit import Stack
 
 LARGE_TEXT_PX = 24  # WCAG large text: 18 pt = 24 px; such text needs 3:1 instead of 4.5:1
 CTA_CONTRAST = AA_NORMAL_TEXT  # a call to action reaches 4.5:1 whatever its size
