@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pwd
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,13 @@ def test_the_repository_virtualenv_python_and_temporary_folders_are_inside(tmp_p
     assert path_is_allowed(os.path.join(sys.base_prefix, "lib"))
     assert path_is_allowed(str(tmp_path / "out.png"))
     assert path_is_allowed(os.devnull)
-    assert not path_is_allowed(str(ROOT) + "-elsewhere")  # a sibling folder whose name starts the same
+    # A sibling folder whose name starts the same is outside: checked beside every allowed root that is not itself
+    # inside the temporary folder (a clone under /tmp has siblings that are temporary files, rightly allowed).
+    siblings = [root.rstrip(os.sep) + "-elsewhere" for root in (str(ROOT), sys.base_prefix)
+                if not Path(root).resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())]
+    assert siblings
+    for sibling in siblings:
+        assert not path_is_allowed(sibling), sibling
 
 
 def test_the_hook_records_opens_and_listings_outside_with_where_they_happened() -> None:
