@@ -181,7 +181,8 @@ def _drive(api: Api, kit: Path, out_dir: Path, run: DemoRun) -> None:
 def _critique(api: Api, kit: Path, out_dir: Path, run: DemoRun) -> None:
     """The kit's labelled example designs go in as images; then one POST /critique over them and SGD's renders."""
     uploads_before = len(run.uploads)
-    _ingest(api, [(kit / "critique" / name, "image/png") for name in EXTERNAL_DESIGNS], run)
+    # Marked as examples: designs to critique, not brand imagery for the renders' picture areas.
+    _ingest(api, [(kit / "critique" / name, "image/png") for name in EXTERNAL_DESIGNS], run, purpose="example")
     external = {upload["asset_id"]: upload["filename"] for upload in run.uploads[uploads_before:]
                 if upload.get("asset_id") and upload.get("status") in ("indexed", "duplicate")}
     originals = {design.asset["id"]: f"designs/{design.file}" for design in run.designs}
@@ -213,12 +214,14 @@ def _error_summary(response: httpx.Response) -> str:
     return f"{error.get('code', 'ok')}: {error.get('message', '')}"[:160]
 
 
-def _ingest(api: Api, files: list[tuple[Path, str]], run: DemoRun, project: str = PROJECT) -> None:
+def _ingest(api: Api, files: list[tuple[Path, str]], run: DemoRun, project: str = PROJECT,
+            purpose: str | None = None) -> None:
     """The presigned flow: POST /uploads, POST the file to S3, then follow GET /uploads/{id} to its result."""
     for path, content_type in files:
         data = path.read_bytes()
-        response, took = api.timed("POST", "/uploads", {"project_id": project, "filename": path.name,
-                                                       "content_type": content_type, "size_bytes": len(data)})
+        ticket_request = {"project_id": project, "filename": path.name, "content_type": content_type,
+                          "size_bytes": len(data)} | ({"purpose": purpose} if purpose else {})
+        response, took = api.timed("POST", "/uploads", ticket_request)
         run.add(Step("Upload ticket", f"POST /uploads ({path.name})", response.status_code, took,
                      f"presigned POST to {response.json().get('key', '?')}", response.json()))
         if response.status_code != 200:
