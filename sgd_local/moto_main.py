@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
-from moto.server import main
 
 from sgd_local.s3_guard import enforce_s3_policies
 
@@ -37,34 +36,41 @@ def _serialised(operation: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
+def cache_service_lookup() -> None:
+    """moto's dispatcher lists its own package directory (a listdir and a stat per service) on every request to
+    tell a service name from a host name; the list never changes while the server runs."""
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
 def make_dynamodb_writes_atomic() -> None:
     for name in WRITE_OPERATIONS:
         setattr(DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name)))
 
 
-def serve_with_journal(host: str, port: int, journal: Path) -> None:
-    """moto's own server (its app and request handler), behind the journalling middleware."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import run_simple
+def serve(host: str, port: int, journal: Path | None) -> None:
+    """moto's app (behind the journalling middleware with a journal) on keep-alive connections."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from sgd_local.journal import Journal, JournallingApp
+    from sgd_local.moto_http import serve as serve_keep_alive
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    app = JournallingApp(DomainDispatcherApplication(create_backend_app), Journal(journal))
-    run_simple(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    if journal is not None:
+        app = JournallingApp(app, Journal(journal))
+    serve_keep_alive(host, port, app)
 
 
 if __name__ == "__main__":
+    cache_service_lookup()
     make_dynamodb_writes_atomic()
     enforce_s3_policies()
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--journal")
-    known, rest = parser.parse_known_args()
-    if known.journal:
-        options = argparse.ArgumentParser()
-        options.add_argument("-H", "--host", default="127.0.0.1")
-        options.add_argument("-p", "--port", type=int, default=5000)
-        served = options.parse_args(rest)
-        serve_with_journal(served.host, served.port, Path(known.journal))
-    else:
-        main(rest)
+    options = argparse.ArgumentParser()
+    options.add_argument("--journal", type=Path)
+    options.add_argument("-H", "--host", default="127.0.0.1")
+    options.add_argument("-p", "--port", type=int, default=5000)
+    served = options.parse_args()
+    serve(served.host, served.port, served.journal)

@@ -216,3 +216,37 @@ def test_a_crash_loses_no_write_the_journal_replays_them(tmp_path: Path) -> None
     with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as third:
         item = third.aws.client("dynamodb").get_item(TableName="CacheTable", Key={"pk": {"S": "count#1"}})["Item"]
         assert item["n"] == {"N": "4"}
+
+
+def test_connections_are_kept_alive_across_requests_chunked_bodies_and_heads(runtime: Any) -> None:
+    """As AWS does: one connection serves many calls (moto's own server closes each), whatever the body framing."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    s3 = runtime.aws.client("s3")
+    bucket = read_stack(ROOT).bucket_name
+    s3.put_object(Bucket=bucket, Key="keepalive/object.txt", Body=b"kept alive")
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "keepalive/chunked.txt"})
+    get = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "keepalive/object.txt"})
+    endpoint = urlsplit(runtime.aws.endpoint)
+    connection = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=10)
+    connection.connect()
+    socket_before = connection.sock
+
+    def exchange(method: str, url: str, **options: Any) -> http.client.HTTPResponse:
+        target = urlsplit(url)
+        connection.request(method, f"{target.path}?{target.query}", **options)
+        response = connection.getresponse()
+        response.read()
+        return response
+
+    chunked = exchange("PUT", put, body=iter([b"one ", b"chunk ", b"at a time"]), encode_chunked=True,
+                       headers={"Transfer-Encoding": "chunked"})
+    assert chunked.status == 200
+    head = exchange("HEAD", get)
+    assert (head.status, head.headers["Content-Length"]) == (200, "10")
+    for _ in range(3):
+        assert exchange("GET", get).status == 200
+    assert connection.sock is socket_before  # five requests, one connection: nothing asked to close it
+    assert s3.get_object(Bucket=bucket, Key="keepalive/chunked.txt")["Body"].read() == b"one chunk at a time"
+    connection.close()
