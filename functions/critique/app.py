@@ -10,4 +10,4 @@ function = critique_function(settings)
 app = function.app
 handler = function.handler
 # SnapStart: prime before the snapshot, reset per-instance state after restore (no-op without SnapStart).
-snapstart.register("critique", settings)
+snapstart.register("critique", settings, handler)

@@ -10,4 +10,4 @@ function = render_function(settings)
 app = function.app
 handler = function.handler
 # SnapStart: prime before the snapshot, reset per-instance state after restore (no-op without SnapStart).
-snapstart.register("render", settings)
+snapstart.register("render", settings, handler)

@@ -8,7 +8,7 @@ import types
 from typing import Any
 
 import pytest
-from sgd import snapstart
+from sgd import composition, snapstart
 from sgd.adapters.aws import AwsClients
 from sgd.settings import load_settings
 
@@ -24,8 +24,13 @@ def test_priming_serves_representative_requests_without_reaching_out(function: s
     monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-must-not-be-used")  # priming uses the local engine anyway
     made: list[str] = []
     monkeypatch.setattr(AwsClients, "_new_client", lambda self, service: made.append(service))
-    result = snapstart.prime(function, load_settings())
+    settings = load_settings()
+    live = getattr(composition, f"{function}_function")(settings)  # the graph Lambda invokes, over real adapters
+    result = snapstart.prime(function, settings, live.handler)
     assert result["statuses"] == statuses
+    # The live handler answers its warming requests before any route code (401), /healthz without a dependency.
+    assert all(status == (200 if built["rawPath"] == "/healthz" else 401)
+               for status, built in zip(result["live_statuses"], snapstart.LIVE_WARMING[function], strict=True))
     assert made == []  # no client that requests would use exists before the snapshot
 
 

@@ -95,7 +95,7 @@ def test_every_function_runs_from_a_primed_snapshot_behind_an_alias() -> None:
     assert [trigger.function for trigger in stack.sqs_triggers] == ["RenderFunction"]
     for name in stack.functions:
         app = (ROOT / "functions" / name.removesuffix("Function").lower() / "app.py").read_text()
-        assert f'snapstart.register("{name.removesuffix("Function").lower()}", settings)' in app
+        assert f'snapstart.register("{name.removesuffix("Function").lower()}", settings, handler)' in app
 
 
 def test_org_rate_limit_defaults_reach_every_function() -> None:

@@ -39,14 +39,17 @@ PRIMING_ORG = "snapstart-priming"
 PRIMING_PROJECT = "priming"
 
 
-def register(function_name: str, settings: Settings) -> bool:
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def register(function_name: str, settings: Settings, live_handler: Handler | None = None) -> bool:
     """Registers the priming (before the snapshot) and the restore hooks of one function; False when the runtime
-    has no snapshot hooks."""
+    has no snapshot hooks. `live_handler` is the handler Lambda will invoke: its own lazy state is warmed too."""
     try:
         from snapshot_restore_py import register_after_restore, register_before_snapshot  # type: ignore[import-not-found]
     except ImportError:
         return False
-    register_before_snapshot(lambda: prime(function_name, settings))
+    register_before_snapshot(lambda: prime(function_name, settings, live_handler))
     register_after_restore(after_restore)
     return True
 
@@ -60,16 +63,19 @@ def after_restore() -> None:
     tempfile._name_sequence = None  # type: ignore[attr-defined]  # its Random was seeded before the snapshot
 
 
-def prime(function_name: str, settings: Settings) -> dict[str, Any]:
-    """Serves the function's representative requests over in-memory adapters; returns what each answered (the
-    status codes) and how long priming took. A failure is raised: a function that cannot serve its own
-    representative request should not be published."""
+def prime(function_name: str, settings: Settings, live_handler: Handler | None = None) -> dict[str, Any]:
+    """Serves the function's representative requests over in-memory adapters, then warms the live handler with
+    requests it answers before reaching any adapter; returns what each answered (the status codes) and how long
+    priming took. A failure is raised: a function that cannot serve its own representative request should not
+    be published."""
     from sgd.adapters.aws import AwsClients
 
     started = time.perf_counter()
     statuses = PRIMERS[function_name](_priming_settings(settings))
+    live = [_invoke(live_handler, built)[0] for built in LIVE_WARMING[function_name]] if live_handler else []
     AwsClients.prime_all(AWS_SERVICES[function_name])
-    return {"function": function_name, "statuses": statuses, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    return {"function": function_name, "statuses": statuses, "live_statuses": live,
+            "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
 def _priming_settings(settings: Settings) -> Settings:
@@ -116,7 +122,7 @@ class _Context:
         return 60_000
 
 
-def _invoke(handler: Callable[[dict[str, Any], Any], Any], built: dict[str, Any]) -> tuple[int, Any]:
+def _invoke(handler: Handler, built: dict[str, Any]) -> tuple[int, Any]:
     result = handler(built, _Context())
     body = result.get("body") or ""
     if result.get("isBase64Encoded"):
@@ -190,6 +196,19 @@ def _prime_admission() -> None:
     Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "PNG")
     Image.open(io.BytesIO(buffer.getvalue())).load()
 
+
+# Requests the live handler answers without reaching an adapter (no token: 401 before any route code, and the
+# rate limiter lets an org-less request through to that 401). They build what FastAPI and Starlette make on an
+# app's first request (the middleware stack, each router's route contexts), which the in-memory priming app
+# builds for itself only.
+LIVE_WARMING: dict[str, list[dict[str, Any]]] = {
+    "render": [event("POST", "/render", RENDER_BODY, org=None), event("GET", "/render/jobs/priming", org=None)],
+    "critique": [event("POST", "/critique", {"project_id": PRIMING_PROJECT, "asset_ids": ["priming"]}, org=None)],
+    "canon": [event("GET", "/healthz", org=None), event("GET", f"/canon/{PRIMING_PROJECT}", org=None),
+              event("GET", f"/canon/{PRIMING_PROJECT}/versions", org=None)],
+    "ingest": [event("POST", "/uploads", {"project_id": PRIMING_PROJECT, "filename": "logo.png",
+                                          "content_type": "image/png", "size_bytes": 1024}, org=None)],
+}
 
 # The AWS clients each function makes on its first requests (their models are loaded before the snapshot).
 AWS_SERVICES = {"render": ("dynamodb", "s3", "sqs"), "critique": ("dynamodb", "s3"), "canon": ("dynamodb", "s3"),

@@ -39,13 +39,16 @@ class AwsClients:
     def prime_all(cls, services: tuple[str, ...]) -> None:
         """Before a SnapStart snapshot: loads each service's model, endpoint rules and client class into every
         AwsClients' boto3 session by making a client with placeholder credentials and dropping it. No credential
-        is resolved and no connection opened; the clients requests use are made after restore."""
+        is resolved and no connection opened; the clients requests use are made after restore. botocore is
+        X-Ray-patched here too (when tracing is on), as the first client would otherwise do after restore."""
+        trace_library("botocore")
         for clients in list(cls._every):
             with clients._lock:
                 for service in services:
-                    clients._session().client(service, region_name=clients.region, config=_client_config(),
-                                              aws_access_key_id="snapstart-priming",
-                                              aws_secret_access_key="snapstart-priming")  # noqa: S106
+                    client = clients._session().client(service, region_name=clients.region, config=_client_config(),
+                                                       aws_access_key_id="snapstart-priming",
+                                                       aws_secret_access_key="snapstart-priming")  # noqa: S106
+                    _prime_requests(client, service)
 
     def _session(self) -> Any:
         if self._boto_session is None:
@@ -67,6 +70,53 @@ class AwsClients:
     def _new_client(self, service: str) -> Any:
         trace_library("botocore")
         return self._session().client(service, region_name=self.region, config=_client_config())
+
+
+# Requests made once per service before the snapshot and answered in process (botocore's before-send hook), so
+# that serialising, endpoint rules, signing, retry handling and parsing have run before the first real request.
+_PRIMING_KEY = {"pk": {"S": "snapstart-priming"}, "sk": {"S": "snapstart-priming"}}
+PRIMING_REQUESTS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    "dynamodb": (
+        ("get_item", {"TableName": "priming", "Key": _PRIMING_KEY}),
+        ("query", {"TableName": "priming", "KeyConditionExpression": "pk = :pk", "Limit": 1,
+                   "ExpressionAttributeValues": {":pk": {"S": "snapstart-priming"}}}),
+        ("batch_get_item", {"RequestItems": {"priming": {"Keys": [_PRIMING_KEY]}}}),
+        ("put_item", {"TableName": "priming", "Item": _PRIMING_KEY, "ConditionExpression": "attribute_not_exists(pk)"}),
+        ("update_item", {"TableName": "priming", "Key": _PRIMING_KEY, "UpdateExpression": "ADD #n :one",
+                         "ExpressionAttributeNames": {"#n": "count"},
+                         "ExpressionAttributeValues": {":one": {"N": "1"}}, "ReturnValues": "ALL_NEW"}),
+    ),
+    "s3": (
+        ("get_object", {"Bucket": "snapstart-priming", "Key": "priming"}),
+        ("put_object", {"Bucket": "snapstart-priming", "Key": "priming", "Body": b"priming"}),
+    ),
+}
+
+
+class _CannedBody:
+    """The raw body of a canned response: what botocore reads from urllib3's."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+    def read(self, *_: Any, **__: Any) -> bytes:
+        body, self._body = self._body, b""
+        return body
+
+
+def _prime_requests(client: Any, service: str) -> None:
+    from botocore.awsrequest import AWSResponse
+
+    def answer(request: Any, **_: Any) -> Any:
+        body = b"{}" if service == "dynamodb" else b""
+        return AWSResponse(request.url, 200, {"Content-Length": str(len(body))}, _CannedBody(body))
+
+    client.meta.events.register("before-send", answer)
+    for operation, parameters in PRIMING_REQUESTS.get(service, ()):
+        getattr(client, operation)(**parameters)
 
 
 def _client_config() -> Any:
