@@ -8,7 +8,7 @@ from sgd.adapters.clock import FixedClock
 from sgd.adapters.memory import MemoryTable
 from sgd.errors import ServiceUnavailable
 from sgd.http.rate_limit import route_class
-from sgd.ratelimit import Decision, RateLimiter, parse_limits
+from sgd.ratelimit import Decision, RateLimiter, lease_size, parse_limits
 from sgd.repositories.rate_limits import RateLimitCounters
 from sgd.settings import ConfigurationError, load_settings
 
@@ -58,6 +58,40 @@ def test_an_org_may_have_its_own_limits() -> None:
     counters.set_org_limits("bigco", {"render": 3})
     assert len(admitted(rate_limiter, "bigco", "render", 5)) == 3
     assert len(admitted(rate_limiter, "bigco", "reads", 5)) == 5  # the other classes keep the defaults
+
+
+def test_an_instance_first_request_of_an_org_counts_early_but_never_admits_beyond_the_org_allowance() -> None:
+    table = MemoryTable()
+    first, clock, counters = limiter(table=table)
+    counters.set_org_limits("bigco", {"render": 20})
+    counters.set_org_limits("smallco", {"render": 3})
+    assert len(admitted(first, "bigco", "render", 12)) == 12  # above the default of 10: its own 20 applies
+    assert len(admitted(first, "smallco", "render", 3)) == 3
+    # A new instance (its own caches, the same table) counts its first request against the default while it
+    # reads the org's limits: the window already holds 12 > 10, so the real, larger allowance is used.
+    second = RateLimiter(counters, defaults=parse_limits("render=10,reads=100"), window_s=60, clock=clock)
+    assert len(admitted(second, "bigco", "render", 10)) == 8
+    # For the smaller org the early count (4, within the default 10) is above its own 3: refused.
+    third = RateLimiter(counters, defaults=parse_limits("render=10,reads=100"), window_s=60, clock=clock)
+    assert admitted(third, "smallco", "render", 3) == []
+    assert admitted(first, "smallco", "render", 1) == []
+
+
+def test_reads_are_counted_in_leases_and_instances_together_never_pass_the_limit() -> None:
+    table = MemoryTable()
+    first, clock, counters = limiter(table=table)  # reads=100: leases of 5
+    assert [lease_size("reads", 100), lease_size("render", 100), lease_size("reads", 30)] == [5, 1, 1]
+    decisions = admitted(first, "acme", "reads", 7)
+    assert [d.remaining for d in decisions] == [99, 98, 97, 96, 95, 94, 93]
+    # The first is counted alone (while the org's limits are read), then two leases of 5: three writes.
+    assert counters.count("acme", "reads", int(START.timestamp())) == 11
+    others = [RateLimiter(counters, defaults=parse_limits("render=10,reads=100"), window_s=60, clock=clock)
+              for _ in range(2)]
+    total = len(decisions)
+    for _ in range(60):  # three instances, interleaved, far past the limit
+        for instance in (first, *others):
+            total += len(admitted(instance, "acme", "reads", 1))
+    assert 100 - 3 * (5 - 1) <= total <= 100  # unspent leases only ever admit less
 
 
 class UnreachableTable(MemoryTable):

@@ -4,7 +4,8 @@ A sliding window (the weighted sum of the previous and the current fixed window)
 requests per `window_s` seconds in each route class (render, critique, ingest, reads). The count of the current
 window lives in the usage table and grows by one conditional ADD per admitted request (sgd.repositories.
 rate_limits), so concurrent instances never admit more than the limit between them; the previous window's count
-is read once per instance, after it closed.
+is read once per instance, after it closed. An instance reads an org's own limits once a minute, while it counts
+that request against the default allowance (see _check). Reads are counted in small leases (see lease_size).
 
 Limits are configurable per org (stored beside its budget limit), with defaults from SGD_RATE_LIMITS, which the
 template sets. When the table cannot be reached, requests are refused (fail closed): a 503, never unlimited.
@@ -13,8 +14,10 @@ template sets. When the table cannot be reached, requests are refused (fail clos
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sgd.adapters.clock import Clock
@@ -49,6 +52,18 @@ class Decision:
         return headers
 
 
+LEASED_CLASSES = frozenset({"reads"})
+MAX_LEASE = 10
+
+
+def lease_size(route_class: str, limit: int) -> int:
+    """How many requests of a class an instance counts with one write. Reads are many and cheap, so an instance
+    leases up to a twentieth of the limit (at most 10) and spends it locally: the count still includes every
+    leased request, so the limit is never exceeded; a lease left unspent when the window closes only admits a
+    little less (at most lease - 1 per instance and window). Writes are counted one by one, exactly."""
+    return max(1, min(MAX_LEASE, limit // 20)) if route_class in LEASED_CLASSES else 1
+
+
 class RateLimited(TooManyRequests):
     code = "rate_limited"
 
@@ -63,6 +78,10 @@ class RateLimiter:
         self._monotonic = monotonic
         self._org_limits: LruCache[str, tuple[float, dict[str, int]]] = LruCache(1024)
         self._closed_windows: LruCache[tuple[str, str, int], int] = LruCache(4096)
+        # (org, route class) -> (window start, the next count, the last count leased): see lease_size
+        self._leases: dict[tuple[str, str], tuple[int, int, int]] = {}
+        self._leases_lock = threading.Lock()
+        self._lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rate-limit-lookup")  # threads on use
 
     def limit_of(self, org: str, route_class: str) -> int | None:
         """The org's limit for the class (its own, else the default); None: the class is not limited."""
@@ -88,9 +107,21 @@ class RateLimiter:
         window = self._window_s
         now = self._clock.now().timestamp()
         start = int(now // window) * window
+        expires_at = start + 2 * window + 60
         cached = self._org_limits.get(org)
-        if cached is None or self._monotonic() - cached[0] > ORG_LIMITS_TTL_S:  # both reads in one round trip
-            limits, count = self._counters.limits_and_count(org, route_class, start - window)
+        counted: int | None = None  # the window's count after an early, optimistic admission
+        early = False
+        if cached is None or self._monotonic() - cached[0] > ORG_LIMITS_TTL_S:
+            # The org's limits and the previous window's count are unknown (an instance's first request of the
+            # org, then once a minute): read both in one round trip *while* counting the request against the
+            # default allowance, and decide once both are back. One round trip instead of two on the critical
+            # path; the early count is checked against the real allowance below, so it never admits more.
+            default = self._defaults.get(route_class)
+            lookup = self._lookups.submit(self._counters.limits_and_count, org, route_class, start - window)
+            if default is not None:
+                early = True
+                counted = self._counters.admit(org, route_class, start, below=default, expires_at=expires_at)
+            limits, count = lookup.result()
             self._org_limits.put(org, (self._monotonic(), limits))
             self._closed_windows.put((org, route_class, start - window), count)
         limit = self.limit_of(org, route_class)
@@ -100,13 +131,40 @@ class RateLimiter:
         previous = self._previous_count(org, route_class, start - window)
         carried = math.floor(previous * (1 - fraction))
         below = limit - carried
-        expires_at = start + 2 * window + 60
-        count = self._counters.admit(org, route_class, start, below=below, expires_at=expires_at)
+        if not early:
+            counted = self._leased(org, route_class, start)
+            if counted is None:
+                counted = self._admit(org, route_class, start, below=below, expires_at=expires_at,
+                                      lease=lease_size(route_class, limit))
+        elif counted is None and below > self._defaults.get(route_class, 0):
+            # The window was full by the default, but the org's own allowance is larger.
+            counted = self._counters.admit(org, route_class, start, below=below, expires_at=expires_at)
         reset_s = max(1, math.ceil(start + window - now))
-        if count is not None:
-            return Decision(route_class, True, limit, max(0, below - count), reset_s, window)
+        if counted is not None and counted <= below:  # an early count above the real allowance stays counted
+            return Decision(route_class, True, limit, max(0, below - counted), reset_s, window)
         return Decision(route_class, False, limit, 0, reset_s, window,
                         retry_after_s=self._retry_after(limit, previous, fraction, reset_s))
+
+    def _leased(self, org: str, route_class: str, window_start: int) -> int | None:
+        """The window count the next request stands for, from this instance's lease; None when it has none left."""
+        with self._leases_lock:
+            lease = self._leases.get((org, route_class))
+            if lease is None or lease[0] != window_start or lease[1] > lease[2]:
+                return None
+            self._leases[(org, route_class)] = (window_start, lease[1] + 1, lease[2])
+            return lease[1]
+
+    def _admit(self, org: str, route_class: str, start: int, *, below: int, expires_at: int,
+               lease: int) -> int | None:
+        """Counts this request, and with a lease of n > 1 the instance's next n - 1 requests with it (one write
+        for n reads); when n do not fit, only this one. Returns the count this request stands for."""
+        if lease > 1:
+            last = self._counters.admit(org, route_class, start, below=below, expires_at=expires_at, amount=lease)
+            if last is not None:
+                with self._leases_lock:
+                    self._leases[(org, route_class)] = (start, last - lease + 2, last)
+                return last - lease + 1
+        return self._counters.admit(org, route_class, start, below=below, expires_at=expires_at)
 
     def _previous_count(self, org: str, route_class: str, start: int) -> int:
         key = (org, route_class, start)

@@ -44,13 +44,15 @@ class RateLimitCounters:
         return ({name: int(value) for name, value in limits.items()},
                 int(found.get(window_key, {}).get("count", 0)))
 
-    def admit(self, org: str, route_class: str, window_start: int, *, below: int, expires_at: int) -> int | None:
-        """Counts one more request in the window while the count is below `below`; returns the new count, or None
-        (nothing written) when the window is full."""
-        if below <= 0:
+    def admit(self, org: str, route_class: str, window_start: int, *, below: int, expires_at: int,
+              amount: int = 1) -> int | None:
+        """Counts `amount` more requests in the window while the count stays at or under `below`; returns the new
+        count, or None (nothing written) when they do not fit."""
+        room = below - amount + 1  # the count before must be under this
+        if room <= 0:
             return None
         updated = self._table.update(
             *self._window_key(org, route_class, window_start),
-            Update(add={"count": 1}, set_if_absent={"expires_at": expires_at}),
-            when=absent("count") | lt("count", below))
+            Update(add={"count": amount}, set_if_absent={"expires_at": expires_at}),
+            when=absent("count") | lt("count", room))
         return int(updated["count"]) if updated is not None else None
