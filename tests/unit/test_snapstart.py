@@ -2,6 +2,7 @@
 the process is reached), the hooks register only where Lambda provides them, and restore resets per-instance
 state."""
 
+import gc
 import random
 import sys
 import types
@@ -26,7 +27,11 @@ def test_priming_serves_representative_requests_without_reaching_out(function: s
     monkeypatch.setattr(AwsClients, "_new_client", lambda self, service: made.append(service))
     settings = load_settings()
     live = getattr(composition, f"{function}_function")(settings)  # the graph Lambda invokes, over real adapters
-    result = snapstart.prime(function, settings, live.handler)
+    try:
+        result = snapstart.prime(function, settings, live.handler)
+        assert gc.get_freeze_count() > 0  # what priming made is kept out of the collector's walks after restore
+    finally:
+        gc.unfreeze()  # this test process goes on
     assert result["statuses"] == statuses
     # The live handler answers its warming requests before any route code (401), /healthz without a dependency.
     assert all(status == (200 if built["rawPath"] == "/healthz" else 401)
