@@ -23,6 +23,7 @@ HOP_BY_HOP = frozenset({"connection", "transfer-encoding", "keep-alive"})
 
 class KeepAliveMotoHandler(MotoRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle connection's thread ends after this (clients reconnect, as with AWS's idle closes)
 
     def setup(self) -> None:
         super().setup()
