@@ -77,10 +77,10 @@ def test_an_instance_first_request_of_an_org_counts_early_but_never_admits_beyon
     assert admitted(first, "smallco", "render", 1) == []
 
 
-def test_reads_are_counted_in_leases_and_instances_together_never_pass_the_limit() -> None:
+def test_requests_are_counted_in_leases_and_instances_together_never_pass_the_limit() -> None:
     table = MemoryTable()
     first, clock, counters = limiter(table=table)  # reads=100: leases of 5
-    assert [lease_size("reads", 100), lease_size("render", 100), lease_size("reads", 30)] == [5, 1, 1]
+    assert [lease_size(100), lease_size(1000), lease_size(30)] == [5, 10, 1]
     decisions = admitted(first, "acme", "reads", 7)
     assert [d.remaining for d in decisions] == [99, 98, 97, 96, 95, 94, 93]
     # The first is counted alone (while the org's limits are read), then two leases of 5: three writes.

@@ -5,7 +5,7 @@ requests per `window_s` seconds in each route class (render, critique, ingest, r
 window lives in the usage table and grows by one conditional ADD per admitted request (sgd.repositories.
 rate_limits), so concurrent instances never admit more than the limit between them; the previous window's count
 is read once per instance, after it closed. An instance reads an org's own limits once a minute, while it counts
-that request against the default allowance (see _check). Reads are counted in small leases (see lease_size).
+that request against the default allowance (see _check). Requests are counted in small leases (see lease_size).
 
 Limits are configurable per org (stored beside its budget limit), with defaults from SGD_RATE_LIMITS, which the
 template sets. When the table cannot be reached, requests are refused (fail closed): a 503, never unlimited.
@@ -52,16 +52,15 @@ class Decision:
         return headers
 
 
-LEASED_CLASSES = frozenset({"reads"})
 MAX_LEASE = 10
 
 
-def lease_size(route_class: str, limit: int) -> int:
-    """How many requests of a class an instance counts with one write. Reads are many and cheap, so an instance
-    leases up to a twentieth of the limit (at most 10) and spends it locally: the count still includes every
-    leased request, so the limit is never exceeded; a lease left unspent when the window closes only admits a
-    little less (at most lease - 1 per instance and window). Writes are counted one by one, exactly."""
-    return max(1, min(MAX_LEASE, limit // 20)) if route_class in LEASED_CLASSES else 1
+def lease_size(limit: int) -> int:
+    """How many requests an instance counts with one write: up to a twentieth of the limit (at most 10), spent
+    locally. The count includes every leased request, so the limit is never exceeded; a lease left unspent when
+    the window closes only admits a little less (at most lease - 1 per instance and window, a twentieth of the
+    limit). Small limits (under 40) are counted one by one."""
+    return max(1, min(MAX_LEASE, limit // 20))
 
 
 class RateLimited(TooManyRequests):
@@ -135,7 +134,7 @@ class RateLimiter:
             counted = self._leased(org, route_class, start)
             if counted is None:
                 counted = self._admit(org, route_class, start, below=below, expires_at=expires_at,
-                                      lease=lease_size(route_class, limit))
+                                      lease=lease_size(limit))
         elif counted is None and below > self._defaults.get(route_class, 0):
             # The window was full by the default, but the org's own allowance is larger.
             counted = self._counters.admit(org, route_class, start, below=below, expires_at=expires_at)
@@ -157,7 +156,7 @@ class RateLimiter:
     def _admit(self, org: str, route_class: str, start: int, *, below: int, expires_at: int,
                lease: int) -> int | None:
         """Counts this request, and with a lease of n > 1 the instance's next n - 1 requests with it (one write
-        for n reads); when n do not fit, only this one. Returns the count this request stands for."""
+        for n requests); when n do not fit, only this one. Returns the count this request stands for."""
         if lease > 1:
             last = self._counters.admit(org, route_class, start, below=below, expires_at=expires_at, amount=lease)
             if last is not None:
