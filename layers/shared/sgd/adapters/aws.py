@@ -75,16 +75,16 @@ class AwsClients:
 # Requests made once per service before the snapshot and answered in process (botocore's before-send hook), so
 # that serialising, endpoint rules, signing, retry handling and parsing have run before the first real request.
 _PRIMING_KEY = {"pk": {"S": "snapstart-priming"}, "sk": {"S": "snapstart-priming"}}
+# Each operation's client side only (its shapes, not the schema's expressions: those are the repositories').
 PRIMING_REQUESTS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     "dynamodb": (
         ("get_item", {"TableName": "priming", "Key": _PRIMING_KEY}),
-        ("query", {"TableName": "priming", "KeyConditionExpression": "pk = :pk", "Limit": 1,
-                   "ExpressionAttributeValues": {":pk": {"S": "snapstart-priming"}}}),
+        ("query", {"TableName": "priming", "Limit": 1, "KeyConditions": {"pk": {
+            "AttributeValueList": [{"S": "snapstart-priming"}], "ComparisonOperator": "EQ"}}}),
         ("batch_get_item", {"RequestItems": {"priming": {"Keys": [_PRIMING_KEY]}}}),
-        ("put_item", {"TableName": "priming", "Item": _PRIMING_KEY, "ConditionExpression": "attribute_not_exists(pk)"}),
-        ("update_item", {"TableName": "priming", "Key": _PRIMING_KEY, "UpdateExpression": "ADD #n :one",
-                         "ExpressionAttributeNames": {"#n": "count"},
-                         "ExpressionAttributeValues": {":one": {"N": "1"}}, "ReturnValues": "ALL_NEW"}),
+        ("put_item", {"TableName": "priming", "Item": _PRIMING_KEY}),
+        ("update_item", {"TableName": "priming", "Key": _PRIMING_KEY, "ReturnValues": "ALL_NEW",
+                         "AttributeUpdates": {"count": {"Action": "ADD", "Value": {"N": "1"}}}}),
     ),
     "s3": (
         ("get_object", {"Bucket": "snapstart-priming", "Key": "priming"}),
