@@ -8,7 +8,9 @@ with the gateway for this process's GIL.
 moto keeps state in memory. While serving, the moto process appends each successful write to
 .sgd/aws/journal.log (sgd_local.journal): nothing on the request path scans or rewrites state, and reads
 cost nothing. At start the runtime loads the last full snapshot (made through the AWS API itself: scan,
-list, get), replays the journal over it, and folds both into a new snapshot; a clean stop does the same.
+list, get), replays the journal over it, and folds both into a new snapshot; a clean stop does the same. A
+snapshot is written to .sgd/aws/state.next and swapped in whole, so a crash mid-fold never leaves a snapshot
+that holds part of the journal.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,6 +58,7 @@ class LocalAws:
                  journal: bool = True):
         self.stack = stack
         self.snapshot_dir = data_dir / "aws"
+        self.state_dir = self.snapshot_dir / "state"  # the last complete snapshot (see snapshot())
         self.journal = journal_path(data_dir) if journal and not endpoint else None
         self._log_path = data_dir / "logs" / "moto.log"
         self._server: subprocess.Popen[bytes] | None = None
@@ -123,11 +127,13 @@ class LocalAws:
                 "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                 "RestrictPublicBuckets": True})
         self.provision_queues()
+        self.finish_interrupted_fold()
         self.restore()
         if self.journal is not None:
             if self._journal_control("replay")["replayed"]:
                 self.snapshot()  # fold the replayed writes into the snapshot...
             self._journal_control("resume?truncate=1")  # ...so the journal starts empty
+            self._drop_previous_state()
 
     def save(self) -> None:
         """At a clean stop: fold the journal into a full snapshot (nothing to do when nothing was written)."""
@@ -137,6 +143,35 @@ class LocalAws:
             self._journal_control("pause")
             self.snapshot()
             self._journal_control("resume?truncate=1")
+        self._drop_previous_state()
+
+    def finish_interrupted_fold(self) -> None:
+        """Before restoring: a fold stopped half-way (a crash, a kill) is finished or forgotten, so the journal
+        is never replayed over a snapshot that already holds it (an ADD would count twice). A previous state
+        still present means the swap began: the new snapshot is complete and holds the journal, which is
+        emptied. A staging folder alone is an unfinished snapshot: dropped, and the journal replays as usual."""
+        previous, staging = self._previous_state_dir, self._staging_dir
+        if previous.exists():
+            if not self.state_dir.exists():
+                staging.rename(self.state_dir)
+            if self.journal is not None and self.journal.exists():
+                self.journal.write_bytes(b"")
+            self._drop_previous_state()
+        shutil.rmtree(staging, ignore_errors=True)
+
+    @property
+    def _staging_dir(self) -> Path:
+        return self.snapshot_dir / "state.next"
+
+    @property
+    def _previous_state_dir(self) -> Path:
+        return self.snapshot_dir / "state.previous"
+
+    def _drop_previous_state(self) -> None:
+        shutil.rmtree(self._previous_state_dir, ignore_errors=True)
+        if self.state_dir.exists():  # then the layout before snapshots were swapped in whole is superseded
+            for legacy in ("dynamodb", "s3"):
+                shutil.rmtree(self.snapshot_dir / legacy, ignore_errors=True)
 
     def _journal_control(self, action: str) -> dict[str, Any]:
         request = urllib.request.Request(f"{self.endpoint}{CONTROL_PREFIX}{action}", method="POST", data=b"")  # noqa: S310
@@ -187,12 +222,18 @@ class LocalAws:
 
     # persistence -----------------------------------------------------------------------------------
     def snapshot(self) -> None:
-        """Writes every table item and every object to .sgd/aws/ (objects only when their etag changed)."""
+        """Writes every table item and every object to a new snapshot folder, then swaps it in whole for the
+        state folder (the old one is kept as state.previous until the journal is emptied: see
+        finish_interrupted_fold). An object unchanged since the last snapshot (same etag) is hard-linked, not
+        fetched and written again."""
         dynamodb, s3 = self.client("dynamodb"), self.client("s3")
-        tables_dir = self.snapshot_dir / "dynamodb"
-        objects_dir = self.snapshot_dir / "s3"
+        staging = self._staging_dir
+        shutil.rmtree(staging, ignore_errors=True)
+        tables_dir = staging / "dynamodb"
+        objects_dir = staging / "s3"
         tables_dir.mkdir(parents=True, exist_ok=True)
         objects_dir.mkdir(parents=True, exist_ok=True)
+        saved_dir = self._saved_dir()
         for name in self.stack.tables:
             items = [item for page in dynamodb.get_paginator("scan").paginate(TableName=name)
                      for item in page["Items"]]
@@ -204,7 +245,8 @@ class LocalAws:
                 key, etag = summary["Key"], summary["ETag"].strip('"')
                 blob = _blob_name(key)
                 saved = previous.get(key)
-                if saved and saved["etag"] == etag and (objects_dir / blob).exists():
+                if saved and saved["etag"] == etag and (saved_dir / "s3" / blob).exists():
+                    _link_or_copy(saved_dir / "s3" / blob, objects_dir / blob)
                     index[key] = saved
                     continue
                 try:
@@ -215,14 +257,21 @@ class LocalAws:
                 index[key] = {"blob": blob, "etag": etag, "head": {
                     "ContentType": response.get("ContentType", "binary/octet-stream"),
                     "Metadata": response.get("Metadata", {})}}
-        for stale in {p.name for p in objects_dir.iterdir()} - {v["blob"] for v in index.values()} - {"index.json"}:
-            (objects_dir / stale).unlink(missing_ok=True)
         _atomic_write(objects_dir / "index.json", json.dumps(index))
+        previous_state = self._previous_state_dir
+        shutil.rmtree(previous_state, ignore_errors=True)
+        if self.state_dir.exists():
+            self.state_dir.rename(previous_state)
+        staging.rename(self.state_dir)
         self._index_cache = index
+
+    def _saved_dir(self) -> Path:
+        """Where the last snapshot is: the state folder, or the layout before it (aws/dynamodb, aws/s3)."""
+        return self.state_dir if self.state_dir.exists() else self.snapshot_dir
 
     def _previous_index(self) -> dict[str, Any]:
         if self._index_cache is None:
-            path = self.snapshot_dir / "s3" / "index.json"
+            path = self._saved_dir() / "s3" / "index.json"
             index: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
             self._index_cache = index
             return index
@@ -230,7 +279,8 @@ class LocalAws:
 
     def restore(self) -> None:
         dynamodb, s3 = self.client("dynamodb"), self.client("s3")
-        tables_dir = self.snapshot_dir / "dynamodb"
+        saved_dir = self._saved_dir()
+        tables_dir = saved_dir / "dynamodb"
         for name in self.stack.tables:
             path = tables_dir / f"{name}.json"
             if not path.exists():
@@ -240,7 +290,7 @@ class LocalAws:
                 batch = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
                 dynamodb.batch_write_item(RequestItems={name: batch})
         for key, entry in self._previous_index().items():
-            blob = self.snapshot_dir / "s3" / entry["blob"]
+            blob = saved_dir / "s3" / entry["blob"]
             if blob.exists():
                 head = entry.get("head", {})
                 s3.put_object(Bucket=self.stack.bucket_name, Key=key, Body=blob.read_bytes(),
@@ -268,6 +318,13 @@ def _json_default(value: Any) -> Any:
 
 def _json_object_hook(value: dict[str, Any]) -> Any:
     return base64.b64decode(value["__b64__"]) if set(value) == {"__b64__"} else value
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(source, target)
 
 
 def _atomic_write(path: Path, text: str) -> None:

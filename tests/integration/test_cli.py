@@ -106,7 +106,7 @@ def test_serve_over_http_with_tokens_and_persistence(tmp_path: Path) -> None:
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert "state saved" in output
-    assert (tmp_path / "aws" / "dynamodb" / "AssetsTable.json").exists()
+    assert (tmp_path / "aws" / "state" / "dynamodb" / "AssetsTable.json").exists()
     assert not (tmp_path / "runtime.json").exists()
 
 

@@ -200,7 +200,7 @@ def test_a_crash_loses_no_write_the_journal_replays_them(tmp_path: Path) -> None
         assert first.aws._server is not None
         first.aws._server.kill()  # no clean stop: nothing but the journal has these writes
         first.aws._server.wait()
-    assert not (tmp_path / "aws" / "dynamodb" / "CacheTable.json").exists()
+    assert not (tmp_path / "aws" / "state" / "dynamodb" / "CacheTable.json").exists()
     with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as second:
         s3, dynamodb = second.aws.client("s3"), second.aws.client("dynamodb")
         restored = s3.get_object(Bucket=bucket, Key="notes/acme/crash/a.txt")
@@ -250,3 +250,49 @@ def test_connections_are_kept_alive_across_requests_chunked_bodies_and_heads(run
     assert connection.sock is socket_before  # five requests, one connection: nothing asked to close it
     assert s3.get_object(Bucket=bucket, Key="keepalive/chunked.txt")["Body"].read() == b"one chunk at a time"
     connection.close()
+
+
+@pytest.mark.parametrize("stopped", ["after_the_swap", "between_the_renames", "while_staging"])
+def test_a_fold_interrupted_anywhere_never_replays_the_journal_twice(tmp_path: Path, stopped: str) -> None:
+    """A fold writes a new snapshot, swaps it in and empties the journal; a crash at any point of it must leave
+    every ADD counted once: the journal is replayed only over a snapshot that does not already hold it."""
+    import shutil
+
+    from sgd_local.aws import LocalAws
+
+    stack = read_stack(ROOT)
+    key = {"pk": {"S": "fold#1"}}
+    seeded = LocalAws(stack, tmp_path).start()  # a saved state to start from
+    seeded.provision()
+    seeded.client("dynamodb").put_item(TableName="CacheTable", Item=key | {"n": {"N": "1"}})
+    seeded.save()
+    seeded.stop()
+    first = LocalAws(stack, tmp_path).start()
+    try:
+        first.provision()
+        for _ in range(3):
+            first.client("dynamodb").update_item(TableName="CacheTable", Key=key, UpdateExpression="ADD n :one",
+                                                 ExpressionAttributeValues={":one": {"N": "1"}})
+        if stopped == "while_staging":  # a half-written snapshot that already holds the journal's counts
+            staging = tmp_path / "aws" / "state.next" / "dynamodb"
+            staging.mkdir(parents=True)
+            saved = (tmp_path / "aws" / "state" / "dynamodb" / "CacheTable.json").read_text()
+            (staging / "CacheTable.json").write_text(saved.replace('"N": "1"', '"N": "4"'))
+        else:
+            first._journal_control("pause")
+            first.snapshot()  # swapped in; the journal is not emptied yet
+            if stopped == "between_the_renames":
+                shutil.move(tmp_path / "aws" / "state", tmp_path / "aws" / "state.next")
+    finally:
+        assert first._server is not None
+        first._server.kill()  # no clean stop
+        first._server.wait()
+    assert (tmp_path / "aws" / "journal.log").stat().st_size > 0  # the journal still holds the three ADDs
+    second = LocalAws(stack, tmp_path).start()
+    try:
+        second.provision()
+        item = second.client("dynamodb").get_item(TableName="CacheTable", Key=key)["Item"]
+        assert item["n"] == {"N": "4"}
+    finally:
+        second.stop()
+    assert sorted(path.name for path in (tmp_path / "aws").iterdir() if path.is_dir()) == ["state"]
