@@ -196,6 +196,13 @@ def find_by_shape(rgb: np.ndarray, logo: PreparedLogo, low: float, high: float) 
     return best if best.score >= ACCEPT else None
 
 
+def shape_score(rgb: np.ndarray, logo: PreparedLogo, box: tuple[int, int, int, int]) -> float:
+    """The verified shape score (clutter included) of the logo at about `box` (a match found by colour)."""
+    x, y, w, _ = box
+    verified = _verify(rgb, logo, ShapeMatch(float(x), float(y), float(w), float(w) * logo.aspect, 1.0))
+    return verified.score if verified is not None else 0.0
+
+
 def _box(match: ShapeMatch) -> tuple[float, float, float, float]:
     return match.x, match.y, match.width, match.height
 

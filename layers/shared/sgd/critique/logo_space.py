@@ -21,6 +21,7 @@ PLATE_BAND_DEPTH = 3
 PLATE_SIDE_SHARE = 0.6
 PLATE_FRINGE_PX = 2
 PHOTO_EDGE_PX = 2  # the photo mask leaves out its own hard edges: they are photo too
+LOGO_RIM_SHARE = 0.04  # of the logo's longer side: how far past its found box the logo's own edge may show
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,11 +182,17 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
     order = np.lexsort((ranking, component))  # by component, nearest pixel first
     firsts = order[np.flatnonzero(np.diff(component[order], prepend=-1))]
     found: list[tuple[float, tuple[str, BoxXYWH]]] = []
+    # The logo's own rim: a found box may stop a few pixels short of the logo's anti-aliased (or, in a JPEG or
+    # WebP, ringing) edge. A piece that lies entirely within that rim is the logo, not another element.
+    rim = max(2, round(LOGO_RIM_SHARE * max(w, h)))
     for nearest in firsts:
         if gaps[nearest] >= limit:
             continue
         side = SIDES[int(by_side[:, nearest].argmax())]
         bx, by, bw, bh = components.box(int(component[nearest]))
+        if bx + left >= x - rim and by + top >= y - rim and bx + left + bw <= x + w + rim and \
+                by + top + bh <= y + h + rim:
+            continue
         found.append((float(max(0, gaps[nearest])), (side, (bx + left, by + top, bw, bh))))
     return found
 
