@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from sgd.critique.palette import ColourAnalysis, bin_index
+from sgd.critique.palette import ColourAnalysis
+from sgd.critique.palette_bins import bin_index
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import Box, boundary_pixels, channel_spread, connected_components, union_roots
 from sgd.design.colorimetry import ciede2000, srgb_to_lab
