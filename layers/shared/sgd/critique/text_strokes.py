@@ -29,7 +29,9 @@ from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import Box, boundary_pixels, clip_box, dilate, grow, overlap_area
 from sgd.critique.text_lines import detect_lines, stroke_view
 
-BACKGROUND_RADIUS = 12  # view px: the box filter for the local background (wider than a glyph's stroke)
+BACKGROUND_RADIUS = 12  # view px: the local background's reach (wider than a glyph's stroke)
+BACKGROUND_CELL = 4  # view px
+BACKGROUND_CELLS = 2 * (BACKGROUND_RADIUS // BACKGROUND_CELL) + 1  # cells across the window (odd)
 NOISE_RADIUS = 3
 NOISE_CELL = 8  # view px
 LOCAL_NOISE_SHARE = 0.35
@@ -81,16 +83,35 @@ def polarity_labels(rgb: np.ndarray) -> np.ndarray:
     # not; a photograph is busy everywhere). A share of the local busyness still counts (a codec rings along edges).
     noise = np.maximum(_quietest(wiggle, NOISE_CELL), LOCAL_NOISE_SHARE * local)
     threshold = np.maximum(MIN_LEVEL, NOISE_FACTOR * noise)
-    luma_delta = luma - _blur(luma_bytes, BACKGROUND_RADIUS)
+    luma_delta = luma - _background(luma_bytes)
     difference = np.abs(luma_delta)
     for plane in (128.0 + CHROMA_WEIGHT * (red - green), 128.0 + CHROMA_WEIGHT * (0.5 * (red + green) - blue)):
         as_bytes = np.clip(np.rint(plane), 0, 255).astype(np.uint8)
-        np.maximum(difference, np.abs(plane - _blur(as_bytes, BACKGROUND_RADIUS)), out=difference)
+        np.maximum(difference, np.abs(plane - _background(as_bytes)), out=difference)
     standing = difference > threshold
     labels = np.full(standing.shape, -1, dtype=np.int8)
     labels[standing & (luma_delta <= 0)] = 1
     labels[standing & (luma_delta > 0)] = 2
     return labels
+
+
+def _background(plane: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the local background of a uint8 plane, the median over about (2 * BACKGROUND_RADIUS)^2 px
+    (the median of BACKGROUND_CELL-px cell medians over BACKGROUND_CELLS x BACKGROUND_CELLS cells). Glyphs cover
+    less than half of any such window, so they do not pull it; and unlike a mean it does not cross a panel's edge (a
+    button or a small panel under the text is the text's background, not a blend of it and what lies around it)."""
+    height, width = plane.shape
+    cell = BACKGROUND_CELL
+    rows, cols = -(-height // cell), -(-width // cell)
+    padded = np.pad(plane, ((0, rows * cell - height), (0, cols * cell - width)), mode="edge")
+    blocks = padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, cell * cell)
+    medians = np.sort(blocks, axis=2)[:, :, (cell * cell) // 2]
+    reach = BACKGROUND_CELLS // 2
+    around = np.pad(medians, reach, mode="edge")
+    stack = np.stack([around[dy:dy + rows, dx:dx + cols] for dy in range(BACKGROUND_CELLS)
+                      for dx in range(BACKGROUND_CELLS)], axis=2)
+    local = np.sort(stack, axis=2)[:, :, stack.shape[2] // 2].astype(np.float32)
+    return np.repeat(np.repeat(local, cell, axis=0), cell, axis=1)[:height, :width]
 
 
 def _quietest(plane: np.ndarray, cell: int) -> np.ndarray:
