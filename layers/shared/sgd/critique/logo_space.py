@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from sgd.critique.palette_bins import near_texture
 from sgd.critique.policy import CritiquePolicy, Severity
 from sgd.critique.regions import channel_distance, clip_xywh, connected_components, grow, overlap_area, shrink
 
@@ -162,7 +163,8 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
     differs = outside & ~background
     if photo is not None:
         # A photograph is a backdrop (the logo sits on it, or on a plate over it), not an element.
-        differs &= ~grow(photo[top:bottom, left:right], PHOTO_EDGE_PX)
+        # The photo mask is found cell by cell: cells it only partly covers (next to a plate) are photo too.
+        differs &= ~grow(near_texture(photo)[top:bottom, left:right], PHOTO_EDGE_PX)
     if not differs.any():
         return []
     # Opening (3x3 min then max) drops fringes and specks under 3 px thick; real elements keep their extent.

@@ -205,15 +205,23 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
         if foreground is None:
             continue
         bold = None
-        if policy.large_bold_text_px <= size_px < policy.large_text_px:  # only there does the weight decide
+        weight_decides = policy.large_bold_text_px <= size_px < policy.large_text_px
+        on_photo = bool(analysis.photo[line_box[1]:line_box[1] + line_box[3],
+                                       line_box[0]:line_box[0] + line_box[2]].mean() >= 0.5)
+        if weight_decides or on_photo:
             mask = np.isin(pixel_component[np.ix_(np.minimum(np.arange(y, y + h) // scale,
                                                              pixel_component.shape[0] - 1),
                                                   np.minimum(np.arange(x, x + w) // scale,
                                                              pixel_component.shape[1] - 1))], line.members)
             weighed = measure_line(analysis.rgb, mask, box, size_px, policy)
-            bold = bool(weighed.stroke_em >= policy.bold_stroke_em) if weighed is not None else None
+            if weight_decides:  # only there does the weight decide
+                bold = bool(weighed.stroke_em >= policy.bold_stroke_em) if weighed is not None else None
+        else:
+            weighed = None
         region = measure_region(analysis, box, labels, labels == foreground, foreground, policy, size_px=size_px,
                                 step=step, bold=bold)
+        if region is not None and on_photo and weighed is None and region.ratio < policy.unreadable_below:
+            continue  # glyph-like patches of a photograph's own colours: they do not stand apart from it
         if region is not None:
             regions.append(replace(region, box=line_box))
     regions = _without_blend_echoes(regions)
