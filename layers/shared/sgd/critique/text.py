@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from sgd.critique.palette import ColourAnalysis
+from sgd.critique.palette_bins import near_texture
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import (
     Box,
@@ -188,6 +189,8 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
     view = View.of(analysis, text_labels, scale)
     lines, pixel_component = detect_lines(view, policy)
     regions = []
+    # Text breaks a photograph's texture cells (its edges are hard): the photo around it is within a cell.
+    photo_around = near_texture(analysis.photo)
     for line in lines:
         size_px = line.size_px(scale)
         lx, ly, lw, lh = line.box
@@ -206,8 +209,8 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
             continue
         bold = None
         weight_decides = policy.large_bold_text_px <= size_px < policy.large_text_px
-        on_photo = bool(analysis.photo[line_box[1]:line_box[1] + line_box[3],
-                                       line_box[0]:line_box[0] + line_box[2]].mean() >= 0.5)
+        on_photo = bool(photo_around[line_box[1]:line_box[1] + line_box[3],
+                                     line_box[0]:line_box[0] + line_box[2]].mean() >= 0.5)
         if weight_decides or on_photo:
             mask = np.isin(pixel_component[np.ix_(np.minimum(np.arange(y, y + h) // scale,
                                                              pixel_component.shape[0] - 1),
@@ -220,8 +223,11 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
             weighed = None
         region = measure_region(analysis, box, labels, labels == foreground, foreground, policy, size_px=size_px,
                                 step=step, bold=bold)
-        if region is not None and on_photo and weighed is None and region.ratio < policy.unreadable_below:
-            continue  # glyph-like patches of a photograph's own colours: they do not stand apart from it
+        if region is not None and on_photo and region.ratio < policy.unreadable_below and (
+                weighed is None or analysis.clusters[foreground].region == "photo"):
+            # Glyph-like patches of a photograph's own colours (between the letters of text on it, too): they do
+            # not stand apart from it, or their "ink" is one of its colours (text has a flat ink of its own).
+            continue
         if region is not None:
             regions.append(replace(region, box=line_box))
     regions = _without_blend_echoes(regions)

@@ -118,12 +118,10 @@ def _background(plane: np.ndarray) -> np.ndarray:
     rows, cols = -(-height // cell), -(-width // cell)
     padded = np.pad(plane, ((0, rows * cell - height), (0, cols * cell - width)), mode="edge")
     blocks = padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, cell * cell)
-    medians = np.sort(blocks, axis=2)[:, :, (cell * cell) // 2]
-    reach = BACKGROUND_CELLS // 2
-    around = np.pad(medians, reach, mode="edge")
-    stack = np.stack([around[dy:dy + rows, dx:dx + cols] for dy in range(BACKGROUND_CELLS)
-                      for dx in range(BACKGROUND_CELLS)], axis=2)
-    local = np.sort(stack, axis=2)[:, :, stack.shape[2] // 2].astype(np.float32)
+    middle = (cell * cell) // 2
+    medians = np.ascontiguousarray(np.partition(blocks, middle, axis=2)[:, :, middle])
+    local = np.asarray(Image.fromarray(medians, "L").filter(ImageFilter.MedianFilter(BACKGROUND_CELLS)),
+                       dtype=np.float32)
     return np.repeat(np.repeat(local, cell, axis=0), cell, axis=1)[:height, :width]
 
 
@@ -186,12 +184,22 @@ def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, po
     to_ink = np.abs(luma - ink_planes).max(axis=-1)
     if float(np.mean(np.abs(ring_planes - ink_planes).max(axis=-1) <= 0.5 * separation)) > MAX_INK_IN_RING:
         return None
+    to_background = np.abs(luma - background_planes).max(axis=-1)
+    # The glyphs whole: a thick stroke can stand out only along its edges (its middle is as far from the local
+    # background as the stroke is wide), so the ink-coloured pixels next to the mask are glyph too, never ring.
+    glyphs = mask | (dilate(mask, reach) & (to_ink < to_background))
+    whole_ring = dilate(glyphs, reach) & ~grow(glyphs, 1)
+    if np.count_nonzero(whole_ring) >= 8:
+        ring_pixels = region[whole_ring]
+        if len(ring_pixels) > MAX_RING_SAMPLES:
+            ring_pixels = ring_pixels[::len(ring_pixels) // MAX_RING_SAMPLES + 1]
     ink_y = float(_luminance(ink))
     ring_y = _luminance(ring_pixels)
     ratios = (np.maximum(ring_y, ink_y) + 0.05) / (np.minimum(ring_y, ink_y) + 0.05)
     ratio = float(np.percentile(ratios, 100 * policy.worst_percentile))
+    if ratio < policy.unreadable_below and float(np.median(ratios)) >= policy.large_text_contrast:
+        return None  # clear on most of its ring, its own colour on the rest: the edge of a shape that goes on
     # Stroke width: the ink (pixels nearer the ink than the background in every distinct channel) 2 area / outline.
-    to_background = np.abs(luma - background_planes).max(axis=-1)
     strokes = near & (to_ink < to_background)
     outline = np.count_nonzero(boundary_pixels(strokes.astype(np.int8)) & strokes)
     stroke_px = 2.0 * np.count_nonzero(strokes) / max(1, outline) if outline else 0.0
