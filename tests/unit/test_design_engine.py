@@ -218,7 +218,7 @@ def test_a_two_tone_logo_knocks_out_with_its_inner_shapes_cut_out(kit: str) -> N
     opaque = logo[..., 3] > 127
     assert 0.3 < mask[opaque].mean() < 0.95  # the other tone is cut out
     rows, cols = np.nonzero(mask)
-    assert (rows.min(), cols.min()) <= (2, 2)  # the outline stays
+    assert max(rows.min(), cols.min()) <= 2  # the outline stays
     assert min(rows.max(), cols.max()) >= 157
     one_tone = np.asarray(knockout_mask(np.full(luminance.shape, 0.2), logo[..., 3])) > 127
     assert (one_tone == opaque).mean() > 0.99  # a one-tone logo is its silhouette
