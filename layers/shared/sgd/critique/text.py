@@ -234,7 +234,7 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
     # Text whose colour the clusters merged into its background (a ratio near 1:1) is found by its strokes.
     for found in stroke_lines(analysis.rgb, policy, scale, analysis.excluded,
                               skip=[region.box for region in regions], photo=grow(analysis.photo, 2 * scale),
-                              lossy=analysis.lossy_snap_delta_e > 0):
+                              lossy=analysis.lossy_snap_delta_e > 0, view=view):
         bold = bool(found.stroke_em >= policy.bold_stroke_em)
         required, large = required_contrast(found.size_px, policy, bold)
         regions.append(TextRegion(found.box, None, to_hex(found.ink), to_hex(found.background), found.ratio,

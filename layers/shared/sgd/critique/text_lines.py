@@ -127,18 +127,19 @@ class View:
     spread: np.ndarray
     scale: int
     source: TextLabels | None = None  # the full-resolution design a reduced view was made from
+    pixels: np.ndarray | None = None  # the view's own RGB pixels (the reduced copy), shared with stroke detection
 
     @staticmethod
     def of(analysis: ColourAnalysis, text_labels: TextLabels, scale: int) -> View:
         if scale == 1:
-            return View(text_labels.at(), analysis.spread, 1)
+            return View(text_labels.at(), analysis.spread, 1, pixels=analysis.rgb)
         picture = analysis.picture if analysis.picture is not None else Image.fromarray(analysis.rgb)
         reduced = np.asarray(picture.reduce(scale))
         labels = text_labels.merged[analysis.labels_of(bin_index(reduced)) + 1]
         if analysis.excluded is not None:
             excluded = analysis.excluded[::scale, ::scale][:labels.shape[0], :labels.shape[1]]
             labels[:excluded.shape[0], :excluded.shape[1]][excluded] = -1
-        return View(labels, channel_spread(reduced), scale, text_labels)
+        return View(labels, channel_spread(reduced), scale, text_labels, reduced)
 
     def ink_core_share(self, pixel_component: np.ndarray, components: Any, needed: np.ndarray,
                        tolerance: int) -> np.ndarray:
@@ -165,10 +166,11 @@ class View:
         return hits[needed] / np.maximum(1, components.area[needed])
 
 
-def stroke_view(labels: np.ndarray, reduced: np.ndarray, scale: int) -> View:
+def stroke_view(labels: np.ndarray, reduced: np.ndarray, scale: int, spread: np.ndarray | None = None) -> View:
     """A view whose labels are polarities (sgd.critique.text_strokes: 1 darker, 2 lighter than the local
-    background, -1 neither) rather than colours: detect_lines then finds text at any contrast."""
-    return View(labels, channel_spread(reduced), scale)
+    background, -1 neither) rather than colours: detect_lines then finds text at any contrast. `spread`: the
+    reduced copy's channel spread when already known."""
+    return View(labels, channel_spread(reduced) if spread is None else spread, scale)
 
 
 def detect_lines(view: View, policy: CritiquePolicy) -> tuple[list[DetectedLine], np.ndarray]:

@@ -36,7 +36,7 @@ from sgd.critique.regions import (
     grow,
     overlap_area,
 )
-from sgd.critique.text_lines import DetectedLine, detect_lines, detect_lines_and_pieces, stroke_view
+from sgd.critique.text_lines import DetectedLine, View, detect_lines, detect_lines_and_pieces, stroke_view
 
 BACKGROUND_RADIUS = 12  # view px: the local background's reach (wider than a glyph's stroke)
 BACKGROUND_CELL = 4  # view px
@@ -109,7 +109,7 @@ def polarity_labels(rgb: np.ndarray, min_level: float = MIN_LEVEL, chroma: bool 
 
 
 def _background(plane: np.ndarray) -> np.ndarray:
-    """(h, w) float32: the local background of a uint8 plane, the median over about (2 * BACKGROUND_RADIUS)^2 px
+    """(h, w) int16: the local background of a uint8 plane, the median over about (2 * BACKGROUND_RADIUS)^2 px
     (the median of BACKGROUND_CELL-px cell medians over BACKGROUND_CELLS x BACKGROUND_CELLS cells). Glyphs cover
     less than half of any such window, so they do not pull it; and unlike a mean it does not cross a panel's edge (a
     button or a small panel under the text is the text's background, not a blend of it and what lies around it)."""
@@ -120,9 +120,9 @@ def _background(plane: np.ndarray) -> np.ndarray:
     blocks = padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, cell * cell)
     middle = (cell * cell) // 2
     medians = np.ascontiguousarray(np.partition(blocks, middle, axis=2)[:, :, middle])
-    local = np.asarray(Image.fromarray(medians, "L").filter(ImageFilter.MedianFilter(BACKGROUND_CELLS)),
-                       dtype=np.float32)
-    return np.repeat(np.repeat(local, cell, axis=0), cell, axis=1)[:height, :width]
+    local = Image.fromarray(medians, "L").filter(ImageFilter.MedianFilter(BACKGROUND_CELLS))
+    return np.asarray(local.resize((cols * cell, rows * cell), Image.Resampling.NEAREST),
+                      dtype=np.int16)[:height, :width]
 
 
 def _quietest(plane: np.ndarray, cell: int) -> np.ndarray:
@@ -212,16 +212,18 @@ def _rgb(values: np.ndarray) -> tuple[int, int, int]:
 
 
 def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: np.ndarray | None = None,
-                 skip: list[Box] | None = None, photo: np.ndarray | None = None, lossy: bool = False
-                 ) -> list[StrokeLine]:
+                 skip: list[Box] | None = None, photo: np.ndarray | None = None, lossy: bool = False,
+                 view: View | None = None) -> list[StrokeLine]:
     """Text lines found by their strokes (any contrast), measured at full resolution. `scale`: the reduction of
     the detection copy; `excluded`: pixels left out (the logo); `skip`: boxes already measured (lines mostly
-    inside one of them are left out). Small text that the reduced copy blurs into blobs (its glyph pieces left
-    over, in clusters) is looked at again at full resolution (`_fine_pass`); in a JPEG or WebP (`lossy`) only by
-    luma beyond the codec's ringing (chroma is subsampled and rings most)."""
+    inside one of them are left out); `view`: the colour detection's view, whose reduced copy is reused. Small
+    text that the reduced copy blurs into blobs (its glyph pieces left over, in clusters) is looked at again at full
+    resolution (`_fine_pass`); in a JPEG or WebP (`lossy`) only by luma beyond the codec's ringing (chroma is
+    subsampled and rings most)."""
     height, width = rgb.shape[:2]
-    picture = Image.fromarray(rgb)
-    reduced = np.asarray(picture.reduce(scale)) if scale > 1 else rgb
+    shared = view is not None and view.pixels is not None and view.scale == scale
+    reduced = view.pixels if shared and view is not None and view.pixels is not None else \
+        np.asarray(Image.fromarray(rgb).reduce(scale)) if scale > 1 else rgb
     labels = polarity_labels(reduced).astype(np.int16)
     # Left out: the logo, and photographs (their texture is everywhere; text on them is found by its colour).
     left_out = np.zeros(labels.shape, dtype=bool)
@@ -230,7 +232,8 @@ def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: 
             view_mask = mask[::scale, ::scale][:labels.shape[0], :labels.shape[1]]
             left_out[:view_mask.shape[0], :view_mask.shape[1]] |= view_mask
     labels[left_out] = -1
-    lines, components = detect_lines_and_pieces(stroke_view(labels, reduced, scale), policy)
+    lines, components = detect_lines_and_pieces(
+        stroke_view(labels, reduced, scale, view.spread if shared and view is not None else None), policy)
     pixel_component = components.pixel_component
     assert pixel_component is not None
     found: list[StrokeLine] = []
