@@ -516,3 +516,21 @@ def test_a_weak_colour_match_elsewhere_does_not_hide_the_knocked_out_logo() -> N
     assert box is not None, check
     assert _intersects(box, (830, 830, 160, 160)), check
     assert not findings
+
+
+@pytest.mark.parametrize("image_format", ["png", "jpeg"])
+def test_beyond_the_edge_of_a_panel_holding_the_logo_is_not_an_element(image_format: str) -> None:
+    """A logo in the corner of a large panel whose edge passes inside the clear zone: the panel contains the logo
+    (a render's layout says the same), and the canvas beyond its edge is the surface it lies on. A shape on the
+    panel inside the zone still intrudes."""
+    canvas = Image.new("RGB", (1080, 1080), "#FFFFFF")
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((100, 100, LOGO_BOX[0] + LOGO_BOX[2] + 30 - 1, LOGO_BOX[1] + LOGO_BOX[3] + 200), fill="#0B3D91")
+    draw.ellipse((LOGO_BOX[0], LOGO_BOX[1], LOGO_BOX[0] + LOGO_BOX[2] - 1, LOGO_BOX[1] + LOGO_BOX[3] - 1),
+                 fill="#FFB81C")
+    clear = check_clear_space(_encoded(canvas, image_format), LOGO_BOX, 10, POLICY)
+    assert clear.violations == [], clear.intrusions
+    draw.rectangle((LOGO_BOX[0] - 60, LOGO_BOX[1] + 50, LOGO_BOX[0] - 30, LOGO_BOX[1] + 120), fill="#FFB81C")
+    clear = check_clear_space(_encoded(canvas, image_format), LOGO_BOX, 10, POLICY)
+    (finding,) = clear.violations
+    assert "on its left" in finding["message"]

@@ -239,8 +239,9 @@ def _beyond_a_panel(rgb: np.ndarray, region: np.ndarray, background: np.ndarray,
                     tolerance: int) -> np.ndarray:
     """What lies beyond the straight edges of a panel the logo sits on (a panel that contains the logo, as a
     render's layout treats it): the surface the panel lies on, not an element in the logo's clear space. Only for a
-    panel (the colour around the logo is not the design's own dominant colour, and it fills a rectangle in the zone);
-    a logo on the canvas keeps every other shape in its zone an element."""
+    panel (the colour around the logo is not the design's own dominant colour, it fills a rectangle in the zone and
+    reaches past the zone on two sides or more); a logo on the canvas, or on a plate inside its zone, keeps every
+    other shape in its zone an element."""
     nothing = np.zeros(region.shape[:2], dtype=bool)
     surrounding = _surrounding_colour(region, inner, tolerance)
     if surrounding is None:
@@ -259,6 +260,8 @@ def _beyond_a_panel(rgb: np.ndarray, region: np.ndarray, background: np.ndarray,
     height, width = region.shape[:2]
     if (top, bottom, left, right) == (0, height, 0, width):
         return nothing  # no panel edge inside the zone
+    if (top == 0) + (bottom == height) + (left == 0) + (right == width) < 2:
+        return nothing  # a plate inside the zone: what lies around it is the canvas, and elements there intrude
     rectangle = np.zeros(region.shape[:2], dtype=bool)
     rectangle[top:bottom, left:right] = True
     inside = rectangle.copy()
