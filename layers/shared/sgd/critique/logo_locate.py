@@ -32,8 +32,9 @@ CONFIRM_BELOW = 0.85
 
 
 def locate_logo(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, layout: Mapping[str, Any] | None,
-                logo: PreparedLogo | None) -> tuple[Box | None, dict[str, Any], list[dict[str, Any]], list[str]]:
-    """(logo box or None, checks["logo_safe_zone"] so far, findings, repair suggestions)."""
+                logo: PreparedLogo | None, lossy: bool = False
+                ) -> tuple[Box | None, dict[str, Any], list[dict[str, Any]], list[str]]:
+    """(logo box or None, checks["logo_safe_zone"] so far, findings, repair suggestions). `lossy`: JPEG or WebP."""
     height, width = rgb.shape[:2]
     if layout is not None:
         value = layout.get("logo_box")
@@ -61,7 +62,7 @@ def locate_logo(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, layo
     if shape is None:
         return None, {"found": False, "logo_source": "matched"}, \
             *_missing(width, height, policy.logo_required.get("external", "off"))
-    box = snap_box(np.ascontiguousarray(rgb[..., :3]), logo, (shape.x, shape.y, shape.width, shape.height))
+    box = snap_box(np.ascontiguousarray(rgb[..., :3]), logo, (shape.x, shape.y, shape.width, shape.height), lossy)
     verdict = colour_verdict(rgb, logo, box, list(canon.get("palette_hex") or []), 2 * policy.logo_colour_delta_e)
     check = {"found": True, "logo_source": "matched", "match": "shape", "match_score": round(shape.score, 4),
              "match_scale": round(box[2] / logo.width, 4), "colours": verdict.kind}

@@ -56,6 +56,7 @@ SAMPLE_PIXELS = 150_000  # colour statistics come from a regular sample of about
 # structures (strokes, stripes, halos), whose colours JPEG/WebP shift by up to ~9 CIEDE2000 on small canvases (ringing,
 # 4:2:0 chroma bleed): such a colour is judged against the photographic threshold.
 SOLID_MARGIN = 2
+FILL_SOLIDITY = 0.5  # a small fill's solid pixels over all of its pixels, at least
 # How far beyond a box's edge "what lies beyond" is sampled (px): past the fringe and solid margin, plus a whole JPEG
 # block (8 px), whose quantisation can pull a fill's edge pixels towards the next colour.
 EDGE_REACH = 2 + SOLID_MARGIN + 8
@@ -216,7 +217,7 @@ def analyse_colours(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, 
             centres.append(seen.sums[mode] / seen.counts[mode])
             clusters.append(_judge(index, seen.sums[group].sum(axis=0) / count, count * scale / (height * width),
                                    int(solid_counts[group].sum()) * scale / (height * width), region, known,
-                                   threshold, policy))
+                                   threshold, policy, lossy))
 
     for ink in ink_colours(picture, rgb, spread, excluded, centres, policy, text_colours):
         # Thin strokes (small text) have no flat pixels: their colour is known to the label map for the text check,
@@ -242,7 +243,7 @@ def analyse_colours(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, 
 
 
 def _judge(index: int, mean_rgb: np.ndarray, share: float, solid_share: float, region: Region, known: CanonColours,
-           threshold: float, policy: CritiquePolicy) -> ColourCluster:
+           threshold: float, policy: CritiquePolicy, lossy: bool = False) -> ColourCluster:
     rgb = rgb_of(np.clip(np.rint(mean_rgb), 0, 255))
     lab = srgb_to_lab(np.asarray(mean_rgb, dtype=np.float64))
     nearest_hex, delta_e, status, forbidden_hex = None, None, "ok", None
@@ -250,7 +251,10 @@ def _judge(index: int, mean_rgb: np.ndarray, share: float, solid_share: float, r
         distances = ciede2000(lab[None, :], known.palette)
         nearest = int(np.argmin(distances))
         nearest_hex, delta_e = known.palette_hex[nearest], float(distances[nearest])
-        thin = region == "flat" and solid_share < min(policy.min_fill_share, policy.min_cluster_share)
+        # A fill below min_cluster_share is judged by the flat threshold only in a lossless file: a codec moves a
+        # small fill's colour as much as a thin stroke's (chroma subsampling reaches well into it).
+        thin = region == "flat" and solid_share < policy.min_cluster_share and (
+            lossy or not _fill_like(solid_share, share, policy))
         if delta_e > (policy.photo_delta_e if thin else threshold):
             status = "off_palette"
     if len(known.forbidden):
@@ -299,7 +303,13 @@ def _with_boxes(clusters: list[ColourCluster], analysis: ColourAnalysis) -> list
 
 def _is_solid(cluster: ColourCluster, policy: CritiquePolicy) -> bool:
     """A fill (solid pixels well inside it) rather than thin strokes or edges."""
-    return cluster.solid_share >= min(policy.min_fill_share, policy.min_cluster_share)
+    return cluster.solid_share >= policy.min_cluster_share or _fill_like(cluster.solid_share, cluster.share, policy)
+
+
+def _fill_like(solid_share: float, share: float, policy: CritiquePolicy) -> bool:
+    """A small colour that is a fill: from min_fill_share of solid pixels, and solid through most of it (a thick
+    stroke of text has a solid core too, but most of its pixels lie near its edges)."""
+    return solid_share >= policy.min_fill_share and solid_share >= FILL_SOLIDITY * share
 
 
 def offending(cluster: ColourCluster, policy: CritiquePolicy) -> bool:
