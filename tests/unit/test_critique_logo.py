@@ -479,3 +479,58 @@ def test_a_recoloured_logo_is_found_by_its_shape_and_reported() -> None:
     measured = measure_design(design, canon, POLICY, logo=prepare_logo(_png(logo)))  # type: ignore[arg-type]
     assert measured.checks["logo_safe_zone"]["colours"] == "recoloured"
     assert any("recoloured" in v["message"] for v in measured.violations)
+
+
+@pytest.mark.parametrize("short_by", [1, 3])
+@pytest.mark.parametrize("image_format", ["png", "jpeg"])
+def test_the_logos_own_rim_past_its_found_box_is_not_an_element(short_by: int, image_format: str) -> None:
+    """A found box may stop a pixel or few short of the logo's anti-aliased (or ringing) edge: that rim is the logo,
+    not another element touching it; an element as close but beyond the rim still intrudes."""
+    canvas = _canvas_with_box((1080, 1080), LOGO_BOX)
+    found = (LOGO_BOX[0] + short_by, LOGO_BOX[1] + short_by, LOGO_BOX[2] - 2 * short_by, LOGO_BOX[3] - 2 * short_by)
+    clear = check_clear_space(_encoded(canvas, image_format), found, 10, POLICY)
+    assert clear.violations == [], clear.intrusions
+    ImageDraw.Draw(canvas).rectangle((LOGO_BOX[0] + 200 + 2, 500, LOGO_BOX[0] + 200 + 60, 560), fill="#C8A27A")
+    clear = check_clear_space(_encoded(canvas, image_format), found, 10, POLICY)
+    assert clear.violations
+    assert "on its right" in clear.violations[0]["message"]
+
+
+def test_a_weak_colour_match_elsewhere_does_not_hide_the_knocked_out_logo() -> None:
+    """A ring of a brand graphic in the logo's colours can pass the colour fit weakly; it must also have the logo's
+    shape, else the shape search finds the knocked-out logo itself."""
+    from sgd.critique.logo_locate import locate_logo
+    from sgd.design.logo import knockout_mask
+
+    logo_png = BRANDS[0].read_bytes()  # helio-energy: a blue disc, a yellow ring and an H
+    canvas = Image.new("RGB", (1080, 1080), "#1A1A1A")
+    draw = ImageDraw.Draw(canvas)
+    draw.ellipse((120, 120, 196, 196), fill="#FFB81C")  # a yellow ring with blue inside: a graphic, not the logo
+    draw.ellipse((134, 134, 182, 182), fill="#0B3D91")
+    scaled = np.asarray(_scaled(logo_png, 160)).astype(np.float64)
+    luminance = (scaled[..., :3] / 255) ** 2.2 @ np.array([0.2126, 0.7152, 0.0722])
+    canvas.paste((255, 255, 255), (830, 830), knockout_mask(luminance, scaled[..., 3]))  # the engine's knockout
+    rgb = np.asarray(canvas)
+    box, check, findings, _ = locate_logo(rgb, {"palette_hex": ["#0B3D91", "#FFB81C", "#1A1A1A", "#FFFFFF"]},
+                                          POLICY, None, prepare_logo(logo_png))
+    assert box is not None, check
+    assert _intersects(box, (830, 830, 160, 160)), check
+    assert not findings
+
+
+@pytest.mark.parametrize("image_format", ["png", "jpeg"])
+def test_beyond_the_edge_of_a_panel_holding_the_logo_is_not_an_element(image_format: str) -> None:
+    """A logo in the corner of a large panel whose edge passes inside the clear zone: the panel contains the logo
+    (a render's layout says the same), and the canvas beyond its edge is the surface it lies on. A shape on the
+    panel inside the zone still intrudes."""
+    canvas = Image.new("RGB", (1080, 1080), "#FFFFFF")
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((100, 100, LOGO_BOX[0] + LOGO_BOX[2] + 30 - 1, LOGO_BOX[1] + LOGO_BOX[3] + 200), fill="#0B3D91")
+    draw.ellipse((LOGO_BOX[0], LOGO_BOX[1], LOGO_BOX[0] + LOGO_BOX[2] - 1, LOGO_BOX[1] + LOGO_BOX[3] - 1),
+                 fill="#FFB81C")
+    clear = check_clear_space(_encoded(canvas, image_format), LOGO_BOX, 10, POLICY)
+    assert clear.violations == [], clear.intrusions
+    draw.rectangle((LOGO_BOX[0] - 60, LOGO_BOX[1] + 50, LOGO_BOX[0] - 30, LOGO_BOX[1] + 120), fill="#FFB81C")
+    clear = check_clear_space(_encoded(canvas, image_format), LOGO_BOX, 10, POLICY)
+    (finding,) = clear.violations
+    assert "on its left" in finding["message"]

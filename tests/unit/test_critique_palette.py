@@ -193,3 +193,19 @@ def test_a_broken_usage_rule_is_a_palette_finding_naming_it(rule: str) -> None:
     kept = dict(canon, usage_rules=[])
     assert not [v for v in measure_design(image, kept, POLICY).violations  # type: ignore[arg-type]
                 if v["kind"] == "palette"]
+
+
+@pytest.mark.parametrize("image_format", ["PNG", "JPEG", "WEBP"])
+@pytest.mark.parametrize("share", [0.002, 0.0035])
+def test_a_small_off_palette_fill_is_found(image_format: str, share: float) -> None:
+    """A fill of 0.2-0.4 % of the canvas, below min_cluster_share, is still a fill: solid pixels well inside it
+    (no anti-aliased edge or thin stroke has them), judged by the flat threshold."""
+    image = flat_design(CANON["palette_hex"])
+    side = round((share * image.width * image.height) ** 0.5)
+    x, y = 380, 120
+    ImageDraw.Draw(image).rectangle((x, y, x + side - 1, y + side - 1), fill="#2E8B57")  # ~40 from every canon colour
+    result = check_palette(encoded(image, image_format), CANON, POLICY)
+    assert [finding for finding in result.violations
+            if finding["box"][0] <= x + side and x <= finding["box"][0] + finding["box"][2]
+            and finding["box"][1] <= y + side and y <= finding["box"][1] + finding["box"][3]]
+    assert share < POLICY.min_cluster_share

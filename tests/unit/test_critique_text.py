@@ -288,3 +288,29 @@ def test_bold_text_from_14pt_is_large() -> None:
     assert checks["bold"]["ok"] is True
     assert checks["regular"]["large"] is False
     assert checks["regular"]["ok"] is False
+
+
+@pytest.mark.parametrize(("text", "size", "bold", "ink", "panel"), [
+    ("Now", 34, True, "#27A383", "#2AAA8A"),  # ~1.1:1 on a small teal panel
+    ("More register", 16, True, "#8A968E", "#FBF6F4"),  # ~2.8:1, small bold text on a barely different panel
+])
+def test_faint_text_on_a_small_panel_is_found_on_a_large_canvas(text: str, size: int, bold: bool, ink: str,
+                                                                 panel: str) -> None:
+    """On a canvas large enough to be searched at half size, small or faint text on a panel only a little larger
+    than itself is still found: its background is the panel (not a blend of the panel and the canvas around it), and
+    glyphs the half-size copy blurs into blobs are looked at again at full size."""
+    from sgd.critique.measure import measure_design
+
+    image = Image.new("RGB", (1080, 1080), "#FFFFFF")
+    draw = ImageDraw.Draw(image)
+    face = bold_font(size) if bold else font(size)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=face)
+    pad = max(12, round(0.6 * size))
+    x, y = 600, 700
+    draw.rectangle((x, y, x + right - left + 2 * pad, y + bottom - top + 2 * pad), fill=panel)
+    draw.text((x + pad - left, y + pad - top), text, fill=ink, font=face)
+    text_box = [x + pad, y + pad, right - left, bottom - top]
+    measurement = measure_design(image, {"palette_hex": ["#FFFFFF", panel, ink]}, POLICY)
+    findings = [v for v in measurement.violations if v["kind"] == "contrast"]
+    assert findings, measurement.checks["contrast"]
+    assert all(_iou(finding["box"], text_box) > 0 for finding in findings)

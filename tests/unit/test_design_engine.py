@@ -204,6 +204,26 @@ def test_the_logo_is_composited_keeping_its_aspect_ratio() -> None:
     assert any(color == (0x63, 0x5B, 0xFF) for _count, color in pixels)
 
 
+@pytest.mark.parametrize("kit", ["helio-energy", "northwind-coffee"])
+def test_a_two_tone_logo_knocks_out_with_its_inner_shapes_cut_out(kit: str) -> None:
+    """A one-colour knockout keeps the logo recognisable: one tone is kept, the other cut out (the background shows
+    through the letter inside a disc), never the bare silhouette (a blank disc)."""
+    from sgd.design.logo import knockout_mask
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "brands" / kit / "logo.png"
+    with Image.open(path) as opened:
+        logo = np.asarray(opened.convert("RGBA").resize((160, 160), Image.Resampling.LANCZOS)).astype(np.float64)
+    luminance = (logo[..., :3] / 255) ** 2.2 @ np.array([0.2126, 0.7152, 0.0722])
+    mask = np.asarray(knockout_mask(luminance, logo[..., 3])) > 127
+    opaque = logo[..., 3] > 127
+    assert 0.3 < mask[opaque].mean() < 0.95  # the other tone is cut out
+    rows, cols = np.nonzero(mask)
+    assert max(rows.min(), cols.min()) <= 2  # the outline stays
+    assert min(rows.max(), cols.max()) >= 157
+    one_tone = np.asarray(knockout_mask(np.full(luminance.shape, 0.2), logo[..., 3])) > 127
+    assert (one_tone == opaque).mean() > 0.99  # a one-tone logo is its silhouette
+
+
 def test_a_logo_with_poor_contrast_becomes_a_one_colour_knockout_without_a_plate() -> None:
     navy_logo = png_logo(colors=("#0A2540", "#0A2540"))
     result = design(logo=navy_logo, seed=0)  # seed 0: the brand scheme, navy background

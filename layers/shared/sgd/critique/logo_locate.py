@@ -17,17 +17,24 @@ import numpy as np
 
 from sgd.contracts.shapes import BrandCanon
 from sgd.critique.logo import PreparedLogo, find_logo
-from sgd.critique.logo_shape import colour_verdict, find_by_shape
+from sgd.critique.logo_shape import ACCEPT, colour_verdict, find_by_shape, shape_score
 from sgd.critique.logo_snap import snap_box
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import Box, clip_box
 
 SHAPE_MIN_WIDTH_PX = 24  # below this a logo's shape is a blob: nothing to recognise it by
+# Found by its shape alone (no colour to confirm it), a logo needs more pixels: below this width a letter, an icon or
+# a ring of a brand graphic has as many edges in the right directions as a shrunken logo.
+SHAPE_ONLY_MIN_WIDTH_PX = 40
+# A colour match scoring below this is confirmed by the logo's shape at the same place (a ring of a brand graphic in
+# the logo's colours can score 0.6-0.7 on colour alone); else the shape search decides.
+CONFIRM_BELOW = 0.85
 
 
 def locate_logo(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, layout: Mapping[str, Any] | None,
-                logo: PreparedLogo | None) -> tuple[Box | None, dict[str, Any], list[dict[str, Any]], list[str]]:
-    """(logo box or None, checks["logo_safe_zone"] so far, findings, repair suggestions)."""
+                logo: PreparedLogo | None, lossy: bool = False
+                ) -> tuple[Box | None, dict[str, Any], list[dict[str, Any]], list[str]]:
+    """(logo box or None, checks["logo_safe_zone"] so far, findings, repair suggestions). `lossy`: JPEG or WebP."""
     height, width = rgb.shape[:2]
     if layout is not None:
         value = layout.get("logo_box")
@@ -45,15 +52,17 @@ def locate_logo(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, layo
     minimum = max(policy.logo_min_width_pct / 100 * shorter, min(SHAPE_MIN_WIDTH_PX, 0.1 * shorter),
                   float(canon.get("logo_min_width_px") or 0) * 0.9)
     match = find_logo(rgb, logo, policy)
-    if match is not None and match.box[2] >= minimum:
+    if match is not None and match.box[2] >= minimum and (
+            match.score >= CONFIRM_BELOW or shape_score(rgb, logo, match.box) >= ACCEPT):
         return tuple(match.box), {"found": True, "logo_source": "matched", "match": "colour",  # type: ignore
                                   "match_score": match.score, "match_scale": match.scale}, [], []
     maximum = min(policy.logo_max_width_pct / 100 * shorter, width, height / logo.aspect)
-    shape = find_by_shape(rgb, logo, minimum, maximum) if maximum >= minimum else None
+    lowest = max(minimum, min(SHAPE_ONLY_MIN_WIDTH_PX, 0.1 * shorter))
+    shape = find_by_shape(rgb, logo, lowest, maximum) if maximum >= lowest else None
     if shape is None:
         return None, {"found": False, "logo_source": "matched"}, \
             *_missing(width, height, policy.logo_required.get("external", "off"))
-    box = snap_box(np.ascontiguousarray(rgb[..., :3]), logo, (shape.x, shape.y, shape.width, shape.height))
+    box = snap_box(np.ascontiguousarray(rgb[..., :3]), logo, (shape.x, shape.y, shape.width, shape.height), lossy)
     verdict = colour_verdict(rgb, logo, box, list(canon.get("palette_hex") or []), 2 * policy.logo_colour_delta_e)
     check = {"found": True, "logo_source": "matched", "match": "shape", "match_score": round(shape.score, 4),
              "match_scale": round(box[2] / logo.width, 4), "colours": verdict.kind}

@@ -40,7 +40,8 @@ MIN_TEMPLATE_PX = 12  # the smallest template width at the coarse level (smaller
 VERIFY_LONG_SIDE = 96  # the template's longer side at verification (px)
 SCALE_STEP = 1.18
 EDGE_THRESHOLD = 14.0  # gradient (channel levels over 2 px) from which a pixel is an edge
-CANDIDATES = 6
+CANDIDATES = 10
+SAME_SIZE = 1.2  # candidates within this size ratio at one place are one candidate
 COARSE_MIN = 0.5
 ACCEPT = 0.75  # verified score a shape match needs (its own logo scores 0.85-1.0)
 CLUTTER_WEIGHT = 0.6
@@ -185,7 +186,10 @@ def find_by_shape(rgb: np.ndarray, logo: PreparedLogo, low: float, high: float) 
     candidates.sort(key=lambda match: -match.score)
     kept: list[ShapeMatch] = []
     for candidate in candidates:
-        if all(iou(_box(candidate), _box(other)) < 0.3 for other in kept):
+        # Only a candidate of about the same size suppresses another: a logo with a ring or a disc inside it (a
+        # knockout especially) also matches, smaller, at its own centre.
+        if all(iou(_box(candidate), _box(other)) < 0.3 or
+               max(candidate.width, other.width) > SAME_SIZE * min(candidate.width, other.width) for other in kept):
             kept.append(candidate)
         if len(kept) == CANDIDATES:
             break
@@ -194,6 +198,13 @@ def find_by_shape(rgb: np.ndarray, logo: PreparedLogo, low: float, high: float) 
         return None
     best = max(verified, key=lambda match: match.score)
     return best if best.score >= ACCEPT else None
+
+
+def shape_score(rgb: np.ndarray, logo: PreparedLogo, box: tuple[int, int, int, int]) -> float:
+    """The verified shape score (clutter included) of the logo at about `box` (a match found by colour)."""
+    x, y, w, _ = box
+    verified = _verify(rgb, logo, ShapeMatch(float(x), float(y), float(w), float(w) * logo.aspect, 1.0))
+    return verified.score if verified is not None else 0.0
 
 
 def _box(match: ShapeMatch) -> tuple[float, float, float, float]:

@@ -16,9 +16,11 @@ SNAP_TOLERANCE = 0.05  # how far (share of the logo's size) a snapped edge may s
 SNAP_NOISE_FLOOR = 1.5  # channel levels: a difference of 1 is rounding; 2 is a resampled edge's faint ripple
 
 
-def snap_box(image: np.ndarray, logo: PreparedLogo, fitted: tuple[float, float, float, float]) -> BoxXYWH:
+def snap_box(image: np.ndarray, logo: PreparedLogo, fitted: tuple[float, float, float, float],
+             lossy: bool = False) -> BoxXYWH:
     """The visible footprint at full resolution: pixels that differ from the colour around the logo, connected to
-    where the template says the logo is. Falls back to the template's box on busy backgrounds."""
+    where the template says the logo is. Falls back to the template's box on busy backgrounds. `lossy`: a JPEG or
+    WebP, whose ringing around the logo's edge is never its footprint (even where the background is quiet)."""
     height, width = image.shape[:2]
     fx, fy, fw, fh = fitted
     predicted = (round(fx), round(fy), max(1, round(fw)), max(1, round(fh)))
@@ -45,7 +47,7 @@ def snap_box(image: np.ndarray, logo: PreparedLogo, fitted: tuple[float, float, 
     noise = float(np.percentile(difference[ring], 98))
     contrast = float(np.percentile(difference[inner], 75)) if inner.any() else 0.0
     threshold = max(SNAP_NOISE_FLOOR, 2.0 * noise + 1.0)
-    if noise > SNAP_NOISE_FLOOR:
+    if noise > SNAP_NOISE_FLOOR or lossy:
         # Lossy compression rings around edges with a fraction of their contrast: not the logo's footprint.
         threshold = max(threshold, RINGING_SHARE * contrast)
     if contrast < 3 * threshold or np.mean(difference[ring] > threshold) > 0.35:

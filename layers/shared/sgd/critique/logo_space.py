@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from sgd.critique.palette_bins import near_texture
 from sgd.critique.policy import CritiquePolicy, Severity
 from sgd.critique.regions import channel_distance, clip_xywh, connected_components, grow, overlap_area, shrink
 
@@ -20,7 +21,9 @@ PLATE_BAND_GAP = 2  # px between the logo box and the band (the snapped box may 
 PLATE_BAND_DEPTH = 3
 PLATE_SIDE_SHARE = 0.6
 PLATE_FRINGE_PX = 2
+PANEL_FILL = 0.97  # a panel under the logo fills the rectangle it spans in the zone (anti-aliasing and ringing aside)
 PHOTO_EDGE_PX = 2  # the photo mask leaves out its own hard edges: they are photo too
+LOGO_RIM_SHARE = 0.04  # of the logo's longer side: how far past its found box the logo's own edge may show
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +161,12 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
         return []
     tolerance = policy.fringe_tolerance
     background = _background_mask(region, outside, inner, tolerance)
+    background |= _beyond_a_panel(rgb, region, background, inner, tolerance)
     differs = outside & ~background
     if photo is not None:
         # A photograph is a backdrop (the logo sits on it, or on a plate over it), not an element.
-        differs &= ~grow(photo[top:bottom, left:right], PHOTO_EDGE_PX)
+        # The photo mask is found cell by cell: cells it only partly covers (next to a plate) are photo too.
+        differs &= ~grow(near_texture(photo)[top:bottom, left:right], PHOTO_EDGE_PX)
     if not differs.any():
         return []
     # Opening (3x3 min then max) drops fringes and specks under 3 px thick; real elements keep their extent.
@@ -181,11 +186,17 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
     order = np.lexsort((ranking, component))  # by component, nearest pixel first
     firsts = order[np.flatnonzero(np.diff(component[order], prepend=-1))]
     found: list[tuple[float, tuple[str, BoxXYWH]]] = []
+    # The logo's own rim: a found box may stop a few pixels short of the logo's anti-aliased (or, in a JPEG or
+    # WebP, ringing) edge. A piece that lies entirely within that rim is the logo, not another element.
+    rim = max(2, round(LOGO_RIM_SHARE * max(w, h)))
     for nearest in firsts:
         if gaps[nearest] >= limit:
             continue
         side = SIDES[int(by_side[:, nearest].argmax())]
         bx, by, bw, bh = components.box(int(component[nearest]))
+        if bx + left >= x - rim and by + top >= y - rim and bx + left + bw <= x + w + rim and \
+                by + top + bh <= y + h + rim:
+            continue
         found.append((float(max(0, gaps[nearest])), (side, (bx + left, by + top, bw, bh))))
     return found
 
@@ -222,6 +233,42 @@ def _background_mask(region: np.ndarray, outside: np.ndarray, inner: tuple[int, 
     # element touching the plate keeps its edge, which has no beyond-colour next to it).
     fringe = grow(backdrop, PLATE_FRINGE_PX) & grow(beyond, PLATE_FRINGE_PX)
     return backdrop | beyond | fringe
+
+
+def _beyond_a_panel(rgb: np.ndarray, region: np.ndarray, background: np.ndarray, inner: tuple[int, int, int, int],
+                    tolerance: int) -> np.ndarray:
+    """What lies beyond the straight edges of a panel the logo sits on (a panel that contains the logo, as a
+    render's layout treats it): the surface the panel lies on, not an element in the logo's clear space. Only for a
+    panel (the colour around the logo is not the design's own dominant colour, it fills a rectangle in the zone and
+    reaches past the zone on two sides or more); a logo on the canvas, or on a plate inside its zone, keeps every
+    other shape in its zone an element."""
+    nothing = np.zeros(region.shape[:2], dtype=bool)
+    surrounding = _surrounding_colour(region, inner, tolerance)
+    if surrounding is None:
+        return nothing
+    canvas_colour = _dominant_colour(rgb[::8, ::8].reshape(-1, 3))
+    if channel_distance(canvas_colour[None], surrounding)[0] <= tolerance:
+        return nothing  # the logo is on the canvas itself
+    panel = background & (channel_distance(region, surrounding) <= tolerance)
+    rows, cols = np.flatnonzero(panel.any(axis=1)), np.flatnonzero(panel.any(axis=0))
+    if not rows.size:
+        return nothing
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    x0, y0, x1, y1 = inner
+    if not (left <= x0 and top <= y0 and right >= x1 and bottom >= y1):
+        return nothing  # it does not contain the logo
+    height, width = region.shape[:2]
+    if (top, bottom, left, right) == (0, height, 0, width):
+        return nothing  # no panel edge inside the zone
+    if (top == 0) + (bottom == height) + (left == 0) + (right == width) < 2:
+        return nothing  # a plate inside the zone: what lies around it is the canvas, and elements there intrude
+    rectangle = np.zeros(region.shape[:2], dtype=bool)
+    rectangle[top:bottom, left:right] = True
+    inside = rectangle.copy()
+    inside[y0:y1, x0:x1] = False
+    if np.count_nonzero(panel & inside) < PANEL_FILL * np.count_nonzero(inside):
+        return nothing  # not a rectangle: something cuts into it
+    return ~rectangle
 
 
 def _surrounding_colour(region: np.ndarray, inner: tuple[int, int, int, int], tolerance: int) -> np.ndarray | None:

@@ -100,7 +100,8 @@ def measure_design(image: Image.Image, canon: BrandCanon, policy: CritiquePolicy
     suggestions: list[str] = []
     checks: dict[str, Any] = {}
 
-    logo_box, logo_check, logo_findings, logo_suggestions = locate_logo(rgb, canon, policy, layout, logo)
+    logo_box, logo_check, logo_findings, logo_suggestions = locate_logo(rgb, canon, policy, layout, logo,
+                                                                        lossy=image.format in LOSSY)
     violations += logo_findings
     imagery = box_or_none(layout.get("imagery_box"), width, height) if layout else None
     palette = check_palette(rgb, canon, policy, exclude=[logo_box] if logo_box else [],

@@ -14,9 +14,8 @@ and reported once per separate place.
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -24,46 +23,44 @@ import numpy as np
 from PIL import Image
 
 from sgd.contracts.shapes import BrandCanon
+from sgd.critique.palette_bins import (
+    BIN_BITS,
+    BIN_COUNT,
+    TEXTURE_MAX_SPREAD,
+    CanonColours,
+    bin_centres,
+    bin_index,
+    bin_stats,
+    group_bins,
+    hex_of,
+    ink_colours,
+    near_texture,
+    rgb_of,
+    textured_areas,
+)
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import (
     Box,
     box_mask,
-    cell_counts,
     channel_spread,
-    connected_components,
     expand_box,
-    grow,
-    local_extreme,
     mask_regions,
     shrink,
     union_box,
 )
-from sgd.design.color import Rgb, normalize_hex, parse_hex, to_hex
-from sgd.design.colorimetry import ciede2000, palette_lab, srgb_to_lab
+from sgd.design.color import to_hex
+from sgd.design.colorimetry import ciede2000, srgb_to_lab
 
-BIN_BITS = 5
-BIN_COUNT = 1 << (3 * BIN_BITS)
 SAMPLE_PIXELS = 150_000  # colour statistics come from a regular sample of about this many pixels
-# Photographic (textured) areas: cells where most pixels vary a little, away from hard edges.
-TEXTURE_MIN_SPREAD, TEXTURE_MAX_SPREAD = 6, 48
-TEXTURE_CELL_SHARE = 0.5
-EDGE_HALO = 3  # px around a hard edge where lossy codecs ring and bleed chroma
-PHOTO_MIN_SHARE = 0.01  # a textured place smaller than this share of the canvas is not a photograph
 # "Solid" pixels lie this many px inside a fill's core. A colour with (nearly) no solid pixels lives only in thin
 # structures (strokes, stripes, halos), whose colours JPEG/WebP shift by up to ~9 CIEDE2000 on small canvases (ringing,
 # 4:2:0 chroma bleed): such a colour is judged against the photographic threshold.
 SOLID_MARGIN = 2
+FILL_SOLIDITY = 0.5  # a small fill's solid pixels over all of its pixels, at least
 # How far beyond a box's edge "what lies beyond" is sampled (px): past the fringe and solid margin, plus a whole JPEG
 # block (8 px), whose quantisation can pull a fill's edge pixels towards the next colour.
 EDGE_REACH = 2 + SOLID_MARGIN + 8
 FIT_MAX_STEPS = 64  # how far (px) a reported box may grow to reach its fill's edge
-INK_MIN_PIXELS = 20  # local extremes of one colour needed before it counts as a stroke colour
-INK_SAMPLE = 20_000
-INK_EDGE_SAMPLE = 8 * INK_SAMPLE  # edge pixels tested for being a stroke's extreme
-INK_MAX_COLOURS = 8
-INK_NEW_DELTA_E = 6.0  # an ink colour this close to a known colour is that colour
-MAX_GROUPS = 64  # leader clustering stops seeding after this many groups (texture is then lumped to the nearest)
-SEED_MIN_SHARE = 0.0002  # ... and bins rarer than this share never seed a group of their own
 # A colour made only of edges (1-px lines, dots, a checkerboard) has no fill pixels, so clustering never sees it;
 # one that covers this share of the canvas by itself is a pattern, not anti-aliasing (blends spread over many colours).
 FINE_PATTERN_SHARE = 0.03
@@ -73,29 +70,6 @@ UNRESOLVED = -2  # a bin whose nearest cluster is not looked up yet
 
 Region = Literal["flat", "photo"]
 Status = Literal["ok", "off_palette", "forbidden"]
-
-
-@functools.cache
-def _bin_centres() -> tuple[np.ndarray, np.ndarray]:
-    """(BIN_COUNT, 3) sRGB centres of the bins and their CIELAB coordinates (computed once per process)."""
-    index = np.arange(BIN_COUNT)
-    step = 1 << (8 - BIN_BITS)
-    mask = (1 << BIN_BITS) - 1
-    rgb = np.stack([(index >> (2 * BIN_BITS)) & mask, (index >> BIN_BITS) & mask, index & mask], axis=1)
-    rgb = rgb * step + step // 2
-    return rgb.astype(np.uint8), srgb_to_lab(rgb)
-
-
-def bin_index(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 -> (...) uint16 bin index (5 bits per channel)."""
-    shift = 8 - BIN_BITS
-    red = (rgb[..., 0] >> shift).astype(np.uint16)
-    green = (rgb[..., 1] >> shift).astype(np.uint16)
-    red <<= 2 * BIN_BITS
-    green <<= BIN_BITS
-    red |= green
-    red |= rgb[..., 2] >> shift
-    return red
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +131,7 @@ class ColourAnalysis:
         if cluster.region == "flat" and cluster.nearest_hex is not None and cluster.delta_e is not None and \
                 cluster.delta_e <= self.lossy_snap_delta_e:
             return cluster.nearest_hex
-        return _hex_of(self.centres_rgb[int(index)])
+        return hex_of(self.centres_rgb[int(index)])
 
     def labels(self, box: Box | None = None) -> np.ndarray:
         """Every pixel's cluster (int16) in `box` (default: the whole canvas), -1 where excluded: a colour seen in a
@@ -176,7 +150,7 @@ class ColourAnalysis:
         unresolved = occupied[self.lookup[occupied] == UNRESOLVED]
         if unresolved.size:
             centre_labs = srgb_to_lab(self.centres_rgb)
-            distance = ((_bin_centres()[1][unresolved][:, None, :] - centre_labs[None, :, :]) ** 2).sum(axis=2)
+            distance = ((bin_centres()[1][unresolved][:, None, :] - centre_labs[None, :, :]) ** 2).sum(axis=2)
             self.lookup[unresolved] = np.argmin(distance, axis=1)
         return self.lookup[bins]
 
@@ -187,55 +161,6 @@ class PaletteResult:
     violations: list[dict[str, Any]]
     check: dict[str, Any]
     repair_suggestions: list[str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Canon:
-    palette_hex: list[str]
-    palette: np.ndarray  # (P, 3) CIELAB
-    forbidden_hex: list[str]
-    forbidden: np.ndarray  # (F, 3) CIELAB
-
-    @staticmethod
-    def of(canon: BrandCanon) -> _Canon:
-        palette = list(dict.fromkeys(normalize_hex(color) for color in canon.get("palette_hex") or []))
-        forbidden = [color for color in dict.fromkeys(normalize_hex(color) for color in canon.get("forbidden_hex")
-                                                      or []) if color not in palette]
-        return _Canon(palette, palette_lab(palette), forbidden, palette_lab(forbidden))
-
-
-@dataclass(frozen=True, slots=True)
-class _BinStats:
-    counts: np.ndarray  # (BIN_COUNT,) sampled pixels per bin
-    sums: np.ndarray  # (BIN_COUNT, 3) their summed sRGB channels
-
-
-def textured_areas(spread: np.ndarray) -> np.ndarray:
-    """(H, W) bool: photographic places. Cells where most pixels vary by a few levels (texture, gradients, noise)
-    away from hard edges (whose JPEG/WebP ringing and chroma bleed also vary a little); touching cells form a place,
-    kept from PHOTO_MIN_SHARE of the canvas."""
-    height, width = spread.shape
-    cell = max(8, round(min(height, width) / 64))
-    rows, cols = height // cell, width // cell
-    photo = np.zeros((height, width), dtype=bool)
-    if rows == 0 or cols == 0:
-        return photo
-    needed = TEXTURE_CELL_SHARE * cell * cell
-    varying = spread >= TEXTURE_MIN_SPREAD
-    if not (cell_counts(varying, cell) >= needed).any():
-        return photo  # no cell varies enough even before hard edges are discounted (flat designs: most of them)
-    moderate = varying & ~grow(spread > TEXTURE_MAX_SPREAD, EDGE_HALO)
-    textured = cell_counts(moderate, cell) >= needed
-    if not textured.any():
-        return photo
-    grid = connected_components(textured.astype(np.int8), ignore=0, pixel_map=True)
-    assert grid.pixel_component is not None
-    min_cells = max(4, math.ceil(PHOTO_MIN_SHARE * height * width / (cell * cell)))
-    big = np.flatnonzero(grid.area >= min_cells)
-    if big.size:
-        kept = np.isin(grid.pixel_component, big)
-        photo[:rows * cell, :cols * cell] = np.repeat(np.repeat(kept, cell, axis=0), cell, axis=1)
-    return photo
 
 
 def analyse_colours(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, *,
@@ -261,14 +186,14 @@ def analyse_colours(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, 
         core &= ~excluded
         photo &= ~excluded
     flat = core & ~photo
-    solid = shrink(core, SOLID_MARGIN) & ~photo
+    solid = shrink(core, SOLID_MARGIN) & ~near_texture(photo)
     photo &= spread <= TEXTURE_MAX_SPREAD  # a hard edge inside a photograph is a blend, not one of its colours
 
     stride = max(1, round(math.sqrt(height * width / SAMPLE_PIXELS)))
     sample_rgb = np.ascontiguousarray(rgb[::stride, ::stride])
     sample_bins = bin_index(sample_rgb)
     scale = height * width / sample_bins.size  # canvas pixels per sampled pixel
-    known = _Canon.of(canon)
+    known = CanonColours.of(canon)
 
     clusters: list[ColourCluster] = []
     centres: list[np.ndarray] = []
@@ -277,13 +202,13 @@ def analyse_colours(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, 
         ("flat", flat[::stride, ::stride], solid[::stride, ::stride], flat_threshold, flat_threshold),
         ("photo", photo[::stride, ::stride], None, policy.photo_delta_e, policy.photo_delta_e / 2))
     for region, selected, judged, threshold, radius in passes:
-        seen = _bin_stats(sample_bins, sample_rgb, selected)
+        seen = bin_stats(sample_bins, sample_rgb, selected)
         if seen is None:
             continue
         solid_counts = np.bincount(sample_bins[judged], minlength=BIN_COUNT) if judged is not None else seen.counts
         occupied = np.flatnonzero(seen.counts)
         labs = srgb_to_lab(seen.sums[occupied] / seen.counts[occupied, None])
-        for group in _group_bins(occupied, seen.counts[occupied], labs, known, threshold, radius, sample_bins.size):
+        for group in group_bins(occupied, seen.counts[occupied], labs, known, threshold, radius, sample_bins.size):
             index = len(clusters)
             members[region][group] = index
             count = int(seen.counts[group].sum())
@@ -292,12 +217,12 @@ def analyse_colours(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, 
             centres.append(seen.sums[mode] / seen.counts[mode])
             clusters.append(_judge(index, seen.sums[group].sum(axis=0) / count, count * scale / (height * width),
                                    int(solid_counts[group].sum()) * scale / (height * width), region, known,
-                                   threshold, policy))
+                                   threshold, policy, lossy))
 
-    for ink in _ink_colours(picture, rgb, spread, excluded, centres, policy, text_colours):
+    for ink in ink_colours(picture, rgb, spread, excluded, centres, policy, text_colours):
         # Thin strokes (small text) have no flat pixels: their colour is known to the label map for the text check,
         # but too thin to judge as a palette colour (a lossy codec moves it; it covers little).
-        clusters.append(ColourCluster(len(clusters), _rgb(np.rint(ink)), _hex_of(ink), 0.0, 0.0,
+        clusters.append(ColourCluster(len(clusters), rgb_of(np.rint(ink)), hex_of(ink), 0.0, 0.0,
                                       "flat", None, None, "ok"))
         centres.append(ink)
 
@@ -317,154 +242,19 @@ def analyse_colours(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, 
     return analysis
 
 
-def _hex_of(rgb: np.ndarray) -> str:
-    return to_hex(tuple(int(value) for value in np.clip(np.rint(rgb), 0, 255)))  # type: ignore[arg-type]
-
-
-def _ink_colours(picture: Image.Image | None, rgb: np.ndarray, spread: np.ndarray, excluded: np.ndarray | None,
-                 centres: list[np.ndarray], policy: CritiquePolicy, stated: Sequence[str] | None) -> list[np.ndarray]:
-    """Colours of thin strokes (small text), which have no flat pixels, for the label map. `stated`: the text
-    colours a render's layout names (exact); else found in the pixels: the darkest or lightest pixel across a stroke
-    (a local luminance extreme on an edge) is fully covered by the ink, where the other pixels of a 1-2 px stroke
-    are blends. Only colours not already among `centres` are returned."""
-    known = [srgb_to_lab(centre) for centre in centres]
-    found: list[np.ndarray] = []
-
-    def add(colour: np.ndarray) -> None:
-        lab = srgb_to_lab(colour)
-        if not known or float(ciede2000(np.array(known), lab).min()) >= INK_NEW_DELTA_E:
-            found.append(colour)
-            known.append(lab)
-
-    if stated is not None:
-        for colour in dict.fromkeys(stated):
-            try:
-                add(np.array(parse_hex(colour), dtype=np.float64))
-            except ValueError:
-                continue
-        return found
-    edge = spread > policy.fringe_tolerance
-    if excluded is not None:
-        edge &= ~excluded
-    index = np.flatnonzero(edge)
-    if index.size > INK_EDGE_SAMPLE:
-        # A regular sample of the edge pixels keeps the extremes' proportions (only they are sampled later anyway).
-        index = index[:: index.size // INK_EDGE_SAMPLE]
-    # Luminance by Pillow (C, GIL released); extremes tested only at the edge pixels.
-    luma = np.asarray((picture if picture is not None else Image.fromarray(rgb)).convert("L"))
-    index = index[local_extreme(luma, index)]
-    if index.size < INK_MIN_PIXELS:
-        return found
-    if index.size > INK_SAMPLE:
-        index = index[:: index.size // INK_SAMPLE]
-    pixels = rgb.reshape(-1, 3)[index]
-    pixel_bins = bin_index(pixels)
-    stats = _bin_stats(pixel_bins, pixels, np.ones(len(pixels), dtype=bool))
-    assert stats is not None
-    occupied = np.flatnonzero(stats.counts >= 2)
-    order = occupied[np.argsort(-stats.counts[occupied], kind="stable")]
-    labs = srgb_to_lab(stats.sums[order] / stats.counts[order, None])
-    remaining = np.ones(order.size, dtype=bool)
-    for _ in range(INK_MAX_COLOURS):
-        if not remaining.any():
-            break
-        seed = int(np.argmax(remaining))  # the most common remaining colour
-        pending = np.flatnonzero(remaining)
-        close = pending[ciede2000(labs[pending], labs[seed]) <= policy.flat_delta_e]
-        remaining[close] = False
-        count = stats.counts[order[close]].sum()
-        if count >= INK_MIN_PIXELS:
-            # Most extremes are fully covered: the median of the most common bin is the ink itself.
-            add(_median_rgb(pixels[pixel_bins == order[seed]]))
-    return found
-
-
-def _median_rgb(pixels: np.ndarray) -> np.ndarray:
-    """np.median(pixels, axis=0) of (N, 3) uint8 pixels, from per-channel histograms (no sorting)."""
-    middle = np.array([(len(pixels) - 1) // 2, len(pixels) // 2])
-    median = np.empty(3)
-    for channel in range(3):
-        cumulative = np.cumsum(np.bincount(pixels[:, channel], minlength=256))
-        median[channel] = np.searchsorted(cumulative, middle, side="right").mean()
-    return median
-
-
-def _bin_stats(sample_bins: np.ndarray, sample_rgb: np.ndarray, selected: np.ndarray) -> _BinStats | None:
-    chosen = sample_bins[selected].astype(np.intp)
-    if not chosen.size:
-        return None
-    counts = np.bincount(chosen, minlength=BIN_COUNT)
-    sums = np.empty((BIN_COUNT, 3))
-    # Channel planes are indexed one by one: boolean indexing of (H, W, 3) rows is ~20x slower.
-    for channel in range(3):
-        sums[:, channel] = np.bincount(chosen, weights=sample_rgb[..., channel][selected], minlength=BIN_COUNT)
-    return _BinStats(counts, sums)
-
-
-def _group_bins(bins: np.ndarray, counts: np.ndarray, labs: np.ndarray, known: _Canon, threshold: float,
-                radius: float, sample_total: int) -> list[np.ndarray]:
-    """Groups occupied bins: each forbidden and each palette colour gathers the bins within `threshold` of it
-    (forbidden ones when nearer than any palette colour); the rest gather around their most frequent bins."""
-    groups: list[np.ndarray] = []
-    remaining = np.ones(bins.size, dtype=bool)
-    nearest_palette = np.full(bins.size, np.inf)
-    palette_distance = np.empty((bins.size, 0))
-    if len(known.palette):
-        palette_distance = ciede2000(labs[:, None, :], known.palette[None, :, :])
-        nearest_palette = np.min(palette_distance, axis=1)
-    if len(known.forbidden):
-        forbidden_distance = ciede2000(labs[:, None, :], known.forbidden[None, :, :])
-        closest = np.min(forbidden_distance, axis=1)
-        is_forbidden = (closest < nearest_palette) & (closest <= threshold)
-        which = np.argmin(forbidden_distance, axis=1)
-        groups += [bins[is_forbidden & (which == index)] for index in range(len(known.forbidden))]
-        remaining &= ~is_forbidden
-    if len(known.palette):
-        on_palette = remaining & (nearest_palette <= threshold)
-        which = np.argmin(palette_distance, axis=1)
-        groups += [bins[on_palette & (which == index)] for index in range(len(known.palette))]
-        remaining &= ~on_palette
-    groups = [group for group in groups if group.size]
-
-    order = np.flatnonzero(remaining)
-    order = order[np.argsort(-counts[order], kind="stable")]
-    seeds: list[int] = []
-    leaders: list[np.ndarray] = []
-    min_seed = max(1, SEED_MIN_SHARE * sample_total)
-    while order.size and len(seeds) < MAX_GROUPS and counts[order[0]] >= min_seed:
-        seed = int(order[0])
-        close = ciede2000(labs[order], labs[seed]) <= radius
-        leaders.append(order[close])
-        seeds.append(seed)
-        order = order[~close]
-    if order.size and seeds:
-        # Rare leftovers (texture, noise) join the nearest leader within twice the radius; the rest stay unclustered.
-        distance = ciede2000(labs[order][:, None, :], labs[seeds][None, :, :])
-        nearest_seed = np.argmin(distance, axis=1)
-        near = np.min(distance, axis=1) <= 2 * radius
-        for position in range(len(seeds)):
-            joined = order[near & (nearest_seed == position)]
-            if joined.size:
-                leaders[position] = np.concatenate([leaders[position], joined])
-    return groups + [bins[leader] for leader in leaders]
-
-
-
-def _rgb(values: Iterable[float]) -> Rgb:
-    """Three channel values (already rounded as the caller wants) as an (r, g, b) of ints."""
-    red, green, blue = (int(value) for value in values)
-    return red, green, blue
-
-def _judge(index: int, mean_rgb: np.ndarray, share: float, solid_share: float, region: Region, known: _Canon,
-           threshold: float, policy: CritiquePolicy) -> ColourCluster:
-    rgb = _rgb(np.clip(np.rint(mean_rgb), 0, 255))
+def _judge(index: int, mean_rgb: np.ndarray, share: float, solid_share: float, region: Region, known: CanonColours,
+           threshold: float, policy: CritiquePolicy, lossy: bool = False) -> ColourCluster:
+    rgb = rgb_of(np.clip(np.rint(mean_rgb), 0, 255))
     lab = srgb_to_lab(np.asarray(mean_rgb, dtype=np.float64))
     nearest_hex, delta_e, status, forbidden_hex = None, None, "ok", None
     if len(known.palette):
         distances = ciede2000(lab[None, :], known.palette)
         nearest = int(np.argmin(distances))
         nearest_hex, delta_e = known.palette_hex[nearest], float(distances[nearest])
-        thin = region == "flat" and solid_share < policy.min_cluster_share
+        # A fill below min_cluster_share is judged by the flat threshold only in a lossless file: a codec moves a
+        # small fill's colour as much as a thin stroke's (chroma subsampling reaches well into it).
+        thin = region == "flat" and solid_share < policy.min_cluster_share and (
+            lossy or not _fill_like(solid_share, share, policy))
         if delta_e > (policy.photo_delta_e if thin else threshold):
             status = "off_palette"
     if len(known.forbidden):
@@ -512,15 +302,24 @@ def _with_boxes(clusters: list[ColourCluster], analysis: ColourAnalysis) -> list
 
 
 def _is_solid(cluster: ColourCluster, policy: CritiquePolicy) -> bool:
-    return cluster.solid_share >= policy.min_cluster_share
+    """A fill (solid pixels well inside it) rather than thin strokes or edges."""
+    return cluster.solid_share >= policy.min_cluster_share or _fill_like(cluster.solid_share, cluster.share, policy)
+
+
+def _fill_like(solid_share: float, share: float, policy: CritiquePolicy) -> bool:
+    """A small colour that is a fill: from min_fill_share of solid pixels, and solid through most of it (a thick
+    stroke of text has a solid core too, but most of its pixels lie near its edges)."""
+    return solid_share >= policy.min_fill_share and solid_share >= FILL_SOLIDITY * share
 
 
 def offending(cluster: ColourCluster, policy: CritiquePolicy) -> bool:
     """Whether a cluster is a palette violation: forbidden from min_forbidden_share, off-palette from
-    min_cluster_share of the canvas."""
+    min_cluster_share of the canvas, or from min_fill_share when it is a flat fill (solid pixels: a small patch of
+    the wrong colour, never an anti-aliased edge)."""
     if cluster.status == "forbidden":
         return cluster.share >= policy.min_forbidden_share
-    return cluster.status == "off_palette" and cluster.share >= policy.min_cluster_share
+    return cluster.status == "off_palette" and (cluster.share >= policy.min_cluster_share or (
+        cluster.region == "flat" and _is_solid(cluster, policy)))
 
 
 def check_palette(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, *,
@@ -542,7 +341,9 @@ def check_palette(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, *,
             if cluster.share >= policy.min_cluster_share:
                 reported.append(cluster)
             continue
-        minimum = policy.min_forbidden_share if cluster.status == "forbidden" else policy.min_cluster_share
+        minimum = policy.min_forbidden_share if cluster.status == "forbidden" else \
+            min(policy.min_fill_share, policy.min_cluster_share) if cluster.region == "flat" else \
+            policy.min_cluster_share
         (window_x, window_y, _, _), member_mask = analysis.member_masks.get(cluster.index, ((0, 0, 0, 0), None))
         places = [((box[0] + window_x, box[1] + window_y, box[2], box[3]), pixels)
                   for box, pixels in mask_regions(member_mask, cell)] if member_mask is not None else []
@@ -556,7 +357,7 @@ def check_palette(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, *,
         for box in shown:
             violations.append(_finding(cluster, box, max(0, len(boxes) - len(shown)), policy, flat_limit))
         suggestions.append(_suggestion(cluster))
-    pattern_violations, pattern_suggestions = _fine_patterns(analysis, _Canon.of(canon), policy)
+    pattern_violations, pattern_suggestions = _fine_patterns(analysis, CanonColours.of(canon), policy)
     violations += pattern_violations
     suggestions += pattern_suggestions
     on_palette = sum(cluster.share for cluster in analysis.clusters if cluster.status == "ok")
@@ -568,7 +369,7 @@ def check_palette(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, *,
     return PaletteResult(analysis, violations, check, suggestions)
 
 
-def _fine_patterns(analysis: ColourAnalysis, canon: _Canon, policy: CritiquePolicy
+def _fine_patterns(analysis: ColourAnalysis, canon: CanonColours, policy: CritiquePolicy
                    ) -> tuple[list[dict[str, Any]], list[str]]:
     """Off-palette or forbidden colours that exist only as edges (see FINE_PATTERN_SHARE), judged like a photograph's
     colours: beyond photo_delta_e of the palette, or nearer a forbidden colour than the palette."""
@@ -595,7 +396,7 @@ def _fine_patterns(analysis: ColourAnalysis, canon: _Canon, policy: CritiquePoli
         mask[edges] = members
         rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         box = [int(columns[0]), int(rows[0]), int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)]
-        hex_colour = to_hex(_rgb(round(float(value)) for value in colour))
+        hex_colour = to_hex(rgb_of(round(float(value)) for value in colour))
         share = counts[found] / canvas
         what = "a forbidden colour" if forbidden else f"off palette (CIEDE2000 {to_palette:.1f} from the canon)"
         findings.append({"kind": "palette", "severity": "high", "box": box, "message": (

@@ -27,6 +27,7 @@ class CritiquePolicy:
     photo_delta_e: float  # ... a photographic region (looser)
     min_cluster_share: float  # share of the canvas below which an off-palette colour is ignored
     min_forbidden_share: float  # ... a forbidden colour (stricter)
+    min_fill_share: float  # ... a flat colour with solid pixels (a fill, not strokes or edges) from this share
     fringe_tolerance: int  # 3x3 channel spread above which a pixel is an edge, not a fill
     normal_text_contrast: float
     large_text_contrast: float
@@ -69,6 +70,7 @@ class CritiquePolicy:
             flat_delta_e=palette["flat_delta_e"], lossy_extra_delta_e=palette["lossy_extra_delta_e"],
             photo_delta_e=palette["photo_delta_e"],
             min_cluster_share=palette["min_cluster_share"], min_forbidden_share=palette["min_forbidden_share"],
+            min_fill_share=palette["min_fill_share"],
             fringe_tolerance=palette["fringe_tolerance"],
             normal_text_contrast=contrast["normal_text"], large_text_contrast=contrast["large_text"],
             large_text_px=contrast["large_text_px"], min_text_px=contrast["min_text_px"],

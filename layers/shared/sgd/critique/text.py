@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from sgd.critique.palette import ColourAnalysis
+from sgd.critique.palette_bins import near_texture
 from sgd.critique.policy import CritiquePolicy
 from sgd.critique.regions import (
     Box,
@@ -188,6 +189,8 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
     view = View.of(analysis, text_labels, scale)
     lines, pixel_component = detect_lines(view, policy)
     regions = []
+    # Text breaks a photograph's texture cells (its edges are hard): the photo around it is within a cell.
+    photo_around = near_texture(analysis.photo)
     for line in lines:
         size_px = line.size_px(scale)
         lx, ly, lw, lh = line.box
@@ -205,21 +208,33 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
         if foreground is None:
             continue
         bold = None
-        if policy.large_bold_text_px <= size_px < policy.large_text_px:  # only there does the weight decide
+        weight_decides = policy.large_bold_text_px <= size_px < policy.large_text_px
+        on_photo = bool(photo_around[line_box[1]:line_box[1] + line_box[3],
+                                     line_box[0]:line_box[0] + line_box[2]].mean() >= 0.5)
+        if weight_decides or on_photo:
             mask = np.isin(pixel_component[np.ix_(np.minimum(np.arange(y, y + h) // scale,
                                                              pixel_component.shape[0] - 1),
                                                   np.minimum(np.arange(x, x + w) // scale,
                                                              pixel_component.shape[1] - 1))], line.members)
             weighed = measure_line(analysis.rgb, mask, box, size_px, policy)
-            bold = bool(weighed.stroke_em >= policy.bold_stroke_em) if weighed is not None else None
+            if weight_decides:  # only there does the weight decide
+                bold = bool(weighed.stroke_em >= policy.bold_stroke_em) if weighed is not None else None
+        else:
+            weighed = None
         region = measure_region(analysis, box, labels, labels == foreground, foreground, policy, size_px=size_px,
                                 step=step, bold=bold)
+        if region is not None and on_photo and region.ratio < policy.unreadable_below and (
+                weighed is None or analysis.clusters[foreground].region == "photo"):
+            # Glyph-like patches of a photograph's own colours (between the letters of text on it, too): they do
+            # not stand apart from it, or their "ink" is one of its colours (text has a flat ink of its own).
+            continue
         if region is not None:
             regions.append(replace(region, box=line_box))
     regions = _without_blend_echoes(regions)
     # Text whose colour the clusters merged into its background (a ratio near 1:1) is found by its strokes.
     for found in stroke_lines(analysis.rgb, policy, scale, analysis.excluded,
-                              skip=[region.box for region in regions], photo=grow(analysis.photo, 2 * scale)):
+                              skip=[region.box for region in regions], photo=grow(analysis.photo, 2 * scale),
+                              lossy=analysis.lossy_snap_delta_e > 0, view=view):
         bold = bool(found.stroke_em >= policy.bold_stroke_em)
         required, large = required_contrast(found.size_px, policy, bold)
         regions.append(TextRegion(found.box, None, to_hex(found.ink), to_hex(found.background), found.ratio,

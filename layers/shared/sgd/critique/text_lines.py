@@ -12,9 +12,17 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from sgd.critique.palette import ColourAnalysis, bin_index
+from sgd.critique.palette import ColourAnalysis
+from sgd.critique.palette_bins import bin_index
 from sgd.critique.policy import CritiquePolicy
-from sgd.critique.regions import Box, boundary_pixels, channel_spread, connected_components, union_roots
+from sgd.critique.regions import (
+    Box,
+    Components,
+    boundary_pixels,
+    channel_spread,
+    connected_components,
+    union_roots,
+)
 from sgd.design.colorimetry import ciede2000, srgb_to_lab
 
 CAP_HEIGHT_EM = 0.72  # cap / ascender height as a share of the font size, to estimate the size from glyphs
@@ -30,6 +38,7 @@ MAX_LINE_THICKNESS = 0.33  # ... the median over a line
 MIN_LARGE_GLYPHS = 3  # display-size "words" of fewer shapes than this ...
 LARGE_GLYPH_SHARE = 0.06  # ... from this share of the canvas's shorter side are not read as text
 MAX_LINE_FILL = 0.66  # the median glyph's ink over its box: letters stay well under it, filled shapes over
+MAX_SMALL_LINE_FILL = 0.8  # ... small bold letters (their counters a pixel or two, anti-aliased edges) reach 0.79
 MIN_CORE_SHARE = 0.03  # a large glyph has some flat pixels inside; a 1-px outline left by a blend has none
 MIN_LINE_CORE_SHARE = 0.1  # ... and so has a line of them, by its median glyph
 SMALL_GLYPH_PX = 16  # glyphs this small have no flat pixels (strokes are all edge) ...
@@ -118,18 +127,19 @@ class View:
     spread: np.ndarray
     scale: int
     source: TextLabels | None = None  # the full-resolution design a reduced view was made from
+    pixels: np.ndarray | None = None  # the view's own RGB pixels (the reduced copy), shared with stroke detection
 
     @staticmethod
     def of(analysis: ColourAnalysis, text_labels: TextLabels, scale: int) -> View:
         if scale == 1:
-            return View(text_labels.at(), analysis.spread, 1)
+            return View(text_labels.at(), analysis.spread, 1, pixels=analysis.rgb)
         picture = analysis.picture if analysis.picture is not None else Image.fromarray(analysis.rgb)
         reduced = np.asarray(picture.reduce(scale))
         labels = text_labels.merged[analysis.labels_of(bin_index(reduced)) + 1]
         if analysis.excluded is not None:
             excluded = analysis.excluded[::scale, ::scale][:labels.shape[0], :labels.shape[1]]
             labels[:excluded.shape[0], :excluded.shape[1]][excluded] = -1
-        return View(labels, channel_spread(reduced), scale, text_labels)
+        return View(labels, channel_spread(reduced), scale, text_labels, reduced)
 
     def ink_core_share(self, pixel_component: np.ndarray, components: Any, needed: np.ndarray,
                        tolerance: int) -> np.ndarray:
@@ -156,14 +166,22 @@ class View:
         return hits[needed] / np.maximum(1, components.area[needed])
 
 
-def stroke_view(labels: np.ndarray, reduced: np.ndarray, scale: int) -> View:
+def stroke_view(labels: np.ndarray, reduced: np.ndarray, scale: int, spread: np.ndarray | None = None) -> View:
     """A view whose labels are polarities (sgd.critique.text_strokes: 1 darker, 2 lighter than the local
-    background, -1 neither) rather than colours: detect_lines then finds text at any contrast."""
-    return View(labels, channel_spread(reduced), scale)
+    background, -1 neither) rather than colours: detect_lines then finds text at any contrast. `spread`: the
+    reduced copy's channel spread when already known."""
+    return View(labels, channel_spread(reduced) if spread is None else spread, scale)
 
 
 def detect_lines(view: View, policy: CritiquePolicy) -> tuple[list[DetectedLine], np.ndarray]:
     """Text lines in a view (boxes and sizes in the view's pixels) and the per-pixel component map they refer to."""
+    lines, components = detect_lines_and_pieces(view, policy)
+    assert components.pixel_component is not None
+    return lines, components.pixel_component
+
+
+def detect_lines_and_pieces(view: View, policy: CritiquePolicy) -> tuple[list[DetectedLine], Components]:
+    """detect_lines, with every connected piece of the view (the lines' members index them)."""
     labels = view.labels
     height, width = labels.shape
     components = connected_components(labels, ignore=-1, pixel_map=True)
@@ -179,7 +197,7 @@ def detect_lines(view: View, policy: CritiquePolicy) -> tuple[list[DetectedLine]
     density = components.area / np.maximum(1, height_px * width_px)
     candidate &= (density >= MIN_DENSITY) & (density <= MAX_DENSITY)
     if not candidate.any():
-        return [], pixel_component
+        return [], components
     count = len(components)
     outline = boundary_pixels(labels)
     perimeter = np.bincount(pixel_component[outline & (pixel_component >= 0)], minlength=count)
@@ -213,7 +231,7 @@ def detect_lines(view: View, policy: CritiquePolicy) -> tuple[list[DetectedLine]
             pieces = np.flatnonzero(piece & (components.label == label))
             lines += _joined([_completed(components, line, pieces, labels, thickness) for line in accepted],
                              components)
-    return lines, pixel_component
+    return lines, components
 
 
 def _completed(components: Any, line: DetectedLine, pieces: np.ndarray, labels: np.ndarray,
@@ -340,7 +358,8 @@ def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core
         return None  # a row of identical shapes
     if float(np.median(thickness[group])) > MAX_LINE_THICKNESS:
         return None
-    if float(np.median(areas / np.maximum(1.0, heights * widths))) > MAX_LINE_FILL:
+    if float(np.median(areas / np.maximum(1.0, heights * widths))) > \
+            (MAX_SMALL_LINE_FILL if median_height < SMALL_GLYPH_PX else MAX_LINE_FILL):
         return None  # solid discs, half discs and blocks in a row: a graphic, not letters (which leave air)
     bottoms = components.y1[group].astype(np.float64)
     on_baseline = np.abs(bottoms - np.median(bottoms)) <= max(2.0, BASELINE_TOLERANCE * median_height)

@@ -26,10 +26,21 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from sgd.critique.policy import CritiquePolicy
-from sgd.critique.regions import Box, boundary_pixels, clip_box, dilate, grow, overlap_area
-from sgd.critique.text_lines import detect_lines, stroke_view
+from sgd.critique.regions import (
+    Box,
+    Components,
+    boundary_pixels,
+    clip_box,
+    connected_components,
+    dilate,
+    grow,
+    overlap_area,
+)
+from sgd.critique.text_lines import DetectedLine, View, detect_lines, detect_lines_and_pieces, stroke_view
 
-BACKGROUND_RADIUS = 12  # view px: the box filter for the local background (wider than a glyph's stroke)
+BACKGROUND_RADIUS = 12  # view px: the local background's reach (wider than a glyph's stroke)
+BACKGROUND_CELL = 4  # view px
+BACKGROUND_CELLS = 2 * (BACKGROUND_RADIUS // BACKGROUND_CELL) + 1  # cells across the window (odd)
 NOISE_RADIUS = 3
 NOISE_CELL = 8  # view px
 LOCAL_NOISE_SHARE = 0.35
@@ -39,6 +50,9 @@ CHROMA_WEIGHT = 0.5
 MAX_LINES = 60
 MAX_RING_SAMPLES = 4000
 MAX_INK_IN_RING = 0.1  # share of the ring around a line that may look like its ink
+FINE_MAX_VIEW_PX = 12  # glyph pieces up to this tall (view px) in clusters are looked at again at full resolution
+FINE_MAX_SHARE = 0.25  # ... over at most this share of the canvas
+LOSSY_MIN_LEVEL = 6.0  # luma levels a stroke must differ by at full resolution in a JPEG or WebP (codec ringing)
 SEPARATION = 3.0  # the ink's difference from the ring over the ring's own median variation, at least
 
 
@@ -67,7 +81,7 @@ def opponent(rgb: np.ndarray) -> np.ndarray:
     return np.stack([luma, CHROMA_WEIGHT * (red - green), CHROMA_WEIGHT * (0.5 * (red + green) - blue)], axis=-1)
 
 
-def polarity_labels(rgb: np.ndarray) -> np.ndarray:
+def polarity_labels(rgb: np.ndarray, min_level: float = MIN_LEVEL, chroma: bool = True) -> np.ndarray:
     """(h, w) int8 of a design copy: 1 where a pixel stands out darker than its local background, 2 lighter (by
     chroma alone: its luma decides the side), -1 elsewhere (no component: a letter's counter is not a glyph)."""
     pixels = rgb.astype(np.float32)
@@ -80,17 +94,35 @@ def polarity_labels(rgb: np.ndarray) -> np.ndarray:
     # The background's own noise: the quietest cell around (a line of text is busy itself, its surroundings are
     # not; a photograph is busy everywhere). A share of the local busyness still counts (a codec rings along edges).
     noise = np.maximum(_quietest(wiggle, NOISE_CELL), LOCAL_NOISE_SHARE * local)
-    threshold = np.maximum(MIN_LEVEL, NOISE_FACTOR * noise)
-    luma_delta = luma - _blur(luma_bytes, BACKGROUND_RADIUS)
+    threshold = np.maximum(min_level, NOISE_FACTOR * noise)
+    luma_delta = luma - _background(luma_bytes)
     difference = np.abs(luma_delta)
-    for plane in (128.0 + CHROMA_WEIGHT * (red - green), 128.0 + CHROMA_WEIGHT * (0.5 * (red + green) - blue)):
+    planes = (128.0 + CHROMA_WEIGHT * (red - green), 128.0 + CHROMA_WEIGHT * (0.5 * (red + green) - blue))
+    for plane in planes if chroma else ():
         as_bytes = np.clip(np.rint(plane), 0, 255).astype(np.uint8)
-        np.maximum(difference, np.abs(plane - _blur(as_bytes, BACKGROUND_RADIUS)), out=difference)
+        np.maximum(difference, np.abs(plane - _background(as_bytes)), out=difference)
     standing = difference > threshold
     labels = np.full(standing.shape, -1, dtype=np.int8)
     labels[standing & (luma_delta <= 0)] = 1
     labels[standing & (luma_delta > 0)] = 2
     return labels
+
+
+def _background(plane: np.ndarray) -> np.ndarray:
+    """(h, w) int16: the local background of a uint8 plane, the median over about (2 * BACKGROUND_RADIUS)^2 px
+    (the median of BACKGROUND_CELL-px cell medians over BACKGROUND_CELLS x BACKGROUND_CELLS cells). Glyphs cover
+    less than half of any such window, so they do not pull it; and unlike a mean it does not cross a panel's edge (a
+    button or a small panel under the text is the text's background, not a blend of it and what lies around it)."""
+    height, width = plane.shape
+    cell = BACKGROUND_CELL
+    rows, cols = -(-height // cell), -(-width // cell)
+    padded = np.pad(plane, ((0, rows * cell - height), (0, cols * cell - width)), mode="edge")
+    blocks = padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, cell * cell)
+    middle = (cell * cell) // 2
+    medians = np.ascontiguousarray(np.partition(blocks, middle, axis=2)[:, :, middle])
+    local = Image.fromarray(medians, "L").filter(ImageFilter.MedianFilter(BACKGROUND_CELLS))
+    return np.asarray(local.resize((cols * cell, rows * cell), Image.Resampling.NEAREST),
+                      dtype=np.int16)[:height, :width]
 
 
 def _quietest(plane: np.ndarray, cell: int) -> np.ndarray:
@@ -152,12 +184,22 @@ def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, po
     to_ink = np.abs(luma - ink_planes).max(axis=-1)
     if float(np.mean(np.abs(ring_planes - ink_planes).max(axis=-1) <= 0.5 * separation)) > MAX_INK_IN_RING:
         return None
+    to_background = np.abs(luma - background_planes).max(axis=-1)
+    # The glyphs whole: a thick stroke can stand out only along its edges (its middle is as far from the local
+    # background as the stroke is wide), so the ink-coloured pixels next to the mask are glyph too, never ring.
+    glyphs = mask | (dilate(mask, reach) & (to_ink < to_background))
+    whole_ring = dilate(glyphs, reach) & ~grow(glyphs, 1)
+    if np.count_nonzero(whole_ring) >= 8:
+        ring_pixels = region[whole_ring]
+        if len(ring_pixels) > MAX_RING_SAMPLES:
+            ring_pixels = ring_pixels[::len(ring_pixels) // MAX_RING_SAMPLES + 1]
     ink_y = float(_luminance(ink))
     ring_y = _luminance(ring_pixels)
     ratios = (np.maximum(ring_y, ink_y) + 0.05) / (np.minimum(ring_y, ink_y) + 0.05)
     ratio = float(np.percentile(ratios, 100 * policy.worst_percentile))
+    if ratio < policy.unreadable_below and float(np.median(ratios)) >= policy.large_text_contrast:
+        return None  # clear on most of its ring, its own colour on the rest: the edge of a shape that goes on
     # Stroke width: the ink (pixels nearer the ink than the background in every distinct channel) 2 area / outline.
-    to_background = np.abs(luma - background_planes).max(axis=-1)
     strokes = near & (to_ink < to_background)
     outline = np.count_nonzero(boundary_pixels(strokes.astype(np.int8)) & strokes)
     stroke_px = 2.0 * np.count_nonzero(strokes) / max(1, outline) if outline else 0.0
@@ -170,39 +212,132 @@ def _rgb(values: np.ndarray) -> tuple[int, int, int]:
 
 
 def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: np.ndarray | None = None,
-                 skip: list[Box] | None = None, photo: np.ndarray | None = None) -> list[StrokeLine]:
+                 skip: list[Box] | None = None, photo: np.ndarray | None = None, lossy: bool = False,
+                 view: View | None = None) -> list[StrokeLine]:
     """Text lines found by their strokes (any contrast), measured at full resolution. `scale`: the reduction of
     the detection copy; `excluded`: pixels left out (the logo); `skip`: boxes already measured (lines mostly
-    inside one of them are left out)."""
+    inside one of them are left out); `view`: the colour detection's view, whose reduced copy is reused. Small
+    text that the reduced copy blurs into blobs (its glyph pieces left over, in clusters) is looked at again at full
+    resolution (`_fine_pass`); in a JPEG or WebP (`lossy`) only by luma beyond the codec's ringing (chroma is
+    subsampled and rings most)."""
     height, width = rgb.shape[:2]
-    picture = Image.fromarray(rgb)
-    reduced = np.asarray(picture.reduce(scale)) if scale > 1 else rgb
+    shared = view is not None and view.pixels is not None and view.scale == scale
+    reduced = view.pixels if shared and view is not None and view.pixels is not None else \
+        np.asarray(Image.fromarray(rgb).reduce(scale)) if scale > 1 else rgb
     labels = polarity_labels(reduced).astype(np.int16)
     # Left out: the logo, and photographs (their texture is everywhere; text on them is found by its colour).
+    left_out = np.zeros(labels.shape, dtype=bool)
     for mask in (excluded, photo):
         if mask is not None:
             view_mask = mask[::scale, ::scale][:labels.shape[0], :labels.shape[1]]
-            labels[:view_mask.shape[0], :view_mask.shape[1]][view_mask] = -1
-    lines, pixel_component = detect_lines(stroke_view(labels, reduced, scale), policy)
+            left_out[:view_mask.shape[0], :view_mask.shape[1]] |= view_mask
+    labels[left_out] = -1
+    lines, components = detect_lines_and_pieces(
+        stroke_view(labels, reduced, scale, view.spread if shared and view is not None else None), policy)
+    pixel_component = components.pixel_component
+    assert pixel_component is not None
     found: list[StrokeLine] = []
     for line in sorted(lines, key=lambda item: -item.box[2] * item.box[3])[:MAX_LINES]:
         lx, ly, lw, lh = line.box
         size_px = line.size_px(scale)
-        pad = max(2, round(0.25 * size_px)) + scale
-        full = clip_box((lx * scale - pad, ly * scale - pad, lw * scale + 2 * pad, lh * scale + 2 * pad), width,
-                        height)
         line_box = clip_box((lx * scale, ly * scale, lw * scale, lh * scale), width, height)
-        if full is None or line_box is None:
+        if line_box is None or _skipped(line_box, skip):
             continue
-        if skip and any(overlap_area(line_box, other) >= 0.5 * min(line_box[2] * line_box[3], other[2] * other[3])
-                        for other in skip):
-            continue
-        x, y, w, h = full
-        rows = np.minimum(np.arange(y, y + h) // scale, pixel_component.shape[0] - 1)
-        cols = np.minimum(np.arange(x, x + w) // scale, pixel_component.shape[1] - 1)
-        mask = np.isin(pixel_component[np.ix_(rows, cols)], line.members)
-        measured = measure_line(rgb, mask, full, size_px, policy)
+        measured = _measured(rgb, pixel_component, line.members, line_box, size_px, scale, policy)
         if measured is not None:
-            found.append(StrokeLine(line_box, measured.ink, measured.background, measured.ratio, size_px,
-                                    measured.stroke_em))
+            found.append(measured)
+    if scale > 1:
+        known = list(skip or []) + [line.box for line in found] + \
+            [(line.box[0] * scale, line.box[1] * scale, line.box[2] * scale, line.box[3] * scale) for line in lines]
+        found += _fine_pass(rgb, policy, scale, components, lines, known, excluded, photo, lossy)
+    return found
+
+
+def _skipped(box: Box, skip: list[Box] | None) -> bool:
+    return bool(skip) and any(overlap_area(box, other) >= 0.5 * min(box[2] * box[3], other[2] * other[3])
+                              for other in skip or [])
+
+
+def _measured(rgb: np.ndarray, pixel_component: np.ndarray, members: np.ndarray, line_box: Box, size_px: float,
+              scale: int, policy: CritiquePolicy) -> StrokeLine | None:
+    """A detected line measured on the full-resolution pixels around `line_box`."""
+    height, width = rgb.shape[:2]
+    pad = max(2, round(0.25 * size_px)) + scale
+    full = clip_box((line_box[0] - pad, line_box[1] - pad, line_box[2] + 2 * pad, line_box[3] + 2 * pad), width,
+                    height)
+    if full is None:
+        return None
+    x, y, w, h = full
+    rows = np.minimum(np.arange(y, y + h) // scale, pixel_component.shape[0] - 1)
+    cols = np.minimum(np.arange(x, x + w) // scale, pixel_component.shape[1] - 1)
+    mask = np.isin(pixel_component[np.ix_(rows, cols)], members)
+    measured = measure_line(rgb, mask, full, size_px, policy)
+    if measured is None:
+        return None
+    return StrokeLine(line_box, measured.ink, measured.background, measured.ratio, size_px, measured.stroke_em)
+
+
+def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: Components,
+               lines: list[DetectedLine], known: list[Box], excluded: np.ndarray | None,
+               photo: np.ndarray | None, lossy: bool) -> list[StrokeLine]:
+    """Small text at full resolution. On the reduced copy, the glyphs of text under about FINE_MAX_VIEW_PX view
+    pixels tall blur into blobs the glyph rules refuse (too thick, too full); the pieces they leave, two or more
+    side by side, mark where to look again: there polarity and lines are found on the design's own pixels."""
+    height, width = rgb.shape[:2]
+    tall = components.y1 - components.y0
+    wide = components.x1 - components.x0
+    view_height, view_width = components.pixel_component.shape if components.pixel_component is not None else (0, 0)
+    piece = (components.label >= 0) & (tall >= 3) & (tall <= FINE_MAX_VIEW_PX) & (wide <= 6 * tall) & \
+        (components.area >= 4) & (components.x0 > 0) & (components.y0 > 0) & \
+        (components.x1 < view_width) & (components.y1 < view_height)
+    for line in lines:
+        piece[line.members] = False
+    indices = np.flatnonzero(piece)
+    if indices.size < 2:
+        return []
+    # Pieces within a glyph height of each other form a cluster: one place to look again.
+    grid = np.zeros((view_height, view_width), dtype=bool)
+    for index in indices.tolist():
+        reach = int(tall[index])
+        grid[max(0, components.y0[index] - 1):components.y1[index] + 1,
+             max(0, components.x0[index] - reach):components.x1[index] + reach] = True
+    places = connected_components(grid.view(np.int8), ignore=0, pixel_map=True)
+    assert places.pixel_component is not None
+    owner = places.pixel_component[components.y0[indices], components.x0[indices]]
+    counts = np.bincount(owner[owner >= 0], minlength=len(places))
+    found: list[StrokeLine] = []
+    budget = FINE_MAX_SHARE * height * width
+    margin = 2 * BACKGROUND_RADIUS
+    for place in np.argsort(-counts).tolist():
+        if counts[place] < 2:
+            break
+        px, py, pw, ph = places.box(place)
+        box = (px * scale, py * scale, pw * scale, ph * scale)
+        if any(overlap_area(box, other) >= 0.5 * box[2] * box[3] for other in known):
+            continue
+        window = clip_box((box[0] - margin, box[1] - margin, box[2] + 2 * margin, box[3] + 2 * margin), width, height)
+        if window is None:
+            continue
+        wx, wy, ww, wh = window
+        budget -= ww * wh
+        if budget < 0:
+            break
+        crop = np.ascontiguousarray(rgb[wy:wy + wh, wx:wx + ww])
+        labels = (polarity_labels(crop, LOSSY_MIN_LEVEL, chroma=False) if lossy else polarity_labels(crop)
+                  ).astype(np.int16)
+        for mask in (excluded, photo):
+            if mask is not None:
+                labels[mask[wy:wy + wh, wx:wx + ww]] = -1
+        lines_here, pixel_component = detect_lines(stroke_view(labels, crop, 1), policy)
+        for line in lines_here:
+            lx, ly, lw, lh = line.box
+            line_box = (lx + wx, ly + wy, lw, lh)
+            if overlap_area(line_box, box) < 0.5 * lw * lh or \
+                    any(overlap_area(line_box, other) >= 0.5 * min(lw * lh, other[2] * other[3]) for other in known):
+                continue
+            measured = _measured(crop, pixel_component, line.members, line.box, line.size_px(1), 1, policy)
+            if measured is not None:
+                found.append(StrokeLine(line_box, measured.ink, measured.background, measured.ratio,
+                                        measured.size_px, measured.stroke_em))
+                known.append(line_box)
     return found

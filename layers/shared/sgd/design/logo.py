@@ -188,7 +188,7 @@ class _ScaledLogo:
     image: Image.Image
     luminance: np.ndarray  # WCAG relative luminance per pixel
     alpha: np.ndarray
-    mask: Image.Image  # the alpha channel: the shape of a one-colour knockout version
+    mask: Image.Image  # the shape of a one-colour knockout version (see knockout_mask)
 
     @staticmethod
     def of(logo: Image.Image, width: int, height: int) -> _ScaledLogo:
@@ -196,7 +196,8 @@ class _ScaledLogo:
         scaled = logo.convert("RGBa").resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
         pixels = np.asarray(scaled)
         luminance = _LINEAR[pixels[..., :3]] @ np.array([0.2126, 0.7152, 0.0722])
-        return _ScaledLogo(scaled, luminance, pixels[..., 3].astype(np.float64), scaled.getchannel("A"))
+        alpha = pixels[..., 3].astype(np.float64)
+        return _ScaledLogo(scaled, luminance, alpha, knockout_mask(luminance, alpha))
 
     def legible_share(self, color: str) -> float:
         """The alpha-weighted share of the logo's pixels with at least 3:1 contrast on `color`."""
@@ -207,3 +208,43 @@ class _ScaledLogo:
         background = 0.2126 * _LINEAR[red] + 0.7152 * _LINEAR[green] + 0.0722 * _LINEAR[blue]
         lighter, darker = np.maximum(self.luminance, background), np.minimum(self.luminance, background)
         return float((self.alpha * ((lighter + 0.05) / (darker + 0.05) >= LOGO_MIN_CONTRAST)).sum() / total)
+
+
+def knockout_mask(luminance: np.ndarray, alpha: np.ndarray) -> Image.Image:
+    """The shape of a one-colour knockout: the logo's darker (or lighter) tone kept, the other tone cut out so the
+    background shows through it, as a two-tone mark is knocked out. A disc with a letter inside keeps the letter as
+    a cut-out; its bare silhouette would be a blank disc, not the logo. A one-tone logo (or one whose tones are
+    separate parts, neither spanning the mark) is its silhouette."""
+    opaque = alpha > 127
+    silhouette = Image.fromarray(np.clip(np.rint(alpha), 0, 255).astype(np.uint8), "L")
+    if np.count_nonzero(opaque) < 16:
+        return silhouette
+    tone = luminance[opaque]
+    low, high = np.percentile(tone, 10), np.percentile(tone, 90)
+    if (high + 0.05) / (low + 0.05) < KNOCKOUT_TONE_RATIO:
+        return silhouette  # one tone
+    middle = (low + high) / 2
+    spread = max(1e-3, (high - low) / 8)
+    best: np.ndarray | None = None
+    for share in (np.clip((middle - luminance) / spread + 0.5, 0, 1), np.clip((luminance - middle) / spread + 0.5,
+                                                                          0, 1)):
+        kept = (share > 0.5) & opaque
+        if _spans(kept, opaque) and 0.2 < kept[opaque].mean() < 0.95 and \
+                (best is None or np.count_nonzero(kept) > np.count_nonzero(best > 0.5)):
+            best = share
+    if best is None:
+        return silhouette
+    return Image.fromarray(np.clip(np.rint(alpha * best), 0, 255).astype(np.uint8), "L")
+
+
+KNOCKOUT_TONE_RATIO = 1.5  # a logo whose tones differ less than this is one tone
+
+
+def _spans(kept: np.ndarray, opaque: np.ndarray) -> bool:
+    """Whether the kept pixels reach (nearly) every side of the logo's footprint."""
+    if not kept.any():
+        return False
+    rows, cols = np.nonzero(kept)
+    all_rows, all_cols = np.nonzero(opaque)
+    return bool((rows.max() - rows.min()) >= 0.9 * (all_rows.max() - all_rows.min()) and
+                (cols.max() - cols.min()) >= 0.9 * (all_cols.max() - all_cols.min()))
