@@ -38,6 +38,7 @@ PROBE: dict[str, str] = {"background": "#FF0000", "media": "#000000", "ink": "#F
                          "accent": "#0000FF", "ground": "#FF00FF", "picture": "#808080", "panel": "#FFFF00",
                          "button": "#00FFFF"}
 FREE_ROLES = ("background", "media", "ink", "border", "accent", "ground")  # the roles the plan assigns
+PLAN_MARGIN = 2.5  # points planned inside the tolerance: the copy, the logo and text edges are not in the count
 MIN_ROLE_SHARE = 0.5  # % of the canvas: a role smaller than this keeps its default colour
 
 
@@ -103,7 +104,7 @@ def plan_colors(shares: Mapping[str, float], default: ColorRoles, text_colors: S
             below = (low - share) if low is not None else 0.0
             above = (share - high) if high is not None else 0.0
             outside = max(0.0, below, above)
-            miss += max(0.0, outside - PROPORTION_TOLERANCE)
+            miss += max(0.0, outside - (PROPORTION_TOLERANCE - PLAN_MARGIN))
             distance += outside
         changes = sum(color != defaults[role] for role, color in chosen.items())
         score = (round(miss, 3), round(distance, 3), changes)
