@@ -130,7 +130,7 @@ def _strip(base: Skeleton, has_imagery: bool) -> Skeleton:
     field_left = tile.right if tile is not None and base.variant.flip else 0
     if tile is None and inner.h >= STACKED_STRIP_PX:
         # A narrow banner with height to spare (320x100): the logo above the copy, so the copy has the width.
-        logo_slot = Box(inner.x, inner.y, round(0.4 * width), round(0.3 * inner.h))
+        logo_slot = Box(inner.x, inner.y, round(0.4 * width), round(0.44 * inner.h))
         copy_area = Box(inner.x, logo_slot.bottom + 2 * gap, cta_area.x - 2 * gap - inner.x,
                         inner.bottom - logo_slot.bottom - 2 * gap)
         field = Box(0, 0, cta_area.x - gap, logo_slot.bottom + gap)
