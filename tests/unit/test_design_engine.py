@@ -111,6 +111,20 @@ def test_a_long_headline_wraps_inside_its_box_and_the_canvas() -> None:
     assert list(set_text.lines) == entry["lines"]
 
 
+def test_wrapped_lines_are_balanced_not_a_lone_word_on_the_last() -> None:
+    face = resolve_fonts([]).headline.file("bold")
+    assert face is not None
+    full = fit_text("Made for the long run", face, 10_000, 100, 20, 20)
+    assert full is not None
+    assert len(full.lines) == 1
+    # A width where greedy wrapping leaves "run" alone on the second line.
+    greedy_width = full.width - 5
+    set_text = fit_text("Made for the long run", face, greedy_width, 100, 20, 20)
+    assert set_text is not None
+    assert len(set_text.lines) == 2
+    assert min(len(line.split()) for line in set_text.lines) >= 2
+
+
 def test_set_text_never_draws_outside_its_box() -> None:
     face = resolve_fonts([]).headline.file("bold")
     set_text = fit_text("Wj\u00c5ngstr\u00f6m fjord, jumpy quay!", face, 260, 200, 60, 8)

@@ -152,6 +152,46 @@ def test_a_proportion_rule_is_met_or_the_design_says_it_could_not_be() -> None:
         assert 50 <= share <= 80 or any("#0A2342 covers" in note for note in design.notes), (seed, share)
 
 
+@pytest.mark.parametrize(("width", "height"), STANDARD_SIZES)
+def test_a_strict_60_30_split_is_held_on_every_standard_size(width: int, height: int) -> None:
+    # Planned before painting: the layout's regions are counted, the colours go where the shares come out right.
+    canon = BANK | {"usage_rules": [{"kind": "cta_only", "hex": "#00A19A"},
+                                    {"kind": "proportion", "hex": "#FFFFFF", "min_pct": 60, "max_pct": 60},
+                                    {"kind": "proportion", "hex": "#0A2342", "min_pct": 30, "max_pct": 30}]}
+    design = render(canon, width, height, 0, logo=logo_png("#0A2342"))
+    rgb = pixels(design)
+    for color, target in (("#FFFFFF", 60), ("#0A2342", 30)):
+        share = 100 * float((rgb == [int(color[i:i + 2], 16) for i in (1, 3, 5)]).all(axis=2).mean())
+        assert abs(share - target) <= 10, (color, share, design.layout["template"])
+    assert not any("covers" in note for note in design.notes)
+
+
+def test_text_boxes_say_which_copy_is_bold() -> None:
+    design = render(GAMES, 1080, 1080)
+    weights = {entry["role"]: entry["weight"] for entry in design.layout["text_boxes"]}
+    assert weights["headline"] == weights["cta"] == "bold"  # a loud brand's headline, and every call to action
+    assert weights["subline"] == "regular"
+
+
+@pytest.mark.parametrize(("width", "height"), [(320, 50), (320, 100), (728, 90)])
+def test_small_banners_keep_the_call_to_action_on_one_line_and_the_headline_larger_than_the_rest(
+        width: int, height: int) -> None:
+    for canon in (BANK, GAMES):
+        design = render(canon, width, height)
+        boxes = {entry["role"]: entry for entry in design.layout["text_boxes"]}
+        assert boxes["cta"]["lines"] == ["Shop now"]
+        assert all(boxes["headline"]["size_px"] > entry["size_px"] for role, entry in boxes.items()
+                   if role not in ("headline", "cta"))
+
+
+def test_a_320x100_banner_sets_its_logo_above_the_copy() -> None:
+    design = render(BANK, 320, 100)
+    logo = Box(*design.layout["logo_box"])
+    entry = next(entry for entry in design.layout["text_boxes"] if entry["role"] == "headline")
+    assert logo.bottom <= Box(*entry["box"]).y
+    assert entry["lines"] == ["Made for the long run"]  # the copy has the banner's width, not a column beside it
+
+
 @settings(max_examples=20, deadline=None)
 @given(palette=st.lists(st.integers(0, 0xFFFFFF).map(lambda value: f"#{value:06X}"), min_size=2, max_size=5,
                         unique=True),

@@ -126,6 +126,8 @@ class TextBox(Reply):
     text: str
     box: tuple[int, int, int, int] = Field(description="x, y, width, height in pixels")
     font: str
+    weight: Literal["regular", "bold"] | None = Field(
+        None, description="The weight the text is set in: WCAG counts bold text from 14 pt (18.67 px) as large")
     size_px: int
     color: HexColor
     background: HexColor

@@ -8,7 +8,7 @@ gets an inferred role (infer_roles). Usage rules are hard limits:
 - never_background: never a background: not the canvas, a panel, a surface or the brand graphic's base;
 - never_text: never a text colour;
 - no_text_on: no text is set on it (it is never under copy: canvas, panel or button behind text);
-- proportion: the colour's share of the design (enforced by the engine, which re-paints with other preferences).
+- proportion: the colour's share of the design (planned by sgd.design.proportions, measured by the engine).
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ def text_threshold(size_px: int, role: str = "") -> float:
     if role == "cta":
         return CTA_CONTRAST
     return AA_LARGE_TEXT if size_px >= LARGE_TEXT_PX else AA_NORMAL_TEXT
+
+
+def copy_contrast(stack: Stack) -> float:
+    """The contrast the copy (other than the call to action) needs from the surface under it: its strictest part's."""
+    return max((text_threshold(element.text.size) for element in stack.elements
+                if element.text is not None and element.role != "cta"), default=AA_LARGE_TEXT)
 
 
 def infer_roles(palette: Sequence[str], given: Mapping[str, str] | None = None) -> dict[str, ColorRole]:
@@ -124,7 +130,6 @@ class UsageRules:
         return missed
 
 
-DOMINANT_SHARE = 45.0  # % from which a colour's share asks for the canvas rather than the picture area
 PROPORTION_TOLERANCE = 10.0  # percentage points: a stated proportion is a designer's target, not an exact share
 
 
@@ -142,35 +147,15 @@ def color_shares(image: Any, palette: Sequence[str]) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Preferences:
-    """What the engine asks of a re-paint when a proportion rule was missed."""
+    """Colours the engine asks of a paint (sgd.design.proportions plans them for the proportion rules): each is
+    used for its role when the usage rules allow it."""
 
-    background: str | None = None  # this colour as the canvas background, when the rules allow it
-    avoid_background: frozenset[str] = frozenset()
-    graphic_without: frozenset[str] = frozenset()  # colours the brand graphic leaves out
-    media: str | None = None  # this colour as the picture area's base (the brand graphic's ground)
-
-    def adjusted(self, missed: Sequence[tuple[str, float, float | None, float | None]],
-                 colors: ColorRoles) -> Preferences:
-        """The preferences of the next paint: a colour over its share leaves the background and the graphic; a
-        colour under it takes the background when its share is dominant, else the graphic's ground."""
-        background, media = self.background, self.media
-        avoid, without = set(self.avoid_background), set(self.graphic_without)
-        for color, share, low, high in missed:
-            if high is not None and share > high:
-                avoid.add(color)
-                without.add(color)
-                if background == color:
-                    background = None
-                if media == color:
-                    media = None
-            elif low is not None and share < low:
-                # A dominant share (like 60 of a 60/30/10) needs the canvas; a supporting one the picture area.
-                if low >= DOMINANT_SHARE and colors.background != color and color not in avoid and background is None:
-                    background = color
-                elif media is None and colors.media != color:
-                    media = color
-                    without.discard(color)  # it went from too much to too little: the graphic may use it again
-        return Preferences(background, frozenset(avoid), frozenset(without), media)
+    background: str | None = None  # the canvas background, when the copy stays readable on it
+    media: str | None = None  # the picture area's base (the brand graphic's ground)
+    border: str | None = None  # the frame's surround
+    accent: str | None = None  # accent shapes and the kicker rule
+    ink: str | None = None  # the brand graphic's one ink (a two-colour graphic, so its shares are known)
+    ground: str | None = None  # a layout's ground field (e.g. a banner's logo field), else the canvas colour
 
 
 @dataclass(frozen=True)
@@ -186,6 +171,7 @@ class ColorRoles:
     rules: UsageRules = field(default_factory=UsageRules)
     roles: Mapping[str, ColorRole] = field(default_factory=dict)
     graphic_inks: tuple[str, ...] = ()  # the brand graphic's colours other than its base, in order of preference
+    ground: str | None = None  # a layout's ground field (e.g. a banner's logo field); None: the canvas background
 
     @staticmethod
     def choose(palette: list[str], layout_plan: Mapping[str, Any], skeleton: Skeleton, stack: Stack, *,
@@ -213,10 +199,8 @@ class ColorRoles:
             preferred_backgrounds.insert(0, preferences.background)
 
         text_colors = [color for color in dict.fromkeys([*dark, plan_text, *palette]) if usage.may_be_text(color)]
-        copy_threshold = max((text_threshold(element.text.size) for element in stack.elements
-                              if element.text is not None and element.role != "cta"), default=AA_LARGE_TEXT)
-        under_text = [color for color in palette if usage.may_be_background(color) and usage.may_be_under_text(color)
-                      and color not in preferences.avoid_background]
+        copy_threshold = copy_contrast(stack)
+        under_text = [color for color in palette if usage.may_be_background(color) and usage.may_be_under_text(color)]
         panel = None
         if stack.panel is not None:
             panel = _readable_fill([plan_background, *light, *dark], under_text or palette, text_colors,
@@ -229,14 +213,14 @@ class ColorRoles:
 
         decorative = [color for color in palette if usage.may_decorate(color) and color != background]
         large_fills = [color for color in decorative if usage.may_be_background(color)]
-        media_first = [preferences.media] if preferences.media else []
-        media = _first_of([*media_first, *by_role["secondary"], *by_role["primary"], plan_accent, *light, *dark],
-                          [color for color in large_fills or decorative or [background]
-                           if color not in preferences.graphic_without] or large_fills or decorative or [background])
-        border = _first_of([*by_role["primary"], *by_role["secondary"], plan_text],
+        media = _first_of([*_given(preferences.media), *by_role["secondary"], *by_role["primary"], plan_accent,
+                           *light, *dark], large_fills or decorative or [background])
+        border = _first_of([*_given(preferences.border), *by_role["primary"], *by_role["secondary"], plan_text],
                            large_fills or decorative or [background])
-        accent = _first_of([*by_role["accent"], plan_accent, *by_role["secondary"], *by_role["primary"], plan_text],
-                           [color for color in decorative if color != media] or decorative or [text])
+        accent = _first_of([*_given(preferences.accent), *by_role["accent"], plan_accent, *by_role["secondary"],
+                            *by_role["primary"], plan_text],
+                           [color for color in decorative if color != media or color == preferences.accent]
+                           or decorative or [text])
         button = None
         cta = stack.get("cta")
         if cta is not None and cta.text is not None:
@@ -248,11 +232,13 @@ class ColorRoles:
             labels = [color for color in palette if usage.may_be_text(color, cta=True)]
             button = _button_fill(fills or [color for color in palette if color != under] or [under],
                                   labels or list(palette))
-        inks = tuple(color for color in dict.fromkeys([*by_role["primary"], *by_role["secondary"], *by_role["accent"],
+        inks = tuple(color for color in dict.fromkeys([*_given(preferences.ink)] if preferences.ink else
+                                                      [*by_role["primary"], *by_role["secondary"], *by_role["accent"],
                                                        *light, *dark, *palette])
-                     if usage.may_decorate(color) and color != media and color not in preferences.graphic_without)
+                     if usage.may_decorate(color) and color != media)
+        ground = preferences.ground if preferences.ground in large_fills else None
         return ColorRoles(tuple(palette), background, text, media, border, accent, panel, button, usage, assigned,
-                          inks)
+                          inks, ground)
 
     def text_candidates(self, role: str = "") -> list[str]:
         allowed = [color for color in dict.fromkeys([self.text, *self.palette])
@@ -284,6 +270,15 @@ def _plan_colors(palette: list[str], layout_plan: Mapping[str, Any]) -> tuple[st
             color = None
         chosen.append(color if color in palette else derived.get(key, palette[0]))
     return chosen[0], chosen[1], chosen[2]
+
+
+def _given(color: str | None) -> list[str]:
+    return [color] if color else []
+
+
+def readable_with(fill: str, partners: Sequence[str], threshold: float) -> bool:
+    """Some partner colour reaches `threshold` on `fill`."""
+    return _best_partner_ratio(fill, partners) >= threshold
 
 
 def _best_partner_ratio(fill: str, partners: Sequence[str]) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sgd.design.fonts import (
@@ -16,6 +16,7 @@ from sgd.design.fonts import (
     ResolvedFamily,
     bundled_family,
     covers,
+    load_face,
     record_substitution,
 )
 from sgd.design.geometry import Box, Skeleton
@@ -24,6 +25,7 @@ from sgd.design.typeset import Align, SetText, fit_text
 
 ABSOLUTE_MIN_FONT_PX = 6  # below the legible floors, only to keep a verbatim headline on a tiny canvas
 MIN_BODY_PX = 9  # the smallest subline, CTA, eyebrow or legal line: smaller copy is left out, not set illegibly
+SMALL_HEADLINE_PX = 18  # a headline smaller than this gets the secondary copy's room when that makes it larger
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Faces:
 
     files: Mapping[str, FontFile]
     families: Mapping[str, str]
+    weights: Mapping[str, Literal["regular", "bold"]] = field(default_factory=dict)  # the weight each role is set in
 
 
 COPY_ROLES = ("eyebrow", "headline", "subline", "cta", "legal")  # top to bottom
@@ -49,10 +52,12 @@ def faces_for_copy(copy: Mapping[str, str], fonts: FontChoice, substitutions: li
         "cta": (fonts.headline, "bold"), "eyebrow": (fonts.body, "bold"), "legal": (fonts.body, "regular")}
     files: dict[str, FontFile] = {}
     families: dict[str, str] = {}
+    weights: dict[str, Literal["regular", "bold"]] = {}
     for role, (family, weight) in roles.items():
         font_file = family.file(weight) or family.file("regular")
         assert font_file is not None  # every resolved family has a regular file
         files[role], families[role] = font_file, family.family
+        weights[role] = weight if weight in family.files else "regular"  # a family without a bold sets regular
         text = copy.get(role) or ""
         if not text or family.source == "builtin" or covers(font_file, text):
             continue
@@ -60,10 +65,11 @@ def faces_for_copy(copy: Mapping[str, str], fonts: FontChoice, substitutions: li
         wide_file = wide.file(weight) if wide else None
         if wide_file is not None and covers(wide_file, text):
             files[role], families[role] = wide_file, WIDE_COVERAGE_FAMILY
+            weights[role] = weight if wide is not None and weight in wide.files else "regular"
             record_substitution(substitutions, family.family, WIDE_COVERAGE_FAMILY, REASON_GLYPHS)
         else:
             notes.append(f"some characters of the {role} have no glyph in the available fonts")
-    return Faces(files, families)
+    return Faces(files, families, weights)
 
 
 @dataclass(frozen=True)
@@ -139,10 +145,22 @@ def _fit_copy(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Fac
         if absolute_floor:
             return None
         absolute_floor = True
+    headline = stack.get("headline")
+    # A headline set small to leave room for the secondary copy: the legal line, the eyebrow, then the subline go
+    # first, while that lets the headline grow (a legible headline matters more than a subline).
+    for role in DROP_ORDER[:3]:
+        size = headline.text.size if headline is not None and headline.text is not None else 0
+        if size >= SMALL_HEADLINE_PX or not include[role]:
+            continue
+        lighter = {**include, role: False}
+        retry, _failed = _try_stack(skeleton, area, copy, faces, lighter, absolute_floor, headline_scale)
+        grown = retry.get("headline") if retry is not None else None
+        if retry is not None and grown is not None and grown.text is not None and grown.text.size > size:
+            stack, include, headline = retry, lighter, grown
+            dropped.append(role)
     for role in dropped:
         label = {"cta": "call to action", "legal": "legal line"}.get(role, role)
         notes.append(f"{label} left out: it does not fit the {skeleton.canvas.w}x{skeleton.canvas.h} canvas")
-    headline = stack.get("headline")
     if headline and headline.text and headline.text.broke_words:
         notes.append("a word of the headline was too long for one line and was broken across lines")
     if absolute_floor and headline and headline.text:
@@ -172,6 +190,9 @@ def _try_stack(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Fa
         if cta_apart is None:
             return None, "cta"
         include = {**include, "cta": False}
+    if cta_apart is not None and cta_apart.box.x - 2 * skeleton.gap > area.right:
+        # The button came out narrower than its area: the copy takes the room it left.
+        area = Box(area.x, area.y, cta_apart.box.x - 2 * skeleton.gap - area.x, area.h)
     available = area.h - (kicker[1] + kicker[2] if kicker else 0)
     reserve = 0
     if include["subline"]:
@@ -208,10 +229,19 @@ def _cta_in_area(skeleton: Skeleton, copy: Mapping[str, str], faces: Faces, floo
     assert area is not None
     target = max(floors.body, round(0.36 * area.h))
     pad_x, pad_y = max(3, round(0.7 * target)), max(2, round(0.3 * target))
-    label = fit_text(copy["cta"], faces.files["cta"], area.w - 2 * pad_x, area.h - 2 * pad_y, target, floors.body,
-                     line_spacing=1.1)
+    # One line when it fits at a legible size (a button label wrapped in a banner reads as two words, not one
+    # action); else wrapped.
+    # The size s at which the label and its padding (0.7 s a side) fill the area's width on one line.
+    length = load_face(faces.files["cta"], target).getlength(copy["cta"].strip()) / target
+    one_line = min(target, math.floor((area.w - 6) / (length + 1.4)))
+    label = fit_text(copy["cta"], faces.files["cta"], area.w - 2 * max(3, round(0.7 * one_line)),
+                     area.h - 2 * pad_y, one_line, floors.body, line_spacing=1.1) if one_line >= floors.body else None
+    if label is None or len(label.lines) > 1:
+        label = fit_text(copy["cta"], faces.files["cta"], area.w - 2 * pad_x, area.h - 2 * pad_y, target,
+                         floors.body, line_spacing=1.1)
     if label is None:
         return None
+    pad_x, pad_y = max(3, round(0.7 * label.size)), max(2, round(0.3 * label.size))
     width, height = label.width + 2 * pad_x, label.height + 2 * pad_y
     box = Box(area.right - width, area.y + (area.h - height) // 2, width, height)
     return Placed("cta", box, label, (pad_x, pad_y))

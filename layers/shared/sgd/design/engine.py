@@ -19,7 +19,7 @@ from typing import Any
 from PIL import Image
 
 from sgd.design.color import normalize_hex
-from sgd.design.color_roles import ColorRoles, Preferences, color_shares
+from sgd.design.color_roles import ColorRoles, Preferences, UsageRules, color_shares, copy_contrast
 from sgd.design.copy_fit import COPY_ROLES, OPTIONAL_ROLES, Faces, Stack, balance_stack, faces_for_copy, fit_copy_in
 from sgd.design.fonts import resolve_fonts
 from sgd.design.geometry import Box, Skeleton
@@ -27,6 +27,7 @@ from sgd.design.imagery import decode_imagery, imagery_treatment
 from sgd.design.layout import (
     DEFAULT_MEDIA_SHARE,
     LOGO_MIN_LONG_SIDE,
+    VARIANTS_PER_CYCLE,
     LogoPlacement,
     build_skeleton,
     clear_space_px,
@@ -38,6 +39,7 @@ from sgd.design.logo import decode_logo, draw_logo, logo_options
 from sgd.design.paint import Painted, draw_copy, paint_background
 from sgd.design.personality import DesignStyle, Personality, describe
 from sgd.design.planner import FALLBACK_HEADLINE
+from sgd.design.proportions import Plan, plan_colors, role_shares
 from sgd.design.request import MIME_TYPES, Design, DesignRequest, validate_request
 
 PNG_COMPRESS_LEVEL = 1  # flat colour compresses well even at the fastest zlib level
@@ -76,6 +78,7 @@ def render_design(request: DesignRequest) -> Design:
     media_graphic = imagery is None and len(palette) > 1
     faces = faces_for_copy(copy, fonts, substitutions, notes, headline_weight=style.headline_weight)
     min_width = look.logo_min_width_px or LOGO_MIN_LONG_SIDE
+    proportion_ruled = bool(UsageRules.of(look.usage_rules, palette).proportions)
 
     def skeleton_builder(name: str, index: int) -> Callable[..., Skeleton]:
         variant = variant_for(name, index)
@@ -86,47 +89,86 @@ def render_design(request: DesignRequest) -> Design:
                                   margin_factor=style.margin_factor, accent_shapes=style.accent_shapes)
         return build
 
-    # The seed's template first; when the logo cannot go on it with the copy, the other templates for the size
-    # (the logo is left out only when none has room for it).
-    others = [(name, 0) for name in candidates if name != template]
-    first: tuple[str, Callable[..., Skeleton], LogoPlacement | None, Skeleton, Stack | None, list[str]] | None = None
-    for attempt, (name, index) in enumerate([(template, variant_index), *others]):
+    def arrange(name: str, index: int) -> _Arrangement:
+        """The logo and the copy on one layout: the first logo option that leaves the copy room (no logo when none
+        does), the picture area balanced against the copy."""
         skeleton_for = skeleton_builder(name, index)
         bare = skeleton_for(None)
-        attempt_notes: list[str] = []
+        arrange_notes: list[str] = []
         options = logo_options(logo_image, layout_plan, name, canvas, clear, bare.margin, slot=bare.logo_slot,
                                min_width=min_width, plate=look.logo_plate or not look.logo_recolour,
-                               notes=attempt_notes)
+                               notes=arrange_notes)
         placement, skeleton, stack = _place_logo_and_copy(options, skeleton_for, bare, copy, faces, style,
-                                                          attempt_notes)
-        if attempt == 0:
-            first = (template, skeleton_for, placement, skeleton, stack, attempt_notes)
-        if placement is not None or logo_image is None or layout_plan.get("logo_position") == "none":
-            if attempt:
-                notes.append(f"layout {name} instead of {template}: the logo and its clear space fit only there")
-            template = name
-            break
-    else:
-        assert first is not None
-        template, skeleton_for, placement, skeleton, stack, attempt_notes = first
-    notes.extend(attempt_notes)
-    if stack is None:
-        # Last resort for tiny canvases: the whole canvas for the copy, without picture or accent shapes.
-        notes.append("picture area and accent shapes left out to make room for the headline")
+                                                          arrange_notes)
+        has_imagery = imagery is not None
+        if stack is None:
+            # Last resort for tiny canvases: the whole canvas for the copy, without picture or accent shapes.
+            arrange_notes.append("picture area and accent shapes left out to make room for the headline")
+            skeleton = replace(skeleton, media=None, surfaces=(), decor=(), kicker=False, panel_behind_copy=False,
+                               copy_area=skeleton.canvas.inset(max(1, skeleton.margin // 2)), cta_area=None)
+            stack = fit_copy_in(skeleton, copy, faces, arrange_notes, style.headline_scale)
+        if stack is None:  # pragma: no cover - within the API's limits a headline always fits at the absolute floor
+            raise ValueError(f"the headline cannot fit a {request.width}x{request.height} canvas")
+        if has_imagery and skeleton.media is None:
+            arrange_notes.append(f"imagery left out: the {name} layout of a {request.width}x{request.height} canvas "
+                                 "has no picture area")
+            has_imagery = False
+        if media_graphic and skeleton.media is not None:
+            keep_out = placement.keep_out if placement else None
+            skeleton, stack = balance_stack(skeleton, stack, copy, faces,
+                                            lambda share: skeleton_for(keep_out, share), style.headline_scale)
+        return _Arrangement(name, placement, skeleton, stack, has_imagery, arrange_notes)
+
+    def plan_for(arrangement: _Arrangement) -> Plan:
+        """The colours that bring this layout's shares within the canon's proportion rules, planned on the
+        layout's regions before it is painted."""
+        default = ColorRoles.choose(palette, layout_plan, arrangement.skeleton, arrangement.stack,
+                                    roles=look.color_roles, rules=look.usage_rules)
+        keep_out = arrangement.placement.keep_out if arrangement.placement else None
+        shares = role_shares(arrangement.skeleton, arrangement.stack, arrangement.has_imagery, keep_out,
+                             request.seed, style)
+        return plan_colors(shares, default, default.text_candidates(), copy_contrast(arrangement.stack),
+                           arrangement.stack.panel is not None)
+
+    # The seed's template first; when the logo cannot go on it with the copy, the other templates for the size
+    # (the logo is left out only when none has room for it).
+    seeded = arrange(template, variant_index)
+    chosen = seeded
+    logo_wanted = logo_image is not None and layout_plan.get("logo_position") != "none"
+    if logo_wanted and seeded.placement is None:
+        for name in candidates:
+            if name != template:
+                other = arrange(name, 0)
+                if other.placement is not None:
+                    notes.append(f"layout {name} instead of {template}: the logo and its clear space fit only there")
+                    chosen = other
+                    break
+    plan = plan_for(chosen) if proportion_ruled else None
+    if plan is not None and plan.miss > 0:
+        # The canon's proportions come first: the size's other layouts (in the seed's order, then their other
+        # variants) until one whose regions can reach them; the nearest one when none can.
+        tried = {(chosen.template, variant_index if chosen is seeded else 0)}
+        order = [(name, (variant_index + step) % VARIANTS_PER_CYCLE) for step in range(2)
+                 for name in _rotated(candidates, template)]
+        for name, index in order:
+            if (name, index) in tried:
+                continue
+            tried.add((name, index))
+            other = arrange(name, index)
+            if logo_wanted and other.placement is None:
+                continue
+            other_plan = plan_for(other)
+            if other_plan.miss < plan.miss:
+                chosen, plan = other, other_plan
+                if plan.miss == 0:
+                    break
+        if chosen.template != template:
+            notes.append(f"layout {chosen.template} instead of {template}: its regions reach the canon's "
+                         "proportions")
+    template, placement, skeleton, stack = chosen.template, chosen.placement, chosen.skeleton, chosen.stack
+    notes.extend(chosen.notes)
+    if not chosen.has_imagery:
         imagery = None
-        skeleton = replace(skeleton, media=None, surfaces=(), decor=(), kicker=False, panel_behind_copy=False,
-                           copy_area=skeleton.canvas.inset(max(1, skeleton.margin // 2)), cta_area=None)
-        stack = fit_copy_in(skeleton, copy, faces, notes, style.headline_scale)
-    if stack is None:  # pragma: no cover - within the API's limits a headline always fits at the absolute floor
-        raise ValueError(f"the headline cannot fit a {request.width}x{request.height} canvas")
-    if imagery is not None and skeleton.media is None:
-        notes.append(f"imagery left out: the {template} layout of a {request.width}x{request.height} canvas has no "
-                     "picture area")
-        imagery = None
-    if media_graphic and skeleton.media is not None:
-        keep_out = placement.keep_out if placement else None
-        skeleton, stack = balance_stack(skeleton, stack, copy, faces, lambda share: skeleton_for(keep_out, share),
-                                        style.headline_scale)
     treatment = imagery_treatment(layout_plan, notes, style.imagery_treatment) if imagery is not None else None
 
     def paint(preferences: Preferences) -> _Painting:
@@ -143,14 +185,7 @@ def render_design(request: DesignRequest) -> Design:
         return _Painting(image, painted, text_boxes, logo_box, shares, colors.rules.missed_proportions(shares),
                          colors, paint_notes)
 
-    # A missed proportion rule: re-paint with other colour preferences, a few times at most.
-    preferences = Preferences()
-    painting = paint(preferences)
-    for _attempt in range(PROPORTION_ATTEMPTS - 1):
-        if not painting.missed:
-            break
-        preferences = preferences.adjusted(painting.missed, painting.colors)
-        painting = paint(preferences)
+    painting = paint(plan.preferences if plan is not None else Preferences())
     notes.extend(painting.notes)
     for color, share, low, high in painting.missed:
         notes.append(f"{color} covers {share:.0f}% of the design; the canon asks for "
@@ -178,7 +213,20 @@ def render_design(request: DesignRequest) -> Design:
                   substitutions, list(dict.fromkeys(notes)), image)
 
 
-PROPORTION_ATTEMPTS = 3  # paints: the first, then re-paints with other colour preferences when a proportion is missed
+@dataclass(frozen=True)
+class _Arrangement:
+    template: str
+    placement: LogoPlacement | None
+    skeleton: Skeleton
+    stack: Stack
+    has_imagery: bool  # the layout has a picture area for the imagery
+    notes: list[str]
+
+
+def _rotated(names: tuple[str, ...], first: str) -> list[str]:
+    """`names` from `first` on, wrapping around: the order later seeds walk them."""
+    start = names.index(first) if first in names else 0
+    return [*names[start:], *names[:start]]
 
 
 @dataclass(frozen=True)

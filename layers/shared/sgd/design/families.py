@@ -4,7 +4,7 @@
 - diagonal: a slanted colour field holds the picture or the brand graphic; the copy sits on the plain side. Energetic.
 - spotlight: a large circle, partly off the canvas, holds the picture or the graphic. Playful.
 - strip: banners too short for a stack: logo, copy and call to action side by side, a graphic tile at the far end
-  when there is room.
+  when there is room; the logo has a field of its own (the canvas colour unless a proportion rule needs another).
 - tower: skyscrapers: the logo on top, then the picture, the copy and the call to action down the column.
 
 Each builder turns a base skeleton (canvas, unit, margin, gap, variant) into the family's skeleton. Pure geometry."""
@@ -16,6 +16,7 @@ from dataclasses import replace
 from sgd.design.geometry import Box, Shape, Skeleton
 
 FAMILIES = ("editorial", "diagonal", "spotlight", "strip", "tower")
+STACKED_STRIP_PX = 60  # a strip without a graphic tile and this much inner height sets its logo above the copy
 
 
 def build_family(base: Skeleton, has_imagery: bool, keep_out: Box | None = None) -> Skeleton:
@@ -122,13 +123,25 @@ def _strip(base: Skeleton, has_imagery: bool) -> Skeleton:
         tile = Box(0 if base.variant.flip else width - height, 0, height, height)
     if tile is not None and base.variant.flip:
         inner = Box(tile.right + margin, inner.y, inner.right - tile.right - margin, inner.h)
-    logo_slot = Box(inner.x, inner.y, min(round(0.26 * width), round(2.6 * inner.h)), inner.h)
     cta_right = tile.x - gap if tile is not None and not base.variant.flip else inner.right
     cta_width = min(max(round(0.22 * width), round(2.2 * inner.h)), round(0.3 * width))
     cta_area = Box(cta_right - cta_width, inner.y, cta_width, inner.h)
-    copy_area = Box(logo_slot.right + 2 * gap, inner.y, cta_area.x - 2 * gap - logo_slot.right - 2 * gap, inner.h)
     surfaces = (Shape("media", "rect", tile, "media"),) if tile is not None and not has_imagery else ()
-    return replace(base, margin=margin, media=tile, surfaces=surfaces, copy_area=copy_area, kicker=False,
+    field_left = tile.right if tile is not None and base.variant.flip else 0
+    if tile is None and inner.h >= STACKED_STRIP_PX:
+        # A narrow banner with height to spare (320x100): the logo above the copy, so the copy has the width.
+        logo_slot = Box(inner.x, inner.y, round(0.4 * width), round(0.44 * inner.h))
+        copy_area = Box(inner.x, logo_slot.bottom + 2 * gap, cta_area.x - 2 * gap - inner.x,
+                        inner.bottom - logo_slot.bottom - 2 * gap)
+        field = Box(0, 0, cta_area.x - gap, logo_slot.bottom + gap)
+    else:
+        logo_slot = Box(inner.x, inner.y, min(round(0.26 * width), round(2.6 * inner.h)), inner.h)
+        copy_area = Box(logo_slot.right + 2 * gap, inner.y, cta_area.x - 2 * gap - logo_slot.right - 2 * gap,
+                        inner.h)
+        field = Box(field_left, 0, logo_slot.right + gap - field_left, height)
+    # The logo's field: the canvas colour, unless a proportion rule needs a second one.
+    ground = Shape("ground", "rect", field, "ground")
+    return replace(base, margin=margin, media=tile, surfaces=(*surfaces, ground), copy_area=copy_area, kicker=False,
                    panel_behind_copy=False, logo_slot=logo_slot, cta_area=cta_area)
 
 

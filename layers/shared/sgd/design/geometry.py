@@ -99,12 +99,14 @@ class Variant:
 @dataclass(frozen=True)
 class Shape:
     """A filled shape. `paint` names its colour role: media (the picture area without a picture), border (the frame
-    template's surround), background (the canvas colour again, e.g. inside the frame) or accent (decoration)."""
+    template's surround), background (the canvas colour again, e.g. inside the frame), accent (decoration) or ground (a
+    part of the canvas that takes the canvas colour unless a proportion rule gives it another, e.g. a banner's logo
+    field)."""
 
     name: str
     kind: Literal["rect", "ellipse", "polygon"]
     box: Box  # the shape's bounds (a polygon's bounding box)
-    paint: Literal["media", "border", "background", "accent"]
+    paint: Literal["media", "border", "background", "accent", "ground"]
     points: tuple[tuple[int, int], ...] = ()  # a polygon's corners, in canvas pixels
 
 

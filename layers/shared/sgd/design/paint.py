@@ -7,20 +7,18 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 from sgd.design.color import contrast_ratio, parse_hex
 from sgd.design.color_roles import ColorRoles, text_threshold
+from sgd.design.colorimetry import nearest_palette_distance, srgb_to_lab
 from sgd.design.copy_fit import Faces, Placed, Stack
 from sgd.design.geometry import Box, Shape, Skeleton
 from sgd.design.graphics import MIN_INK_CONTRAST, draw_graphic, graphic_colors, style_for
 from sgd.design.imagery import ImageryTreatment, duotone, map_to_palette, smart_fit
 from sgd.design.personality import ButtonShape, DesignStyle
 from sgd.design.typeset import Align
-
-# The share of the canvas anti-aliased text edges may take (they blend two palette colours, so they are off the
-# palette); above it the copy is drawn with hinted monochrome glyphs.
-ANTIALIAS_BUDGET = 0.04
 
 # (box, kind, colour or None for imagery, name), in paint order; index 0 is the canvas background.
 Painted = list[tuple[Box, str, str | None, str]]
@@ -39,6 +37,7 @@ def paint_background(skeleton: Skeleton, colors: ColorRoles, imagery: Image.Imag
     draw = ImageDraw.Draw(image)
     painted: Painted = [(canvas, "rect", colors.background, "background")]
     roles = {"media": colors.media, "border": colors.border, "background": colors.background,
+             "ground": colors.ground or colors.background,
              "accent": colors.accent}
     for shape in skeleton.surfaces:
         _fill(draw, shape.box, shape.kind, roles[shape.paint], shape.points)
@@ -130,7 +129,11 @@ def draw_copy(image: Image.Image, stack: Stack, colors: ColorRoles, faces: Faces
         _fill(draw, stack.panel, "rect", surface)
         painted.append((stack.panel, "rect", surface, "panel"))
     texts = [element for element in stack.elements if element.text is not None]
-    masks = _text_masks(texts, stack.align, image.width * image.height)
+    inks = []  # (text colour, the colour under it) per text element
+    for element in texts:
+        under = colors.button if element.role == "cta" and colors.button is not None else surface
+        inks.append((colors.text_on(under, element.text.size if element.text else 0, element.role)[0], under))
+    masks = _text_masks(texts, stack.align, inks, colors.palette, image.width * image.height)
     text_boxes: list[dict[str, Any]] = []
     for element in stack.elements:
         if element.text is None:  # the kicker rule
@@ -155,7 +158,8 @@ def draw_copy(image: Image.Image, stack: Stack, colors: ColorRoles, faces: Faces
                     mask)
         text_boxes.append({
             "role": element.role, "text": element.text.text, "box": element.box.as_list(),
-            "font": faces.families[element.role], "size_px": element.text.size, "color": color,
+            "font": faces.families[element.role], "weight": faces.weights.get(element.role, "regular"),
+            "size_px": element.text.size, "color": color,
             "background": under, "contrast_ratio": _floor2(ratio), "lines": list(element.text.lines),
         })
     return text_boxes
@@ -169,15 +173,42 @@ def _text_mask(element: Placed, align: Align, antialias: bool) -> Image.Image:
     return mask
 
 
-def _text_masks(texts: Sequence[Placed], align: Align, canvas_area: int) -> list[Image.Image]:
-    """The coverage masks of the copy: anti-aliased while the partly covered (blended, so off-palette) edge pixels
-    stay within ANTIALIAS_BUDGET of the canvas. Small copy on a small canvas would exceed it: it is then drawn with
-    hinted monochrome glyphs, crisper at a few pixels and exactly palette-coloured."""
+def _text_masks(texts: Sequence[Placed], align: Align, inks: Sequence[tuple[str, str]], palette: Sequence[str],
+                canvas_area: int) -> list[Image.Image]:
+    """The coverage masks of the copy, anti-aliased: hinted monochrome glyphs turn 9-15 px type jagged (OCR
+    misread a word in a third of the small-banner elements so set, none anti-aliased). A blended edge pixel mixes
+    two palette colours and is off the palette when the mix is far from both; while such pixels would exceed
+    OFF_PALETTE_BUDGET of the canvas, the largest type (which needs smoothing least) is set monochrome instead."""
     masks = [_text_mask(element, align, antialias=True) for element in texts]
-    partial = sum(sum(mask.histogram()[1:255]) for mask in masks)
-    if partial <= ANTIALIAS_BUDGET * canvas_area:
+    histograms = [mask.histogram() for mask in masks]
+    budget = OFF_PALETTE_BUDGET * canvas_area
+    if sum(sum(histogram[1:255]) for histogram in histograms) <= budget:
         return masks
-    return [_text_mask(element, align, antialias=False) for element in texts]
+    off = [_off_palette_pixels(histogram, ink, under, palette) for histogram, (ink, under) in
+           zip(histograms, inks, strict=True)]
+    total = sum(off)
+    for index in sorted(range(len(texts)), key=lambda index: -_size(texts[index])):
+        if total <= budget:
+            break
+        masks[index] = _text_mask(texts[index], align, antialias=False)
+        total -= off[index]
+    return masks
+
+
+OFF_PALETTE_BUDGET = 0.04  # of the canvas: blended text edge pixels off the palette (beyond OFF_PALETTE_DELTA_E)
+OFF_PALETTE_DELTA_E = 3.0  # CIEDE2000 from the nearest palette colour beyond which a blend is a colour of its own
+
+
+def _off_palette_pixels(histogram: Sequence[int], ink: str, under: str, palette: Sequence[str]) -> int:
+    """How many of a mask's pixels blend `ink` over `under` into a colour off the palette."""
+    coverage = np.arange(256, dtype=np.float64)[:, np.newaxis] / 255
+    blends = np.rint(np.array(parse_hex(ink)) * coverage + np.array(parse_hex(under)) * (1 - coverage))
+    _index, distance = nearest_palette_distance(srgb_to_lab(blends), palette)
+    return int(np.asarray(histogram, dtype=np.int64)[distance > OFF_PALETTE_DELTA_E].sum())
+
+
+def _size(element: Placed) -> int:
+    return element.text.size if element.text is not None else 0
 
 
 def _floor2(ratio: float) -> float:

@@ -87,6 +87,8 @@ def _set(text: str, shaped: str, face: ImageFont.FreeTypeFont, size: int, max_wi
     if wrapped is None:
         return None
     lines, broke_words = wrapped
+    if len(lines) > 1 and not broke_words:
+        lines = _balanced(shaped, face, max_width, lines)
     # Early exit before measuring glyphs: the nominal height alone already overflows.
     if (len(lines) - 1) * line_height + ascent + descent > max_height:
         return None
@@ -135,6 +137,20 @@ def _wrap(text: str, face: ImageFont.FreeTypeFont, max_width: int,
         if current:
             lines.append(current)
     return (lines, broke) if lines else None
+
+
+def _balanced(text: str, face: ImageFont.FreeTypeFont, max_width: int, lines: list[str]) -> list[str]:
+    """The same number of lines with their lengths evened out (the narrowest width that still wraps into as many
+    lines): no lone word left on the last line of a headline ("Made for the long / run")."""
+    low, high, best = 1, max_width - 1, lines
+    while low <= high:
+        middle = (low + high) // 2
+        wrapped = _wrap(text, face, middle, False)
+        if wrapped is not None and len(wrapped[0]) <= len(lines):
+            best, high = wrapped[0], middle - 1
+        else:
+            low = middle + 1
+    return best
 
 
 def _break_word(word: str, face: ImageFont.FreeTypeFont, max_width: int) -> list[str] | None:
