@@ -59,6 +59,8 @@ class LocalAws:
         self.stack = stack
         self.snapshot_dir = data_dir / "aws"
         self.state_dir = self.snapshot_dir / "state"  # the last complete snapshot (see snapshot())
+        self._staging_dir = self.snapshot_dir / "state.next"
+        self._previous_state_dir = self.snapshot_dir / "state.previous"
         self.journal = journal_path(data_dir) if journal and not endpoint else None
         self._log_path = data_dir / "logs" / "moto.log"
         self._server: subprocess.Popen[bytes] | None = None
@@ -158,14 +160,6 @@ class LocalAws:
                 self.journal.write_bytes(b"")
             self._drop_previous_state()
         shutil.rmtree(staging, ignore_errors=True)
-
-    @property
-    def _staging_dir(self) -> Path:
-        return self.snapshot_dir / "state.next"
-
-    @property
-    def _previous_state_dir(self) -> Path:
-        return self.snapshot_dir / "state.previous"
 
     def _drop_previous_state(self) -> None:
         shutil.rmtree(self._previous_state_dir, ignore_errors=True)

@@ -2,8 +2,8 @@
 
 A sliding window (the weighted sum of the previous and the current fixed window): an org may make `limit`
 requests per `window_s` seconds in each route class (render, critique, ingest, reads). The count of the current
-window lives in the usage table and grows by one conditional ADD per admitted request (sgd.repositories.
-rate_limits), so concurrent instances never admit more than the limit between them; the previous window's count
+window lives in the usage table and grows only by conditional ADDs (sgd.repositories.rate_limits), so
+concurrent instances never admit more than the limit between them; the previous window's count
 is read once per instance, after it closed. An instance reads an org's own limits once a minute, while it counts
 that request against the default allowance (see _check). Requests are counted in small leases (see lease_size).
 
@@ -78,8 +78,8 @@ class RateLimiter:
         self._org_limits: LruCache[str, tuple[float, dict[str, int]]] = LruCache(1024)
         self._closed_windows: LruCache[tuple[str, str, int], int] = LruCache(4096)
         # (org, route class) -> (window start, the next count, the last count leased): see lease_size
-        self._leases: dict[tuple[str, str], tuple[int, int, int]] = {}
-        self._leases_lock = threading.Lock()
+        self._leases: LruCache[tuple[str, str], tuple[int, int, int]] = LruCache(4096)
+        self._leases_lock = threading.Lock()  # a lease is read and advanced as one step
         self._lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rate-limit-lookup")  # threads on use
 
     def limit_of(self, org: str, route_class: str) -> int | None:
@@ -150,7 +150,7 @@ class RateLimiter:
             lease = self._leases.get((org, route_class))
             if lease is None or lease[0] != window_start or lease[1] > lease[2]:
                 return None
-            self._leases[(org, route_class)] = (window_start, lease[1] + 1, lease[2])
+            self._leases.put((org, route_class), (window_start, lease[1] + 1, lease[2]))
             return lease[1]
 
     def _admit(self, org: str, route_class: str, start: int, *, below: int, expires_at: int,
@@ -161,7 +161,7 @@ class RateLimiter:
             last = self._counters.admit(org, route_class, start, below=below, expires_at=expires_at, amount=lease)
             if last is not None:
                 with self._leases_lock:
-                    self._leases[(org, route_class)] = (start, last - lease + 2, last)
+                    self._leases.put((org, route_class), (start, last - lease + 2, last))
                 return last - lease + 1
         return self._counters.admit(org, route_class, start, below=below, expires_at=expires_at)
 

@@ -178,12 +178,14 @@ def _prime_canon(settings: Settings) -> list[int]:
         event("GET", f"/canon/{PRIMING_PROJECT}/versions"), event("GET", f"/usage?project_id={PRIMING_PROJECT}"))]
 
 
+UPLOAD_BODY = {"project_id": PRIMING_PROJECT, "filename": "logo.png", "content_type": "image/png", "size_bytes": 1024}
+
+
 def _prime_ingest(settings: Settings) -> list[int]:
     from sgd.composition import Adapters, ingest_function
 
     function = ingest_function(settings, Adapters.in_memory())
-    status, body = _invoke(function.handler, event("POST", "/uploads", {
-        "project_id": PRIMING_PROJECT, "filename": "logo.png", "content_type": "image/png", "size_bytes": 1024}))
+    status, body = _invoke(function.handler, event("POST", "/uploads", UPLOAD_BODY))
     upload_id = (body or {}).get("upload_id", "priming-missing")
     again, _ = _invoke(function.handler, event("GET", f"/uploads/{upload_id}?project_id={PRIMING_PROJECT}"))
     _prime_admission()
@@ -211,8 +213,7 @@ LIVE_WARMING: dict[str, list[dict[str, Any]]] = {
     "critique": [event("POST", "/critique", {"project_id": PRIMING_PROJECT, "asset_ids": ["priming"]}, org=None)],
     "canon": [event("GET", "/healthz", org=None), event("GET", f"/canon/{PRIMING_PROJECT}", org=None),
               event("GET", f"/canon/{PRIMING_PROJECT}/versions", org=None)],
-    "ingest": [event("POST", "/uploads", {"project_id": PRIMING_PROJECT, "filename": "logo.png",
-                                          "content_type": "image/png", "size_bytes": 1024}, org=None)],
+    "ingest": [event("POST", "/uploads", UPLOAD_BODY, org=None)],
 }
 
 # The AWS clients each function makes on its first requests (their models are loaded before the snapshot).
