@@ -206,7 +206,9 @@ def lambda_timeout(samples: int) -> list[float]:
         pool = FunctionPool(spec, environment={})
         try:
             for _ in range(samples):
-                expect(pool.invoke({}).ok, "the sleeper did not start")  # untimed: a warm instance, as in the test
+                # Untimed: a warm instance, as in the test. A first start on a busy machine (a clean clone compiles
+                # its bytecode) can itself outlast the 1 s timeout, so the warm-up may take a second try.
+                expect(any(pool.invoke({}).ok for _ in range(3)), "the sleeper did not start")
                 late = pool.invoke({"sleep": 5})
                 expect(late.timed_out, f"a 5 s sleep in a 1 s function was not timed out: {late.payload}")
                 durations.append(late.duration_ms)
