@@ -296,3 +296,18 @@ def test_a_fold_interrupted_anywhere_never_replays_the_journal_twice(tmp_path: P
     finally:
         second.stop()
     assert sorted(path.name for path in (tmp_path / "aws").iterdir() if path.is_dir()) == ["state"]
+
+
+def test_conditional_counters_stay_exact_when_one_expression_serves_many_items(runtime: Any) -> None:
+    """The embedded AWS parses an UpdateExpression once and reuses the tree: items updated with the same expression
+    (and different values) each keep their own count, and a condition still refuses what does not fit."""
+    from sgd.repositories.rate_limits import RateLimitCounters
+
+    counters = RateLimitCounters(runtime_adapters(runtime).usage_table)
+    for _ in range(3):
+        counters.admit("acme", "reads", 600, below=100, expires_at=2000)
+        counters.admit("globex", "reads", 600, below=100, expires_at=2000, amount=5)
+    assert counters.admit("acme", "reads", 600, below=10, expires_at=2000, amount=6) == 9
+    assert counters.admit("globex", "reads", 600, below=16, expires_at=2000, amount=2) is None  # 15 + 2 > 16
+    assert (counters.count("acme", "reads", 600), counters.count("globex", "reads", 600)) == (9, 15)
+    assert counters.count("acme", "render", 600) == 0

@@ -37,6 +37,9 @@ def test_priming_serves_representative_requests_without_reaching_out(function: s
     assert all(status == (200 if built["rawPath"] == "/healthz" else 401)
                for status, built in zip(result["live_statuses"], snapstart.LIVE_WARMING[function], strict=True))
     assert made == []  # no client that requests would use exists before the snapshot
+    sessions = [clients._boto_session._session for clients in AwsClients._every if clients._boto_session]
+    assert sessions  # the credential provider chain is built before the snapshot...
+    assert all(session._credentials is None for session in sessions)  # ...but no credential is loaded
 
 
 def test_hooks_register_only_where_the_runtime_provides_them(monkeypatch: pytest.MonkeyPatch) -> None:

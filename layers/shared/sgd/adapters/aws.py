@@ -37,13 +37,17 @@ class AwsClients:
 
     @classmethod
     def prime_all(cls, services: tuple[str, ...]) -> None:
-        """Before a SnapStart snapshot: loads each service's model, endpoint rules and client class into every
-        AwsClients' boto3 session by making a client with placeholder credentials and dropping it. No credential
-        is resolved and no connection opened; the clients requests use are made after restore. botocore is
-        X-Ray-patched here too (when tracing is on), as the first client would otherwise do after restore."""
+        """Before a SnapStart snapshot: loads each service's model, endpoint rules, client class and the credential
+        provider chain into every AwsClients' boto3 session by making a client with placeholder credentials and
+        dropping it. No credential is resolved and no connection opened; the clients requests use are made after
+        restore. botocore is X-Ray-patched here too (when tracing is on), as the first client would otherwise do after
+        restore."""
         trace_library("botocore")
         for clients in list(cls._every):
             with clients._lock:
+                # The chain of credential providers (which sources to ask, in order), not credentials: those are
+                # loaded by the first client made after restore.
+                clients._session()._session.get_component("credential_provider")
                 for service in services:
                     client = clients._session().client(service, region_name=clients.region, config=_client_config(),
                                                        aws_access_key_id="snapstart-priming",
