@@ -73,6 +73,11 @@ def test_a_term_glued_after_any_letter_or_digit_never_matches(prefix: str, suffi
     ("p@rn".replace("@", "0"), "porn"),
     ("$kill", None),  # "$" reads as "s": "skill" is not "kill"
     ("p\u03bfrn", "porn"),  # Greek omicron
+    ("ki\u0903ll", "kill"),  # a spacing mark (Devanagari visarga) inside the word
+    # glued to a letter that NFKC or NFD turns partly or wholly into a non-letter: still glued
+    ("\u0140meth", None),  # l with middle dot: NFKC "l\u00b7"
+    ("\u037ameth", None),  # Greek ypogegrammeni: NFKC a space and a combining mark
+    ("\u0b94meth", None),  # Tamil au: NFD a letter and a spacing mark
     ("porn!", "porn"),
     # word forms
     ("nudes", "nude"),

@@ -2,9 +2,11 @@
 
 Text and terms are both folded the same way before matching (`fold`):
 
-1. Unicode NFKC (fullwidth and mathematical letters, ligatures, superscripts become plain ones);
+1. Unicode NFKC (fullwidth and mathematical letters, ligatures, superscripts become plain ones), one character at a
+   time, so that a letter or digit stays a word character: what NFKC makes of it beyond letters, digits and marks is
+   dropped ("ŀ" is "l", not "l·"), and one that becomes no letter at all (Greek ypogegrammeni) stands as "_";
 2. format and zero-width characters removed (soft hyphen, zero-width space and joiners, bidi marks, BOM: Unicode
-   category Cf) and accents dropped (NFD, then no nonspacing marks);
+   category Cf) and accents and other marks dropped (NFD, then no marks: Mn, Mc, Me);
 3. case folded, then every character Unicode's confusables data (UTS #39) lists as a lookalike of an ASCII letter or
    digit becomes that letter (a Cyrillic o (U+043E) reads "o"; policies/confusables_ascii.json, made by
    scripts/confusables_table.py);
@@ -77,11 +79,21 @@ def _fold_token(token: str) -> str:
     return "".join(out)
 
 
+def _compatibility_form(char: str) -> str:
+    """NFKC of one character; a letter or digit stays one word character or more (glued stays glued)."""
+    folded = unicodedata.normalize("NFKC", char)
+    if folded == char or not char.isalnum():
+        return folded
+    wordy = "".join(part for part in folded if part.isalnum() or unicodedata.category(part).startswith("M"))
+    return wordy if any(part.isalnum() for part in wordy) else "_"
+
+
 def fold(text: str) -> str:
     """The form text and terms are compared in (see the module's docstring)."""
-    text = unicodedata.normalize("NFKC", text)
+    text = "".join(_compatibility_form(char) for char in text)
     decomposed = unicodedata.normalize("NFD", text)
-    kept = "".join(char for char in decomposed if unicodedata.category(char) not in ("Cf", "Mn"))
+    kept = "".join(char for char in decomposed if unicodedata.category(char)[0] != "M" and
+                   unicodedata.category(char) != "Cf")
     confusables = _confusables()
     text = "".join(confusables.get(char, char) for char in kept.casefold())
     return _TOKEN.sub(lambda token: _fold_token(token.group(0)), text)
