@@ -94,6 +94,40 @@ def test_requests_are_counted_in_leases_and_instances_together_never_pass_the_li
     assert 100 - 3 * (5 - 1) <= total <= 100  # unspent leases only ever admit less
 
 
+class CountingTable(MemoryTable):
+    def __init__(self) -> None:
+        super().__init__()
+        self.updates = 0
+
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        self.updates += 1
+        return super().update(*args, **kwargs)
+
+
+def test_a_refused_org_is_refused_by_the_instance_until_a_request_could_fit_again() -> None:
+    table = CountingTable()
+    rate_limiter, clock, counters = limiter(table=table)
+    assert len(admitted(rate_limiter, "acme", "render", 10)) == 10  # the previous window: full
+    clock.advance(60 + 15)  # a quarter into the next: the previous 10 weigh 7 (floor of 7.5)
+    assert len(admitted(rate_limiter, "acme", "render", 5)) == 3
+    writes = table.updates
+    refusals = [rate_limiter.check("acme", "render") for _ in range(50)]  # a flood
+    assert table.updates == writes  # refused here: nothing written, nothing read
+    assert {(d.allowed, d.retry_after_s) for d in refusals if d is not None} == {(False, 3)}
+    assert refusals[0] is not None and refusals[0].headers()["RateLimit"] == '"render";r=0;t=45'
+    # The weight falls to 6 just past 30 % of the window (18 s): 3 s after the refusal at 15 s.
+    clock.advance(2)
+    refused = rate_limiter.check("acme", "render")
+    assert refused is not None and (refused.allowed, refused.retry_after_s) == (False, 1)
+    assert table.updates == writes
+    clock.advance(1.5)
+    assert len(admitted(rate_limiter, "acme", "render", 2)) == 1  # once one fits, the table decides again
+    assert table.updates > writes
+    # Another instance over the same table sees the same count, and refuses the same way.
+    other = RateLimiter(counters, defaults=parse_limits("render=10,reads=100"), window_s=60, clock=clock)
+    assert admitted(other, "acme", "render", 3) == []
+
+
 class UnreachableTable(MemoryTable):
     def update(self, *args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("could not connect to the endpoint URL")

@@ -6,6 +6,8 @@ window lives in the usage table and grows only by conditional ADDs (sgd.reposito
 concurrent instances never admit more than the limit between them; the previous window's count
 is read once per instance, after it closed. An instance reads an org's own limits once a minute, while it counts
 that request against the default allowance (see _check). Requests are counted in small leases (see lease_size).
+A refused org is refused by the instance itself until the earliest time a request could fit again, so a flood
+beyond the limit writes nothing to the table.
 
 Limits are configurable per org (stored beside its budget limit), with defaults from SGD_RATE_LIMITS, which the
 template sets. When the table cannot be reached, requests are refused (fail closed): a 503, never unlimited.
@@ -80,6 +82,8 @@ class RateLimiter:
         # (org, route class) -> (window start, the next count, the last count leased): see lease_size
         self._leases: LruCache[tuple[str, str], tuple[int, int, int]] = LruCache(4096)
         self._leases_lock = threading.Lock()  # a lease is read and advanced as one step
+        # (org, route class) -> (time before which it cannot be admitted, its limit): see _check
+        self._refusals: LruCache[tuple[str, str], tuple[float, int]] = LruCache(4096)
         self._lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rate-limit-lookup")  # threads on use
 
     def limit_of(self, org: str, route_class: str) -> int | None:
@@ -107,6 +111,12 @@ class RateLimiter:
         now = self._clock.now().timestamp()
         start = int(now // window) * window
         expires_at = start + 2 * window + 60
+        refused = self._refusals.get((org, route_class))
+        if refused is not None and now < refused[0]:
+            # Refused a moment ago, and a window's count only grows: nothing can be admitted before then, so the
+            # org's retries are refused here, without a write to the shared table (a flood costs no DynamoDB).
+            return Decision(route_class, False, refused[1], 0, max(1, math.ceil(start + window - now)), window,
+                            retry_after_s=max(1, math.ceil(refused[0] - now)))
         cached = self._org_limits.get(org)
         counted: int | None = None  # the window's count after an early, optimistic admission
         early = False
@@ -141,8 +151,10 @@ class RateLimiter:
         reset_s = max(1, math.ceil(start + window - now))
         if counted is not None and counted <= below:  # an early count above the real allowance stays counted
             return Decision(route_class, True, limit, max(0, below - counted), reset_s, window)
+        refused_for = self._refused_for(previous, fraction, start + window - now)
+        self._refusals.put((org, route_class), (now + refused_for, limit))
         return Decision(route_class, False, limit, 0, reset_s, window,
-                        retry_after_s=self._retry_after(limit, previous, fraction, reset_s))
+                        retry_after_s=max(1, math.ceil(refused_for)))
 
     def _leased(self, org: str, route_class: str, window_start: int) -> int | None:
         """The window count the next request stands for, from this instance's lease; None when it has none left."""
@@ -173,15 +185,16 @@ class RateLimiter:
             self._closed_windows.put(key, known)
         return known
 
-    def _retry_after(self, limit: int, previous: int, fraction: float, reset_s: int) -> int:
+    def _refused_for(self, previous: int, fraction: float, until_reset: float) -> float:
         """Seconds until the previous window's weight has decayed enough for one more request (at most the end
-        of the current window, when the weighting starts over)."""
-        current = max(0, limit - math.floor(previous * (1 - fraction)))  # the window was full at its allowance
-        room = limit - current - 1
-        if previous <= 0 or room < 0:
-            return reset_s
-        needed = 1 - room / previous  # the fraction of the window at which previous*(1-f) <= room
-        return max(1, min(reset_s, math.ceil((needed - fraction) * self._window_s)))
+        of the current window, when the weighting starts over): the earliest another request can be admitted."""
+        # The window holds at least its allowance (limit - carried); one more fits once the carried weight
+        # floor(previous * (1 - f)) drops below `carried`, i.e. for f > 1 - carried / previous. A lower bound: a
+        # count above the allowance (other instances' leases) only makes it later.
+        carried = math.floor(previous * (1 - fraction))
+        if carried <= 0:
+            return until_reset
+        return max(0.0, min(until_reset, (1 - carried / previous - fraction) * self._window_s))
 
     def refusal(self, org: str, decision: Decision) -> RateLimited:
         return RateLimited(
