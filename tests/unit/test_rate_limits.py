@@ -114,11 +114,13 @@ def test_a_refused_org_is_refused_by_the_instance_until_a_request_could_fit_agai
     refusals = [rate_limiter.check("acme", "render") for _ in range(50)]  # a flood
     assert table.updates == writes  # refused here: nothing written, nothing read
     assert {(d.allowed, d.retry_after_s) for d in refusals if d is not None} == {(False, 3)}
-    assert refusals[0] is not None and refusals[0].headers()["RateLimit"] == '"render";r=0;t=45'
+    assert refusals[0] is not None
+    assert refusals[0].headers()["RateLimit"] == '"render";r=0;t=45'
     # The weight falls to 6 just past 30 % of the window (18 s): 3 s after the refusal at 15 s.
     clock.advance(2)
     refused = rate_limiter.check("acme", "render")
-    assert refused is not None and (refused.allowed, refused.retry_after_s) == (False, 1)
+    assert refused is not None
+    assert (refused.allowed, refused.retry_after_s) == (False, 1)
     assert table.updates == writes
     clock.advance(1.5)
     assert len(admitted(rate_limiter, "acme", "render", 2)) == 1  # once one fits, the table decides again
