@@ -190,8 +190,10 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     # No stage throttle: the suite sends requests as fast as it can; tests/integration/test_gateway_limits.py
     # checks the throttle on its own.
     # Nor the template's default per-org limits: the whole suite is one org (acme) at machine speed;
-    # test_rate_limit_routes.py gives its own orgs their own limits.
-    unlimited = {"SGD_RATE_LIMITS": "render=100000,critique=100000,ingest=100000,reads=100000"}
+    # test_rate_limit_routes.py gives its own orgs their own limits, and checks the window without pacing
+    # (tests/unit/test_rate_limits.py checks the pacing).
+    unlimited = {"SGD_RATE_LIMITS": "render=100000,critique=100000,ingest=100000,reads=100000",
+                 "SGD_RATE_LIMIT_BURST_SHARE": "1"}
     with LocalRuntime(RuntimeOptions(data_dir=data_dir, persist=False, throttle=False, environment=unlimited),
                       root=ROOT) as local_runtime:
         yield local_runtime

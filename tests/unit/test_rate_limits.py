@@ -15,11 +15,13 @@ from sgd.settings import ConfigurationError, load_settings
 START = datetime(2026, 5, 4, 12, 0, 0, tzinfo=UTC)  # a window boundary for a 60 s window
 
 
-def limiter(limits: str = "render=10,reads=100", clock: FixedClock | None = None,
-            table: Any = None) -> tuple[RateLimiter, FixedClock, RateLimitCounters]:
+def limiter(limits: str = "render=10,reads=100", clock: FixedClock | None = None, table: Any = None,
+            burst_share: float = 1.0) -> tuple[RateLimiter, FixedClock, RateLimitCounters]:
+    """A limiter over a memory table; without pacing unless a burst share is given (the window alone)."""
     clock = clock or FixedClock(START)
     counters = RateLimitCounters(table if table is not None else MemoryTable())
-    return RateLimiter(counters, defaults=parse_limits(limits), window_s=60, clock=clock), clock, counters
+    return RateLimiter(counters, defaults=parse_limits(limits), window_s=60, clock=clock,
+                       burst_share=burst_share), clock, counters
 
 
 def admitted(rate_limiter: RateLimiter, org: str, route: str, count: int) -> list[Decision]:
@@ -128,6 +130,32 @@ def test_a_refused_org_is_refused_by_the_instance_until_a_request_could_fit_agai
     # Another instance over the same table sees the same count, and refuses the same way.
     other = RateLimiter(counters, defaults=parse_limits("render=10,reads=100"), window_s=60, clock=clock)
     assert admitted(other, "acme", "render", 3) == []
+
+
+def test_bursts_are_paced_a_share_of_the_limit_at_once_then_its_rate() -> None:
+    rate_limiter, clock, _ = limiter(limits="render=20", burst_share=0.25)
+    assert len(admitted(rate_limiter, "acme", "render", 10)) == 5  # a quarter of 20 at once
+    refused = rate_limiter.check("acme", "render")
+    assert refused is not None
+    assert (refused.allowed, refused.retry_after_s) == (False, 3)  # one more every 60 s / 20
+    spent = 5
+    for _ in range(9):  # then one every 3 s, however many are asked for
+        clock.advance(3)
+        assert len(admitted(rate_limiter, "acme", "render", 4)) == 1
+        spent += 1
+    assert spent == 14
+    clock.advance(60 - 27 + 30)  # half-way into the next window: 14 of the last one weigh 7, the pacing allows 15
+    assert len(admitted(rate_limiter, "acme", "render", 20)) == 13  # 20 - 7, within the paced 15
+    # An org that keeps to its rate never notices the pacing: the same decisions as the window alone.
+    paced, paced_clock, _ = limiter(limits="render=20", burst_share=0.25)
+    unpaced, unpaced_clock, _ = limiter(limits="render=20")
+    decisions = []
+    for _ in range(60):
+        decisions.append([len(admitted(each, "globex", "render", 1)) for each in (paced, unpaced)])
+        paced_clock.advance(3.2)
+        unpaced_clock.advance(3.2)
+    assert all(with_pacing == alone for with_pacing, alone in decisions)
+    assert sum(alone for _, alone in decisions) >= 55
 
 
 class UnreachableTable(MemoryTable):

@@ -103,3 +103,4 @@ def test_org_rate_limit_defaults_reach_every_function() -> None:
     for spec in stack.functions.values():
         assert spec.environment["SGD_RATE_LIMITS"] == "render=50,critique=50,ingest=50,reads=100"
         assert spec.environment["SGD_RATE_LIMIT_WINDOW_SECONDS"] == "10"
+        assert spec.environment["SGD_RATE_LIMIT_BURST_SHARE"] == "0.25"

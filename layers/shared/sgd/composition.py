@@ -155,7 +155,8 @@ def rate_limits(settings: Settings, adapters: Adapters) -> list[tuple[type, dict
     from sgd.repositories.rate_limits import RateLimitCounters
 
     limiter = RateLimiter(RateLimitCounters(adapters.usage_table), defaults=parse_limits(settings.rate_limits),
-                          window_s=settings.rate_limit_window_seconds, clock=adapters.clock)
+                          window_s=settings.rate_limit_window_seconds, clock=adapters.clock,
+                          burst_share=settings.rate_limit_burst_share)
     return [(RateLimitMiddleware, {"limiter": limiter, "org_claim": settings.org_claim})]
 
 

@@ -6,6 +6,7 @@ window lives in the usage table and grows only by conditional ADDs (sgd.reposito
 concurrent instances never admit more than the limit between them; the previous window's count
 is read once per instance, after it closed. An instance reads an org's own limits once a minute, while it counts
 that request against the default allowance (see _check). Requests are counted in small leases (see lease_size).
+Bursts are paced: an org may spend a share of a window's limit at once, then its rate (see paced_allowance).
 A refused org is refused by the instance itself until the earliest time a request could fit again, so a flood
 beyond the limit writes nothing to the table.
 
@@ -57,6 +58,18 @@ class Decision:
 MAX_LEASE = 10
 
 
+def burst_size(limit: int, burst_share: float) -> int:
+    """How many requests an org may make at once: a share of its window's limit (at least one)."""
+    return max(1, math.ceil(limit * burst_share))
+
+
+def paced_allowance(limit: int, fraction: float, burst_share: float) -> int:
+    """What the current window may hold `fraction` into it under pacing: a burst, then the limit's rate. An org
+    that used the previous window fully is held to about the same by the sliding weight; pacing is what keeps an
+    idle org from spending a whole window at once (its first window, or after a pause)."""
+    return burst_size(limit, burst_share) + math.floor(limit * fraction)
+
+
 def lease_size(limit: int) -> int:
     """How many requests an instance counts with one write: up to a twentieth of the limit (at most 10), spent
     locally. The count includes every leased request, so the limit is never exceeded; a lease left unspent when
@@ -71,10 +84,11 @@ class RateLimited(TooManyRequests):
 
 class RateLimiter:
     def __init__(self, counters: RateLimitCounters, *, defaults: dict[str, int], window_s: int, clock: Clock,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 burst_share: float = 1.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._counters = counters
         self._defaults = defaults
         self._window_s = window_s
+        self._burst_share = burst_share  # 1.0: no pacing, a window's whole limit at once
         self._clock = clock
         self._monotonic = monotonic
         self._org_limits: LruCache[str, tuple[float, dict[str, int]]] = LruCache(1024)
@@ -117,9 +131,11 @@ class RateLimiter:
             # org's retries are refused here, without a write to the shared table (a flood costs no DynamoDB).
             return Decision(route_class, False, refused[1], 0, max(1, math.ceil(start + window - now)), window,
                             retry_after_s=max(1, math.ceil(refused[0] - now)))
+        fraction = (now - start) / window
         cached = self._org_limits.get(org)
         counted: int | None = None  # the window's count after an early, optimistic admission
         early = False
+        early_below = 0
         if cached is None or self._monotonic() - cached[0] > ORG_LIMITS_TTL_S:
             # The org's limits and the previous window's count are unknown (an instance's first request of the
             # org, then once a minute): read both in one round trip *while* counting the request against the
@@ -129,29 +145,36 @@ class RateLimiter:
             lookup = self._lookups.submit(self._counters.limits_and_count, org, route_class, start - window)
             if default is not None:
                 early = True
-                counted = self._counters.admit(org, route_class, start, below=default, expires_at=expires_at)
+                early_below = min(default, paced_allowance(default, fraction, self._burst_share))
+                counted = self._counters.admit(org, route_class, start, below=early_below, expires_at=expires_at)
             limits, count = lookup.result()
             self._org_limits.put(org, (self._monotonic(), limits))
             self._closed_windows.put((org, route_class, start - window), count)
         limit = self.limit_of(org, route_class)
         if limit is None:
             return None
-        fraction = (now - start) / window
         previous = self._previous_count(org, route_class, start - window)
-        carried = math.floor(previous * (1 - fraction))
-        below = limit - carried
+        sliding = limit - math.floor(previous * (1 - fraction))
+        pacing = paced_allowance(limit, fraction, self._burst_share)
+        below = min(sliding, pacing)
         if not early:
             counted = self._leased(org, route_class, start)
             if counted is None:
                 counted = self._admit(org, route_class, start, below=below, expires_at=expires_at,
                                       lease=lease_size(limit))
-        elif counted is None and below > self._defaults.get(route_class, 0):
+        elif counted is None and below > early_below:
             # The window was full by the default, but the org's own allowance is larger.
             counted = self._counters.admit(org, route_class, start, below=below, expires_at=expires_at)
         reset_s = max(1, math.ceil(start + window - now))
         if counted is not None and counted <= below:  # an early count above the real allowance stays counted
             return Decision(route_class, True, limit, max(0, below - counted), reset_s, window)
-        refused_for = self._refused_for(previous, fraction, start + window - now)
+        until_reset = start + window - now
+        waits = []  # the earliest time each binding allowance grows (a lower bound on the next admission)
+        if sliding <= pacing:
+            waits.append(self._sliding_wait(previous, fraction, until_reset))
+        if pacing <= sliding:
+            waits.append(((math.floor(limit * fraction) + 1) / limit - fraction) * window)
+        refused_for = max(0.0, min(until_reset, max(waits)))
         self._refusals.put((org, route_class), (now + refused_for, limit))
         return Decision(route_class, False, limit, 0, reset_s, window,
                         retry_after_s=max(1, math.ceil(refused_for)))
@@ -185,7 +208,7 @@ class RateLimiter:
             self._closed_windows.put(key, known)
         return known
 
-    def _refused_for(self, previous: int, fraction: float, until_reset: float) -> float:
+    def _sliding_wait(self, previous: int, fraction: float, until_reset: float) -> float:
         """Seconds until the previous window's weight has decayed enough for one more request (at most the end
         of the current window, when the weighting starts over): the earliest another request can be admitted."""
         # The window holds at least its allowance (limit - carried); one more fits once the carried weight

@@ -105,6 +105,8 @@ class Settings(BaseModel):
     rate_limits: str = Field(DEFAULT_LIMITS, alias="SGD_RATE_LIMITS",
                              description="render=N,critique=N,ingest=N,reads=N requests per window")
     rate_limit_window_seconds: int = Field(10, alias="SGD_RATE_LIMIT_WINDOW_SECONDS", ge=1, le=3600)
+    rate_limit_burst_share: float = Field(0.25, alias="SGD_RATE_LIMIT_BURST_SHARE", gt=0, le=1,
+                                          description="the share of a window's limit an org may spend at once")
 
     @field_validator("rate_limits")
     @classmethod
