@@ -75,6 +75,19 @@ def test_generated_layout_canon_matches_truth(name: str) -> None:
     assert canon["logo_asset_id"] is None
     assert derived.missing == []
     validate_contract("canon.json", canon)
+    if "color_roles" in truth:  # a colour table with role and usage columns: read from its cells, with provenance
+        stated = {color: role for color, role in canon["color_roles"].items() if color in truth["color_roles"]}
+        assert stated == truth["color_roles"]
+        assert [{key: rule[key] for key in truth_rule} for rule, truth_rule in
+                zip(canon["usage_rules"], truth["usage_rules"], strict=True)] == truth["usage_rules"]
+        for color in canon["color_roles"]:
+            [entry] = values(derived, f"color_roles.{color}")
+            if color in truth["color_roles"]:
+                assert entry["evidence_ids"]
+                assert "colour table, role column" in entry["note"]
+            else:
+                assert entry["source"] == "inferred"
+        assert all("colour table, usage column" in entry["note"] for entry in values(derived, "usage_rules"))
 
 
 def test_clear_space_without_percentage_defaults_with_a_note() -> None:

@@ -1,5 +1,7 @@
-"""Colour roles, usage rules and the design personality, read from a guideline's words.
+"""Colour roles, usage rules and the design personality, read from a guideline's words and tables.
 
+A colour table's role column ("Primary", "Accent") gives the colour's role, and its usage column ("Calls to action
+only", "Never as a background", "60%") its usage rules (sgd.ingest.color_specs keeps those cells with the colour).
 A sentence that names a palette colour (by the name the colour table gives it, or by its hex) and says how it is used
 becomes a role ("Deep Sky is our primary colour") or a usage rule ("Hot Pink is for calls to action only", "never use
 Sand as a background", "no text on Solar", "Ink covers about 60 % of a layout"); a split such as "60/30/10" over the
@@ -64,6 +66,29 @@ def derive_colour_usage(evidence: Sequence[Mapping[str, Any]], palette: Sequence
     rules: list[UsageRuleFields] = []
     provenance: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
+    for item in evidence:  # a colour table's role and usage columns first: they are the guideline's own
+        source = str(evidence_id(item))
+        for colour in item.get("colors") or []:
+            cells = colour.get("table") or {}
+            try:
+                color = normalize_hex(str(colour.get("hex") or ""))
+            except ValueError:
+                continue
+            if color not in palette or not cells:
+                continue
+            row = " | ".join(filter(None, [colour.get("name"), color, cells.get("role"), cells.get("usage")]))
+            role = role_in_cell(str(cells.get("role") or ""))
+            if role is not None and color not in roles:
+                roles[color] = role
+                provenance.append(_entry(f"color_roles.{color}", role, [source],
+                                         note=f"colour table, role column: {row}"[:300]))
+            for rule in _rules_in(str(cells.get("usage") or ""), [color], usage_cell=True):
+                key = (str(rule.get("kind")), color)
+                if key not in seen:
+                    seen.add(key)
+                    rules.append(rule | {"statement": row[:300]})
+                    provenance.append(_entry("usage_rules", f"{key[0]} {key[1]}", [source],
+                                             note=f"colour table, usage column: {row}"[:300]))
     for item in evidence:
         source = str(evidence_id(item))
         for sentence in _sentences(str(item.get("text") or "")):
@@ -145,7 +170,27 @@ def _colours_in(sentence: str, names: Mapping[str, str], palette: Sequence[str])
     return list(dict.fromkeys(hex_value for _position, hex_value in sorted(found)))
 
 
-def _rules_in(sentence: str, named: Sequence[str]) -> list[UsageRuleFields]:
+CELL_ROLES: tuple[tuple[re.Pattern[str], ColorRole], ...] = (
+    (re.compile(r"\b(?:primary|main|lead|hero|core|signature|brand)\b", re.I), "primary"),
+    (re.compile(r"\b(?:secondary|supporting|complementary|tertiary)\b", re.I), "secondary"),
+    (re.compile(r"\b(?:accent|highlight|action|cta)\b", re.I), "accent"),
+    (re.compile(r"\b(?:background|ground|canvas|base|surface|paper)\b", re.I), "background"),
+    (re.compile(r"\b(?:neutral|grey|gray)\b", re.I), "neutral"),
+    (re.compile(r"\b(?:text|type|typography|copy|body|ink)\b", re.I), "text"),
+)
+
+
+def role_in_cell(cell: str) -> ColorRole | None:
+    """The role a colour table's role cell names ("Primary", "Accent colour", "Body text"), or None."""
+    for pattern, role in CELL_ROLES:
+        if pattern.search(cell):
+            return role
+    return None
+
+
+def _rules_in(sentence: str, named: Sequence[str], usage_cell: bool = False) -> list[UsageRuleFields]:
+    """The usage rules a sentence states over the colours it names. `usage_cell`: the sentence is a colour table's
+    usage cell, about that one colour ("60%", "Calls to action only"), so a bare percentage is its share."""
     statement = sentence[:300]
     rules: list[UsageRuleFields] = []
     split = _SPLIT.search(sentence)
@@ -162,7 +207,7 @@ def _rules_in(sentence: str, named: Sequence[str]) -> list[UsageRuleFields]:
             rules.append({"kind": kind, "hex": color, "statement": statement})  # type: ignore[typeddict-item]
             break
     share = _SHARE.search(sentence)
-    if share and _AREA_WORDS.search(sentence) and 0 < float(share.group(1)) <= 100:
+    if share and (usage_cell or _AREA_WORDS.search(sentence)) and 0 < float(share.group(1)) <= 100:
         value = float(share.group(1))
         before = sentence[:share.start()]
         low: float | None = value
