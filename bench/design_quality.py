@@ -60,6 +60,7 @@ STANDARD_SIZES: tuple[tuple[str, int, int], ...] = (
 INSTRUCTION = 'Autumn launch: headline "Made for the long run", subline "New season, same promise", CTA: Shop now'
 OCR_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 TARGET_RECALL = 0.95
+OCR_TYPE_PX = 32  # type smaller than this is enlarged to it before OCR (upscaling adds no detail the render lacks)
 TARGET_CROP_KEPT = 0.9
 PROPORTION_TOLERANCE = 10.0
 
@@ -238,8 +239,12 @@ def ocr_recall(renders: Sequence[tuple[str, Design]], workdir: Path) -> dict[str
             pad = max(4, h // 4)
             crop = design.image.crop((max(0, x - pad), max(0, y - pad), min(design.width, x + w + pad),
                                       min(design.height, y + h + pad)))
-            if crop.height < 32:  # OCR models read small type better enlarged
-                crop = crop.resize((crop.width * 3, crop.height * 3), Image.Resampling.LANCZOS)
+            # Every element is read with its type magnified to at least OCR_TYPE_PX: the OCR model reads small
+            # type better enlarged, and the same rule for every size keeps a 20 px headline from being read at a
+            # smaller scale than a 9 px subline (the earlier rule enlarged only crops under 32 px tall, 3 times).
+            scale = max(1.0, OCR_TYPE_PX / max(1, entry["size_px"]))
+            if scale > 1:
+                crop = crop.resize((round(crop.width * scale), round(crop.height * scale)), Image.Resampling.LANCZOS)
             path = workdir / f"{index}-{number}.png"
             crop.save(path)
             jobs.append({"path": str(path), "label": label, "role": entry["role"], "text": entry["text"],
