@@ -219,10 +219,11 @@ def role_table() -> GeneratedKit:
     doc.subheading("Don't")
     doc.bullets(["Shout", "Use jargon"])
     doc.para("The logo needs a clear space of 8% of its width.")
+    doc.para("On screen, the logo is never smaller than 60 px wide.")
     truth = {"palette_hex": ["#0A2342", "#FFFFFF", "#00A19A", "#FF6B5B", "#E9EEF3"], "forbidden_hex": [],
              "fonts": ["Liberation Sans"],
              "voice": {"tone": "calm, clear, reassuring", "dos": [], "donts": ["Shout", "Use jargon"]},
-             "logo_safe_zone_pct": 8,
+             "logo_safe_zone_pct": 8, "logo_min_width_px": 60.0,
              "color_roles": {"#0A2342": "primary", "#FFFFFF": "background", "#00A19A": "accent",
                              "#FF6B5B": "secondary"},
              "usage_rules": [{"kind": "proportion", "hex": "#0A2342", "min_pct": 30.0, "max_pct": 30.0},

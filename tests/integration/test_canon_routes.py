@@ -218,6 +218,7 @@ def test_roles_and_usage_rules_come_from_a_guideline_pdf_s_colour_table(api: Any
     assert response.status == 200, response.body
     canon, provenance = response.json()["canon"], response.json()["provenance"]
     assert canon["forbidden_hex"] == []  # "Never as a background" in the usage column restricts, it does not ban
+    assert canon["logo_min_width_px"] == 60  # "never smaller than 60 px wide"
     assert {color: role for color, role in canon["color_roles"].items() if color in kit.truth["color_roles"]} == \
         kit.truth["color_roles"]
     assert [{key: rule[key] for key in expected} for rule, expected in

@@ -75,6 +75,7 @@ def test_generated_layout_canon_matches_truth(name: str) -> None:
     assert canon["logo_asset_id"] is None
     assert derived.missing == []
     validate_contract("canon.json", canon)
+    assert canon.get("logo_min_width_px") == truth.get("logo_min_width_px")
     if "color_roles" in truth:  # a colour table with role and usage columns: read from its cells, with provenance
         stated = {color: role for color, role in canon["color_roles"].items() if color in truth["color_roles"]}
         assert stated == truth["color_roles"]

@@ -114,3 +114,24 @@ def test_a_markdown_colour_table_with_role_and_usage_columns_gives_roles_and_rul
         ("proportion", "#0A2342", None, 40.0), ("cta_only", "#FF2D87", None, None),
         ("never_background", "#C9B79C", None, None)]
     assert all(entry["evidence_ids"] == ["ev-md"] for entry in found.provenance if entry["source"] != "inferred")
+
+
+@pytest.mark.parametrize(("text", "minimum", "plate"), [
+    ("The logo is never smaller than 80 px wide on screen.", 80.0, False),
+    ("Minimum size: the logotype must be at least 120 pixels across.", 120.0, False),
+    ("Always place the logo on a white plate.", None, True),
+    ("Never put the logo in a box. Keep the logo at a minimum of 25 mm in print.", None, False),
+    ("Our logo is a wordmark.", None, False),
+])
+def test_the_logo_s_minimum_width_and_plate_are_read_from_the_guideline(text: str, minimum: float | None,
+                                                                        plate: bool) -> None:
+    from sgd.canon.derive import derive_canon
+
+    derived = derive_canon([{"evidence_id": "ev-1", "asset_id": "a1", "kind": "text", "text": text, "colors": [],
+                             "statements": {}}])
+    assert derived.canon.get("logo_min_width_px") == minimum
+    assert derived.canon.get("logo_plate", False) is plate
+    cited = [entry for entry in derived.provenance if entry["field"] in ("logo_min_width_px", "logo_plate")]
+    assert all(entry["evidence_ids"] == ["ev-1"] for entry in cited)
+    if "mm" in text:
+        assert "print units only" in cited[0]["note"]

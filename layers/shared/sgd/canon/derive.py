@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sgd.canon.usage import derive_colour_usage, inferred_personality
+from sgd.canon.usage import derive_colour_usage, derive_logo_rules, inferred_personality
 from sgd.contracts.shapes import BrandCanon, LogoBackground, LogoVersionFields, VoiceFields, default_purpose
 from sgd.design.color import normalize_hex
 from sgd.errors import ValidationFailed
@@ -363,6 +363,12 @@ def derive_canon(evidence: list[dict[str, Any]]) -> DerivedCanon:
     versions = _derive_logo_versions(evidence, provenance)
     if versions:
         canon["logo_versions"] = versions
+    logo_rules = derive_logo_rules(evidence, _evidence_id)
+    if logo_rules.min_width_px is not None:
+        canon["logo_min_width_px"] = logo_rules.min_width_px
+    if logo_rules.plate:
+        canon["logo_plate"] = True
+    provenance.extend(logo_rules.provenance)
     if palette:
         usage = derive_colour_usage(evidence, palette, _evidence_id)
         canon["color_roles"] = usage.roles

@@ -117,6 +117,54 @@ def derive_colour_usage(evidence: Sequence[Mapping[str, Any]], palette: Sequence
     return ColourUsage(inferred, rules, provenance)
 
 
+_LOGO = re.compile(r"\b(?:logo|logotype|wordmark|word mark|brand ?mark|lockup|symbol)\b", re.I)
+_MIN_SIZE = re.compile(r"\b(?:minimum|min\.?|smallest|never (?:smaller|less) than|no (?:smaller|less) than|"
+                       r"at least|not (?:smaller|less) than)\b", re.I)
+_PIXELS = re.compile(r"(\d{1,4}(?:\.\d+)?)\s*(?:px|pixels?)\b", re.I)
+_PLATE = re.compile(r"\b(?:plate|box|container|holding shape|badge|tile|panel)\b", re.I)
+_ALWAYS = re.compile(r"\b(?:always|must|should|only)\b", re.I)
+_NEVER = re.compile(r"\b(?:never|not|don'?t|do not|avoid|without)\b", re.I)
+LOGO_MIN_WIDTH_RANGE = (8.0, 2000.0)  # guardrails/canon.json's bounds for logo_min_width_px
+
+
+@dataclass(frozen=True)
+class LogoRules:
+    min_width_px: float | None
+    plate: bool
+    provenance: list[dict[str, Any]]
+
+
+def derive_logo_rules(evidence: Sequence[Mapping[str, Any]], evidence_id: Any) -> LogoRules:
+    """The logo's minimum width in pixels ("the logo is never smaller than 80 px wide") and whether the guideline
+    puts it on a plate ("always place the logo on a white box"), from the sentences about the logo, with provenance.
+    A minimum given only in print units (mm, in) is not converted: the engine's documented default applies and the
+    provenance says so."""
+    minimum: float | None = None
+    plate = False
+    provenance: list[dict[str, Any]] = []
+    print_only: tuple[str, str] | None = None
+    for item in evidence:
+        source = str(evidence_id(item))
+        for sentence in _sentences(str(item.get("text") or "")):
+            if not _LOGO.search(sentence):
+                continue
+            if minimum is None and _MIN_SIZE.search(sentence):
+                pixels = _PIXELS.search(sentence)
+                if pixels and LOGO_MIN_WIDTH_RANGE[0] <= float(pixels.group(1)) <= LOGO_MIN_WIDTH_RANGE[1]:
+                    minimum = float(pixels.group(1))
+                    provenance.append(_entry("logo_min_width_px", minimum, [source], note=sentence[:300]))
+                elif re.search(r"\d\s*(?:mm|millimet(?:re|er)s?|cm|in(?:ch(?:es)?)?)\b", sentence, re.I):
+                    print_only = print_only or (source, sentence)
+            if not plate and _PLATE.search(sentence) and _ALWAYS.search(sentence) and not _NEVER.search(sentence):
+                plate = True
+                provenance.append(_entry("logo_plate", True, [source], note=sentence[:300]))
+    if minimum is None and print_only is not None:
+        provenance.append(_entry("logo_min_width_px", None, [print_only[0]],
+                                 note=("the guideline gives the logo's minimum in print units only; the engine's "
+                                       f"default minimum applies on screen: {print_only[1]}")[:300]))
+    return LogoRules(minimum, plate, provenance)
+
+
 def inferred_personality(voice: VoiceFields) -> tuple[PersonalityFields | None, list[dict[str, Any]]]:
     """The personality the voice implies, with its provenance ("inferred", naming the words that moved it); None
     when no word of the voice says anything of it (the engine's neutral style applies)."""
