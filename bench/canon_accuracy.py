@@ -67,7 +67,19 @@ def score(canon: dict[str, Any], truth: dict[str, Any]) -> dict[str, Any]:
     zone, expected_zone = canon.get("logo_safe_zone_pct"), truth.get("logo_safe_zone_pct")
     fields["logo_safe_zone_pct"] = {"equal": zone is not None and expected_zone is not None
                                     and float(zone) == float(expected_zone), "value": zone, "expected": expected_zone}
+    if "color_roles" in truth:  # stated roles and usage rules (a kit whose guideline states them)
+        fields["color_roles"] = precision_recall(
+            [f"{color} {role}" for color, role in (canon.get("color_roles") or {}).items()
+             if color in truth["color_roles"]],
+            [f"{color} {role}" for color, role in truth["color_roles"].items()])
+        fields["usage_rules"] = precision_recall(
+            [_rule_key(rule) for rule in canon.get("usage_rules") or []],
+            [_rule_key(rule) for rule in truth.get("usage_rules") or []])
     return fields
+
+
+def _rule_key(rule: dict[str, Any]) -> str:
+    return f"{rule.get('kind')} {rule.get('hex')} {rule.get('min_pct')} {rule.get('max_pct')}"
 
 
 def _standin_kind(path: Path) -> bool:
@@ -139,6 +151,12 @@ def markdown(results: list[dict[str, Any]]) -> str:
             f"| {_cell(fields['voice.dos'])} | {_cell(fields['voice.donts'])} "
             f"| {'ok' if zone['equal'] else 'off'} ({zone['value']} vs {zone['expected']}) "
             f"| {result['extract_ms']} | {result['derive_ms']} |")
+    stated = [result for result in results if "color_roles" in result["fields"]]
+    if stated:
+        lines += ["", "Colour roles and usage rules the guideline states (stated roles only; inferred ones are "
+                  "marked `inferred` in the provenance):", "", "| Kit | roles P/R | usage rules P/R |", "|---|---|---|"]
+        lines += [f"| {result['kit']} | {_cell(result['fields']['color_roles'])} | "
+                  f"{_cell(result['fields']['usage_rules'])} |" for result in stated]
     lines.append("")
     for result in results:
         misses = {field: (value.get("missed"), value.get("extra")) for field, value in result["fields"].items()

@@ -12,9 +12,12 @@ social sizes under several seeds. Reported:
 - colour roles: the CTA-only colour's pixels outside the call-to-action button (target 0), proportion rules
   (each colour's share within its stated range +-10 points), never-background colours under no copy;
 - personality fit: edge density and colour regions of calm brands against energetic ones (target: calm < energetic);
-- legibility: OCR word recall per text element (target >= 0.95; rapidocr in .venv-bench, see requirements-bench.txt)
+- legibility: OCR word recall per text element (target >= 0.95; rapidocr in .venv-bench, see requirements-bench.txt;
+  every element's type magnified to at least OCR_TYPE_PX before reading)
   and the WCAG contrast measured in the pixels of every text element (target: >= its threshold; CTA >= 4.5);
 - logo: present on every standard size at or above its minimum width, clear of edges and copy by its clear space;
+  drawn as it is, as a one-colour knockout or on a plate; for a kit with two uploaded versions (light and dark),
+  the version made for the background under it;
 - imagery: the smart crop keeps >= 90 % of a marked subject box, on generated photographs with a known subject.
 
 Writes design_quality.json and design_quality.md to --out (and, with --sheets, contact sheets of the renders).
@@ -48,7 +51,7 @@ from sgd.design.geometry import Box, clearance, edge_clearance  # noqa: E402
 from sgd.design.imagery import salient_centering  # noqa: E402
 from sgd.design.layout import LOGO_MIN_LONG_SIDE  # noqa: E402
 from sgd.design.planner import palette_in_use, rule_based_plan  # noqa: E402
-from sgd.design.request import BrandLook, Design  # noqa: E402
+from sgd.design.request import BrandLook, Design, LogoVersion  # noqa: E402
 
 from bench.stats import percentiles  # noqa: E402
 
@@ -60,6 +63,7 @@ STANDARD_SIZES: tuple[tuple[str, int, int], ...] = (
 INSTRUCTION = 'Autumn launch: headline "Made for the long run", subline "New season, same promise", CTA: Shop now'
 OCR_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 TARGET_RECALL = 0.95
+OCR_TYPE_PX = 32  # type smaller than this is enlarged to it before OCR (upscaling adds no detail the render lacks)
 TARGET_CROP_KEPT = 0.9
 PROPORTION_TOLERANCE = 10.0
 
@@ -72,6 +76,7 @@ class Kit:
     imagery: bytes | None = None
     calm: bool | None = None  # True: a calm brand, False: an energetic one, None: neither (for personality fit)
     fonts: tuple[str, ...] = ("Liberation Sans",)
+    logo_versions: tuple[LogoVersion, ...] = ()  # uploaded versions (light, dark): the one made for the background
 
 
 def example_kits() -> list[Kit]:
@@ -145,7 +150,10 @@ def generated_kits() -> list[Kit]:
                                 "statement": "Sand is never a background"}]}
     photo, _subject = generated_photo(7)
     return [Kit("harbour-bank (generated)", bank, generated_logo("#0A2342", "ring"), calm=True),
-            Kit("pixel-riot (generated)", games, generated_logo("#1B1464", "triangle"), calm=False),
+            # Two uploaded logo versions: navy for light backgrounds, white for dark ones.
+            Kit("pixel-riot (generated)", games, generated_logo("#1B1464", "triangle"), calm=False,
+                logo_versions=(LogoVersion(generated_logo("#1B1464", "triangle"), "light", "logo-navy"),
+                               LogoVersion(generated_logo("#FFFFFF", "triangle"), "dark", "logo-white"))),
             # Photographs are edge-dense in every pixel: the imagery kit is left out of the density comparison.
             Kit("linea (generated, imagery)", fashion, generated_logo("#111111", "triangle"), imagery=photo,
                 fonts=("Liberation Serif",))]
@@ -159,7 +167,7 @@ def render(kit: Kit, width: int, height: int, seed: int) -> tuple[Design, float]
     design = render_design(DesignRequest(
         plan=plan, width=width, height=height, format="png", palette=tuple(palette_in_use(kit.canon, request)),
         fonts=kit.fonts, logo=kit.logo, logo_safe_zone_pct=float(kit.canon.get("logo_safe_zone_pct", 10)), seed=seed,
-        imagery=kit.imagery, look=BrandLook.of(kit.canon)))  # type: ignore[arg-type]
+        imagery=kit.imagery, look=BrandLook.of(kit.canon), logo_versions=kit.logo_versions))  # type: ignore[arg-type]
     return design, (time.perf_counter() - started) * 1000
 
 
@@ -238,8 +246,12 @@ def ocr_recall(renders: Sequence[tuple[str, Design]], workdir: Path) -> dict[str
             pad = max(4, h // 4)
             crop = design.image.crop((max(0, x - pad), max(0, y - pad), min(design.width, x + w + pad),
                                       min(design.height, y + h + pad)))
-            if crop.height < 32:  # OCR models read small type better enlarged
-                crop = crop.resize((crop.width * 3, crop.height * 3), Image.Resampling.LANCZOS)
+            # Every element is read with its type magnified to at least OCR_TYPE_PX: the OCR model reads small
+            # type better enlarged, and the same rule for every size keeps a 20 px headline from being read at a
+            # smaller scale than a 9 px subline (the earlier rule enlarged only crops under 32 px tall, 3 times).
+            scale = max(1.0, OCR_TYPE_PX / max(1, entry["size_px"]))
+            if scale > 1:
+                crop = crop.resize((round(crop.width * scale), round(crop.height * scale)), Image.Resampling.LANCZOS)
             path = workdir / f"{index}-{number}.png"
             crop.save(path)
             jobs.append({"path": str(path), "label": label, "role": entry["role"], "text": entry["text"],
@@ -294,6 +306,8 @@ class KitReport:
     templates: dict[str, list[str]] = field(default_factory=dict)  # size -> template per seed
     logo_ok: dict[str, bool] = field(default_factory=dict)  # size -> every seed had a compliant logo
     logo_problems: list[str] = field(default_factory=list)
+    logo_treatments: dict[str, int] = field(default_factory=dict)  # as_is / knockout / plate -> renders
+    logo_version_mismatches: list[str] = field(default_factory=list)  # a version drawn on the other background
     contrast_failures: list[dict[str, Any]] = field(default_factory=list)
     cta_only_outside: list[float] = field(default_factory=list)  # % of the canvas
     proportion_misses: list[str] = field(default_factory=list)
@@ -319,6 +333,13 @@ def measure_kit(kit: Kit, seeds: int, renders: list[tuple[str, Design]], sheets:
             renders.append((f"{kit.name} {size} seed {seed}", design))
             if seed < 2:
                 sheets.append((f"{kit.name} {size} s{seed}", design))
+            used = design.layout.get("logo_version")
+            if used:
+                report.logo_treatments[used["treatment"]] = report.logo_treatments.get(used["treatment"], 0) + 1
+                tone = "light" if contrast_ratio(used["background"], "#000000") >= \
+                    contrast_ratio(used["background"], "#FFFFFF") else "dark"
+                if kit.logo_versions and used["use_on"] not in (tone, "any"):
+                    report.logo_version_mismatches.append(f"{size} seed {seed}: {used['asset_id']} on {tone}")
             problem = _logo_problem(design, minimum)
             if problem:
                 report.logo_ok[size] = False
@@ -443,7 +464,10 @@ def main(argv: list[str] | None = None) -> int:
                        "text_elements": sum(len(design.layout["text_boxes"]) for _label, design in renders),
                        "ocr": ocr},
         "logo": {report.name: {"sizes_ok": sum(report.logo_ok.values()), "sizes": len(report.logo_ok),
-                               "problems": report.logo_problems[:12]} for report in reports},
+                               "problems": report.logo_problems[:12], "treatments": report.logo_treatments,
+                               "versions": bool(kit.logo_versions),
+                               "version_mismatches": report.logo_version_mismatches[:12]}
+                 for kit, report in zip(kits, reports, strict=True)},
         "imagery": crop_keeps_subject(),
         "engine_ms": percentiles([ms for report in reports for ms in report.render_ms]),
     }
@@ -488,13 +512,17 @@ def markdown(result: dict[str, Any]) -> str:
     engine = result["engine_ms"]
     lines.append(f"| Engine time per render (all sizes) | info | p50 {engine['p50']} ms, p95 {engine['p95']} ms |")
     lines += ["", "## Per kit", "",
-              "| Kit | Logo on standard sizes | CTA-only colour outside the CTA (max % of canvas) | "
-              "Proportion misses | Never-background misses | Distinct templates per size |",
-              "|---|---|---|---|---|---|"]
+              "| Kit | Logo on standard sizes | Logo drawn as is / knockout / plate | CTA-only colour outside the CTA "
+              "(max % of canvas) | Proportion misses | Never-background misses | Distinct templates per size |",
+              "|---|---|---|---|---|---|---|"]
     for name, logo in result["logo"].items():
         roles = result["colour_roles"][name]
         distinct = structure["distinct_per_size"][name]
-        lines.append(f"| {name} | {logo['sizes_ok']} of {logo['sizes']} | "
+        drawn = logo.get("treatments", {})
+        versions = (f" (2 uploaded versions; {len(logo['version_mismatches'])} drawn on the other background)"
+                    if logo.get("versions") else "")
+        lines.append(f"| {name} | {logo['sizes_ok']} of {logo['sizes']} | {drawn.get('as_is', 0)} / "
+                     f"{drawn.get('knockout', 0)} / {drawn.get('plate', 0)}{versions} | "
                      f"{roles['cta_only_outside_pct_max'] if roles['cta_only_outside_pct_max'] is not None else 'n/a'}"
                      f" | {roles['proportion_miss_count']} | {len(roles['never_background_misses'])} | "
                      f"{min(distinct.values())}-{max(distinct.values())} |")

@@ -199,6 +199,42 @@ def swatch_labels() -> GeneratedKit:
     return GeneratedKit("swatch_labels", doc.bytes(), truth)
 
 
+def role_table() -> GeneratedKit:
+    """A colour table with a role column and a usage column (no sentence names a role or a rule): roles, CTA-only,
+    never-background, no-text-on and proportions are read from the cells; one colour has no role (inferred)."""
+    doc = _Doc(FONTS / "LiberationSans-Regular.ttf", FONTS / "LiberationSans-Bold.ttf", "LiberationSans")
+    doc.add_page()
+    doc.heading("Tidewater Bank - visual identity")
+    doc.subheading("Colour")
+    doc.table_rows([("Colour", "HEX", "Role", "Usage"),
+                    ("Deep Harbour", "#0A2342", "Primary", "About 30% of a layout"),
+                    ("Paper", "#FFFFFF", "Background", "60%"),
+                    ("Signal Teal", "#00A19A", "Accent", "Calls to action only"),
+                    ("Coral", "#FF6B5B", "Secondary", "Never as a background"),
+                    ("Mist", "#E9EEF3", "", "No text on it")], (45, 30, 35, 70))
+    doc.heading("Typography")
+    doc.para("Typeface: Liberation Sans")
+    doc.heading("Voice")
+    doc.para("Tone: calm, clear, reassuring.")
+    doc.subheading("Don't")
+    doc.bullets(["Shout", "Use jargon"])
+    doc.para("The logo needs a clear space of 8% of its width.")
+    doc.para("On screen, the logo is never smaller than 60 px wide.")
+    truth = {"palette_hex": ["#0A2342", "#FFFFFF", "#00A19A", "#FF6B5B", "#E9EEF3"], "forbidden_hex": [],
+             "fonts": ["Liberation Sans"],
+             "voice": {"tone": "calm, clear, reassuring", "dos": [], "donts": ["Shout", "Use jargon"]},
+             "logo_safe_zone_pct": 8, "logo_min_width_px": 60.0,
+             "color_roles": {"#0A2342": "primary", "#FFFFFF": "background", "#00A19A": "accent",
+                             "#FF6B5B": "secondary"},
+             "usage_rules": [{"kind": "proportion", "hex": "#0A2342", "min_pct": 30.0, "max_pct": 30.0},
+                             {"kind": "proportion", "hex": "#FFFFFF", "min_pct": 60.0, "max_pct": 60.0},
+                             {"kind": "cta_only", "hex": "#00A19A"},
+                             {"kind": "never_background", "hex": "#FF6B5B"},
+                             {"kind": "no_text_on", "hex": "#E9EEF3"}]}
+    return GeneratedKit("role_table", doc.bytes(), truth)
+
+
 LAYOUTS: dict[str, Callable[[], GeneratedKit]] = {
     "rgb_table": rgb_table, "prose_only": prose_only, "cmyk_pantone": cmyk_pantone, "swatch_labels": swatch_labels,
+    "role_table": role_table,
 }

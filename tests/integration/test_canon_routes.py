@@ -205,3 +205,24 @@ def test_numbers_too_small_for_dynamodb_are_stored_as_zero_not_a_500(api: Any) -
     stored = api.request("GET", "/canon/tiny-numbers").json()["canon"]["personality"]
     assert stored["energy"] < 1e-130
     assert stored["richness"] == 0.5
+
+
+def test_roles_and_usage_rules_come_from_a_guideline_pdf_s_colour_table(api: Any) -> None:
+    from bench.support.pdfs import LAYOUTS
+
+    kit = LAYOUTS["role_table"]()
+    status = wait_for_upload(api, "canon-table", upload(api, "canon-table", "identity.pdf", kit.pdf,
+                                                          "application/pdf"))
+    assert status["status"] == "indexed", status
+    response = api.request("POST", "/canon/derive", {"project_id": "canon-table", "evidence_ids": []})
+    assert response.status == 200, response.body
+    canon, provenance = response.json()["canon"], response.json()["provenance"]
+    assert canon["forbidden_hex"] == []  # "Never as a background" in the usage column restricts, it does not ban
+    assert canon["logo_min_width_px"] == 60  # "never smaller than 60 px wide"
+    assert {color: role for color, role in canon["color_roles"].items() if color in kit.truth["color_roles"]} == \
+        kit.truth["color_roles"]
+    assert [{key: rule[key] for key in expected} for rule, expected in
+            zip(canon["usage_rules"], kit.truth["usage_rules"], strict=True)] == kit.truth["usage_rules"]
+    cited = {entry["field"]: entry for entry in provenance if entry["field"].startswith("color_roles.")}
+    assert cited["color_roles.#00A19A"]["evidence_ids"] == [status["evidence_id"]]
+    assert cited["color_roles.#E9EEF3"]["source"] == "inferred"  # its role cell is empty

@@ -75,6 +75,20 @@ def test_generated_layout_canon_matches_truth(name: str) -> None:
     assert canon["logo_asset_id"] is None
     assert derived.missing == []
     validate_contract("canon.json", canon)
+    assert canon.get("logo_min_width_px") == truth.get("logo_min_width_px")
+    if "color_roles" in truth:  # a colour table with role and usage columns: read from its cells, with provenance
+        stated = {color: role for color, role in canon["color_roles"].items() if color in truth["color_roles"]}
+        assert stated == truth["color_roles"]
+        assert [{key: rule[key] for key in truth_rule} for rule, truth_rule in
+                zip(canon["usage_rules"], truth["usage_rules"], strict=True)] == truth["usage_rules"]
+        for color in canon["color_roles"]:
+            [entry] = values(derived, f"color_roles.{color}")
+            if color in truth["color_roles"]:
+                assert entry["evidence_ids"]
+                assert "colour table, role column" in entry["note"]
+            else:
+                assert entry["source"] == "inferred"
+        assert all("colour table, usage column" in entry["note"] for entry in values(derived, "usage_rules"))
 
 
 def test_clear_space_without_percentage_defaults_with_a_note() -> None:
@@ -234,3 +248,26 @@ def test_model_fills_gaps_the_documents_leave() -> None:
     assert tone == [{"field": "voice.tone", "value": "friendly", "evidence_ids": [], "source": "model",
                      "note": "filled by model acme/m: the documents give none"}]
     validate_contract("canon.json", merged.canon)
+
+
+def test_two_uploaded_logos_become_versions_for_light_and_dark_backgrounds() -> None:
+    def logo(asset_id: str, palette: list[tuple[str, float]], *, opaque: bool = False,
+             purpose: str | None = None, kind: str = "logo") -> dict[str, Any]:
+        return {"kind": kind, "asset_id": asset_id, "evidence_id": f"ev-{asset_id}", "source": f"{asset_id}.png",
+                "purpose": purpose, "palette": [{"hex": hex_value, "share": share} for hex_value, share in palette],
+                "logo": None if opaque else {"width": 300, "height": 100, "transparent_share": 0.6}}
+
+    navy = logo("navy", [("#0A2540", 0.8), ("#635BFF", 0.2)])
+    white = logo("white", [("#FFFFFF", 0.9), ("#00D4FF", 0.1)])
+    on_black = logo("jpeg", [("#111111", 0.7), ("#FFFFFF", 0.3)], opaque=True, purpose="logo", kind="image")
+    photo = logo("photo", [("#FFFFFF", 1.0)], purpose="example")  # a transparent PNG uploaded as an example
+    derived = derive_canon([navy, white, on_black, photo])
+    assert derived.canon["logo_versions"] == [{"asset_id": "navy", "use_on": "light"},
+                                              {"asset_id": "white", "use_on": "dark"},
+                                              {"asset_id": "jpeg", "use_on": "dark"}]
+    notes = [entry["note"] for entry in values(derived, "logo_versions")]
+    assert "100% of its ink reaches 3:1 on white" in notes[0]
+    assert "an opaque logo on #111111" in notes[2]
+    validate_contract("canon.json", derived.canon | {"fonts": ["Inter"], "voice": {"tone": "plain"},
+                                                     "palette_hex": ["#0A2540", "#FFFFFF"]})
+    assert "logo_versions" not in derive_canon([navy, photo]).canon  # one logo: render derives its knockout

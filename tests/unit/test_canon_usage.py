@@ -94,3 +94,44 @@ def test_a_derived_canon_carries_roles_rules_and_personality_and_is_valid() -> N
     assert canon["personality"]["playfulness"] > 0.5
     complete = {**canon, "fonts": ["Inter"], "voice": canon["voice"] | {"tone": "bold"}}
     assert contract_errors("canon.json", complete) == []
+
+
+def test_a_markdown_colour_table_with_role_and_usage_columns_gives_roles_and_rules() -> None:
+    from sgd.ingest.admission import AdmittedFile
+    from sgd.ingest.extract import extract
+
+    markdown = ("# Colour\n\n| Name | Hex | Role | Usage |\n|---|---|---|---|\n"
+                "| Harbour Navy | #0A2342 | Primary colour | at most 40% of a layout |\n"
+                "| Hot Pink | #FF2D87 | Highlight | Buttons only |\n"
+                "| Sand | #C9B79C | Supporting | Never behind text, never as a background |\n\n"
+                "Typeface: Inter. Tone: calm.\n")
+    document = extract(AdmittedFile("text", "text/markdown", "md", markdown.encode()), source="g.md").document
+    assert [colour.get("role") for colour in document["colors"]] == ["declared"] * 3  # a usage cell bans nothing
+    found = derive_colour_usage([document | {"evidence_id": "ev-md"}], ["#0A2342", "#FF2D87", "#C9B79C"],
+                                lambda item: item["evidence_id"])
+    assert found.roles == {"#0A2342": "primary", "#FF2D87": "accent", "#C9B79C": "secondary"}
+    assert [(rule["kind"], rule["hex"], rule.get("min_pct"), rule.get("max_pct")) for rule in found.rules] == [
+        ("proportion", "#0A2342", None, 40.0), ("cta_only", "#FF2D87", None, None),
+        ("never_background", "#C9B79C", None, None)]
+    assert all(entry["evidence_ids"] == ["ev-md"] for entry in found.provenance if entry["source"] != "inferred")
+
+
+@pytest.mark.parametrize(("text", "minimum", "plate"), [
+    ("The logo is never smaller than 80 px wide on screen.", 80.0, False),
+    ("Minimum size: the logotype must be at least 120 pixels across.", 120.0, False),
+    ("Always place the logo on a white plate.", None, True),
+    ("Never put the logo in a box. Keep the logo at a minimum of 25 mm in print.", None, False),
+    ("Our logo is a wordmark.", None, False),
+])
+def test_the_logo_s_minimum_width_and_plate_are_read_from_the_guideline(text: str, minimum: float | None,
+                                                                        plate: bool) -> None:
+    from sgd.canon.derive import derive_canon
+
+    derived = derive_canon([{"evidence_id": "ev-1", "asset_id": "a1", "kind": "text", "text": text, "colors": [],
+                             "statements": {}}])
+    assert derived.canon.get("logo_min_width_px") == minimum
+    assert derived.canon.get("logo_plate", False) is plate
+    cited = [entry for entry in derived.provenance if entry["field"] in ("logo_min_width_px", "logo_plate")]
+    assert all(entry["evidence_ids"] == ["ev-1"] for entry in cited)
+    if "mm" in text:
+        assert "print units only" in cited[0]["note"]

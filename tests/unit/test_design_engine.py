@@ -437,3 +437,46 @@ def test_the_design_carries_the_pixels_it_encoded() -> None:
     assert result.image.size == (500, 400)
     assert result.image.tobytes() == decoded(result).convert("RGB").tobytes()
     assert "PIL" not in repr(result)  # not part of the design's value
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_logo_version_made_for_the_background_under_it_is_drawn(seed: int) -> None:
+    """With a dark logo (for light backgrounds) and a white one (for dark backgrounds) uploaded, each design draws
+    the version made for the background under its logo, as it is, and says which in its layout and notes."""
+    from sgd.design.request import LogoVersion
+
+    dark, light = png_logo(colors=("#0A2540", "#0A2540")), png_logo(colors=("#FFFFFF", "#FFFFFF"))
+    result = design(logo=dark, seed=seed, logo_versions=(LogoVersion(dark, "light", "logo-dark"),
+                                                         LogoVersion(light, "dark", "logo-white")))
+    used = result.layout["logo_version"]
+    background = used["background"]
+    on_dark = contrast_ratio(background, "#FFFFFF") > contrast_ratio(background, "#000000")
+    assert used["treatment"] == "as_is"
+    assert used["asset_id"] == ("logo-white" if on_dark else "logo-dark")
+    assert used["use_on"] == ("dark" if on_dark else "light")
+    logo = box_of(result.layout["logo_box"])
+    pixels = np.asarray(decoded(result).crop((logo.x, logo.y, logo.right, logo.bottom)).convert("RGB"))
+    ink = (255, 255, 255) if on_dark else (0x0A, 0x25, 0x40)
+    assert (pixels == ink).all(axis=2).mean() > 0.3  # that version's own colour, not a knockout
+    assert not any(shape["name"] in ("logo_knockout", "logo_plate") for shape in result.layout["shapes"])
+    assert any(f"logo version {used['asset_id']}" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(("background", "expected"), [("#FFFFFF", "logo-dark"), ("#0A2540", "logo-white")])
+def test_the_plan_s_background_decides_the_logo_version(background: str, expected: str) -> None:
+    from sgd.design.request import LogoVersion
+
+    dark, light = png_logo(colors=("#0A2540", "#0A2540")), png_logo(colors=("#FFFFFF", "#FFFFFF"))
+    plan = plan_for()
+    plan["layout"] |= {"background_hex": background, "template": "stack", "logo_position": "top-left"}
+    result = render_design(DesignRequest(plan=plan, width=1080, height=1080, format="png", palette=PALETTE,
+                                         logo=dark, logo_versions=(LogoVersion(dark, "light", "logo-dark"),
+                                                                   LogoVersion(light, "dark", "logo-white"))))
+    assert result.layout["logo_version"] == {"asset_id": expected, "use_on": "light" if expected == "logo-dark"
+                                             else "dark", "treatment": "as_is", "background": background}
+
+
+def test_a_single_logo_gets_a_knockout_only_where_it_is_not_legible_and_the_layout_says_so() -> None:
+    navy_logo = png_logo(colors=("#0A2540", "#0A2540"))
+    treatments = {design(logo=navy_logo, seed=seed).layout["logo_version"]["treatment"] for seed in range(6)}
+    assert treatments == {"as_is", "knockout"}

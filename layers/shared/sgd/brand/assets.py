@@ -20,10 +20,20 @@ _CONTAINER_CACHE: LruCache[str, bytes] = LruCache(4096, max_weight=BRAND_FILES_M
 
 
 @dataclass(frozen=True, slots=True)
+class LogoFile:
+    """One uploaded version of the logo: its bytes, and the backgrounds it is made for (the canon's logo_versions)."""
+
+    asset_id: str
+    use_on: str  # light, dark or any
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class BrandFiles:
     logo: bytes | None
     fonts: dict[str, bytes]  # family -> TTF/OTF bytes
     notes: tuple[str, ...] = ()
+    logo_versions: tuple[LogoFile, ...] = ()
 
 
 def fonts_fingerprint(fonts: list[FontRef]) -> list[str]:
@@ -51,14 +61,24 @@ class BrandAssets:
         logo_id = (canon or {}).get("logo_asset_id")
         if logo_id and logo is None:
             notes.append(f"the canon's logo asset {logo_id} was not found; rendered without a logo")
-        return BrandFiles(logo, font_files, tuple(notes))
+        versions = []
+        for version in (canon or {}).get("logo_versions") or []:
+            data = self._logo_file(tenant, version["asset_id"])
+            if data is None:
+                notes.append(f"the canon's logo version {version['asset_id']} was not found; not used")
+            else:
+                versions.append(LogoFile(version["asset_id"], version["use_on"], data))
+        if logo is None and versions and not logo_id:
+            logo = versions[0].data  # versions but no primary logo: the first version stands for it
+        return BrandFiles(logo, font_files, tuple(notes), tuple(versions))
 
     def logo(self, tenant: Tenant, canon: BrandCanon | None) -> bytes | None:
         """The canon's logo file, or None (no logo, or its asset is gone or was never admitted)."""
         logo_id = (canon or {}).get("logo_asset_id")
-        if not logo_id:
-            return None
-        record = self._assets.get(tenant, str(logo_id))
+        return self._logo_file(tenant, str(logo_id)) if logo_id else None
+
+    def _logo_file(self, tenant: Tenant, asset_id: str) -> bytes | None:
+        record = self._assets.get(tenant, asset_id)
         if record is None or not record.key or not record.admitted:  # never a file still in quarantine
             return None
         return self._object(record.key)

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sgd.canon.usage import derive_colour_usage, inferred_personality
-from sgd.contracts.shapes import BrandCanon, VoiceFields
+from sgd.canon.usage import derive_colour_usage, derive_logo_rules, inferred_personality
+from sgd.contracts.shapes import BrandCanon, LogoBackground, LogoVersionFields, VoiceFields, default_purpose
 from sgd.design.color import normalize_hex
 from sgd.errors import ValidationFailed
 from sgd.ingest.extract_text import font_names_in, tone_phrase
@@ -266,13 +266,19 @@ def _derive_safe_zone(evidence: list[dict[str, Any]], provenance: list[dict[str,
     return DEFAULT_SAFE_ZONE_PCT
 
 
+def _is_logo(item: dict[str, Any]) -> bool:
+    """An image uploaded as a logo, or one admission recognised as a logo that was not uploaded as something else."""
+    kind = item.get("kind")
+    purpose = item.get("purpose") or default_purpose(kind)
+    return purpose == "logo" and kind in ("image", "logo") and bool(_ASSET_ID.match(str(item.get("asset_id"))))
+
+
 def _derive_logo(evidence: list[dict[str, Any]], provenance: list[dict[str, Any]]) -> str | None:
     def score(item: dict[str, Any]) -> tuple[float, int]:
         logo = item.get("logo") or {}
         return float(logo.get("transparent_share", 0)), int(logo.get("width", 0)) * int(logo.get("height", 0))
 
-    candidates = [item for item in evidence
-                  if item.get("kind") == "logo" and _ASSET_ID.match(str(item.get("asset_id")))]
+    candidates = [item for item in evidence if _is_logo(item)]
     note = None
     if not candidates:
         candidates = [item for item in evidence if item.get("kind") == "image" and (item.get("logo") or {}).get(
@@ -283,6 +289,48 @@ def _derive_logo(evidence: list[dict[str, Any]], provenance: list[dict[str, Any]
     best = max(candidates, key=score)  # max keeps the first of equals
     provenance.append(_provenance("logo_asset_id", best["asset_id"], [_evidence_id(best)], note=note))
     return str(best["asset_id"])
+
+
+LOGO_CONTRAST = 3.0  # WCAG 1.4.11 non-text contrast: the share of a logo's ink reaching it on white and on black
+MAX_LOGO_VERSIONS = 6
+
+
+def _derive_logo_versions(evidence: list[dict[str, Any]], provenance: list[dict[str, Any]]) -> list[LogoVersionFields]:
+    """When more than one logo was uploaded (a dark one for light backgrounds, a light or reversed one for dark
+    backgrounds), each version and the backgrounds it is made for, measured on its colours: the share of its ink
+    (its palette, weighted by area) that reaches 3:1 on white against the share that does on black. An opaque logo
+    (no transparency) is made for backgrounds like its own, its dominant colour. One logo: no versions (render
+    derives a one-colour knockout from it where it needs one)."""
+    logos = list({str(item["asset_id"]): item for item in evidence if _is_logo(item)}.values())
+    if len(logos) < 2:
+        return []
+    versions: list[LogoVersionFields] = []
+    for item in logos[:MAX_LOGO_VERSIONS]:
+        use_on, note = _logo_background(item)
+        versions.append({"asset_id": str(item["asset_id"]), "use_on": use_on})
+        provenance.append(_provenance("logo_versions", f"{item['asset_id']}: {use_on}", [_evidence_id(item)],
+                                      note=f"{item.get('source')!r}: {note}"))
+    return versions
+
+
+def _logo_background(item: dict[str, Any]) -> tuple[LogoBackground, str]:
+    from sgd.design.color import contrast_ratio, relative_luminance
+
+    palette = [entry for entry in item.get("palette") or [] if entry.get("hex")]
+    if not palette:
+        return "any", "its colours are unknown: usable on any background"
+    if not item.get("logo"):  # opaque: its own background is its dominant colour
+        ground = str(palette[0]["hex"])
+        use_on: LogoBackground = "light" if relative_luminance(ground) > 0.18 else "dark"
+        return use_on, f"an opaque logo on {ground}: made for {use_on} backgrounds"
+    total = sum(float(entry.get("share", 0)) for entry in palette) or 1.0
+    on_white = sum(float(entry.get("share", 0)) for entry in palette
+                   if contrast_ratio(str(entry["hex"]), "#FFFFFF") >= LOGO_CONTRAST) / total
+    on_black = sum(float(entry.get("share", 0)) for entry in palette
+                   if contrast_ratio(str(entry["hex"]), "#000000") >= LOGO_CONTRAST) / total
+    use_on = "light" if on_white > on_black else "dark" if on_black > on_white else "any"
+    return use_on, (f"{on_white:.0%} of its ink reaches 3:1 on white, {on_black:.0%} on black: made for {use_on} "
+                    "backgrounds")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -312,6 +360,15 @@ def derive_canon(evidence: list[dict[str, Any]]) -> DerivedCanon:
     canon: BrandCanon = {"palette_hex": palette, "forbidden_hex": forbidden, "fonts": fonts, "voice": voice,
                              "logo_safe_zone_pct": _derive_safe_zone(evidence, provenance, notes),
                              "logo_asset_id": _derive_logo(evidence, provenance)}
+    versions = _derive_logo_versions(evidence, provenance)
+    if versions:
+        canon["logo_versions"] = versions
+    logo_rules = derive_logo_rules(evidence, _evidence_id)
+    if logo_rules.min_width_px is not None:
+        canon["logo_min_width_px"] = logo_rules.min_width_px
+    if logo_rules.plate:
+        canon["logo_plate"] = True
+    provenance.extend(logo_rules.provenance)
     if palette:
         usage = derive_colour_usage(evidence, palette, _evidence_id)
         canon["color_roles"] = usage.roles

@@ -33,8 +33,8 @@ LOAD_WORKERS = 8
 MODEL_TEXT_CHARS = 8_000  # per evidence document sent to a model; the rules sit in the first pages
 MODEL_EVIDENCE_FIELDS = ("evidence_id", "asset_id", "kind", "source", "fonts", "palette", "logo", "font",
                          "statements")
-CANON_FIELDS = ("palette_hex", "forbidden_hex", "fonts", "voice", "logo_safe_zone_pct", "logo_asset_id", "color_roles",
-                "usage_rules", "personality", "logo_min_width_px", "logo_plate")
+CANON_FIELDS = ("palette_hex", "forbidden_hex", "fonts", "voice", "logo_safe_zone_pct", "logo_asset_id",
+                "logo_versions", "color_roles", "usage_rules", "personality", "logo_min_width_px", "logo_plate")
 
 
 class CanonIncomplete(ValidationFailed):
@@ -190,7 +190,8 @@ class CanonService:
                          "notes": derived.notes})
 
     # editing -------------------------------------------------------------------------------------------------
-    def _require_usable_logo(self, tenant: Tenant, asset_id: str | None) -> str | None:
+    def _require_usable_logo(self, tenant: Tenant, asset_id: str | None,
+                             field_name: str = "body.logo_asset_id") -> str | None:
         """A logo must be an admitted image of this project: never a rejected file still in quarantine. An upload
         id names the asset its file became; returns the asset id to store."""
         if not asset_id:
@@ -198,11 +199,11 @@ class CanonService:
         record = self._assets.get(tenant, asset_id)
         if record is None:
             raise NotFound(f"logo asset {asset_id} not found in project {tenant.project}",
-                           details={"field": "body.logo_asset_id", "asset_id": asset_id})
+                           details={"field": field_name, "asset_id": asset_id})
         if not record.admitted or record.kind not in ("logo", "image"):
             raise ValidationFailed(f"asset {asset_id} cannot be the logo: it is a {record.status} "
                                    f"{record.kind or 'file'}; upload the logo as a PNG with transparency",
-                                   details={"field": "body.logo_asset_id", "asset_id": asset_id,
+                                   details={"field": field_name, "asset_id": asset_id,
                                             "status": record.status, "kind": record.kind})
         return record.asset_id
 
@@ -215,6 +216,16 @@ class CanonService:
         logo_id = self._require_usable_logo(tenant, canon.get("logo_asset_id"))
         if logo_id is not None:
             canon["logo_asset_id"] = logo_id
+        versions = canon.get("logo_versions") or []
+        for index, version in enumerate(versions):
+            version["asset_id"] = str(self._require_usable_logo(tenant, version["asset_id"],
+                                                                f"body.logo_versions.{index}.asset_id"))
+        ids = [version["asset_id"] for version in versions]
+        repeated = sorted({asset_id for asset_id in ids if ids.count(asset_id) > 1})
+        if repeated:
+            raise ValidationFailed(f"logo version {', '.join(repeated)} is listed more than once: list each "
+                                   "uploaded version once", code="duplicate_logo_version",
+                                   details={"field": "body.logo_versions", "asset_ids": repeated})
         previous = self.store.latest(tenant)
         old_canon = previous.canon if previous else {}
         old_provenance = previous.provenance if previous else []

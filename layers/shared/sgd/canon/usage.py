@@ -1,5 +1,7 @@
-"""Colour roles, usage rules and the design personality, read from a guideline's words.
+"""Colour roles, usage rules and the design personality, read from a guideline's words and tables.
 
+A colour table's role column ("Primary", "Accent") gives the colour's role, and its usage column ("Calls to action
+only", "Never as a background", "60%") its usage rules (sgd.ingest.color_specs keeps those cells with the colour).
 A sentence that names a palette colour (by the name the colour table gives it, or by its hex) and says how it is used
 becomes a role ("Deep Sky is our primary colour") or a usage rule ("Hot Pink is for calls to action only", "never use
 Sand as a background", "no text on Solar", "Ink covers about 60 % of a layout"); a split such as "60/30/10" over the
@@ -64,6 +66,29 @@ def derive_colour_usage(evidence: Sequence[Mapping[str, Any]], palette: Sequence
     rules: list[UsageRuleFields] = []
     provenance: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
+    for item in evidence:  # a colour table's role and usage columns first: they are the guideline's own
+        source = str(evidence_id(item))
+        for colour in item.get("colors") or []:
+            cells = colour.get("table") or {}
+            try:
+                color = normalize_hex(str(colour.get("hex") or ""))
+            except ValueError:
+                continue
+            if color not in palette or not cells:
+                continue
+            row = " | ".join(filter(None, [colour.get("name"), color, cells.get("role"), cells.get("usage")]))
+            role = role_in_cell(str(cells.get("role") or ""))
+            if role is not None and color not in roles:
+                roles[color] = role
+                provenance.append(_entry(f"color_roles.{color}", role, [source],
+                                         note=f"colour table, role column: {row}"[:300]))
+            for rule in _rules_in(str(cells.get("usage") or ""), [color], usage_cell=True):
+                key = (str(rule.get("kind")), color)
+                if key not in seen:
+                    seen.add(key)
+                    rules.append(rule | {"statement": row[:300]})
+                    provenance.append(_entry("usage_rules", f"{key[0]} {key[1]}", [source],
+                                             note=f"colour table, usage column: {row}"[:300]))
     for item in evidence:
         source = str(evidence_id(item))
         for sentence in _sentences(str(item.get("text") or "")):
@@ -90,6 +115,54 @@ def derive_colour_usage(evidence: Sequence[Mapping[str, Any]], palette: Sequence
             provenance.append(_entry(f"color_roles.{color}", role, [], source="inferred",
                                      note="the documents state no role: inferred from its lightness and chroma"))
     return ColourUsage(inferred, rules, provenance)
+
+
+_LOGO = re.compile(r"\b(?:logo|logotype|wordmark|word mark|brand ?mark|lockup|symbol)\b", re.I)
+_MIN_SIZE = re.compile(r"\b(?:minimum|min\.?|smallest|never (?:smaller|less) than|no (?:smaller|less) than|"
+                       r"at least|not (?:smaller|less) than)\b", re.I)
+_PIXELS = re.compile(r"(\d{1,4}(?:\.\d+)?)\s*(?:px|pixels?)\b", re.I)
+_PLATE = re.compile(r"\b(?:plate|box|container|holding shape|badge|tile|panel)\b", re.I)
+_ALWAYS = re.compile(r"\b(?:always|must|should|only)\b", re.I)
+_NEVER = re.compile(r"\b(?:never|not|don'?t|do not|avoid|without)\b", re.I)
+LOGO_MIN_WIDTH_RANGE = (8.0, 2000.0)  # guardrails/canon.json's bounds for logo_min_width_px
+
+
+@dataclass(frozen=True)
+class LogoRules:
+    min_width_px: float | None
+    plate: bool
+    provenance: list[dict[str, Any]]
+
+
+def derive_logo_rules(evidence: Sequence[Mapping[str, Any]], evidence_id: Any) -> LogoRules:
+    """The logo's minimum width in pixels ("the logo is never smaller than 80 px wide") and whether the guideline
+    puts it on a plate ("always place the logo on a white box"), from the sentences about the logo, with provenance.
+    A minimum given only in print units (mm, in) is not converted: the engine's documented default applies and the
+    provenance says so."""
+    minimum: float | None = None
+    plate = False
+    provenance: list[dict[str, Any]] = []
+    print_only: tuple[str, str] | None = None
+    for item in evidence:
+        source = str(evidence_id(item))
+        for sentence in _sentences(str(item.get("text") or "")):
+            if not _LOGO.search(sentence):
+                continue
+            if minimum is None and _MIN_SIZE.search(sentence):
+                pixels = _PIXELS.search(sentence)
+                if pixels and LOGO_MIN_WIDTH_RANGE[0] <= float(pixels.group(1)) <= LOGO_MIN_WIDTH_RANGE[1]:
+                    minimum = float(pixels.group(1))
+                    provenance.append(_entry("logo_min_width_px", minimum, [source], note=sentence[:300]))
+                elif re.search(r"\d\s*(?:mm|millimet(?:re|er)s?|cm|in(?:ch(?:es)?)?)\b", sentence, re.I):
+                    print_only = print_only or (source, sentence)
+            if not plate and _PLATE.search(sentence) and _ALWAYS.search(sentence) and not _NEVER.search(sentence):
+                plate = True
+                provenance.append(_entry("logo_plate", True, [source], note=sentence[:300]))
+    if minimum is None and print_only is not None:
+        provenance.append(_entry("logo_min_width_px", None, [print_only[0]],
+                                 note=("the guideline gives the logo's minimum in print units only; the engine's "
+                                       f"default minimum applies on screen: {print_only[1]}")[:300]))
+    return LogoRules(minimum, plate, provenance)
 
 
 def inferred_personality(voice: VoiceFields) -> tuple[PersonalityFields | None, list[dict[str, Any]]]:
@@ -145,7 +218,27 @@ def _colours_in(sentence: str, names: Mapping[str, str], palette: Sequence[str])
     return list(dict.fromkeys(hex_value for _position, hex_value in sorted(found)))
 
 
-def _rules_in(sentence: str, named: Sequence[str]) -> list[UsageRuleFields]:
+CELL_ROLES: tuple[tuple[re.Pattern[str], ColorRole], ...] = (
+    (re.compile(r"\b(?:primary|main|lead|hero|core|signature|brand)\b", re.I), "primary"),
+    (re.compile(r"\b(?:secondary|supporting|complementary|tertiary)\b", re.I), "secondary"),
+    (re.compile(r"\b(?:accent|highlight|action|cta)\b", re.I), "accent"),
+    (re.compile(r"\b(?:background|ground|canvas|base|surface|paper)\b", re.I), "background"),
+    (re.compile(r"\b(?:neutral|grey|gray)\b", re.I), "neutral"),
+    (re.compile(r"\b(?:text|type|typography|copy|body|ink)\b", re.I), "text"),
+)
+
+
+def role_in_cell(cell: str) -> ColorRole | None:
+    """The role a colour table's role cell names ("Primary", "Accent colour", "Body text"), or None."""
+    for pattern, role in CELL_ROLES:
+        if pattern.search(cell):
+            return role
+    return None
+
+
+def _rules_in(sentence: str, named: Sequence[str], usage_cell: bool = False) -> list[UsageRuleFields]:
+    """The usage rules a sentence states over the colours it names. `usage_cell`: the sentence is a colour table's
+    usage cell, about that one colour ("60%", "Calls to action only"), so a bare percentage is its share."""
     statement = sentence[:300]
     rules: list[UsageRuleFields] = []
     split = _SPLIT.search(sentence)
@@ -162,7 +255,7 @@ def _rules_in(sentence: str, named: Sequence[str]) -> list[UsageRuleFields]:
             rules.append({"kind": kind, "hex": color, "statement": statement})  # type: ignore[typeddict-item]
             break
     share = _SHARE.search(sentence)
-    if share and _AREA_WORDS.search(sentence) and 0 < float(share.group(1)) <= 100:
+    if share and (usage_cell or _AREA_WORDS.search(sentence)) and 0 < float(share.group(1)) <= 100:
         value = float(share.group(1))
         before = sentence[:share.start()]
         low: float | None = value

@@ -40,6 +40,14 @@ class Personality(Contract):
     richness: float = Field(ge=0, le=1)
 
 
+class LogoVersion(Contract):
+    """One uploaded version of the logo and the backgrounds it is made for."""
+
+    asset_id: ResourceId = Field(description="The version's asset id (an upload id is accepted)")
+    use_on: Literal["light", "dark", "any"] = Field(
+        description="light: a dark logo for light backgrounds; dark: a light or reversed logo for dark backgrounds")
+
+
 class Canon(Contract):
     """The brand rules render and critique enforce; mirrors guardrails/canon.json."""
 
@@ -52,6 +60,9 @@ class Canon(Contract):
     logo_safe_zone_pct: float = Field(10.0, ge=0, le=40)
     logo_asset_id: ResourceId | None = Field(None, description="The logo's asset id (an upload id is accepted and "
                                              "stored as the asset id its file became)")
+    logo_versions: list[LogoVersion] = Field(
+        default_factory=list, max_length=6, description="The logo's uploaded versions (e.g. one for light and one "
+        "for dark backgrounds); render draws the one made for the background under the logo and says so")
     color_roles: dict[HexColor, ColorRole] = Field(
         default_factory=dict, max_length=24, description="Each palette colour's role, keyed by its hex")
     usage_rules: list[UsageRule] = Field(default_factory=list, max_length=40)

@@ -134,9 +134,24 @@ class TextBox(Reply):
     contrast_ratio: float
 
 
+class LogoUsed(Reply):
+    """Which version of the logo a design shows, and how."""
+
+    asset_id: str | None = Field(None, description="The logo version's asset id (none when the file has no id, "
+                                 "e.g. a logo passed to the engine directly)")
+    use_on: Literal["light", "dark", "any"] = Field(description="The backgrounds that version is made for")
+    treatment: Literal["as_is", "knockout", "plate"] = Field(
+        description="as_is: the file as uploaded; knockout: a one-colour version derived from its alpha channel; "
+        "plate: on a contrasting box")
+    background: HexColor = Field(description="The colour under the logo (the plate's, for a plate)")
+
+
 class AssetLayout(Reply):
     text_boxes: list[TextBox] = []
     logo_box: tuple[int, int, int, int] | None = None
+    logo_version: LogoUsed | None = Field(
+        None, description="The logo version drawn: the canon's logo_versions give one per background (light, dark); "
+        "with a single logo, a one-colour knockout is derived where the logo itself is not legible")
     imagery_box: tuple[int, int, int, int] | None = Field(
         None, description="Where a picture (model imagery or the edit/variations reference) was painted: x, y, width, "
         "height; none when the design has no picture")

@@ -27,6 +27,17 @@ class UsageRuleFields(TypedDict, total=False):
     statement: str | None
 
 
+LogoBackground = Literal["light", "dark", "any"]
+
+
+class LogoVersionFields(TypedDict):
+    """One uploaded version of the logo and the backgrounds it is made for: `light` (a dark logo for light
+    backgrounds), `dark` (a light or reversed logo for dark backgrounds), `any`."""
+
+    asset_id: str
+    use_on: LogoBackground
+
+
 class PersonalityFields(TypedDict):
     energy: float  # 0 calm .. 1 energetic
     playfulness: float  # 0 formal .. 1 playful
@@ -43,6 +54,7 @@ class BrandCanon(TypedDict, total=False):
     voice: VoiceFields
     logo_safe_zone_pct: float
     logo_asset_id: str | None
+    logo_versions: list[LogoVersionFields]  # the uploaded versions (light, dark); render picks by background
     color_roles: dict[str, ColorRole]  # hex -> role
     usage_rules: list[UsageRuleFields]
     personality: PersonalityFields | None

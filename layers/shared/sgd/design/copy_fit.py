@@ -25,6 +25,16 @@ from sgd.design.typeset import Align, SetText, fit_text
 
 ABSOLUTE_MIN_FONT_PX = 6  # below the legible floors, only to keep a verbatim headline on a tiny canvas
 MIN_BODY_PX = 9  # the smallest subline, CTA, eyebrow or legal line: smaller copy is left out, not set illegibly
+# The body floor per size class, by the canvas's shorter side: strips (728x90, 320x50, 320x100) keep 9 px, where a
+# larger floor would leave no copy beside the headline; skyscrapers (160x600) get 10 px; a 250 px side and up
+# (300x250, 300x600, 970x250 and every social size) 11 px, where 9 px sublines and buttons read poorly.
+BODY_FLOOR_BY_SIDE: tuple[tuple[int, int], ...] = ((250, 11), (150, 10))
+
+
+def body_floor(unit: int) -> int:
+    """The smallest secondary copy (subline, CTA, eyebrow, legal line) on a canvas whose shorter side is `unit`."""
+    by_class = next((size for side, size in BODY_FLOOR_BY_SIDE if unit >= side), MIN_BODY_PX)
+    return max(MIN_BODY_PX, by_class, round(0.022 * unit))
 SMALL_HEADLINE_PX = 18  # a headline smaller than this gets the secondary copy's room when that makes it larger
 
 
@@ -178,7 +188,7 @@ def _try_stack(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Fa
     if area.w <= 0 or area.h <= 0:
         return None, "headline"
     floors = _Floors(ABSOLUTE_MIN_FONT_PX if absolute_floor else max(8, round(0.035 * unit)),
-                     max(MIN_BODY_PX, round(0.022 * unit)))
+                     body_floor(unit))
     kicker = None
     if skeleton.kicker:
         kicker_height = max(2, round(0.012 * unit))

@@ -35,7 +35,7 @@ from sgd.design.layout import (
     template_for_seed,
     variant_for,
 )
-from sgd.design.logo import decode_logo, draw_logo, logo_options
+from sgd.design.logo import decode_logos, draw_logo, logo_options
 from sgd.design.paint import Painted, draw_copy, paint_background
 from sgd.design.personality import DesignStyle, Personality, describe
 from sgd.design.planner import FALLBACK_HEADLINE
@@ -73,7 +73,7 @@ def render_design(request: DesignRequest) -> Design:
     fonts = resolve_fonts(request.fonts, request.project_fonts)
     substitutions = list(fonts.substitutions)
     imagery = decode_imagery(request.imagery, notes) if request.imagery else None
-    logo_image = decode_logo(request.logo, notes) if request.logo else None
+    logo_image, logo_versions = decode_logos(request.logo, request.logo_versions, notes)
     clear = clear_space_px(request.logo_safe_zone_pct, canvas)
     media_graphic = imagery is None and len(palette) > 1
     faces = faces_for_copy(copy, fonts, substitutions, notes, headline_weight=style.headline_weight)
@@ -178,12 +178,13 @@ def render_design(request: DesignRequest) -> Design:
                                           placement.keep_out if placement else None, request.seed, style)
         paint_notes: list[str] = []
         text_boxes = draw_copy(image, stack, colors, faces, painted, paint_notes, style.button)
-        logo_box = draw_logo(image, logo_image, placement, painted, colors, paint_notes, plate=look.logo_plate,
-                             recolour=look.logo_recolour) if placement and logo_image else None
+        logo_box, logo_used = draw_logo(image, logo_image, placement, painted, colors, paint_notes,
+                                        plate=look.logo_plate, recolour=look.logo_recolour,
+                                        versions=logo_versions) if placement and logo_image else (None, None)
         # Measured only when the canon states proportions: counting pixels costs time every render would pay.
         shares = color_shares(image, palette) if colors.rules.proportions else {}
-        return _Painting(image, painted, text_boxes, logo_box, shares, colors.rules.missed_proportions(shares),
-                         colors, paint_notes)
+        return _Painting(image, painted, text_boxes, logo_box, logo_used, shares,
+                         colors.rules.missed_proportions(shares), colors, paint_notes)
 
     painting = paint(plan.preferences if plan is not None else Preferences())
     notes.extend(painting.notes)
@@ -196,6 +197,7 @@ def render_design(request: DesignRequest) -> Design:
     layout = {
         "text_boxes": text_boxes,
         "logo_box": logo_box.as_list() if logo_box else None,
+        "logo_version": painting.logo_used,
         "imagery_box": next((box.as_list() for box, _kind, _color, name in painted if name == "imagery"), None),
         "imagery_treatment": treatment if any(name == "imagery" for *_rest, name in painted) else None,
         "colors_used": list(dict.fromkeys(color for _box, _kind, color, _name in painted if color)
@@ -235,6 +237,7 @@ class _Painting:
     painted: Painted
     text_boxes: list[dict[str, Any]]
     logo_box: Box | None
+    logo_used: dict[str, Any] | None  # which logo version was drawn, how, on what (the layout's logo_version)
     shares: dict[str, float]  # palette colour -> % of the pixels
     missed: list[tuple[str, float, float | None, float | None]]  # proportion rules missed
     colors: ColorRoles

@@ -109,20 +109,31 @@ def salient_centering(picture: Image.Image, size: tuple[int, int]) -> tuple[floa
     return (position, 0.5) if crop_horizontally else (0.5, position)
 
 
+SURROUND_SHARE = 0.15  # the surround a pixel's colour is compared with: this share of the saliency map's shorter side
+
+
 def _saliency(pixels: np.ndarray) -> np.ndarray:
-    """Per pixel: gradient magnitude of the lightness plus the colour's distance from the picture's mean colour,
-    both normalised, lightly smoothed. Subjects are busy in edges or stand out in colour; backgrounds are neither."""
+    """Per pixel: gradient magnitude of the lightness plus how far the colour stands out from its surround (the mean
+    colour of a window around it), both normalised, lightly smoothed. Subjects are busy in edges or stand out in
+    colour from what is around them; backgrounds are neither, even where a slow gradient or a vignette carries them
+    far from the picture's mean colour (centre-surround, not distance from the global mean)."""
     luma = pixels @ np.array([0.299, 0.587, 0.114])
     gradient = np.zeros_like(luma)
     gradient[:, 1:] += np.abs(np.diff(luma, axis=1))
     gradient[1:, :] += np.abs(np.diff(luma, axis=0))
-    distinct = np.sqrt(((pixels - pixels.reshape(-1, 3).mean(axis=0)) ** 2).sum(axis=2))
+    surround = max(3, round(SURROUND_SHARE * min(luma.shape)) | 1)
+    around = np.stack([_box_blur(pixels[..., channel], surround) for channel in range(3)], axis=2)
+    distinct = np.sqrt(((pixels - around) ** 2).sum(axis=2))
     saliency = gradient / max(1e-6, float(gradient.max())) + 0.5 * distinct / max(1e-6, float(distinct.max()))
-    # A 5x5 box blur by cumulative sums: spreads an edge over its surroundings without moving it.
-    padded = np.pad(saliency, 2, mode="edge")
-    summed = padded.cumsum(axis=0).cumsum(axis=1)
-    summed = np.pad(summed, ((1, 0), (1, 0)))
-    return (summed[5:, 5:] - summed[:-5, 5:] - summed[5:, :-5] + summed[:-5, :-5]) / 25
+    return _box_blur(saliency, 5)  # spreads an edge over its surroundings without moving it
+
+
+def _box_blur(values: np.ndarray, size: int) -> np.ndarray:
+    """The mean over a size x size window (size odd) around each value, edges extended: cumulative sums."""
+    half = size // 2
+    padded = np.pad(values, half, mode="edge")
+    summed = np.pad(padded.cumsum(axis=0).cumsum(axis=1), ((1, 0), (1, 0)))
+    return (summed[size:, size:] - summed[:-size, size:] - summed[size:, :-size] + summed[:-size, :-size]) / size ** 2
 
 
 def _luma(color: str) -> int:

@@ -64,6 +64,8 @@ def logo_options(logo: _Logo | None, layout_plan: Mapping[str, Any], template: s
 class _Logo:
     image: Image.Image  # RGBA, transparent margins cropped
     digest: str  # identifies the logo file in the cache
+    use_on: str = "any"  # the backgrounds this version is made for: light, dark or any
+    asset_id: str | None = None
 
 
 _LOGO_CACHE_LIMIT = 16  # decoded and scaled logos, kept for warm invocations (a brand reuses one logo)
@@ -74,13 +76,26 @@ def _cached(key: tuple[str, int, int], make: Any) -> Any:
     return _logo_cache.get_or_make(key, make)
 
 
-def decode_logo(data: bytes, notes: list[str]) -> _Logo | None:
+def decode_logo(data: bytes, notes: list[str], use_on: str = "any", asset_id: str | None = None) -> _Logo | None:
     digest = hashlib.sha256(data).hexdigest()
     decoded = _cached((digest, 0, 0), lambda: _read_logo(data))
     if isinstance(decoded, str):
-        notes.append(decoded)
+        notes.append(decoded if asset_id is None else f"{decoded} (version {asset_id})")
         return None
-    return _Logo(decoded, digest)
+    return _Logo(decoded, digest, use_on, asset_id)
+
+
+def decode_logos(primary: bytes | None, versions: Sequence[Any], notes: list[str]) -> tuple[_Logo | None,
+                                                                                             list[_Logo]]:
+    """The logo that places the design's logo (the canon's logo, else its first version) and the uploaded versions
+    (sgd.design.request.LogoVersion), each once; the primary carries its version's background when it is one."""
+    decoded = [logo for version in versions
+               if (logo := decode_logo(version.data, notes, version.use_on, version.asset_id)) is not None]
+    logo = decode_logo(primary, notes) if primary else None
+    if logo is None:
+        return (decoded[0] if decoded else None), decoded
+    same = next((version for version in decoded if version.digest == logo.digest), None)
+    return (same or logo), decoded
 
 
 OPAQUE_BACKGROUND_DISTANCE = 40  # RGB distance from an opaque logo's border colour beyond which a pixel is ink
@@ -117,27 +132,36 @@ def _alpha_from_border(logo: Image.Image) -> Image.Image:
 
 
 def draw_logo(image: Image.Image, logo: _Logo, placement: LogoPlacement, painted: Painted, colors: ColorRoles,
-              notes: list[str], *, plate: bool = False, recolour: bool = True) -> Box:
-    """Draws the logo as it is where it is legible (3:1 on most of its ink); else a one-colour knockout version in
+              notes: list[str], *, plate: bool = False, recolour: bool = True,
+              versions: Sequence[_Logo] = ()) -> tuple[Box, dict[str, Any]]:
+    """Draws the logo as it is where it is legible (3:1 on most of its ink): of its uploaded versions, the one made
+    for the background under it (a light or a dark one) that is legible there; else a one-colour knockout version in
     the palette colour that stands out most (when the brand allows recolouring), else on a plate. `plate`: the
-    guideline puts the logo on a plate always."""
+    guideline puts the logo on a plate always. Returns the box drawn and what was drawn (the version's asset id, the
+    background it is made for, as is / knockout / plate, the colour under it)."""
     box = placement.logo
-    scaled: _ScaledLogo = _cached((logo.digest, box.w, box.h), lambda: _ScaledLogo.of(logo.image, box.w, box.h))
     under = _solid_color_under(placement.element, painted)
     surface = under or _dominant_color(image, placement.element, colors.palette)
     allowed = [color for color in colors.palette if colors.rules.may_decorate(color)] or list(colors.palette)
+    tone = _lightness(surface)
+    chosen, scaled, drawn = _version_for(logo, versions, box, surface, tone)
+    used = {"asset_id": chosen.asset_id, "use_on": chosen.use_on, "treatment": "as_is", "background": surface}
     if not plate and scaled.legible_share(surface) >= LOGO_LEGIBLE_SHARE and under is not None:
-        image.paste(scaled.image, (box.x, box.y), scaled.image)
-        return box
+        image.paste(scaled.image, (drawn.x, drawn.y), scaled.image)
+        if versions:
+            notes.append(f"logo version {chosen.asset_id} (made for {chosen.use_on} backgrounds) drawn on the "
+                         f"{tone} {surface}")
+        return drawn, used
     if not plate and recolour:
         ink = max((color for color in allowed if color != surface),
                   key=lambda color: contrast_ratio(color, surface), default=None)
         calm = under is not None or (ink is not None and _share_reaching(image, placement.element, ink) >= CALM_SHARE)
         if ink is not None and calm and contrast_ratio(ink, surface) >= LOGO_MIN_CONTRAST:
-            image.paste(parse_hex(ink), (box.x, box.y), scaled.mask)
-            painted.append((box, "logo", ink, "logo_knockout"))
-            notes.append(f"logo drawn as a one-colour knockout in {ink} on {surface}")
-            return box
+            image.paste(parse_hex(ink), (drawn.x, drawn.y), scaled.mask)
+            painted.append((drawn, "logo", ink, "logo_knockout"))
+            made_for = f" (no uploaded version is legible on the {tone} {surface})" if versions else ""
+            notes.append(f"logo drawn as a one-colour knockout in {ink} on {surface}{made_for}")
+            return drawn, used | {"treatment": "knockout"}
     plate_color = max(allowed, key=scaled.legible_share)
     ImageDraw.Draw(image).rectangle(
         (placement.element.x, placement.element.y, placement.element.right - 1, placement.element.bottom - 1),
@@ -147,8 +171,42 @@ def draw_logo(image: Image.Image, logo: _Logo, placement: LogoPlacement, painted
         notes.append(f"logo placed on a {plate_color} plate for contrast")
     if scaled.legible_share(plate_color) < LOGO_LEGIBLE_SHARE:
         notes.append("no palette colour gives the logo 3:1 contrast; used the best plate")
-    image.paste(scaled.image, (box.x, box.y), scaled.image)
-    return box
+    image.paste(scaled.image, (drawn.x, drawn.y), scaled.image)
+    return drawn, used | {"treatment": "plate", "background": plate_color}
+
+
+def _lightness(color: str) -> str:
+    """"light" when black text would read better on `color` than white, else "dark"."""
+    return "light" if contrast_ratio(color, "#000000") >= contrast_ratio(color, "#FFFFFF") else "dark"
+
+
+def _version_for(logo: _Logo, versions: Sequence[_Logo], box: Box, surface: str,
+                 tone: str) -> tuple[_Logo, _ScaledLogo, Box]:
+    """The version to draw on `surface`: legible there first, then made for its lightness (then for any), then the
+    most legible; the logo itself when no versions were uploaded. A version of another shape is fitted inside the
+    logo's box, centred."""
+    candidates = list({version.digest: version for version in [*versions, logo]}.values()) if versions else [logo]
+    best: tuple[tuple[bool, int, float], _Logo, _ScaledLogo, Box] | None = None
+    for version in candidates:
+        drawn = _fitted(box, version.image)
+        scaled: _ScaledLogo = _cached((version.digest, drawn.w, drawn.h),
+                                      lambda image=version.image, drawn=drawn: _ScaledLogo.of(image, drawn.w, drawn.h))
+        share = scaled.legible_share(surface)
+        made_for = 2 if version.use_on == tone else 1 if version.use_on == "any" else 0
+        key = (share >= LOGO_LEGIBLE_SHARE, made_for, share)
+        if best is None or key > best[0]:
+            best = (key, version, scaled, drawn)
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
+def _fitted(box: Box, image: Image.Image) -> Box:
+    """The largest box of the image's aspect inside `box`, centred (the box itself when the aspects agree)."""
+    scale = min(box.w / image.width, box.h / image.height)
+    width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    if abs(width - box.w) <= 1 and abs(height - box.h) <= 1:
+        return box
+    return Box(box.x + (box.w - width) // 2, box.y + (box.h - height) // 2, width, height)
 
 
 CALM_SHARE = 0.9  # over imagery, a knockout needs 3:1 on this share of the pixels under it; else it goes on a plate

@@ -47,6 +47,15 @@ class BrandLook:
 
 
 @dataclass(frozen=True)
+class LogoVersion:
+    """An uploaded version of the logo and the backgrounds it is made for (the canon's logo_versions)."""
+
+    data: bytes
+    use_on: str = "any"  # light: a dark logo for light backgrounds; dark: a light or reversed one; any
+    asset_id: str | None = None
+
+
+@dataclass(frozen=True)
 class DesignRequest:
     plan: RenderPlan
     width: int
@@ -60,6 +69,8 @@ class DesignRequest:
     imagery: bytes | None = None  # optional picture (model imagery or an edit/variations reference)
     project_fonts: Mapping[str, bytes] = field(default_factory=dict)  # family -> TTF/OTF bytes of this project
     look: BrandLook = field(default_factory=BrandLook)
+    # The logo's uploaded versions: the one made for the background under the logo is drawn (`logo` places it).
+    logo_versions: tuple[LogoVersion, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,12 @@ _COLUMN_LABELS = {"rgb": "RGB", "r": "R", "g": "G", "b": "B", "cmyk": "CMYK", "c
                   "hex": "HEX", "html": "HEX", "web": "HEX", "hex code": "HEX", "css": "HEX", "pantone": "Pantone",
                   "pms": "Pantone", "spot": "Pantone"}
 _NAME_HEADERS = {"name", "colour", "color", "colour name", "color name", "swatch name"}
+# Columns that say how a colour is used: its role, and its usage (rules, proportions). Their cells are read as the
+# colour's role and usage rules (sgd.canon.usage), and a "never as a background" there restricts, never bans, it.
+_ROLE_HEADERS = {"role", "colour role", "color role", "function", "category", "type"}
+_USAGE_HEADERS = {"usage", "use", "use it for", "used for", "how to use", "where to use", "when to use", "usage rule",
+                  "usage rules", "rule", "rules", "proportion", "share", "ratio", "coverage", "notes", "note",
+                  "guidance"}
 _LABEL_WORDS = re.compile(r"\b(?:hex(?:adecimal)?|html|web|css|rgba?|cmyk|pantone|pms|code|value|values|spot|print|"
                           r"screen|digital)\b|[:=|()\[\],;/\-\u2013\u2014\u2022]", re.I)
 
@@ -57,6 +63,7 @@ class ColorSpecDraft:
     role: str
     line_index: int
     exact: bool  # its hex came from a hex or RGB notation (not a CMYK conversion)
+    table: dict[str, str] | None = None  # a table row's role and usage cells
 
 
 @dataclass
@@ -74,6 +81,7 @@ class _Group:
     page: int | None = None
     negative: bool = False
     positive: bool = False
+    table: dict[str, str] | None = None  # the row's role and usage cells
 
     def kinds(self) -> set[str]:
         return {notation.kind for notation in self.notations}
@@ -97,6 +105,10 @@ def table_header(line: Line) -> _Table | None:
             recognised += 1
         elif key in _NAME_HEADERS:
             columns.append((cell.x, "NAME"))
+        elif key in _ROLE_HEADERS:
+            columns.append((cell.x, "ROLE"))
+        elif key in _USAGE_HEADERS:
+            columns.append((cell.x, "USAGE"))
         else:
             columns.append((cell.x, ""))
     return _Table(columns, line.page) if recognised else None
@@ -109,20 +121,26 @@ def _column_of(table: _Table, x: float) -> str:
     return min(table.columns, key=lambda column: abs(column[0] - x))[1]
 
 
-def _labelled_row(line: Line, table: _Table) -> tuple[str, str | None]:
-    """A table row rewritten as labelled text ('R 11 G 61 B 145'), and the cell of its name column."""
+def _labelled_row(line: Line, table: _Table) -> tuple[str, str | None, dict[str, str]]:
+    """A table row rewritten as labelled text ('R 11 G 61 B 145'), the cell of its name column, and the cells of
+    its role and usage columns ({"role": ..., "usage": ...}, kept out of the text)."""
     parts: list[str] = []
     name = None
+    usage: dict[str, str] = {}
     for cell in line.cells:
         label = _column_of(table, cell.x)
-        if label == "NAME" and name is None:
+        if label in ("ROLE", "USAGE") and not find_notations(cell.text):
+            key = label.lower()
+            usage[key] = f"{usage[key]}; {cell.text}" if key in usage else cell.text
+        elif label == "NAME" and name is None:
             name = cell.text
             parts.append(cell.text)
-        elif label and label != "NAME" and not any(n.kind == _label_kind(label) for n in find_notations(cell.text)):
+        elif label and label not in ("NAME", "ROLE", "USAGE") and \
+                not any(n.kind == _label_kind(label) for n in find_notations(cell.text)):
             parts.append(f"{label} {cell.text}")
         else:
             parts.append(cell.text)
-    return "\t".join(parts), name
+    return "\t".join(parts), name, usage
 
 
 def _label_kind(label: str) -> str:
@@ -211,9 +229,9 @@ def parse_color_specs(lines: Sequence[Line]) -> list[ColorSpecDraft]:
             close()
             table, pending_name = header, None
             continue
-        text, table_name = line.text, None
+        text, table_name, table_usage = line.text, None, {}
         if table is not None and len(line.cells) >= 2:
-            text, table_name = _labelled_row(line, table)
+            text, table_name, table_usage = _labelled_row(line, table)
         elif table is not None and len(line.cells) < 2:
             table = None
         notations = find_notations(text)
@@ -242,7 +260,8 @@ def parse_color_specs(lines: Sequence[Line]) -> list[ColorSpecDraft]:
                     name = _name_from_prose(text[max(0, text.find(clause)):notation.start])
                 else:
                     name = line_name or pending_name
-                current = _Group(name=name, context=clause, line_index=index, page=line.page)
+                current = _Group(name=name, context=clause, line_index=index, page=line.page,
+                                 table=dict(table_usage) or None)
                 current.negative = is_negative(clause) or bool(name and is_negative(name))
                 current.positive = bool(_POSITIVE.search(clause)) and not current.negative
                 if negative_scope and not current.positive:
@@ -271,7 +290,7 @@ def _drafts(groups: Iterable[_Group]) -> list[ColorSpecDraft]:
             continue
         role = "forbidden" if group.negative else "declared"
         drafts.append(ColorSpecDraft(hex_value, group.name, notations, group.context[:300], group.page, role,
-                                     group.line_index, exact is not None))
+                                     group.line_index, exact is not None, group.table))
     return drafts
 
 
@@ -284,7 +303,11 @@ def merge_drafts(drafts: Sequence[ColorSpecDraft]) -> list[dict[str, Any]]:
         if spec is None:
             merged[draft.hex] = {"hex": draft.hex, "name": draft.name, "notations": dict(draft.notations),
                                  "context": draft.context, "page": draft.page, "role": draft.role, "source": "text"}
+            if draft.table:
+                merged[draft.hex]["table"] = {key: value[:300] for key, value in draft.table.items()}
             continue
+        if draft.table and "table" not in spec:
+            spec["table"] = {key: value[:300] for key, value in draft.table.items()}
         for kind, value in draft.notations.items():
             spec["notations"].setdefault(kind, value)
         spec["name"] = spec["name"] or draft.name

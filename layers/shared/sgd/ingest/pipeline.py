@@ -111,7 +111,9 @@ class IngestPipeline:
                                "upload again")
 
         evidence_id = evidence_id_of(asset_id)
-        document = extraction.document | {"evidence_id": evidence_id, "asset_id": asset_id}
+        # The purpose travels with the evidence: canon derivation reads a file uploaded as a logo as one.
+        document = extraction.document | {"evidence_id": evidence_id, "asset_id": asset_id,
+                                          "purpose": purpose or default_purpose(admitted.kind)}
         self.storage.put(tenant.evidence_key(evidence_id), json.dumps(document, ensure_ascii=False).encode(),
                          content_type="application/json")
         indexed = index_text(tenant, evidence_id=evidence_id, kind=admitted.kind, source=source,

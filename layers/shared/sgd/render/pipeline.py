@@ -435,13 +435,15 @@ class RenderPipeline:
 
     def _attempt(self, render: _RenderRun, plan: RenderPlan, index: int, number: int) -> _Attempt:
         from sgd.design.engine import DesignRequest, render_design  # numpy and Pillow: only where rendering
-        from sgd.design.request import BrandLook
+        from sgd.design.request import BrandLook, LogoVersion
 
         request, constraints = render.prepared.request, render.prepared.constraints
         width, height = (int(side) for side in request["outputs"]["dimensions"].split("x"))
         design = render_design(DesignRequest(
             plan=plan, width=width, height=height, format=request["outputs"]["format"],
             palette=constraints.palette, fonts=constraints.fonts, logo=render.brand.logo,
+            logo_versions=tuple(LogoVersion(version.data, version.use_on, version.asset_id)
+                                for version in render.brand.logo_versions),
             logo_safe_zone_pct=constraints.logo_safe_zone_pct, seed=index, imagery=render.imagery,
             project_fonts=render.brand.fonts, look=BrandLook.of(render.prepared.canon_fields)))
         critique = None
