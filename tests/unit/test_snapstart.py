@@ -17,7 +17,7 @@ from sgd.settings import load_settings
 @pytest.mark.parametrize(("function", "statuses"), [
     ("render", [200, 404]),  # a 1080x1080 design through the planner and the engine; a missing job
     ("critique", [200, 200, 200]),  # a canon put, a design rendered, then critiqued
-    ("canon", [200, 404, 404, 200]),  # /healthz, a missing canon and its versions, /usage
+    ("canon", [200, 404, 200, 200, 200, 200]),  # /healthz, a missing canon, a PUT, the canon, versions, /usage
     ("ingest", [200, 200]),  # an upload ticket and its status
 ])
 def test_priming_serves_representative_requests_without_reaching_out(function: str, statuses: list[int],

@@ -170,11 +170,14 @@ def _prime_critique(settings: Settings) -> list[int]:
 
 
 def _prime_canon(settings: Settings) -> list[int]:
+    """The reads as a client makes them: a project without a canon (404), then with one (a PUT first), so both
+    answers' code paths (the error shape; the canon document's validation and serialisation) are warm."""
     from sgd.composition import Adapters, canon_function
 
     function = canon_function(settings, Adapters.in_memory())
     return [_invoke(function.handler, built)[0] for built in (
         event("GET", "/healthz", org=None), event("GET", f"/canon/{PRIMING_PROJECT}"),
+        event("PUT", f"/canon/{PRIMING_PROJECT}", PRIMING_CANON), event("GET", f"/canon/{PRIMING_PROJECT}"),
         event("GET", f"/canon/{PRIMING_PROJECT}/versions"), event("GET", f"/usage?project_id={PRIMING_PROJECT}"))]
 
 
