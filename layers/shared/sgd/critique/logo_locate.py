@@ -62,7 +62,7 @@ def locate_logo(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, layo
     if shape is None:
         return None, {"found": False, "logo_source": "matched"}, \
             *_missing(width, height, policy.logo_required.get("external", "off"))
-    box = snap_box(np.ascontiguousarray(rgb[..., :3]), logo, (shape.x, shape.y, shape.width, shape.height), lossy)
+    box = snap_box(np.ascontiguousarray(rgb[..., :3]), logo, (shape.x, shape.y, shape.width, shape.height))
     verdict = colour_verdict(rgb, logo, box, list(canon.get("palette_hex") or []), 2 * policy.logo_colour_delta_e)
     check = {"found": True, "logo_source": "matched", "match": "shape", "match_score": round(shape.score, 4),
              "match_scale": round(box[2] / logo.width, 4), "colours": verdict.kind}
