@@ -314,3 +314,36 @@ def test_faint_text_on_a_small_panel_is_found_on_a_large_canvas(text: str, size:
     findings = [v for v in measurement.violations if v["kind"] == "contrast"]
     assert findings, measurement.checks["contrast"]
     assert all(_iou(finding["box"], text_box) > 0 for finding in findings)
+
+
+def test_codec_artefacts_on_a_striped_graphic_are_not_text() -> None:
+    """A WebP of an engine render with diagonal stripes: the codec's chroma blocks along the stripes stood out from
+    their local background like faint strokes (three "unreadable text" lines at 1.03-1.09:1; the PNG has none). In a
+    JPEG or WebP strokes are looked for by luma only (chroma is subsampled and rings most); near-invisible text on a
+    flat fill in a JPEG is still found."""
+    from sgd.critique.logo import prepare_logo
+    from sgd.critique.measure import decode_design, measure_design
+    from sgd.design.engine import DesignRequest, render_design
+    from sgd.design.planner import rule_based_plan
+
+    kit = BRANDS / "helio-energy"
+    canon = json.loads((kit / "truth.json").read_text()) | {"logo_asset_id": "logo"}
+    instruction = 'Poster with the headline "Main quality now", CTA: Homes register'
+    request = {"prompts": {"task": "create", "instruction": instruction, "references": []},
+               "outputs": {"count": 1, "format": "png", "dimensions": "800x1000"}, "constraints": {}}
+    design = render_design(DesignRequest(
+        plan=rule_based_plan(instruction, canon, request), width=800, height=1000, format="png",
+        palette=tuple(canon["palette_hex"]), fonts=tuple(canon.get("fonts") or ()),
+        logo=(kit / "logo.png").read_bytes(), logo_safe_zone_pct=float(canon["logo_safe_zone_pct"]), seed=566))
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(design.data)).convert("RGB").save(buffer, format="WEBP", quality=85)
+    logo = prepare_logo((kit / "logo.png").read_bytes())
+    measured = measure_design(decode_design(buffer.getvalue()), canon, POLICY, logo=logo)  # type: ignore[arg-type]
+    assert [v for v in measured.violations if v["kind"] == "contrast"] == []
+
+    faint, _ = text_design("#F3F7FA", "#FFFFFF", size=48, text="Nearly invisible")  # about 1.07:1
+    buffer = io.BytesIO()
+    faint.save(buffer, format="JPEG", quality=90)
+    found = measure_design(decode_design(buffer.getvalue()), {"palette_hex": ["#FFFFFF", "#F3F7FA"]}, POLICY)
+    (finding,) = [v for v in found.violations if v["kind"] == "contrast"]
+    assert finding["message"].startswith("Unreadable text")

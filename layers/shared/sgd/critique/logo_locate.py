@@ -53,16 +53,16 @@ def locate_logo(rgb: np.ndarray, canon: BrandCanon, policy: CritiquePolicy, layo
                   float(canon.get("logo_min_width_px") or 0) * 0.9)
     match = find_logo(rgb, logo, policy)
     if match is not None and match.box[2] >= minimum and (
-            match.score >= CONFIRM_BELOW or shape_score(rgb, logo, match.box) >= ACCEPT):
+            match.score >= CONFIRM_BELOW or shape_score(rgb, logo, match.box, lossy) >= ACCEPT):
         return tuple(match.box), {"found": True, "logo_source": "matched", "match": "colour",  # type: ignore
                                   "match_score": match.score, "match_scale": match.scale}, [], []
     maximum = min(policy.logo_max_width_pct / 100 * shorter, width, height / logo.aspect)
     lowest = max(minimum, min(SHAPE_ONLY_MIN_WIDTH_PX, 0.1 * shorter))
-    shape = find_by_shape(rgb, logo, lowest, maximum) if maximum >= lowest else None
+    shape = find_by_shape(rgb, logo, lowest, maximum, lossy) if maximum >= lowest else None
     if shape is None:
         return None, {"found": False, "logo_source": "matched"}, \
             *_missing(width, height, policy.logo_required.get("external", "off"))
-    box = snap_box(np.ascontiguousarray(rgb[..., :3]), logo, (shape.x, shape.y, shape.width, shape.height), lossy)
+    box = snap_box(np.ascontiguousarray(rgb[..., :3]), logo, (shape.x, shape.y, shape.width, shape.height))
     verdict = colour_verdict(rgb, logo, box, list(canon.get("palette_hex") or []), 2 * policy.logo_colour_delta_e)
     check = {"found": True, "logo_source": "matched", "match": "shape", "match_score": round(shape.score, 4),
              "match_scale": round(box[2] / logo.width, 4), "colours": verdict.kind}

@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from sgd.critique.logo_prepared import PreparedLogo
 from sgd.critique.regions import grow, iou
@@ -45,6 +45,8 @@ SAME_SIZE = 1.2  # candidates within this size ratio at one place are one candid
 COARSE_MIN = 0.5
 ACCEPT = 0.75  # verified score a shape match needs (its own logo scores 0.85-1.0)
 CLUTTER_WEIGHT = 0.6
+RINGING_SHARE = 0.25  # JPEG / WebP: a gradient under this share of the strongest nearby is the codec's ringing
+RINGING_REACH = 4  # px (a JPEG block's half)
 UNIT = 4  # similarity units: same orientation 4, a neighbouring one 2, else 0
 _SIMILARITY = np.array([UNIT, UNIT // 2] + [0] * (ORIENTATIONS - 3) + [UNIT // 2], dtype=np.uint8)
 _LUT = np.zeros((ORIENTATIONS, 256), dtype=np.uint8)
@@ -83,10 +85,18 @@ def gradient(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.sqrt(best_energy), (angle * (ORIENTATIONS / math.pi)).astype(np.int64) % ORIENTATIONS
 
 
-def responses(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ORIENTATIONS, h, w) similarity maps of a design copy, and its edge mask."""
+def responses(planes: np.ndarray, lossy: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(ORIENTATIONS, h, w) similarity maps of a design copy, and its edge mask. `lossy` (JPEG or WebP): a codec
+    rings next to a strong edge with a fraction of its gradient, in every direction; there only gradients of at least
+    RINGING_SHARE of the strongest within RINGING_REACH px are edges (ringing inside a letter "o" gave it the inner
+    structure of a ring-shaped logo)."""
     magnitude, orientation = gradient(planes)
     edges = magnitude >= EDGE_THRESHOLD
+    if lossy:
+        levels = np.clip(magnitude * 0.5, 0, 255).astype(np.uint8)
+        strongest = np.asarray(Image.fromarray(levels).filter(ImageFilter.MaxFilter(2 * RINGING_REACH + 1)),
+                               dtype=np.float32) * 2.0
+        edges &= magnitude >= RINGING_SHARE * strongest
     bits = np.where(edges, np.left_shift(1, orientation), 0).astype(np.uint8)
     padded = np.pad(bits, 1)
     spread = np.zeros_like(bits)
@@ -154,8 +164,10 @@ def _reduced(rgb: np.ndarray, factor: int) -> np.ndarray:
     return np.asarray(reduced, dtype=np.float32)
 
 
-def find_by_shape(rgb: np.ndarray, logo: PreparedLogo, low: float, high: float) -> ShapeMatch | None:
-    """The best shape match of the logo with a width between `low` and `high` full-resolution pixels, or None."""
+def find_by_shape(rgb: np.ndarray, logo: PreparedLogo, low: float, high: float, lossy: bool = False
+                  ) -> ShapeMatch | None:
+    """The best shape match of the logo with a width between `low` and `high` full-resolution pixels, or None.
+    `lossy`: a JPEG or WebP (its ringing is not an edge)."""
     height, width = rgb.shape[:2]
     shorter = min(width, height)
     candidates: list[ShapeMatch] = []
@@ -170,7 +182,7 @@ def find_by_shape(rgb: np.ndarray, logo: PreparedLogo, low: float, high: float) 
         levels.setdefault(max(1, level), []).append(logo_width)
         logo_width *= SCALE_STEP
     for level, widths in sorted(levels.items()):
-        maps, _ = responses(_reduced(rgb, level))
+        maps, _ = responses(_reduced(rgb, level), lossy)
         for logo_width in widths:
             tw = max(4, round(logo_width / level))
             th = max(4, round(logo_width * logo.aspect / level))
@@ -193,17 +205,17 @@ def find_by_shape(rgb: np.ndarray, logo: PreparedLogo, low: float, high: float) 
             kept.append(candidate)
         if len(kept) == CANDIDATES:
             break
-    verified = [match for match in (_verify(rgb, logo, candidate) for candidate in kept) if match is not None]
+    verified = [match for match in (_verify(rgb, logo, candidate, lossy) for candidate in kept) if match is not None]
     if not verified:
         return None
     best = max(verified, key=lambda match: match.score)
     return best if best.score >= ACCEPT else None
 
 
-def shape_score(rgb: np.ndarray, logo: PreparedLogo, box: tuple[int, int, int, int]) -> float:
+def shape_score(rgb: np.ndarray, logo: PreparedLogo, box: tuple[int, int, int, int], lossy: bool = False) -> float:
     """The verified shape score (clutter included) of the logo at about `box` (a match found by colour)."""
     x, y, w, _ = box
-    verified = _verify(rgb, logo, ShapeMatch(float(x), float(y), float(w), float(w) * logo.aspect, 1.0))
+    verified = _verify(rgb, logo, ShapeMatch(float(x), float(y), float(w), float(w) * logo.aspect, 1.0), lossy)
     return verified.score if verified is not None else 0.0
 
 
@@ -225,7 +237,7 @@ def _peaks(scores: np.ndarray, size: tuple[int, int], count: int) -> list[tuple[
     return chosen
 
 
-def _verify(rgb: np.ndarray, logo: PreparedLogo, candidate: ShapeMatch) -> ShapeMatch | None:
+def _verify(rgb: np.ndarray, logo: PreparedLogo, candidate: ShapeMatch, lossy: bool = False) -> ShapeMatch | None:
     """Re-scores a candidate on a copy twice as fine around it, over nearby positions and sizes (+-10 %), with twice
     the template points; the score is lowered by the clutter inside the box."""
     height, width = rgb.shape[:2]
@@ -235,7 +247,7 @@ def _verify(rgb: np.ndarray, logo: PreparedLogo, candidate: ShapeMatch) -> Shape
     x1 = min(width, int(candidate.x + candidate.width) + margin)
     y1 = min(height, int(candidate.y + candidate.height) + margin)
     window = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-    maps, edges = responses(_reduced(window, level))
+    maps, edges = responses(_reduced(window, level), lossy)
     best: ShapeMatch | None = None
     for factor in (0.9, 0.95, 1.0, 1.05, 1.1):
         tw = max(4, round(candidate.width * factor / level))

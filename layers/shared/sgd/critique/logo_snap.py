@@ -11,16 +11,20 @@ from sgd.critique.logo_prepared import PreparedLogo
 from sgd.critique.regions import channel_distance, clip_xywh
 
 BoxXYWH = tuple[int, int, int, int]
-RINGING_SHARE = 0.15
+# A resampled copy (Lanczos, bicubic) overshoots past every edge with lobes of up to about a tenth of the edge's
+# contrast, one to three pixels wide (the first one clips where the background is white or black), an enlarged copy
+# spreads the edge over a couple of pixels, and a JPEG or WebP rings around it with up to a seventh of its contrast.
+# None of that is the logo's footprint: a pixel the logo covers by a quarter or more is (the edge to within a pixel,
+# as the clear space needs it).
+EDGE_SHARE = 0.25
 SNAP_TOLERANCE = 0.05  # how far (share of the logo's size) a snapped edge may sit from the fitted template's
 SNAP_NOISE_FLOOR = 1.5  # channel levels: a difference of 1 is rounding; 2 is a resampled edge's faint ripple
 
 
-def snap_box(image: np.ndarray, logo: PreparedLogo, fitted: tuple[float, float, float, float],
-             lossy: bool = False) -> BoxXYWH:
-    """The visible footprint at full resolution: pixels that differ from the colour around the logo, connected to
-    where the template says the logo is. Falls back to the template's box on busy backgrounds. `lossy`: a JPEG or
-    WebP, whose ringing around the logo's edge is never its footprint (even where the background is quiet)."""
+def snap_box(image: np.ndarray, logo: PreparedLogo, fitted: tuple[float, float, float, float]) -> BoxXYWH:
+    """The visible footprint at full resolution: pixels that differ from the colour around the logo by EDGE_SHARE
+    of its contrast at least (never a resampling filter's lobes or a codec's ringing), connected to where the
+    template says the logo is. Falls back to the template's box on busy backgrounds."""
     height, width = image.shape[:2]
     fx, fy, fw, fh = fitted
     predicted = (round(fx), round(fy), max(1, round(fw)), max(1, round(fh)))
@@ -47,9 +51,7 @@ def snap_box(image: np.ndarray, logo: PreparedLogo, fitted: tuple[float, float, 
     noise = float(np.percentile(difference[ring], 98))
     contrast = float(np.percentile(difference[inner], 75)) if inner.any() else 0.0
     threshold = max(SNAP_NOISE_FLOOR, 2.0 * noise + 1.0)
-    if noise > SNAP_NOISE_FLOOR or lossy:
-        # Lossy compression rings around edges with a fraction of their contrast: not the logo's footprint.
-        threshold = max(threshold, RINGING_SHARE * contrast)
+    threshold = max(threshold, EDGE_SHARE * contrast)
     if contrast < 3 * threshold or np.mean(difference[ring] > threshold) > 0.35:
         return clip_xywh(predicted, width, height)  # busy or low-contrast surroundings: trust the template
     visible = difference > threshold

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from PIL import Image, ImageFilter
 
 from sgd.critique.palette_bins import near_texture
 from sgd.critique.policy import CritiquePolicy, Severity
@@ -23,6 +24,8 @@ PLATE_SIDE_SHARE = 0.6
 PLATE_FRINGE_PX = 2
 PANEL_FILL = 0.97  # a panel under the logo fills the rectangle it spans in the zone (anti-aliasing and ringing aside)
 PHOTO_EDGE_PX = 2  # the photo mask leaves out its own hard edges: they are photo too
+RINGING_RADIUS = 2  # px: the mean over a 5x5 square tells a codec's ringing (swings both ways) from an element
+RINGING_SPECK = (3, 8)  # px: in a JPEG or WebP, a piece at most this thin and this long is ringing (one block)
 LOGO_RIM_SHARE = 0.04  # of the logo's longer side: how far past its found box the logo's own edge may show
 
 
@@ -55,14 +58,15 @@ SIDES = ("left", "top", "right", "bottom")
 
 
 def check_clear_space(rgb: np.ndarray, logo_box: Sequence[int], safe_zone_pct: float, policy: CritiquePolicy,
-                      elements: Sequence[Sequence[int]] | None = None, photo: np.ndarray | None = None
-                      ) -> ClearSpace:
+                      elements: Sequence[Sequence[int]] | None = None, photo: np.ndarray | None = None,
+                      lossy: bool = False) -> ClearSpace:
     """The logo's clear space: canvas edges and other elements closer than safe_zone_pct of the shorter side.
 
     `elements` ([x, y, w, h] boxes; SGD renders) gives exact geometry; elements that contain the logo (its plate, a
     background panel) are not intrusions. Without them (external images) intrusions are detected in the pixels of
     the zone around the logo: colours other than the zone's dominant one, after dropping anti-aliasing fringes and
-    specks thinner than 3 px; `photo` (bool, the canvas's photographic areas) is backdrop, never an element."""
+    specks thinner than 3 px; `photo` (bool, the canvas's photographic areas) is backdrop, never an element.
+    `lossy`: a JPEG or WebP, whose ringing next to an element outside the zone is not an element inside it."""
     height, width = rgb.shape[:2]
     x, y, w, h = (int(v) for v in logo_box)
     box: BoxXYWH = (x, y, w, h)
@@ -73,7 +77,7 @@ def check_clear_space(rgb: np.ndarray, logo_box: Sequence[int], safe_zone_pct: f
         gaps = _element_gaps(box, elements, limit)
         source = "layout"
     else:
-        gaps = _detected_gaps(rgb, box, required, limit, policy, photo)
+        gaps = _detected_gaps(rgb, box, required, limit, policy, photo, lossy)
         source = "detected"
     zone = clip_xywh((x - math.ceil(required), y - math.ceil(required), w + 2 * math.ceil(required),
                       h + 2 * math.ceil(required)), width, height)
@@ -141,7 +145,7 @@ def _element_gaps(logo: BoxXYWH, elements: Sequence[Sequence[int]], limit: float
 
 
 def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float, policy: CritiquePolicy,
-                   photo: np.ndarray | None = None
+                   photo: np.ndarray | None = None, lossy: bool = False
                    ) -> list[tuple[float, tuple[str, BoxXYWH]]]:
     """Intrusions found in the pixels around the logo, one per connected element: (gap, (side, its box in the
     zone)); the side is where its nearest pixel lies."""
@@ -163,6 +167,12 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
     background = _background_mask(region, outside, inner, tolerance)
     background |= _beyond_a_panel(rgb, region, background, inner, tolerance)
     differs = outside & ~background
+    if lossy and differs.any():
+        # A codec rings around a strong edge a block or two into flat areas, the colour swinging to both sides of the
+        # background's: averaged over RINGING_RADIUS px it is gone, while an element keeps its colour.
+        smooth = np.asarray(Image.fromarray(np.ascontiguousarray(region)).filter(
+            ImageFilter.BoxBlur(RINGING_RADIUS))).astype(region.dtype)
+        differs &= ~_background_mask(smooth, outside, inner, tolerance)
     if photo is not None:
         # A photograph is a backdrop (the logo sits on it, or on a plate over it), not an element.
         # The photo mask is found cell by cell: cells it only partly covers (next to a plate) are photo too.
@@ -188,7 +198,7 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
     found: list[tuple[float, tuple[str, BoxXYWH]]] = []
     # The logo's own rim: a found box may stop a few pixels short of the logo's anti-aliased (or, in a JPEG or
     # WebP, ringing) edge. A piece that lies entirely within that rim is the logo, not another element.
-    rim = max(2, round(LOGO_RIM_SHARE * max(w, h)))
+    rim = _rim(w, h)
     for nearest in firsts:
         if gaps[nearest] >= limit:
             continue
@@ -197,8 +207,15 @@ def _detected_gaps(rgb: np.ndarray, logo: BoxXYWH, required: float, limit: float
         if bx + left >= x - rim and by + top >= y - rim and bx + left + bw <= x + w + rim and \
                 by + top + bh <= y + h + rim:
             continue
+        if lossy and min(bw, bh) <= RINGING_SPECK[0] and max(bw, bh) <= RINGING_SPECK[1]:
+            continue  # a codec's speck: thinner than the opening lets through, within one block
         found.append((float(max(0, gaps[nearest])), (side, (bx + left, by + top, bw, bh))))
     return found
+
+
+def _rim(width: int, height: int) -> int:
+    """How far past its found box a logo's own edge may show (anti-aliasing, resampling lobes, codec ringing)."""
+    return max(2, round(LOGO_RIM_SHARE * max(width, height)))
 
 
 def _background_mask(region: np.ndarray, outside: np.ndarray, inner: tuple[int, int, int, int],
@@ -239,20 +256,25 @@ def _beyond_a_panel(rgb: np.ndarray, region: np.ndarray, background: np.ndarray,
                     tolerance: int) -> np.ndarray:
     """What lies beyond the straight edges of a panel the logo sits on (a panel that contains the logo, as a
     render's layout treats it): the surface the panel lies on, not an element in the logo's clear space. Only for a
-    panel (the colour around the logo is not the design's own dominant colour, it fills a rectangle in the zone and
+    panel (the colour around the logo is not the canvas colour its border shows, it fills a rectangle in the zone and
     reaches past the zone on two sides or more); a logo on the canvas, or on a plate inside its zone, keeps every
     other shape in its zone an element."""
     nothing = np.zeros(region.shape[:2], dtype=bool)
     surrounding = _surrounding_colour(region, inner, tolerance)
     if surrounding is None:
         return nothing
-    canvas_colour = _dominant_colour(rgb[::8, ::8].reshape(-1, 3))
+    # The canvas is what the design's outer border shows (a panel framed by it may cover more of the design).
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    canvas_colour = _dominant_colour(border[::2])
     if channel_distance(canvas_colour[None], surrounding)[0] <= tolerance:
         return nothing  # the logo is on the canvas itself
     panel = background & (channel_distance(region, surrounding) <= tolerance)
-    rows, cols = np.flatnonzero(panel.any(axis=1)), np.flatnonzero(panel.any(axis=0))
-    if not rows.size:
+    if not panel.any():
         return nothing
+    # Its rows and columns: those it covers half of, at least (a resampled or compressed edge blends a pixel's row).
+    row_counts, col_counts = panel.sum(axis=1), panel.sum(axis=0)
+    rows = np.flatnonzero(row_counts >= 0.5 * row_counts.max())
+    cols = np.flatnonzero(col_counts >= 0.5 * col_counts.max())
     top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     x0, y0, x1, y1 = inner
     if not (left <= x0 and top <= y0 and right >= x1 and bottom >= y1):
@@ -265,7 +287,8 @@ def _beyond_a_panel(rgb: np.ndarray, region: np.ndarray, background: np.ndarray,
     rectangle = np.zeros(region.shape[:2], dtype=bool)
     rectangle[top:bottom, left:right] = True
     inside = rectangle.copy()
-    inside[y0:y1, x0:x1] = False
+    rim = _rim(x1 - x0, y1 - y0)  # the logo's own anti-aliased or resampled edge is not a cut into the panel
+    inside[max(0, y0 - rim):y1 + rim, max(0, x0 - rim):x1 + rim] = False
     if np.count_nonzero(panel & inside) < PANEL_FILL * np.count_nonzero(inside):
         return nothing  # not a rectangle: something cuts into it
     return ~rectangle

@@ -128,7 +128,8 @@ def measure_design(image: Image.Image, canon: BrandCanon, policy: CritiquePolicy
     if logo_box and safe_zone is not None:
         clear = check_clear_space(rgb, logo_box, float(safe_zone), policy,
                                   _elements(layout, width, height) if layout else None,
-                                  photo=palette.analysis.photo if layout is None else None)
+                                  photo=palette.analysis.photo if layout is None else None,
+                                  lossy=image.format in LOSSY)
         checks["logo_safe_zone"] = logo_check | clear.as_check()
         checks["logo_safe_zone"]["ok"] = clear.as_check()["ok"] and not logo_findings
         violations += clear.violations

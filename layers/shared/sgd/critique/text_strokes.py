@@ -218,13 +218,14 @@ def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: 
     the detection copy; `excluded`: pixels left out (the logo); `skip`: boxes already measured (lines mostly
     inside one of them are left out); `view`: the colour detection's view, whose reduced copy is reused. Small
     text that the reduced copy blurs into blobs (its glyph pieces left over, in clusters) is looked at again at full
-    resolution (`_fine_pass`); in a JPEG or WebP (`lossy`) only by luma beyond the codec's ringing (chroma is
-    subsampled and rings most)."""
+    resolution (`_fine_pass`). In a JPEG or WebP (`lossy`) strokes are looked for by luma only (chroma is subsampled
+    and rings most: its blocks along a striped graphic stood out like faint strokes), at full resolution also only
+    beyond the codec's ringing."""
     height, width = rgb.shape[:2]
     shared = view is not None and view.pixels is not None and view.scale == scale
     reduced = view.pixels if shared and view is not None and view.pixels is not None else \
         np.asarray(Image.fromarray(rgb).reduce(scale)) if scale > 1 else rgb
-    labels = polarity_labels(reduced).astype(np.int16)
+    labels = polarity_labels(reduced, chroma=not lossy).astype(np.int16)
     # Left out: the logo, and photographs (their texture is everywhere; text on them is found by its colour).
     left_out = np.zeros(labels.shape, dtype=bool)
     for mask in (excluded, photo):
