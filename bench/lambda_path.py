@@ -25,13 +25,9 @@ class Client:
     def __init__(self, runtime: LocalRuntime, org: str = "bench") -> None:
         self.runtime = runtime
         self.token = runtime.token(org)
-        # These benches measure latency, not the per-org rate limiter (bench.load measures that): lift its limits.
-        from sgd.repositories.rate_limits import RateLimitCounters
+        from bench.support.seeds import lift_rate_limits
 
-        from bench.support.seeds import runtime_adapters
-
-        RateLimitCounters(runtime_adapters(runtime).usage_table).set_org_limits(
-            org, dict.fromkeys(("render", "critique", "ingest", "reads"), 1_000_000))
+        lift_rate_limits(runtime, org)
 
     def post(self, path: str, body: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         """(elapsed ms, JSON body); anything but a 200 is an error (a bench measures successes only)."""

@@ -22,6 +22,15 @@ def runtime_adapters(runtime: Any) -> Any:
     return Adapters.from_settings(settings, clients=runtime.aws.client)
 
 
+def lift_rate_limits(runtime: Any, org: str) -> None:
+    """Latency benches measure the product path at machine speed, not the per-org rate limiter (bench.load and the
+    rate limit tests do): the org gets limits it cannot reach."""
+    from sgd.repositories.rate_limits import RateLimitCounters
+
+    RateLimitCounters(runtime_adapters(runtime).usage_table).set_org_limits(
+        org, dict.fromkeys(("render", "critique", "ingest", "reads"), 1_000_000))
+
+
 def seed_asset(adapters: Any, tenant: Tenant, asset_id: str, data: bytes | None, *, kind: str = "image",
                content_type: str = "image/png", filename: str | None = None, **fields: Any) -> AssetRecord:
     """What ingest leaves behind for an admitted file: the object under assets/ (unless data is None: a record whose
