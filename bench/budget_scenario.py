@@ -68,7 +68,7 @@ def run_variant(*, renders: int, fits: int, over_cap: bool) -> dict[str, Any]:
     from PIL import Image
     from sgd.model_gateway.budget import UsageAccounting
 
-    from bench.support.seeds import runtime_adapters
+    from bench.support.seeds import lift_rate_limits, runtime_adapters
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
     picture = io.BytesIO()
@@ -90,6 +90,7 @@ def run_variant(*, renders: int, fits: int, over_cap: bool) -> dict[str, Any]:
         with LocalRuntime(options, root=ROOT) as runtime:
             org = f"bench{uuid.uuid4().hex[:10]}"
             token = runtime.token(org)
+            lift_rate_limits(runtime, org)  # the renders arrive at once: only the budget may refuse them here
             hold = worst_case_usd(runtime, 1)
             limit = round(fits * hold, 6)
             accounting = UsageAccounting.over(runtime_adapters(runtime).usage_table, daily_limit_usd=limit)
