@@ -26,9 +26,10 @@ def lift_rate_limits(runtime: Any, org: str) -> None:
     """Latency benches measure the product path at machine speed, not the per-org rate limiter (bench.load and the
     rate limit tests do): the org gets limits it cannot reach."""
     from sgd.repositories.rate_limits import RateLimitCounters
+    from sgd.settings import ROUTE_CLASSES
 
-    RateLimitCounters(runtime_adapters(runtime).usage_table).set_org_limits(
-        org, dict.fromkeys(("render", "critique", "ingest", "reads"), 1_000_000))
+    limits = dict.fromkeys(ROUTE_CLASSES, 1_000_000)
+    RateLimitCounters(runtime_adapters(runtime).usage_table).set_org_limits(org, limits)
 
 
 def seed_asset(adapters: Any, tenant: Tenant, asset_id: str, data: bytes | None, *, kind: str = "image",

@@ -124,12 +124,14 @@ class RateLimiter:
         window = self._window_s
         now = self._clock.now().timestamp()
         start = int(now // window) * window
+        until_reset = start + window - now
+        reset_s = max(1, math.ceil(until_reset))
         expires_at = start + 2 * window + 60
         refused = self._refusals.get((org, route_class))
         if refused is not None and now < refused[0]:
             # Refused a moment ago, and a window's count only grows: nothing can be admitted before then, so the
             # org's retries are refused here, without a write to the shared table (a flood costs no DynamoDB).
-            return Decision(route_class, False, refused[1], 0, max(1, math.ceil(start + window - now)), window,
+            return Decision(route_class, False, refused[1], 0, reset_s, window,
                             retry_after_s=max(1, math.ceil(refused[0] - now)))
         fraction = (now - start) / window
         cached = self._org_limits.get(org)
@@ -154,7 +156,8 @@ class RateLimiter:
         if limit is None:
             return None
         previous = self._previous_count(org, route_class, start - window)
-        sliding = limit - math.floor(previous * (1 - fraction))
+        carried = math.floor(previous * (1 - fraction))
+        sliding = limit - carried
         pacing = paced_allowance(limit, fraction, self._burst_share)
         below = min(sliding, pacing)
         if not early:
@@ -165,13 +168,11 @@ class RateLimiter:
         elif counted is None and below > early_below:
             # The window was full by the default, but the org's own allowance is larger.
             counted = self._counters.admit(org, route_class, start, below=below, expires_at=expires_at)
-        reset_s = max(1, math.ceil(start + window - now))
         if counted is not None and counted <= below:  # an early count above the real allowance stays counted
             return Decision(route_class, True, limit, max(0, below - counted), reset_s, window)
-        until_reset = start + window - now
         waits = []  # the earliest time each binding allowance grows (a lower bound on the next admission)
         if sliding <= pacing:
-            waits.append(self._sliding_wait(previous, fraction, until_reset))
+            waits.append(self._sliding_wait(carried, previous, fraction, until_reset))
         if pacing <= sliding:
             waits.append(((math.floor(limit * fraction) + 1) / limit - fraction) * window)
         refused_for = max(0.0, min(until_reset, max(waits)))
@@ -208,16 +209,16 @@ class RateLimiter:
             self._closed_windows.put(key, known)
         return known
 
-    def _sliding_wait(self, previous: int, fraction: float, until_reset: float) -> float:
-        """Seconds until the previous window's weight has decayed enough for one more request (at most the end
-        of the current window, when the weighting starts over): the earliest another request can be admitted."""
+    def _sliding_wait(self, carried: int, previous: int, fraction: float, until_reset: float) -> float:
+        """Seconds until the previous window's weight has decayed enough for one more request (the end of the
+        current window when nothing is carried): the earliest another request can be admitted. The caller keeps
+        it within [0, until_reset]."""
         # The window holds at least its allowance (limit - carried); one more fits once the carried weight
         # floor(previous * (1 - f)) drops below `carried`, i.e. for f > 1 - carried / previous. A lower bound: a
         # count above the allowance (other instances' leases) only makes it later.
-        carried = math.floor(previous * (1 - fraction))
         if carried <= 0:
             return until_reset
-        return max(0.0, min(until_reset, (1 - carried / previous - fraction) * self._window_s))
+        return (1 - carried / previous - fraction) * self._window_s
 
     def refusal(self, org: str, decision: Decision) -> RateLimited:
         return RateLimited(

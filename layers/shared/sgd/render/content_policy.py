@@ -79,6 +79,9 @@ def _fold_token(token: str) -> str:
     return "".join(out)
 
 
+_DROPPED_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Cf"})  # marks (accents, spacing, enclosing) and format chars
+
+
 def _compatibility_form(char: str) -> str:
     """NFKC of one character; a letter or digit stays one word character or more (glued stays glued)."""
     folded = unicodedata.normalize("NFKC", char)
@@ -92,8 +95,7 @@ def fold(text: str) -> str:
     """The form text and terms are compared in (see the module's docstring)."""
     text = "".join(_compatibility_form(char) for char in text)
     decomposed = unicodedata.normalize("NFD", text)
-    kept = "".join(char for char in decomposed if unicodedata.category(char)[0] != "M" and
-                   unicodedata.category(char) != "Cf")
+    kept = "".join(char for char in decomposed if unicodedata.category(char) not in _DROPPED_CATEGORIES)
     confusables = _confusables()
     text = "".join(confusables.get(char, char) for char in kept.casefold())
     return _TOKEN.sub(lambda token: _fold_token(token.group(0)), text)
