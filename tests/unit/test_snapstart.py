@@ -63,3 +63,20 @@ def test_restore_gives_each_instance_its_own_random_stream_and_no_clients() -> N
     snapstart.after_restore()
     assert random.getstate() != snapshot_state
     assert clients._clients == {}
+
+
+def test_clients_made_after_restore_start_with_the_event_names_priming_worked_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(AwsClients, "_event_aliases", {})
+    clients = AwsClients("us-east-1")
+    AwsClients.prime_all(("dynamodb",))
+    primed = dict(AwsClients._event_aliases)
+    assert "before-call.dynamodb.GetItem" in primed  # the names of the primed requests' events
+    assert all(isinstance(name, str) and isinstance(alias, str) for name, alias in primed.items())
+    snapstart.after_restore()
+    client = clients.client("dynamodb")
+    assert primed.items() <= client.meta.events._alias_name_cache.items()
+    # ...and the emitter still answers names priming never saw, as botocore would
+    assert client.meta.events._alias_event_name("before-call.dynamodb.Scan") == "before-call.dynamodb.Scan"
