@@ -61,6 +61,57 @@ def test_tenants_never_see_each_others_canon(store: CanonRepository) -> None:
     assert store.latest(Tenant("globex", "shared-name")) is None
 
 
+class CountingTable:
+    """An ItemTable that counts the calls (round trips) made through it."""
+
+    def __init__(self, table: Any) -> None:
+        self.table, self.calls = table, []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.table, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return method(*args, **kwargs)
+        return counted
+
+
+def test_the_latest_version_read_on_its_own_is_one_round_trip_found_or_not(adapters: Any) -> None:
+    versions, cache = CountingTable(adapters.canon_table), CountingTable(adapters.cache_table)
+    store = CanonRepository(versions, cache, FixedClock(datetime(2026, 11, 27, tzinfo=UTC)))  # type: ignore[arg-type]
+    tenant = Tenant("acme", "store-one-read")
+    assert store.latest(tenant) is None
+    assert (versions.calls, cache.calls) == (["query"], [])
+    store.create(tenant, CANON, provenance=[{"field": "fonts", "source": "guide.pdf"}], source="manual",
+                 created_by="u")
+    versions.calls.clear()
+    latest = store.latest(tenant)
+    assert latest is not None
+    assert (latest.version, latest.canon, latest.provenance) == (1, CANON, [{"field": "fonts", "source": "guide.pdf"}])
+    assert versions.calls == ["query"]
+
+
+def test_a_version_is_stored_as_one_document_and_versions_written_field_by_field_still_read(
+        store: CanonRepository, adapters: Any) -> None:
+    tenant = Tenant("acme", "store-shapes")
+    store.create(tenant, CANON, provenance=[], source="derived", created_by="u")
+    item = adapters.canon_table.get(tenant.partition_key, "version#00000001")
+    assert isinstance(item["document"], str)
+    assert "canon" not in item  # one string to decode, not a map per field
+    # a version written the earlier way: each field its own attribute
+    adapters.canon_table.put({"pk": tenant.partition_key, "sk": "version#00000002", "org": tenant.org,
+                              "project_id": tenant.project, "version": 2, "canon": CANON | {"fonts": ["Lora"]},
+                              "provenance": [], "created_at": "2026-11-01T00:00:00+00:00", "created_by": "old",
+                              "source": "manual"})
+    latest = store.latest(tenant)
+    assert latest is not None
+    assert (latest.version, latest.canon["fonts"], latest.created_by) == (2, ["Lora"], "old")
+    assert store.version(tenant, 1).canon == CANON  # type: ignore[union-attr]
+    assert [(summary.version, summary.source) for summary in store.versions(tenant)] == [(2, "manual"),
+                                                                                         (1, "derived")]
+    assert store.create(tenant, CANON, provenance=[], source="manual", created_by="u").version == 3
+
+
 @pytest.mark.parametrize(("header", "versions", "any_existing"), [
     ("*", set(), True), ("3", {3}, False), ('"3"', {3}, False), ('W/"12"', set(), False),
     ('"3", "4"', {3, 4}, False), (' W/"3" , "5" ', {5}, False), ('"7",W/"8"', {7}, False),

@@ -1,12 +1,19 @@
 """The versioned canon: one item per version in the canon table, the latest cached in the cache table.
 
-    canon table   pk tenant, sk version#{n:08d}   CanonVersion
-    cache table   pk canon#{org}#{project}        the latest CanonVersion as one JSON string, its version (1 h TTL)
+    canon table   pk tenant, sk version#{n:08d}   one version: its document as one JSON string, and its summary
+                                                  (version, created_at, created_by, source) as attributes
+    cache table   pk canon#{org}#{project}        the latest version's document as one JSON string, its version
+                                                  (1 h TTL): what renders read in one batch with other cache items
 
 Versions are append-only. A new version is a conditional put of `version#{n}`, so two concurrent writers can
 never both create version n; an edit that names the version it started from (If-Match) gets 412 when another
 version was written meanwhile. The cache is written with "only if newer", so a slow reader can never put an
 older version back after a writer moved it forward.
+
+A read of the latest version on its own (GET /canon, an edit) is one newest-first query of the versions, found
+or not; the cache serves readers that fetch it in a batch anyway. A document is stored as a JSON string rather
+than a nested map because decoding a map of a canon with its provenance costs ~5x the call itself. Versions
+written before that (a nested map per field) still read.
 """
 
 from __future__ import annotations
@@ -91,13 +98,14 @@ class CanonRepository:
         """The cached latest version, unless missing or expired (DynamoDB's TTL deletes lazily)."""
         if item is None or item.get("expires_at", 0) <= self._clock.now().timestamp():
             return None
-        return CanonVersion(**json.loads(item["document"]))
+        return _version_of(item)
 
     def latest(self, tenant: Tenant, *, cached: Item | None = None, cache_read: bool = False) -> CanonVersion | None:
-        """The newest version, or None before the first. Pass the cache item as `cached` with cache_read=True
-        when it was already read in a batch with others (None: it was not found)."""
+        """The newest version, or None before the first: one query of the versions. Pass the cache item as
+        `cached` with cache_read=True when it was already read in a batch with others (None: it was not found);
+        on a miss the version read is cached for the next batch."""
         if not cache_read:
-            cached = self._cache.get(*self.cache_key(tenant))
+            return self._newest(tenant)
         document = self.from_cache_item(cached)
         if document is not None:
             return document
@@ -108,11 +116,11 @@ class CanonRepository:
 
     def _newest(self, tenant: Tenant) -> CanonVersion | None:
         items = self._versions.query(tenant.partition_key, sk_prefix=VERSION_PREFIX, newest_first=True, limit=1)
-        return from_item(CanonVersion, items[0]) if items else None
+        return _version_of(items[0]) if items else None
 
     def version(self, tenant: Tenant, version: int) -> CanonVersion | None:
         item = self._versions.get(tenant.partition_key, version_key(version))
-        return from_item(CanonVersion, item) if item else None
+        return _version_of(item) if item else None
 
     def versions(self, tenant: Tenant) -> list[CanonSummary]:
         """Every version's summary, newest first."""
@@ -137,7 +145,8 @@ class CanonRepository:
             document = CanonVersion(project_id=tenant.project, version=current + 1, canon=canon,
                                     provenance=provenance, created_at=self._clock.now().isoformat(),
                                     created_by=created_by, source=source)
-            item = to_item(document, pk=tenant.partition_key, sk=version_key(current + 1)) | {"org": tenant.org}
+            item = _version_item(document) | {"pk": tenant.partition_key, "sk": version_key(current + 1),
+                                              "org": tenant.org}
             if self._versions.put(item, when=absent("pk")):
                 self._remember(tenant, document)
                 return document
@@ -151,7 +160,23 @@ class CanonRepository:
 
     def _remember(self, tenant: Tenant, document: CanonVersion) -> None:
         now = int(self._clock.now().timestamp())
-        # A JSON string rather than a nested map: one attribute to decode on the hot path of every render.
         item = {"pk": self.cache_key(tenant)[0], "version": document.version, "expires_at": now + CACHE_TTL_SECONDS,
-                "document": json.dumps(document.as_document(), separators=(",", ":"))}
+                "document": _document_json(document)}
         self._cache.put(item, when=only_if_newer(document.version, now=now))
+
+
+def _document_json(document: CanonVersion) -> str:
+    return json.dumps(document.as_document(), separators=(",", ":"))
+
+
+def _version_item(document: CanonVersion) -> Item:
+    """A version's item (without its key): the summary's attributes, and the whole document as one string."""
+    summary = CanonSummary(version=document.version, created_at=document.created_at,
+                           created_by=document.created_by, source=document.source)
+    return to_item(summary) | {"document": _document_json(document)}
+
+
+def _version_of(item: Item) -> CanonVersion:
+    if "document" in item:
+        return CanonVersion(**json.loads(item["document"]))
+    return from_item(CanonVersion, item)  # written before documents were strings: one attribute per field
