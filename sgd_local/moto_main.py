@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import inspect
 import signal
 import sys
 import threading
@@ -56,6 +57,48 @@ def cache_update_expression_parsing() -> None:
     UpdateExpressionParser.make = classmethod(lambda cls, expression: parsed(expression))  # type: ignore[assignment]
 
 
+class _OnePartition:
+    """A table as its Query sees it: every attribute the table's, but only the items of one partition whose sort
+    key meets the key condition (moto's own comparison; moto compares them again)."""
+
+    def __init__(self, table: Any, hash_key: Any, range_comparison: str | None, range_objs: list[Any]) -> None:
+        self._table = table
+        self._hash_key = hash_key
+        self._range_comparison = range_comparison
+        self._range_objs = range_objs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def all_items(self) -> list[Any]:
+        items = self._table.items.get(self._hash_key, {}).values()
+        if not self._range_comparison:
+            return list(items)
+        return [item for item in items if item.range_key.compare(self._range_comparison, self._range_objs)]
+
+
+def query_one_partition() -> None:
+    """moto answers a Query by listing and sorting every item of the table, then keeping the partition's: each
+    query costs O(n log n) in the table's size, and it sizes every item of the partition, matching or not
+    (10,000 items: 66 ms a query). DynamoDB reads the key range of one partition, and so does this for queries
+    of a table with a sort key (SGD has no index): 3 ms. moto's own code still filters, sorts, pages and
+    projects them."""
+    from moto.dynamodb.models.table import Table
+
+    query = Table.query
+    signature = inspect.signature(query)
+
+    def partition_query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        called = signature.bind(self, *args, **kwargs).arguments
+        if called.get("index_name") or not self.range_key_attr or called.get("hash_key") is None:
+            return query(self, *args, **kwargs)
+        partition = _OnePartition(self, called["hash_key"], called.get("range_comparison"),
+                                  called.get("range_objs") or [])
+        return query(partition, *args, **kwargs)
+
+    Table.query = partition_query  # type: ignore[method-assign]
+
+
 def make_dynamodb_writes_atomic() -> None:
     for name in WRITE_OPERATIONS:
         setattr(DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name)))
@@ -78,6 +121,7 @@ def serve(host: str, port: int, journal: Path | None) -> None:
 if __name__ == "__main__":
     cache_service_lookup()
     cache_update_expression_parsing()
+    query_one_partition()
     make_dynamodb_writes_atomic()
     enforce_s3_policies()
     options = argparse.ArgumentParser()

@@ -311,3 +311,39 @@ def test_conditional_counters_stay_exact_when_one_expression_serves_many_items(r
     assert counters.admit("globex", "reads", 600, below=16, expires_at=2000, amount=2) is None  # 15 + 2 > 16
     assert (counters.count("acme", "reads", 600), counters.count("globex", "reads", 600)) == (9, 15)
     assert counters.count("acme", "render", 600) == 0
+
+
+def test_a_query_reads_its_own_partition_exactly_in_order_and_in_pages(runtime: Any) -> None:
+    """The embedded AWS queries one partition instead of sorting the whole table (sgd_local.moto_main): the answer
+    is still DynamoDB's: only the partition's items that match, in sort-key order either way, page by page."""
+    dynamodb = runtime.aws.client("dynamodb")
+    table = "UsageTable"
+    for partition in ("query#a", "query#b", "query#c"):
+        for index in range(12):
+            for prefix in ("item#", "other#"):
+                dynamodb.put_item(TableName=table, Item={"pk": {"S": partition}, "sk": {"S": f"{prefix}{index:03d}"},
+                                                         "n": {"N": str(index)}})
+
+    def pages(partition: str, *, forward: bool, limit: int) -> list[list[str]]:
+        request: dict[str, Any] = {
+            "TableName": table, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": "item#"}},
+            "ScanIndexForward": forward, "Limit": limit}
+        found = []
+        while True:
+            response = dynamodb.query(**request)
+            found.append([item["sk"]["S"] for item in response["Items"]])
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    expected = [f"item#{index:03d}" for index in range(12)]
+    assert [key for page in pages("query#b", forward=True, limit=5) for key in page] == expected
+    newest_first = pages("query#b", forward=False, limit=5)
+    assert [len(page) for page in newest_first[:3]] == [5, 5, 2]
+    assert [key for page in newest_first for key in page] == expected[::-1]
+    assert pages("query#none", forward=True, limit=5) == [[]]
+    everything = dynamodb.query(TableName=table, KeyConditionExpression="pk = :pk",
+                                ExpressionAttributeValues={":pk": {"S": "query#c"}})
+    assert everything["Count"] == 24
+    assert {item["pk"]["S"] for item in everything["Items"]} == {"query#c"}
