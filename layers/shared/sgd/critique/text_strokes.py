@@ -161,30 +161,36 @@ def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, po
     ring = dilate(mask, reach) & ~near
     if np.count_nonzero(ring) < 8:
         return None
-    ring_pixels = region[ring]
-    if len(ring_pixels) > MAX_RING_SAMPLES:  # a median of a regular sample is as good and much cheaper
-        ring_pixels = ring_pixels[::len(ring_pixels) // MAX_RING_SAMPLES + 1]
+    ring_rows, ring_cols = np.nonzero(ring)
+    if len(ring_rows) > MAX_RING_SAMPLES:  # a median of a regular sample is as good and much cheaper
+        step = len(ring_rows) // MAX_RING_SAMPLES + 1
+        ring_rows, ring_cols = ring_rows[::step], ring_cols[::step]
+    ring_pixels = region[ring_rows, ring_cols]
     background_rgb = np.median(ring_pixels, axis=0)
     luma = opponent(region)
-    background_planes = opponent(background_rgb[None, None])[0, 0]
     ring_planes = opponent(ring_pixels[None])[0]
-    distinct = np.abs(luma - background_planes).max(axis=-1)
+    # Everything is judged against the background next to each pixel: the ring's median, or on a gradient (where
+    # the ring's far sides differ by more than faint text differs from either) a smooth surface fitted to the ring.
+    background = _smooth_background(ring_rows, ring_cols, ring_planes, h, w)
+    residual = luma - background  # (h, w, 3): each pixel's difference from the background next to it
+    ring_residual = ring_planes - background[ring_rows, ring_cols]
+    distinct = np.abs(residual).max(axis=-1)
     inside = distinct[mask]
     cut = np.percentile(inside, 60)
     core = mask & (distinct >= cut)
     ink = np.median(region[core], axis=0)
     # Text stands apart from what is around it: its ink differs from the ring by more than the ring varies (a
     # photograph's texture or a codec's halo does not).
-    ring_spread = float(np.median(np.abs(ring_planes - background_planes).max(axis=-1)))
+    ring_spread = float(np.median(np.abs(ring_residual).max(axis=-1)))
     separation = float(np.median(inside[inside >= cut]))
     if separation < max(MIN_LEVEL, SEPARATION * ring_spread):
         return None
     # ... and the ink is not all around it too (the rim of a large shape, where the shape itself goes on).
-    ink_planes = np.median(luma[core], axis=0)
-    to_ink = np.abs(luma - ink_planes).max(axis=-1)
-    if float(np.mean(np.abs(ring_planes - ink_planes).max(axis=-1) <= 0.5 * separation)) > MAX_INK_IN_RING:
+    ink_residual = np.median(residual[core], axis=0)
+    to_ink = np.abs(residual - ink_residual).max(axis=-1)
+    if float(np.mean(np.abs(ring_residual - ink_residual).max(axis=-1) <= 0.5 * separation)) > MAX_INK_IN_RING:
         return None
-    to_background = np.abs(luma - background_planes).max(axis=-1)
+    to_background = distinct
     # The glyphs whole: a thick stroke can stand out only along its edges (its middle is as far from the local
     # background as the stroke is wide), so the ink-coloured pixels next to the mask are glyph too, never ring.
     glyphs = mask | (dilate(mask, reach) & (to_ink < to_background))
@@ -204,6 +210,35 @@ def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, po
     outline = np.count_nonzero(boundary_pixels(strokes.astype(np.int8)) & strokes)
     stroke_px = 2.0 * np.count_nonzero(strokes) / max(1, outline) if outline else 0.0
     return StrokeLine(box, _rgb(ink), _rgb(background_rgb), ratio, size_px, stroke_px / max(1.0, size_px))
+
+
+def _smooth_background(rows: np.ndarray, cols: np.ndarray, planes: np.ndarray, height: int, width: int
+                       ) -> np.ndarray:
+    """(height, width, 3) float: the background of a line's box from its ring samples (`planes`, opponent channels
+    at `rows`, `cols`). The ring's median when that fits the ring as well as a surface does (a flat fill: exactly);
+    otherwise a quadratic surface per channel fitted to the ring by least squares, refitted without the samples it
+    fits worst (a neighbouring shape in the ring), which follows a linear or radial gradient across the line."""
+    median = np.median(planes, axis=0)
+    flat_spread = float(np.median(np.abs(planes - median).max(axis=-1)))
+    if flat_spread <= 0.5 or len(rows) < 24:
+        return np.broadcast_to(median.astype(np.float32), (height, width, 3))
+    scale_y, scale_x = max(1.0, height / 2), max(1.0, width / 2)
+
+    def terms(y: np.ndarray, x: np.ndarray) -> list[np.ndarray]:
+        y, x = (y - scale_y) / scale_y, (x - scale_x) / scale_x
+        return [np.ones_like(y), x, y, x * x, x * y, y * y]
+
+    design = np.stack(terms(rows.astype(np.float64), cols.astype(np.float64)), axis=1)
+    keep = np.ones(len(rows), dtype=bool)
+    for _ in range(2):
+        coefficients = np.linalg.lstsq(design[keep], planes[keep].astype(np.float64), rcond=None)[0]
+        errors = np.abs(planes - design @ coefficients).max(axis=-1)
+        keep = errors <= max(1.0, 2.5 * float(np.median(errors)))
+    if float(np.median(errors)) >= flat_spread:
+        return np.broadcast_to(median.astype(np.float32), (height, width, 3))
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    surface = np.stack(terms(ys, xs), axis=-1) @ coefficients
+    return surface.astype(np.float32)
 
 
 def _rgb(values: np.ndarray) -> tuple[int, int, int]:
