@@ -237,6 +237,8 @@ def detect_lines_and_pieces(view: View, policy: CritiquePolicy) -> tuple[list[De
             lines += _joined([_completed(components, line, pieces, labels, thickness, view.polarity)
                               for line in accepted],
                              components)
+    if view.polarity:  # lines found by their strokes are sized by their tallest letter
+        lines = [_line_of(components, line.members, line.label, tallest_letter=True) for line in lines]
     return lines, components
 
 
@@ -279,14 +281,16 @@ def _completed(components: Any, line: DetectedLine, pieces: np.ndarray, labels: 
     return _line_of(components, members, line.label)
 
 
-def _line_of(components: Any, members: np.ndarray, label: int) -> DetectedLine:
-    """A line's box and font size from its glyphs."""
+def _line_of(components: Any, members: np.ndarray, label: int, tallest_letter: bool = False) -> DetectedLine:
+    """A line's box and font size from its glyphs: the 90th percentile of their heights, or with `tallest_letter`
+    the tallest glyph at or above it (a short word's one capital: "On on" read from its x-height letters is a size
+    too small)."""
     heights = (components.y1[members] - components.y0[members]).astype(np.float64)
     x0, y0 = int(components.x0[members].min()), int(components.y0[members].min())
     box = (x0, y0, int(components.x1[members].max()) - x0, int(components.y1[members].max()) - y0)
     median_height = float(np.median(heights))
     letters = heights[heights >= 0.5 * median_height]  # not the dots, commas and hyphens
-    tallest = float(np.percentile(letters, 90))
+    tallest = float(np.percentile(letters, 90, method="higher" if tallest_letter else "linear"))
     # Glyphs of one height are capitals or x-height letters ("now"): without a taller glyph to tell, the larger
     # reading is taken, so a short lower-case word is not held to the small-text minimum.
     uniform = tallest <= UNIFORM_HEIGHT * float(np.median(letters))
