@@ -284,7 +284,8 @@ def _completed(components: Any, line: DetectedLine, pieces: np.ndarray, labels: 
 def _line_of(components: Any, members: np.ndarray, label: int, tallest_letter: bool = False) -> DetectedLine:
     """A line's box and font size from its glyphs: the 90th percentile of their heights, or with `tallest_letter`
     the tallest glyph at or above it (a short word's one capital: "On on" read from its x-height letters is a size
-    too small)."""
+    too small), the line then being of one height only when its shortest letter is as tall too (in "Today" three
+    of five letters rise above the x-height: not a word of x-height letters)."""
     heights = (components.y1[members] - components.y0[members]).astype(np.float64)
     x0, y0 = int(components.x0[members].min()), int(components.y0[members].min())
     box = (x0, y0, int(components.x1[members].max()) - x0, int(components.y1[members].max()) - y0)
@@ -293,7 +294,7 @@ def _line_of(components: Any, members: np.ndarray, label: int, tallest_letter: b
     tallest = float(np.percentile(letters, 90, method="higher" if tallest_letter else "linear"))
     # Glyphs of one height are capitals or x-height letters ("now"): without a taller glyph to tell, the larger
     # reading is taken, so a short lower-case word is not held to the small-text minimum.
-    uniform = tallest <= UNIFORM_HEIGHT * float(np.median(letters))
+    uniform = tallest <= UNIFORM_HEIGHT * float(np.min(letters) if tallest_letter else np.median(letters))
     return DetectedLine(box, label, members, tallest, X_HEIGHT_EM if uniform else CAP_HEIGHT_EM)
 
 

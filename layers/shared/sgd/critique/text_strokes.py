@@ -286,6 +286,7 @@ def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: 
     pixel_component = components.pixel_component
     assert pixel_component is not None
     found: list[StrokeLine] = []
+    small: list[StrokeLine] = []  # lines of small text, sized again at full resolution
     for line in sorted(lines, key=lambda item: -item.box[2] * item.box[3])[:MAX_LINES]:
         lx, ly, lw, lh = line.box
         size_px = line.size_px(scale)
@@ -294,11 +295,17 @@ def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: 
             continue
         measured = _measured(rgb, pixel_component, line.members, line_box, size_px, scale, policy)
         if measured is not None:
-            found.append(measured)
+            (small if scale > 1 and line.glyph_height <= FINE_MAX_VIEW_PX else found).append(measured)
     if scale > 1:
+        # Small text on the reduced copy: neighbouring letters blur into one piece, from an ascender's top to a
+        # descender's foot, which reads as a larger font. Its line is looked at again at full resolution, and
+        # kept as measured here only when nothing is found there.
+        again = [line.box for line in small]
         known = list(skip or []) + [line.box for line in found] + \
-            [(line.box[0] * scale, line.box[1] * scale, line.box[2] * scale, line.box[3] * scale) for line in lines]
-        found += _fine_pass(rgb, policy, scale, components, lines, known, excluded, photo, lossy)
+            [box for box in ((line.box[0] * scale, line.box[1] * scale, line.box[2] * scale, line.box[3] * scale)
+                             for line in lines) if not _skipped(box, again)]
+        fine = _fine_pass(rgb, policy, scale, components, lines, known, excluded, photo, lossy, again)
+        found += fine + [line for line in small if not _skipped(line.box, [item.box for item in fine])]
     return found
 
 
@@ -328,7 +335,7 @@ def _measured(rgb: np.ndarray, pixel_component: np.ndarray, members: np.ndarray,
 
 def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: Components,
                lines: list[DetectedLine], known: list[Box], excluded: np.ndarray | None,
-               photo: np.ndarray | None, lossy: bool) -> list[StrokeLine]:
+               photo: np.ndarray | None, lossy: bool, again: list[Box] | None = None) -> list[StrokeLine]:
     """Small text at full resolution. On the reduced copy, the glyphs of text under about FINE_MAX_VIEW_PX view
     pixels tall blur into blobs the glyph rules refuse (too thick, too full); the pieces they leave, two or more
     side by side, mark where to look again: there polarity and lines are found on the design's own pixels. So do
@@ -341,11 +348,14 @@ def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: 
     # its own colour is the background there and its rim (cut by the crop's edge) is no glyph.
     # Panels come first: pieces inside one are looked at there (a crop around them would take in the panel's rim,
     # whose pixels next to its edge stand out against a background window that the panel covers most of).
-    places = [(box, 0) for box in _small_panels(components, lines)] + \
-        [(box, 2 * BACKGROUND_RADIUS) for box in _piece_clusters(components, lines)]
+    def full(view_box: Box) -> Box:
+        return view_box[0] * scale, view_box[1] * scale, view_box[2] * scale, view_box[3] * scale
+
+    places = [(box, 2 * BACKGROUND_RADIUS) for box in again or []] + \
+        [(full(box), 0) for box in _small_panels(components, lines)] + \
+        [(full(box), 2 * BACKGROUND_RADIUS) for box in _piece_clusters(components, lines)]
     looked = list(known)
-    for (px, py, pw, ph), margin in places:
-        box = (px * scale, py * scale, pw * scale, ph * scale)
+    for box, margin in places:
         if any(overlap_area(box, other) >= 0.5 * box[2] * box[3] for other in looked):
             continue
         looked.append(box)
