@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from sgd.critique.palette import analyse_colours
 from sgd.critique.policy import load_critique_policy
 from sgd.critique.text import check_contrast
@@ -425,3 +425,67 @@ def test_small_text_on_a_panel_smaller_than_the_search_window_is_found(text: str
     findings = [v for v in measurement.violations if v["kind"] == "contrast"]
     assert findings, measurement.checks["contrast"]
     assert all(_iou(finding["box"], text_box) > 0 for finding in findings)
+
+
+def _ratio(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    def luminance(rgb: np.ndarray) -> np.ndarray:
+        values = np.asarray(rgb, dtype=np.float64) / 255.0
+        linear = np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
+        return linear @ np.array([0.2126, 0.7152, 0.0722])
+    a, b = luminance(first), luminance(second)
+    return (np.maximum(a, b) + 0.05) / (np.minimum(a, b) + 0.05)
+
+
+def test_a_colour_found_line_on_a_gradient_is_judged_where_its_background_is_worst() -> None:
+    """Large text whose colour the clusters find, on a gradient panel: the clusters' centres stand for ranges of
+    colours, and against the lightest of them the line passed (3.9:1). Judged by its ink against each pixel next to
+    its glyphs it is the 10th percentile of those ratios, as WCAG judges a mixed background: below 3:1."""
+    from sgd.critique.measure import measure_design
+
+    text, ink, size = "Coffee today", (0x70, 0x84, 0x73), 40
+    face = font(size)
+    image = Image.new("RGB", (1080, 1080), "#FDFDF6")
+    left, top, right, bottom = ImageDraw.Draw(image).textbbox((0, 0), text, font=face)
+    pad = round(0.6 * size)
+    panel = _gradient(right - left + 2 * pad, bottom - top + 2 * pad, (0xFD, 0xFD, 0xF6), (0xC4, 0xC4, 0xBC), 0.4)
+    mask = Image.new("L", panel.size, 0)
+    ImageDraw.Draw(mask).text((pad - left, pad - top), text, fill=255, font=face)
+    panel.paste(Image.new("RGB", panel.size, ink), (0, 0), mask)
+    image.paste(panel, (700, 500))
+    glyphs = np.asarray(mask) > 127
+    reach = round(0.25 * size)
+    near = np.asarray(mask.filter(ImageFilter.MaxFilter(2 * reach + 1))) > 0
+    ring = near & ~(np.asarray(mask.filter(ImageFilter.MaxFilter(3))) > 0)
+    ratios = _ratio(np.asarray(panel), np.array(ink))
+    measurement = measure_design(image, {"palette_hex": ["#FDFDF6"]}, POLICY)
+    lines = [line for line in measurement.checks["contrast"]["text_boxes"] if line["box"][0] >= 700 - 4]
+    assert lines, measurement.checks["contrast"]
+    for line in lines:  # each line (a word) against the ring around its own glyphs
+        x, y, w, h = line["box"]
+        own = np.zeros(ring.shape, dtype=bool)
+        own[max(0, y - 500 - reach):y - 500 + h + reach, max(0, x - 700 - reach):x - 700 + w + reach] = True
+        worst = float(np.percentile(ratios[ring & own], 10))
+        assert abs(line["ratio"] - worst) <= 0.2, (worst, line)
+        assert worst < 3.0
+        assert line["ok"] is False
+    assert glyphs.any()
+
+
+def test_small_bold_text_on_a_small_panel_is_sized_from_its_letters() -> None:
+    """16 px bold "Today" at 3.9:1 on a small panel: small text (4.5:1 needed). The half-size copy joins its letters
+    into pieces from an ascender's top to a descender's foot; found again at full size it is sized by its tallest
+    letter, and three of its five letters rising above the x-height make it no word of x-height letters."""
+    from sgd.critique.measure import measure_design
+
+    image = Image.new("RGB", (1080, 1080), "#F4F0E8")
+    draw = ImageDraw.Draw(image)
+    face = face_of("DejaVu Sans", "bold", 16)
+    left, top, right, bottom = draw.textbbox((0, 0), "Today", font=face)
+    x, y, pad = 700, 500, 12
+    draw.rectangle((x, y, x + right - left + 2 * pad - 1, y + bottom - top + 2 * pad - 1), fill="#72B42F")
+    draw.text((x + pad - left, y + pad - top), "Today", fill="#344A1C", font=face)
+    measurement = measure_design(image, {"palette_hex": ["#F4F0E8", "#72B42F", "#344A1C"]}, POLICY)
+    (line,) = measurement.checks["contrast"]["text_boxes"]
+    assert line["size_px"] < 18.67, line
+    assert line["required"] == 4.5
+    assert [v for v in measurement.violations if v["kind"] == "contrast"]
