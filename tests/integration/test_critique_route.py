@@ -337,3 +337,34 @@ def test_designs_too_large_to_measure_are_refused_before_any_work(api: ApiClient
     assert response.status == 422
     assert response.json()["error"]["code"] == "critique_too_large"
     assert "fewer designs" in response.json()["error"]["message"]
+
+
+def test_a_design_using_a_logo_version_of_the_canon_is_judged_as_that_version(api: ApiClient, runtime: Any) -> None:
+    """The canon's logo versions (here a light one in colours of its own, for dark backgrounds) are loaded with the
+    primary logo: an external design that shows the light version is not "recoloured", and the check names it."""
+    import numpy as np
+
+    project = new_project()
+    primary = Image.open(KIT / "logo.png").convert("RGBA")
+    pixels = np.asarray(primary).copy()
+    pixels[..., :3] = 255 - pixels[..., [1, 2, 0]]  # other hues, lighter where the primary is dark: same shape
+    light = Image.fromarray(pixels, "RGBA")
+    buffer = io.BytesIO()
+    light.save(buffer, format="PNG")
+    put_asset(runtime, "acme", project, "brand-logo", (KIT / "logo.png").read_bytes(), kind="logo")
+    put_asset(runtime, "acme", project, "logo-light", buffer.getvalue(), kind="logo")
+    seed_canon(runtime_adapters(runtime), Tenant("acme", project), dict(CANON) | {
+        "logo_asset_id": "brand-logo", "logo_versions": [{"asset_id": "logo-light", "use_on": "dark"}]})
+    background = CANON["palette_hex"][0]
+    design = Image.new("RGB", (1080, 1080), background)
+    shown = light.resize((320, round(320 * light.height / light.width)))
+    design.paste(shown, (380, 400), shown)
+    buffer = io.BytesIO()
+    design.save(buffer, format="PNG")
+    put_asset(runtime, "acme", project, "with-light-logo", buffer.getvalue(),
+              record={"width": 1080, "height": 1080, "format": "png"})
+    asset = critique(api, project, "with-light-logo")["assets"][0]
+    clear = asset["checks"]["logo_safe_zone"]
+    assert clear["found"] is True, clear
+    assert clear["logo_version"] == "logo-light", clear
+    assert not [v for v in asset["violations"] if v["kind"] == "logo_safe_zone"], asset["violations"]

@@ -629,3 +629,43 @@ def test_a_framed_panel_holding_the_logo_is_its_surface_even_where_it_covers_mos
     draw.rectangle((700, 850, 790, 900), fill="#FFB81C")
     (finding,) = check_clear_space(np.asarray(canvas), logo_box, 8, POLICY).violations
     assert "on its left" in finding["message"]
+
+
+def _turned(logo: Image.Image) -> Image.Image:
+    pixels = np.asarray(logo).copy()
+    pixels[..., :3] = pixels[..., [1, 2, 0]]  # the channels turned: other hues, same shape
+    return Image.fromarray(pixels, "RGBA")
+
+
+def _one_colour(logo: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
+    pixels = np.asarray(logo).copy()
+    pixels[..., :3] = colour
+    return Image.fromarray(pixels, "RGBA")
+
+
+@pytest.mark.parametrize(("version", "background"), [
+    ("multi_colour", "#1D1D1D"),  # a light version in colours of its own, for dark backgrounds
+    ("one_colour", "#FFFFFF"),  # a one-colour version in a colour the canon's palette does not list
+])
+def test_a_logo_version_of_the_canon_is_found_as_that_version(version: str, background: str) -> None:
+    """The canon's logo versions (light, dark) are brand logos too: a design that uses one is not "recoloured"
+    against the primary logo, and the check says which version was found. Against the primary alone the same
+    design reads as recoloured."""
+    from sgd.critique.measure import measure_design
+
+    primary = _wordmark()
+    shown = _turned(primary) if version == "multi_colour" else _one_colour(primary, (0x7A, 0x6A, 0x5A))
+    design = Image.new("RGB", (1080, 1080), background)
+    design.paste(shown, (375, 490), shown)
+    canon = {"palette_hex": [background, "#E63946", "#1D3557", "#FFFFFF"], "logo_safe_zone_pct": 5}
+    alone = measure_design(design, canon, POLICY, logo=prepare_logo(_png(primary)))  # type: ignore[arg-type]
+    assert any("recoloured" in v["message"] for v in alone.violations)
+    versions = {"logo-light": prepare_logo(_png(shown)), "logo-other": prepare_logo(_png(_turned(shown)))}
+    measured = measure_design(design, canon, POLICY, logo=prepare_logo(_png(primary)),  # type: ignore[arg-type]
+                              logo_versions=versions)  # type: ignore[arg-type]
+    check = measured.checks["logo_safe_zone"]
+    assert check["found"] is True, check
+    assert check["logo_version"] == "logo-light", check
+    assert not [v for v in measured.violations if v["kind"] == "logo_safe_zone"], measured.violations
+    left, top, right, bottom = shown.getchannel("A").getbbox() or (0, 0, 0, 0)
+    assert _close(tuple(check["logo_box"]), (375 + left, 490 + top, right - left, bottom - top))

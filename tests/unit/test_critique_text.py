@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from sgd.critique.palette import analyse_colours
 from sgd.critique.policy import load_critique_policy
 from sgd.critique.text import check_contrast
@@ -347,3 +347,145 @@ def test_codec_artefacts_on_a_striped_graphic_are_not_text() -> None:
     found = measure_design(decode_design(buffer.getvalue()), {"palette_hex": ["#FFFFFF", "#F3F7FA"]}, POLICY)
     (finding,) = [v for v in found.violations if v["kind"] == "contrast"]
     assert finding["message"].startswith("Unreadable text")
+
+
+def face_of(family_name: str, weight: str, size: int) -> ImageFont.FreeTypeFont:
+    family = bundled_family(family_name)
+    assert family is not None
+    file = family.file(weight)
+    assert file is not None
+    assert file.path is not None
+    return ImageFont.truetype(str(file.path), size)
+
+
+def _gradient(width: int, height: int, first: tuple[int, int, int], second: tuple[int, int, int],
+              angle: float | None = None) -> Image.Image:
+    """A linear gradient from `first` to `second`: diagonal (top left to bottom right), or along `angle` (radians)."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    if angle is None:
+        t = (xs / max(1, width - 1) + ys / max(1, height - 1)) / 2
+    else:
+        t = xs * np.cos(angle) + ys * np.sin(angle)
+        t = (t - t.min()) / max(1e-9, float(np.ptp(t)))
+    pixels = np.array(first)[None, None] * (1 - t[..., None]) + np.array(second)[None, None] * t[..., None]
+    return Image.fromarray(np.rint(pixels).astype(np.uint8))
+
+
+@pytest.mark.parametrize(("text", "family", "size", "bold", "ink", "first", "second", "angle"), [
+    ("Launch roast", "Liberation Sans", 48, True, (0xE4, 0xDF, 0xDE), (0xF2, 0xEC, 0xEB), (0xD9, 0xD3, 0xD2), None),
+    ("Open event", "Liberation Sans", 30, False, (0xDB, 0xD3, 0xDD), (0xEC, 0xE6, 0xF0), (0xD0, 0xC9, 0xD3), None),
+    # large heavy letters (their parts fill up to 0.7 of their boxes), whose counters stand out the other way
+    ("Main today", "DejaVu Sans", 88, True, (0xCD, 0xD5, 0xD8), (0xE2, 0xE9, 0xEA), (0xC4, 0xCB, 0xCE), 1.2),
+])
+def test_faint_text_on_a_gradient_is_found_and_judged_where_it_is_worst(
+        text: str, family: str, size: int, bold: bool, ink: tuple[int, int, int], first: tuple[int, int, int],
+        second: tuple[int, int, int], angle: float | None) -> None:
+    """Text a little darker than the middle of a gradient panel: the panel's far corners differ from each other by
+    more than the text differs from either, so against one background colour for the whole line the text was
+    "part of the texture" (or its own colour was all around it). Against the background next to each glyph it
+    stands out; its ratio is the worst part of that background (near-invisible: unreadable)."""
+    from sgd.critique.measure import measure_design
+
+    image = Image.new("RGB", (1080, 1080), "#EAF1F2")
+    face = face_of(family, "bold" if bold else "regular", size)
+    left, top, right, bottom = ImageDraw.Draw(image).textbbox((0, 0), text, font=face)
+    pad = max(12, round(0.6 * size))
+    panel = _gradient(right - left + 2 * pad, bottom - top + 2 * pad, first, second, angle)
+    ImageDraw.Draw(panel).text((pad - left, pad - top), text, fill=ink, font=face)
+    image.paste(panel, (100, 80))
+    text_box = [100 + pad, 80 + pad, right - left, bottom - top]
+    measurement = measure_design(image, {"palette_hex": ["#EAF1F2"]}, POLICY)
+    findings = [v for v in measurement.violations if v["kind"] == "contrast"]
+    assert findings, measurement.checks["contrast"]
+    assert all(_iou(finding["box"], text_box) > 0 for finding in findings)
+    assert any(finding["message"].startswith("Unreadable text") for finding in findings)
+
+
+@pytest.mark.parametrize(("text", "family", "size", "bold", "ink", "panel", "panel_end"), [
+    ("Main for visit", "DejaVu Sans", 13, True, "#61667A", "#14242C", "#14242C"),  # ~2.7:1, on a small dark panel
+    ("Spring", "DejaVu Sans", 16, True, "#4A5990", "#7A72E8", "#7A72E8"),  # ~1.7:1
+])
+def test_small_text_on_a_panel_smaller_than_the_search_window_is_found(text: str, family: str, size: int,
+                                                                        bold: bool, ink: str, panel: str,
+                                                                        panel_end: str) -> None:
+    """A panel (a button) smaller than the half-size copy's background window stands out from the page along its
+    rim, and small text on it merges with that rim there; the panel is looked at again at full size, on its own."""
+    from sgd.critique.measure import measure_design
+
+    image = Image.new("RGB", (1080, 1080), "#F4EEF2")
+    draw = ImageDraw.Draw(image)
+    face = face_of(family, "bold" if bold else "regular", size)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=face)
+    x, y, pad = 640, 460, 12
+    rgb = [tuple(int(value[i:i + 2], 16) for i in (1, 3, 5)) for value in (panel, panel_end)]
+    image.paste(_gradient(right - left + 2 * pad, bottom - top + 2 * pad, rgb[0], rgb[1]), (x, y))  # type: ignore
+    draw.text((x + pad - left, y + pad - top), text, fill=ink, font=face)
+    text_box = [x + pad, y + pad, right - left, bottom - top]
+    measurement = measure_design(image, {"palette_hex": ["#F4EEF2", panel, ink]}, POLICY)
+    findings = [v for v in measurement.violations if v["kind"] == "contrast"]
+    assert findings, measurement.checks["contrast"]
+    assert all(_iou(finding["box"], text_box) > 0 for finding in findings)
+
+
+def _ratio(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    def luminance(rgb: np.ndarray) -> np.ndarray:
+        values = np.asarray(rgb, dtype=np.float64) / 255.0
+        linear = np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
+        return linear @ np.array([0.2126, 0.7152, 0.0722])
+    a, b = luminance(first), luminance(second)
+    return (np.maximum(a, b) + 0.05) / (np.minimum(a, b) + 0.05)
+
+
+def test_a_colour_found_line_on_a_gradient_is_judged_where_its_background_is_worst() -> None:
+    """Large text whose colour the clusters find, on a gradient panel: the clusters' centres stand for ranges of
+    colours, and against the lightest of them the line passed (3.9:1). Judged by its ink against each pixel next to
+    its glyphs it is the 10th percentile of those ratios, as WCAG judges a mixed background: below 3:1."""
+    from sgd.critique.measure import measure_design
+
+    text, ink, size = "Coffee today", (0x70, 0x84, 0x73), 40
+    face = font(size)
+    image = Image.new("RGB", (1080, 1080), "#FDFDF6")
+    left, top, right, bottom = ImageDraw.Draw(image).textbbox((0, 0), text, font=face)
+    pad = round(0.6 * size)
+    panel = _gradient(right - left + 2 * pad, bottom - top + 2 * pad, (0xFD, 0xFD, 0xF6), (0xC4, 0xC4, 0xBC), 0.4)
+    mask = Image.new("L", panel.size, 0)
+    ImageDraw.Draw(mask).text((pad - left, pad - top), text, fill=255, font=face)
+    panel.paste(Image.new("RGB", panel.size, ink), (0, 0), mask)
+    image.paste(panel, (700, 500))
+    glyphs = np.asarray(mask) > 127
+    reach = round(0.25 * size)
+    near = np.asarray(mask.filter(ImageFilter.MaxFilter(2 * reach + 1))) > 0
+    ring = near & ~(np.asarray(mask.filter(ImageFilter.MaxFilter(3))) > 0)
+    ratios = _ratio(np.asarray(panel), np.array(ink))
+    measurement = measure_design(image, {"palette_hex": ["#FDFDF6"]}, POLICY)
+    lines = [line for line in measurement.checks["contrast"]["text_boxes"] if line["box"][0] >= 700 - 4]
+    assert lines, measurement.checks["contrast"]
+    for line in lines:  # each line (a word) against the ring around its own glyphs
+        x, y, w, h = line["box"]
+        own = np.zeros(ring.shape, dtype=bool)
+        own[max(0, y - 500 - reach):y - 500 + h + reach, max(0, x - 700 - reach):x - 700 + w + reach] = True
+        worst = float(np.percentile(ratios[ring & own], 10))
+        assert abs(line["ratio"] - worst) <= 0.2, (worst, line)
+        assert worst < 3.0
+        assert line["ok"] is False
+    assert glyphs.any()
+
+
+def test_small_bold_text_on_a_small_panel_is_sized_from_its_letters() -> None:
+    """16 px bold "Today" at 3.9:1 on a small panel: small text (4.5:1 needed). The half-size copy joins its letters
+    into pieces from an ascender's top to a descender's foot; found again at full size it is sized by its tallest
+    letter, and three of its five letters rising above the x-height make it no word of x-height letters."""
+    from sgd.critique.measure import measure_design
+
+    image = Image.new("RGB", (1080, 1080), "#F4F0E8")
+    draw = ImageDraw.Draw(image)
+    face = face_of("DejaVu Sans", "bold", 16)
+    left, top, right, bottom = draw.textbbox((0, 0), "Today", font=face)
+    x, y, pad = 700, 500, 12
+    draw.rectangle((x, y, x + right - left + 2 * pad - 1, y + bottom - top + 2 * pad - 1), fill="#72B42F")
+    draw.text((x + pad - left, y + pad - top), "Today", fill="#344A1C", font=face)
+    measurement = measure_design(image, {"palette_hex": ["#F4F0E8", "#72B42F", "#344A1C"]}, POLICY)
+    (line,) = measurement.checks["contrast"]["text_boxes"]
+    assert line["size_px"] < 18.67, line
+    assert line["required"] == 4.5
+    assert [v for v in measurement.violations if v["kind"] == "contrast"]

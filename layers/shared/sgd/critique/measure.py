@@ -89,10 +89,12 @@ class Measurement:
 
 def measure_design(image: Image.Image, canon: BrandCanon, policy: CritiquePolicy, *,
                    layout: Mapping[str, Any] | None = None, logo: PreparedLogo | None = None,
-                   expected: Mapping[str, Any] | None = None) -> Measurement:
+                   expected: Mapping[str, Any] | None = None,
+                   logo_versions: Mapping[str, PreparedLogo] | None = None) -> Measurement:
     """Measures a design against the canon. `layout`: an SGD render's layout (text_boxes, logo_box, shapes,
     imagery_box) or None for an external image, whose text and logo are then found in the pixels (the logo by
-    matching `logo`, the brand's ingested logo). `expected`: {"width", "height", "format"} recorded for the asset."""
+    matching `logo`, the brand's ingested logo, and each of `logo_versions`, asset id -> prepared: the canon's
+    light and dark versions). `expected`: {"width", "height", "format"} recorded for the asset."""
     picture = image if image.mode == "RGB" else image.convert("RGB")
     rgb = np.asarray(picture)
     height, width = rgb.shape[:2]
@@ -101,7 +103,8 @@ def measure_design(image: Image.Image, canon: BrandCanon, policy: CritiquePolicy
     checks: dict[str, Any] = {}
 
     logo_box, logo_check, logo_findings, logo_suggestions = locate_logo(rgb, canon, policy, layout, logo,
-                                                                        lossy=image.format in LOSSY)
+                                                                        lossy=image.format in LOSSY,
+                                                                        versions=logo_versions)
     violations += logo_findings
     imagery = box_or_none(layout.get("imagery_box"), width, height) if layout else None
     palette = check_palette(rgb, canon, policy, exclude=[logo_box] if logo_box else [],

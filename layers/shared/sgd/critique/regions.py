@@ -113,6 +113,14 @@ def _max3(plane: np.ndarray) -> np.ndarray:
     return out
 
 
+def max_filter(plane: np.ndarray, radius: int) -> np.ndarray:
+    """The largest value of `plane` over the (2 radius + 1)^2 square around each pixel (edges replicated)."""
+    out = plane
+    for _ in range(radius):
+        out = _max3(out)
+    return out if radius else plane.copy()
+
+
 def local_extreme(plane: np.ndarray, index: np.ndarray) -> np.ndarray:
     """For the pixels at flat `index` of a 2-D plane: whether each is the largest or the smallest value of its 3x3
     neighbourhood (borders replicate the edge pixels). Gathers at the given pixels only: cheap for a sparse set."""
@@ -140,9 +148,7 @@ def cell_counts(mask: np.ndarray, cell: int) -> np.ndarray:
 
 def grow(mask: np.ndarray, radius: int) -> np.ndarray:
     """The bool mask dilated by `radius` pixels (square), by repeated separable 3x3 maxima (fast for small radii)."""
-    out = mask.view(np.uint8) if mask.dtype == bool else mask
-    for _ in range(radius):
-        out = _max3(out)
+    out = max_filter(mask.view(np.uint8) if mask.dtype == bool else mask, radius)
     return out.astype(bool) if radius else mask.copy()
 
 

@@ -51,6 +51,12 @@ MAX_REQUEST_PIXELS = 40_000_000
 MAX_PIXELS_IN_FLIGHT = 20_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class _Logos:
+    primary: PreparedLogo | None
+    versions: dict[str, PreparedLogo]  # asset id -> prepared
+
+
 @dataclass(slots=True)
 class _Assessed:
     record: AssetRecord
@@ -73,7 +79,7 @@ class CritiqueService:
         self._presign_ttl = presign_ttl_seconds
         # Decoding, numpy and encoding release the GIL, and S3 round trips overlap; threads start on first use.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="critique")
-        self._logos: dict[tuple[str, str], tuple[float, Any]] = {}  # (partition, logo id) -> (expiry, prepared)
+        self._logos: dict[tuple[str, str], tuple[float, _Logos]] = {}  # (partition, logo ids) -> (expiry, prepared)
 
     async def critique(self, tenant: Tenant, asset_ids: list[str], *, deadline: Deadline,
                        trace_id: str) -> CritiqueResponse:
@@ -148,21 +154,25 @@ class CritiqueService:
                 code="not_a_design", details={"assets": unusable})
         return records
 
-    def _logo(self, tenant: Tenant, canon: BrandCanon) -> PreparedLogo | None:
-        """The canon's logo, prepared for matching (sgd.critique.logo), or None; kept per container for a while."""
-        logo_id = canon.get("logo_asset_id")
-        if not logo_id:
-            return None
-        key, now = (tenant.partition_key, str(logo_id)), time.monotonic()
+    def _logo(self, tenant: Tenant, canon: BrandCanon) -> _Logos:
+        """The canon's logo and its versions (light, dark), prepared for matching (sgd.critique.logo); kept per
+        container for a while."""
+        ids = [str(canon.get("logo_asset_id") or "")] + \
+            [str(version["asset_id"]) for version in canon.get("logo_versions") or []]
+        if not any(ids):
+            return _Logos(None, {})
+        key, now = (tenant.partition_key, " ".join(ids)), time.monotonic()
         cached = self._logos.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
         from sgd.critique.logo import prepare_logo
 
-        data = self._brand.logo(tenant, canon)
-        prepared = prepare_logo(data) if data is not None else None
-        self._logos[key] = (now + LOGO_CACHE_SECONDS, prepared)
-        return prepared
+        files = self._brand.load(tenant, canon, [])  # the logo (or the first version standing for it), versions
+        versions = {version.asset_id: prepared for version in files.logo_versions
+                    if (prepared := prepare_logo(version.data)) is not None}
+        logos = _Logos(prepare_logo(files.logo) if files.logo is not None else None, versions)
+        self._logos[key] = (now + LOGO_CACHE_SECONDS, logos)
+        return logos
 
     def _design_bytes(self, record: AssetRecord) -> bytes:
         try:
@@ -174,7 +184,7 @@ class CritiqueService:
             raise
 
     # -- per asset (worker threads) ------------------------------------------------------------------------------
-    def _assess(self, record: AssetRecord, canon: BrandCanon, logo: PreparedLogo | None) -> _Assessed:
+    def _assess(self, record: AssetRecord, canon: BrandCanon, logo: _Logos) -> _Assessed:
         from sgd.critique.measure import decode_design, measure_design
 
         data = self._design_bytes(record)
@@ -184,12 +194,13 @@ class CritiqueService:
             raise ValidationFailed(f"asset {record.asset_id}: {error.message}", code=error.code,
                                    details={"asset_id": record.asset_id, "reason": error.details}) from None
         expected = {name: getattr(record, name) for name in ("width", "height", "format") if getattr(record, name)}
-        measurement = measure_design(image, canon, self._policy, layout=record.layout, logo=logo,
+        measurement = measure_design(image, canon, self._policy, layout=record.layout, logo=logo.primary,
+                                     logo_versions=logo.versions,
                                      expected=expected or None)
         return _Assessed(record, data, measurement, image.width, image.height, image)
 
     def _measure_and_finish(self, tenant: Tenant, critique_id: str, record: AssetRecord,
-                            canon: BrandCanon, logo: PreparedLogo | None) -> AssetCritique:
+                            canon: BrandCanon, logo: _Logos) -> AssetCritique:
         return self._finish(tenant, critique_id, self._assess(record, canon, logo), None)
 
     async def _ask_model(self, gateway: ModelGateway, tenant: Tenant, item: _Assessed, canon: BrandCanon,

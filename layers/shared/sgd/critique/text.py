@@ -40,6 +40,8 @@ MIN_FOREGROUND_PIXELS = 4
 INK_SHARE = 0.1  # a colour under a detected line's glyphs counts as its ink from this share of them
 CORE_REACH = 2  # px (samples) around a detected glyph mask that still belong to the glyph's shape (a halo ring's
 # inside: the stroke it surrounds)
+INK_AGREES = 32  # channel levels between a line's colour and its strokes' measured ink for the strokes to judge it
+VARIED_LEVELS = 4.0  # luma levels the background around a line spans (10th to 90th percentile) beyond a flat fill
 
 
 
@@ -211,7 +213,8 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
         weight_decides = policy.large_bold_text_px <= size_px < policy.large_text_px
         on_photo = bool(photo_around[line_box[1]:line_box[1] + line_box[3],
                                      line_box[0]:line_box[0] + line_box[2]].mean() >= 0.5)
-        if weight_decides or on_photo:
+        varied = _varied_background(analysis.rgb[y:y + h:step, x:x + w:step], ink)
+        if weight_decides or on_photo or varied:
             mask = np.isin(pixel_component[np.ix_(np.minimum(np.arange(y, y + h) // scale,
                                                              pixel_component.shape[0] - 1),
                                                   np.minimum(np.arange(x, x + w) // scale,
@@ -228,6 +231,12 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
             # Glyph-like patches of a photograph's own colours (between the letters of text on it, too): they do
             # not stand apart from it, or their "ink" is one of its colours (text has a flat ink of its own).
             continue
+        if region is not None and varied and weighed is not None and weighed.ratio < region.ratio and \
+                max(abs(a - b) for a, b in zip(weighed.ink, parse_hex(region.color), strict=True)) <= INK_AGREES:
+            # On a gradient or a photograph the colour clusters stand for ranges of colours: the ratio is the
+            # glyphs' ink against each pixel next to them, where it is worst (when the strokes' ink is the line's
+            # colour: around a codec's halo outlines it is a blend).
+            region = replace(region, ratio=weighed.ratio)
         if region is not None:
             regions.append(replace(region, box=line_box))
     regions = _without_blend_echoes(regions)
@@ -240,6 +249,18 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
         regions.append(TextRegion(found.box, None, to_hex(found.ink), to_hex(found.background), found.ratio,
                                   required, large, found.size_px, bold))
     return sorted(regions, key=lambda item: (item.box[1], item.box[0]))
+
+
+def _varied_background(pixels: np.ndarray, ink: np.ndarray) -> bool:
+    """Whether the background around a line's glyphs (the sampled `pixels` of its box but the glyphs and their
+    rims) spans more than VARIED_LEVELS of luma between its 10th and 90th percentiles: a gradient or a photograph,
+    whose colour clusters only approximate it."""
+    around = pixels[~grow(ink, 1)]
+    if around.shape[0] < 8:
+        return False
+    luma = around.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    low, high = np.percentile(luma, [10, 90])
+    return bool(high - low > VARIED_LEVELS)
 
 
 def _ink_colour(analysis: ColourAnalysis, labels: np.ndarray, ink: np.ndarray) -> int | None:

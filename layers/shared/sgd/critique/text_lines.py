@@ -38,6 +38,8 @@ MAX_LINE_THICKNESS = 0.33  # ... the median over a line
 MIN_LARGE_GLYPHS = 3  # display-size "words" of fewer shapes than this ...
 LARGE_GLYPH_SHARE = 0.06  # ... from this share of the canvas's shorter side are not read as text
 MAX_LINE_FILL = 0.66  # the median glyph's ink over its box: letters stay well under it, filled shapes over
+MAX_STROKE_LINE_FILL = 0.72  # ... found by their strokes, where a heavy letter's parts count as glyphs (the legs of a
+# bold M, 0.7; a bold i, 0.9; DejaVu Sans Bold's letters 0.55-0.71): still under a disc's 0.785
 MAX_SMALL_LINE_FILL = 0.8  # ... small bold letters (their counters a pixel or two, anti-aliased edges) reach 0.79
 MIN_CORE_SHARE = 0.03  # a large glyph has some flat pixels inside; a 1-px outline left by a blend has none
 MIN_LINE_CORE_SHARE = 0.1  # ... and so has a line of them, by its median glyph
@@ -128,6 +130,7 @@ class View:
     scale: int
     source: TextLabels | None = None  # the full-resolution design a reduced view was made from
     pixels: np.ndarray | None = None  # the view's own RGB pixels (the reduced copy), shared with stroke detection
+    polarity: bool = False  # labels are polarities (stroke_view): the background itself is label -1
 
     @staticmethod
     def of(analysis: ColourAnalysis, text_labels: TextLabels, scale: int) -> View:
@@ -170,7 +173,7 @@ def stroke_view(labels: np.ndarray, reduced: np.ndarray, scale: int, spread: np.
     """A view whose labels are polarities (sgd.critique.text_strokes: 1 darker, 2 lighter than the local
     background, -1 neither) rather than colours: detect_lines then finds text at any contrast. `spread`: the
     reduced copy's channel spread when already known."""
-    return View(labels, channel_spread(reduced) if spread is None else spread, scale)
+    return View(labels, channel_spread(reduced) if spread is None else spread, scale, polarity=True)
 
 
 def detect_lines(view: View, policy: CritiquePolicy) -> tuple[list[DetectedLine], np.ndarray]:
@@ -222,20 +225,25 @@ def detect_lines_and_pieces(view: View, policy: CritiquePolicy) -> tuple[list[De
         members = np.flatnonzero(candidate & (components.label == label))
         if members.size < 2 or members.size > MAX_GLYPHS_PER_COLOUR:
             continue
-        surround = np.array([_surrounding_label(labels, components, int(member)) for member in members])
+        surround = np.array([_surrounding_label(labels, components, int(member), view.polarity)
+                             for member in members])
         accepted = [line for line in (_accept_line(components, group, thickness, core_share, int(label),
-                                                    min(height, width))
+                                                    min(height, width),
+                                                    MAX_STROKE_LINE_FILL if view.polarity else MAX_LINE_FILL)
                                       for group in _group_into_lines(components, members, surround))
                     if line is not None]
         if accepted:
             pieces = np.flatnonzero(piece & (components.label == label))
-            lines += _joined([_completed(components, line, pieces, labels, thickness) for line in accepted],
+            lines += _joined([_completed(components, line, pieces, labels, thickness, view.polarity)
+                              for line in accepted],
                              components)
+    if view.polarity:  # lines found by their strokes are sized by their tallest letter
+        lines = [_line_of(components, line.members, line.label, tallest_letter=True) for line in lines]
     return lines, components
 
 
 def _completed(components: Any, line: DetectedLine, pieces: np.ndarray, labels: np.ndarray,
-               thickness: np.ndarray) -> DetectedLine:
+               thickness: np.ndarray, polarity: bool = False) -> DetectedLine:
     """The line with every piece of its colour on the same background that sits in its band (vertical centre
     within the seeds' extent, at most JOIN_MAX_HEIGHT seed heights tall) and follows on within JOIN_GAP line
     heights, word after word. Chunky pieces (dots, squares: a dot field beside the text) never extend the line;
@@ -252,7 +260,7 @@ def _completed(components: Any, line: DetectedLine, pieces: np.ndarray, labels: 
     letter = thickness[band] <= MAX_THICKNESS
     extending, inner = band[letter], band[~letter & small]
     widest = line.members[np.argmax(components.area[line.members])]
-    background = _surrounding_label(labels, components, int(widest))
+    background = _surrounding_label(labels, components, int(widest), polarity)
     reach = JOIN_GAP * h
     left, right = x0, x0 + w
     judged = np.zeros(extending.size, dtype=bool)
@@ -261,7 +269,7 @@ def _completed(components: Any, line: DetectedLine, pieces: np.ndarray, labels: 
         reached = (components.x1[extending] >= left - reach) & (components.x0[extending] <= right + reach)
         for index in np.flatnonzero(reached & ~judged):  # the background check only for pieces within reach
             judged[index] = True
-            joined[index] = _surrounding_label(labels, components, int(extending[index])) == background
+            joined[index] = _surrounding_label(labels, components, int(extending[index]), polarity) == background
         near = extending[reached & joined]
         new_left = min(left, int(components.x0[near].min())) if near.size else left
         new_right = max(right, int(components.x1[near].max())) if near.size else right
@@ -273,17 +281,20 @@ def _completed(components: Any, line: DetectedLine, pieces: np.ndarray, labels: 
     return _line_of(components, members, line.label)
 
 
-def _line_of(components: Any, members: np.ndarray, label: int) -> DetectedLine:
-    """A line's box and font size from its glyphs."""
+def _line_of(components: Any, members: np.ndarray, label: int, tallest_letter: bool = False) -> DetectedLine:
+    """A line's box and font size from its glyphs: the 90th percentile of their heights, or with `tallest_letter`
+    the tallest glyph at or above it (a short word's one capital: "On on" read from its x-height letters is a size
+    too small), the line then being of one height only when its shortest letter is as tall too (in "Today" three
+    of five letters rise above the x-height: not a word of x-height letters)."""
     heights = (components.y1[members] - components.y0[members]).astype(np.float64)
     x0, y0 = int(components.x0[members].min()), int(components.y0[members].min())
     box = (x0, y0, int(components.x1[members].max()) - x0, int(components.y1[members].max()) - y0)
     median_height = float(np.median(heights))
     letters = heights[heights >= 0.5 * median_height]  # not the dots, commas and hyphens
-    tallest = float(np.percentile(letters, 90))
+    tallest = float(np.percentile(letters, 90, method="higher" if tallest_letter else "linear"))
     # Glyphs of one height are capitals or x-height letters ("now"): without a taller glyph to tell, the larger
     # reading is taken, so a short lower-case word is not held to the small-text minimum.
-    uniform = tallest <= UNIFORM_HEIGHT * float(np.median(letters))
+    uniform = tallest <= UNIFORM_HEIGHT * float(np.min(letters) if tallest_letter else np.median(letters))
     return DetectedLine(box, label, members, tallest, X_HEIGHT_EM if uniform else CAP_HEIGHT_EM)
 
 
@@ -304,15 +315,17 @@ def _joined(lines: list[DetectedLine], components: Any) -> list[DetectedLine]:
     return joined
 
 
-def _surrounding_label(labels: np.ndarray, components: Any, member: int) -> int:
+def _surrounding_label(labels: np.ndarray, components: Any, member: int, polarity: bool = False) -> int:
     """The dominant other colour just around a component: the glyphs of one line share it, a shape of the same
-    colour in a pattern next to the line usually does not."""
+    colour in a pattern next to the line usually does not. In a polarity view the background is label -1 and counts
+    too (a glyph's counter or a gap between large glyphs may stand out the other way, where the glyphs pull the
+    local background toward their ink: that makes no other background)."""
     x0, y0, x1, y1 = (int(components.x0[member]), int(components.y0[member]), int(components.x1[member]),
                       int(components.y1[member]))
     pad = max(1, (y1 - y0) // 6)
     window = labels[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
-    others = window[(window >= 0) & (window != components.label[member])]
-    return int(np.bincount(others.astype(np.int64)).argmax()) if others.size else -1
+    others = window[((window >= 0) | polarity) & (window != components.label[member])]
+    return int(np.bincount(others.astype(np.int64) + 1).argmax()) - 1 if others.size else -1
 
 
 def _group_into_lines(components: Any, members: np.ndarray, surround: np.ndarray) -> list[np.ndarray]:
@@ -343,7 +356,7 @@ def _group_into_lines(components: Any, members: np.ndarray, surround: np.ndarray
 
 
 def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core_share: np.ndarray,
-                 label: int, view_side: int) -> DetectedLine | None:
+                 label: int, view_side: int, max_fill: float = MAX_LINE_FILL) -> DetectedLine | None:
     heights = (components.y1[group] - components.y0[group]).astype(np.float64)
     widths = (components.x1[group] - components.x0[group]).astype(np.float64)
     areas = components.area[group].astype(np.float64)
@@ -359,7 +372,7 @@ def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core
     if float(np.median(thickness[group])) > MAX_LINE_THICKNESS:
         return None
     if float(np.median(areas / np.maximum(1.0, heights * widths))) > \
-            (MAX_SMALL_LINE_FILL if median_height < SMALL_GLYPH_PX else MAX_LINE_FILL):
+            (MAX_SMALL_LINE_FILL if median_height < SMALL_GLYPH_PX else max_fill):
         return None  # solid discs, half discs and blocks in a row: a graphic, not letters (which leave air)
     bottoms = components.y1[group].astype(np.float64)
     on_baseline = np.abs(bottoms - np.median(bottoms)) <= max(2.0, BASELINE_TOLERANCE * median_height)

@@ -34,6 +34,7 @@ from sgd.critique.regions import (
     connected_components,
     dilate,
     grow,
+    max_filter,
     overlap_area,
 )
 from sgd.critique.text_lines import DetectedLine, View, detect_lines, detect_lines_and_pieces, stroke_view
@@ -52,7 +53,13 @@ MAX_RING_SAMPLES = 4000
 MAX_INK_IN_RING = 0.1  # share of the ring around a line that may look like its ink
 FINE_MAX_VIEW_PX = 12  # glyph pieces up to this tall (view px) in clusters are looked at again at full resolution
 FINE_MAX_SHARE = 0.25  # ... over at most this share of the canvas
+PANEL_MAX_VIEW_PX = 48  # small panels (view px tall) whose text is looked for again at full resolution ...
+PANEL_MAX_ASPECT = 16  # ... up to this many times as wide as tall ...
 LOSSY_MIN_LEVEL = 6.0  # luma levels a stroke must differ by at full resolution in a JPEG or WebP (codec ringing)
+PEAK_SHARE = 0.5  # a stroke's pixels differ from the background by at least this share of the largest nearby ...
+PEAK_RADIUS = 2  # ... within this many px
+SURFACE_FIT_LEVEL = 1.5  # levels: a gradient's ring fits a quadratic surface to about a level (rounding)
+SURFACE_FIT_SHARE = 0.4  # ... or explains this much of the variation the ring's median leaves
 SEPARATION = 3.0  # the ink's difference from the ring over the ring's own median variation, at least
 
 
@@ -101,7 +108,10 @@ def polarity_labels(rgb: np.ndarray, min_level: float = MIN_LEVEL, chroma: bool 
     for plane in planes if chroma else ():
         as_bytes = np.clip(np.rint(plane), 0, 255).astype(np.uint8)
         np.maximum(difference, np.abs(plane - _background(as_bytes)), out=difference)
-    standing = difference > threshold
+    # A glyph's outline is where its ink covers half a pixel: a pixel stands out only from half the largest
+    # difference around it (anti-aliased rims of clear text would otherwise join neighbouring letters, and a
+    # thin gap between them is all that separates them in a reduced copy).
+    standing = difference > np.maximum(threshold, PEAK_SHARE * max_filter(difference, PEAK_RADIUS))
     labels = np.full(standing.shape, -1, dtype=np.int8)
     labels[standing & (luma_delta <= 0)] = 1
     labels[standing & (luma_delta > 0)] = 2
@@ -161,30 +171,36 @@ def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, po
     ring = dilate(mask, reach) & ~near
     if np.count_nonzero(ring) < 8:
         return None
-    ring_pixels = region[ring]
-    if len(ring_pixels) > MAX_RING_SAMPLES:  # a median of a regular sample is as good and much cheaper
-        ring_pixels = ring_pixels[::len(ring_pixels) // MAX_RING_SAMPLES + 1]
+    ring_rows, ring_cols = np.nonzero(ring)
+    if len(ring_rows) > MAX_RING_SAMPLES:  # a median of a regular sample is as good and much cheaper
+        step = len(ring_rows) // MAX_RING_SAMPLES + 1
+        ring_rows, ring_cols = ring_rows[::step], ring_cols[::step]
+    ring_pixels = region[ring_rows, ring_cols]
     background_rgb = np.median(ring_pixels, axis=0)
     luma = opponent(region)
-    background_planes = opponent(background_rgb[None, None])[0, 0]
     ring_planes = opponent(ring_pixels[None])[0]
-    distinct = np.abs(luma - background_planes).max(axis=-1)
+    # Everything is judged against the background next to each pixel: the ring's median, or on a gradient (where
+    # the ring's far sides differ by more than faint text differs from either) a smooth surface fitted to the ring.
+    background = _smooth_background(ring_rows, ring_cols, ring_planes, h, w)
+    residual = luma - background  # (h, w, 3): each pixel's difference from the background next to it
+    ring_residual = ring_planes - background[ring_rows, ring_cols]
+    distinct = np.abs(residual).max(axis=-1)
     inside = distinct[mask]
     cut = np.percentile(inside, 60)
     core = mask & (distinct >= cut)
     ink = np.median(region[core], axis=0)
     # Text stands apart from what is around it: its ink differs from the ring by more than the ring varies (a
     # photograph's texture or a codec's halo does not).
-    ring_spread = float(np.median(np.abs(ring_planes - background_planes).max(axis=-1)))
+    ring_spread = float(np.median(np.abs(ring_residual).max(axis=-1)))
     separation = float(np.median(inside[inside >= cut]))
     if separation < max(MIN_LEVEL, SEPARATION * ring_spread):
         return None
     # ... and the ink is not all around it too (the rim of a large shape, where the shape itself goes on).
-    ink_planes = np.median(luma[core], axis=0)
-    to_ink = np.abs(luma - ink_planes).max(axis=-1)
-    if float(np.mean(np.abs(ring_planes - ink_planes).max(axis=-1) <= 0.5 * separation)) > MAX_INK_IN_RING:
+    ink_residual = np.median(residual[core], axis=0)
+    to_ink = np.abs(residual - ink_residual).max(axis=-1)
+    if float(np.mean(np.abs(ring_residual - ink_residual).max(axis=-1) <= 0.5 * separation)) > MAX_INK_IN_RING:
         return None
-    to_background = np.abs(luma - background_planes).max(axis=-1)
+    to_background = distinct
     # The glyphs whole: a thick stroke can stand out only along its edges (its middle is as far from the local
     # background as the stroke is wide), so the ink-coloured pixels next to the mask are glyph too, never ring.
     glyphs = mask | (dilate(mask, reach) & (to_ink < to_background))
@@ -204,6 +220,38 @@ def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, po
     outline = np.count_nonzero(boundary_pixels(strokes.astype(np.int8)) & strokes)
     stroke_px = 2.0 * np.count_nonzero(strokes) / max(1, outline) if outline else 0.0
     return StrokeLine(box, _rgb(ink), _rgb(background_rgb), ratio, size_px, stroke_px / max(1.0, size_px))
+
+
+def _smooth_background(rows: np.ndarray, cols: np.ndarray, planes: np.ndarray, height: int, width: int
+                       ) -> np.ndarray:
+    """(height, width, 3) float: the background of a line's box from its ring samples (`planes`, opponent channels
+    at `rows`, `cols`). The ring's median when that fits the ring as well as a surface does (a flat fill: exactly);
+    otherwise, where the ring is smooth (a quadratic surface per channel fitted to it by least squares, refitted
+    without the samples it fits worst, is within SURFACE_FIT_LEVEL of most of it, or leaves at most SURFACE_FIT_SHARE
+    of the median's variation), that surface: it follows a linear or radial gradient across the line. A ring of two
+    colours (shapes) or a photograph's texture is not smooth."""
+    median = np.median(planes, axis=0)
+    flat_spread = float(np.median(np.abs(planes - median).max(axis=-1)))
+    if flat_spread <= 0.5 or len(rows) < 24:
+        return np.broadcast_to(median.astype(np.float32), (height, width, 3))
+    scale_y, scale_x = max(1.0, height / 2), max(1.0, width / 2)
+
+    def terms(y: np.ndarray, x: np.ndarray) -> list[np.ndarray]:
+        y, x = (y - scale_y) / scale_y, (x - scale_x) / scale_x
+        return [np.ones_like(y), x, y, x * x, x * y, y * y]
+
+    design = np.stack(terms(rows.astype(np.float64), cols.astype(np.float64)), axis=1)
+    coefficients = np.linalg.lstsq(design, planes.astype(np.float64), rcond=None)[0]
+    errors = np.abs(planes - design @ coefficients).max(axis=-1)
+    keep = errors <= max(1.0, 2.5 * float(np.median(errors)))  # refitted without what it fits worst
+    coefficients = np.linalg.lstsq(design[keep], planes[keep].astype(np.float64), rcond=None)[0]
+    errors = np.abs(planes - design @ coefficients).max(axis=-1)
+    if float(np.median(errors)) > min(max(SURFACE_FIT_LEVEL, SURFACE_FIT_SHARE * flat_spread), flat_spread):
+        # not smooth (shapes, texture): the surface leaves most of the ring's variation
+        return np.broadcast_to(median.astype(np.float32), (height, width, 3))
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    surface = np.stack(terms(ys, xs), axis=-1) @ coefficients
+    return surface.astype(np.float32)
 
 
 def _rgb(values: np.ndarray) -> tuple[int, int, int]:
@@ -238,6 +286,7 @@ def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: 
     pixel_component = components.pixel_component
     assert pixel_component is not None
     found: list[StrokeLine] = []
+    small: list[StrokeLine] = []  # lines of small text, sized again at full resolution
     for line in sorted(lines, key=lambda item: -item.box[2] * item.box[3])[:MAX_LINES]:
         lx, ly, lw, lh = line.box
         size_px = line.size_px(scale)
@@ -246,11 +295,17 @@ def stroke_lines(rgb: np.ndarray, policy: CritiquePolicy, scale: int, excluded: 
             continue
         measured = _measured(rgb, pixel_component, line.members, line_box, size_px, scale, policy)
         if measured is not None:
-            found.append(measured)
+            (small if scale > 1 and line.glyph_height <= FINE_MAX_VIEW_PX else found).append(measured)
     if scale > 1:
+        # Small text on the reduced copy: neighbouring letters blur into one piece, from an ascender's top to a
+        # descender's foot, which reads as a larger font. Its line is looked at again at full resolution, and
+        # kept as measured here only when nothing is found there.
+        again = [line.box for line in small]
         known = list(skip or []) + [line.box for line in found] + \
-            [(line.box[0] * scale, line.box[1] * scale, line.box[2] * scale, line.box[3] * scale) for line in lines]
-        found += _fine_pass(rgb, policy, scale, components, lines, known, excluded, photo, lossy)
+            [box for box in ((line.box[0] * scale, line.box[1] * scale, line.box[2] * scale, line.box[3] * scale)
+                             for line in lines) if not _skipped(box, again)]
+        fine = _fine_pass(rgb, policy, scale, components, lines, known, excluded, photo, lossy, again)
+        found += fine + [line for line in small if not _skipped(line.box, [item.box for item in fine])]
     return found
 
 
@@ -280,42 +335,30 @@ def _measured(rgb: np.ndarray, pixel_component: np.ndarray, members: np.ndarray,
 
 def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: Components,
                lines: list[DetectedLine], known: list[Box], excluded: np.ndarray | None,
-               photo: np.ndarray | None, lossy: bool) -> list[StrokeLine]:
+               photo: np.ndarray | None, lossy: bool, again: list[Box] | None = None) -> list[StrokeLine]:
     """Small text at full resolution. On the reduced copy, the glyphs of text under about FINE_MAX_VIEW_PX view
     pixels tall blur into blobs the glyph rules refuse (too thick, too full); the pieces they leave, two or more
-    side by side, mark where to look again: there polarity and lines are found on the design's own pixels."""
+    side by side, mark where to look again: there polarity and lines are found on the design's own pixels. So do
+    small panels (`_small_panels`): text on a button or a panel smaller than the reduced copy's background window
+    merges with the panel's rim there (the rim stands out from the page beyond it, and so does the text)."""
     height, width = rgb.shape[:2]
-    tall = components.y1 - components.y0
-    wide = components.x1 - components.x0
-    view_height, view_width = components.pixel_component.shape if components.pixel_component is not None else (0, 0)
-    piece = (components.label >= 0) & (tall >= 3) & (tall <= FINE_MAX_VIEW_PX) & (wide <= 6 * tall) & \
-        (components.area >= 4) & (components.x0 > 0) & (components.y0 > 0) & \
-        (components.x1 < view_width) & (components.y1 < view_height)
-    for line in lines:
-        piece[line.members] = False
-    indices = np.flatnonzero(piece)
-    if indices.size < 2:
-        return []
-    # Pieces within a glyph height of each other form a cluster: one place to look again.
-    grid = np.zeros((view_height, view_width), dtype=bool)
-    for index in indices.tolist():
-        reach = int(tall[index])
-        grid[max(0, components.y0[index] - 1):components.y1[index] + 1,
-             max(0, components.x0[index] - reach):components.x1[index] + reach] = True
-    places = connected_components(grid.view(np.int8), ignore=0, pixel_map=True)
-    assert places.pixel_component is not None
-    owner = places.pixel_component[components.y0[indices], components.x0[indices]]
-    counts = np.bincount(owner[owner >= 0], minlength=len(places))
     found: list[StrokeLine] = []
     budget = FINE_MAX_SHARE * height * width
-    margin = 2 * BACKGROUND_RADIUS
-    for place in np.argsort(-counts).tolist():
-        if counts[place] < 2:
-            break
-        px, py, pw, ph = places.box(place)
-        box = (px * scale, py * scale, pw * scale, ph * scale)
-        if any(overlap_area(box, other) >= 0.5 * box[2] * box[3] for other in known):
+    # Around a cluster of pieces the crop takes in their background; a small panel is cropped to itself, so that
+    # its own colour is the background there and its rim (cut by the crop's edge) is no glyph.
+    # Panels come first: pieces inside one are looked at there (a crop around them would take in the panel's rim,
+    # whose pixels next to its edge stand out against a background window that the panel covers most of).
+    def full(view_box: Box) -> Box:
+        return view_box[0] * scale, view_box[1] * scale, view_box[2] * scale, view_box[3] * scale
+
+    places = [(box, 2 * BACKGROUND_RADIUS) for box in again or []] + \
+        [(full(box), 0) for box in _small_panels(components, lines)] + \
+        [(full(box), 2 * BACKGROUND_RADIUS) for box in _piece_clusters(components, lines)]
+    looked = list(known)
+    for box, margin in places:
+        if any(overlap_area(box, other) >= 0.5 * box[2] * box[3] for other in looked):
             continue
+        looked.append(box)
         window = clip_box((box[0] - margin, box[1] - margin, box[2] + 2 * margin, box[3] + 2 * margin), width, height)
         if window is None:
             continue
@@ -342,3 +385,47 @@ def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: 
                                         measured.size_px, measured.stroke_em))
                 known.append(line_box)
     return found
+
+
+def _loose_pieces(components: Components, lines: list[DetectedLine]) -> np.ndarray:
+    """(len(components),) bool: components of a label, off the canvas edge, that no line has taken."""
+    view_height, view_width = components.pixel_component.shape if components.pixel_component is not None else (0, 0)
+    loose = (components.label >= 0) & (components.x0 > 0) & (components.y0 > 0) & \
+        (components.x1 < view_width) & (components.y1 < view_height)
+    for line in lines:
+        loose[line.members] = False
+    return loose
+
+
+def _piece_clusters(components: Components, lines: list[DetectedLine]) -> list[Box]:
+    """View boxes of two or more glyph pieces within a glyph height of each other, most pieces first."""
+    tall = components.y1 - components.y0
+    wide = components.x1 - components.x0
+    view_height, view_width = components.pixel_component.shape if components.pixel_component is not None else (0, 0)
+    piece = _loose_pieces(components, lines) & (tall >= 3) & (tall <= FINE_MAX_VIEW_PX) & (wide <= 6 * tall) & \
+        (components.area >= 4)
+    indices = np.flatnonzero(piece)
+    if indices.size < 2:
+        return []
+    grid = np.zeros((view_height, view_width), dtype=bool)
+    for index in indices.tolist():
+        reach = int(tall[index])
+        grid[max(0, components.y0[index] - 1):components.y1[index] + 1,
+             max(0, components.x0[index] - reach):components.x1[index] + reach] = True
+    places = connected_components(grid.view(np.int8), ignore=0, pixel_map=True)
+    assert places.pixel_component is not None
+    owner = places.pixel_component[components.y0[indices], components.x0[indices]]
+    counts = np.bincount(owner[owner >= 0], minlength=len(places))
+    return [places.box(place) for place in np.argsort(-counts).tolist() if counts[place] >= 2]
+
+
+def _small_panels(components: Components, lines: list[DetectedLine]) -> list[Box]:
+    """View boxes of pieces shaped like a small panel's rim (wider than tall, FINE_MAX_VIEW_PX to PANEL_MAX_VIEW_PX
+    tall) that no line has taken, smallest first: a small panel stands out from the page around it along its rim
+    (its middle is its own background), and any text on it may have merged into that rim."""
+    tall = components.y1 - components.y0
+    wide = components.x1 - components.x0
+    panel = _loose_pieces(components, lines) & (tall > FINE_MAX_VIEW_PX) & (tall <= PANEL_MAX_VIEW_PX) & \
+        (wide >= tall) & (wide <= PANEL_MAX_ASPECT * tall)
+    indices = np.flatnonzero(panel)
+    return [components.box(int(index)) for index in indices[np.argsort(components.area[indices])]]
