@@ -8,7 +8,6 @@ import random
 
 import numpy as np
 import pytest
-from bench.support.photos import draw_face, face_and_text_photo, textured_ground
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
@@ -16,6 +15,7 @@ from sgd.design.faces import cascade, detect_faces, group_rectangles
 from sgd.design.imagery import salient_centering
 from sgd.design.subjects import FACE_SIDE, KeepWhole, keep_whole, merge_lines
 
+from bench.support.photos import draw_face, face_and_text_photo, textured_ground
 from tests.unit.test_design_v2 import STANDARD_SIZES
 
 
@@ -48,7 +48,8 @@ def test_a_drawn_face_is_found_where_it_is(size: int, where: tuple[float, float]
     assert len(faces) == 1
     fx, fy, fw, fh = (value * factor for value in faces[0])
     centre_x, centre_y = fx + fw / 2, fy + fh / 2
-    assert head.x < centre_x < head.right and head.y < centre_y < head.bottom
+    assert head.x < centre_x < head.right
+    assert head.y < centre_y < head.bottom
     assert 0.5 * size < fw < 1.5 * size
 
 
@@ -138,4 +139,5 @@ def test_a_face_beside_a_brighter_subject_is_kept_whole() -> None:
     for stripe in range(10):
         draw.line((930 + 30 * stripe, 300, 930 + 30 * stripe, 700), fill=(255, 240, 200), width=5)
     x0, _y0, w, _h = _window(picture, (300, 600))
-    assert x0 <= head.x and head.right <= x0 + w
+    assert x0 <= head.x
+    assert head.right <= x0 + w
