@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from sgd.design.faces import cascade, detect_faces, group_rectangles
-from sgd.design.imagery import salient_centering
+from sgd.design.imagery import SALIENCY_SIDE, salient_centering
 from sgd.design.subjects import FACE_SIDE, KeepWhole, keep_whole, merge_lines
 
 from bench.support.photos import draw_face, face_and_text_photo, textured_ground
@@ -110,8 +110,8 @@ def _cut(box: KeepWhole, window: tuple[float, float, float, float]) -> bool:
        target=st.sampled_from(STANDARD_SIZES))
 def test_the_crop_never_cuts_a_found_face_or_line_that_a_crop_could_keep_uncut(
         seed: int, source: tuple[int, int], target: tuple[int, int]) -> None:
-    """Property: when some crop of the target's aspect cuts none of the faces and text lines found, the crop chosen
-    cuts none either (each is kept whole or left out whole), and it keeps a face whole when one could be."""
+    """Property: when some crop of the target's aspect (at the positions the saliency map resolves) cuts none of
+    the faces and text lines found, the crop chosen cuts none either: each is kept whole or left out whole."""
     data, _face, _text = face_and_text_photo(seed, *source)
     picture = _picture(data)
     boxes = keep_whole(picture)
@@ -119,14 +119,18 @@ def test_the_crop_never_cuts_a_found_face_or_line_that_a_crop_could_keep_uncut(
     horizontal = w < picture.width - 0.5
     length = picture.width if horizontal else picture.height
     span = w if horizontal else h
+    # The crop's positions at the saliency map's resolution (SALIENCY_SIDE px along the longer side).
+    scale = SALIENCY_SIDE / max(picture.size)
+    map_length = round(length * scale)
+    starts = map_length - min(map_length, max(1, round(span * scale))) + 1
     possible = []
-    for start in np.linspace(0, length - span, 400):
+    for start in np.linspace(0, length - span, max(2, starts)):
         window = (start, 0.0, span, float(picture.height)) if horizontal else (0.0, start, float(picture.width), span)
         possible.append(window)
     fitting = [box for box in boxes if (box.w if horizontal else box.h) <= span]
     uncut = [window for window in possible if not any(_cut(box, window) for box in fitting)]
     if uncut:
-        assert not any(_cut(box, (x0, y0, w, h)) for box in fitting)
+        assert not any(_cut(box, (x0, y0, w, h)) for box in fitting), (seed, source, target, (x0, y0, w, h), boxes)
 
 
 def test_a_face_beside_a_brighter_subject_is_kept_whole() -> None:

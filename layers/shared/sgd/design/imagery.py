@@ -106,7 +106,8 @@ def salient_centering(picture: Image.Image, size: tuple[int, int]) -> tuple[floa
     edges = profile[:length - window + 1] + profile[window - 1:]
     score = kept - CUT_PENALTY * edges
     centre = (length - window) / 2
-    cut, faces, padded = _whole(picture, crop_horizontally, scale, length - window + 1, window)
+    crop = height * target_w / target_h if crop_horizontally else width * target_h / target_w
+    cut, faces, padded = _whole(picture, crop_horizontally, length - window + 1, crop)
     best = max(range(len(score)), key=lambda start: (-round(float(cut[start]), 2), int(faces[start]),
                                                      -round(float(padded[start]), 2), round(float(score[start]), 6),
                                                      -abs(start - centre)))
@@ -114,26 +115,27 @@ def salient_centering(picture: Image.Image, size: tuple[int, int]) -> tuple[floa
     return (position, 0.5) if crop_horizontally else (0.5, position)
 
 
-def _whole(picture: Image.Image, crop_horizontally: bool, scale: float, starts: int,
-           window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each window start along the cut axis (saliency-map px): how much of the faces and text lines found it
-    cuts, how many faces it keeps whole, and how much of their padded boxes it cuts (hair, chin, a letter missed at
-    a line's end: weighed after the faces kept). A box's cut is the smaller of its parts inside and outside the
-    window over its length (0 kept whole or left out whole, 0.5 cut in half). A box longer than the window cannot be
-    kept whole and is left to the saliency (so is a padded box)."""
+def _whole(picture: Image.Image, crop_horizontally: bool, starts: int,
+           crop: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each of the `starts` window positions along the cut axis (the crop `crop` picture px long, at the offset
+    ImageOps.fit gives that position): how much of the faces and text lines found it cuts, how many faces it keeps
+    whole, and how much of their padded boxes it cuts (hair, chin, a letter missed at a line's end: weighed after
+    the faces kept). A box's cut is the smaller of its parts inside and outside the crop over its length (0 kept
+    whole or left out whole, 0.5 cut in half). A box longer than the crop cannot be kept whole and is left to the
+    saliency (so is a padded box). Measured in the picture's own pixels, not the saliency map's."""
     from sgd.design.subjects import keep_whole
 
     cut, padded_cut, faces = np.zeros(starts), np.zeros(starts), np.zeros(starts, dtype=np.int64)
-    start = np.arange(starts, dtype=np.float64)
+    full = picture.width if crop_horizontally else picture.height
+    start = np.linspace(0.0, full - crop, starts) if starts > 1 else np.zeros(1)
 
     def cut_of(low: float, high: float) -> tuple[np.ndarray, np.ndarray] | None:
-        """(the cut, kept whole inside) per start; None for a box longer than the window."""
-        low, high = low * scale, high * scale
+        """(the cut, kept whole inside) per position; None for a box longer than the crop."""
         span = high - low
-        if span <= 0 or span > window:
+        if span <= 0 or span > crop:
             return None
-        inside = np.clip(np.minimum(high, start + window) - np.maximum(low, start), 0, None)
-        return np.minimum(inside, span - inside) / span, inside >= span - 1e-9
+        inside = np.clip(np.minimum(high, start + crop) - np.maximum(low, start), 0, None)
+        return np.minimum(inside, span - inside) / span, inside >= span - 1e-6
 
     for box in keep_whole(picture):
         px, py, pw, ph = box.padded

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 FACE_SIDE = 192  # px: the face detection copy's longer side (the cascade's window is 24 px)
 TEXT_SIDES = (256, 384, 512)  # px: the text detection copies' longer sides
 FACE_PAD = 0.25  # of the face box's size, each side: forehead, chin, ears
-TEXT_PAD = 0.3  # of the line's height, above and below
-TEXT_PAD_ALONG = 1.0  # of the line's height, at either end (a letter the detector missed)
+TEXT_PAD_ALONG = 1.0  # of the line's height, at either end (a letter the detector missed); none above and below:
+# the line's box already spans its ascenders and descenders (they are strokes)
 MAX_TEXT_LINES = 12  # a picture with more is a page of text (or texture): only the largest are kept whole
 CACHE_SIZE = 16
 
@@ -156,7 +156,7 @@ def _padded(box: KeepWhole, size: tuple[int, int]) -> KeepWhole:
     if box.kind == "face":
         pad_x = pad_y = FACE_PAD * max(box.w, box.h)
     else:
-        pad_x, pad_y = TEXT_PAD_ALONG * box.h, TEXT_PAD * box.h
+        pad_x, pad_y = TEXT_PAD_ALONG * box.h, 0.0
     x0, y0 = max(0.0, box.x - pad_x), max(0.0, box.y - pad_y)
     x1, y1 = min(float(size[0]), box.right + pad_x), min(float(size[1]), box.bottom + pad_y)
     return KeepWhole(box.kind, box.x, box.y, box.w, box.h, (x0, y0, x1 - x0, y1 - y0))
