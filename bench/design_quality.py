@@ -491,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
             "distinct_per_size": {report.name: {size: len(set(seeds)) for size, seeds in report.templates.items()}
                                   for report in reports},
             "calm_vs_energetic_differ_at_seed_0": differing,
+            "calm_vs_energetic_per_size": {size: {"calm": bank.templates[size], "energetic": games.templates[size]}
+                                           for size in bank.templates},
         },
         "colour_roles": {report.name: {"cta_only_outside_pct_max": round(max(report.cta_only_outside), 4)
                                        if report.cta_only_outside else None,
@@ -580,6 +582,13 @@ def markdown(result: dict[str, Any]) -> str:
                      f"{roles['cta_only_outside_pct_max'] if roles['cta_only_outside_pct_max'] is not None else 'n/a'}"
                      f" | {roles['proportion_miss_count']} | {len(roles['never_background_misses'])} | "
                      f"{min(distinct.values())}-{max(distinct.values())} |")
+    per_size = structure.get("calm_vs_energetic_per_size")
+    if per_size:
+        lines += ["", "## Structure per size: calm bank vs games studio (seeds 0, 1, 2, ...)", "",
+                  "| Size | Calm (Harbour Bank) | Energetic (Pixel Riot) | Differ at seed 0 |", "|---|---|---|---|"]
+        for size, pair in per_size.items():
+            lines.append(f"| {size} | {', '.join(pair['calm'])} | {', '.join(pair['energetic'])} | "
+                         f"{'yes' if structure['calm_vs_energetic_differ_at_seed_0'][size] else '**no**'} |")
     problems = [f"- {name}: {problem}" for name, logo in result["logo"].items() for problem in logo["problems"]]
     if problems:
         lines += ["", "Logo problems:", "", *problems[:20]]
