@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -107,25 +108,33 @@ def salient_centering(picture: Image.Image, size: tuple[int, int]) -> tuple[floa
     score = kept - CUT_PENALTY * edges
     centre = (length - window) / 2
     crop = height * target_w / target_h if crop_horizontally else width * target_h / target_w
-    cut, faces, padded = _whole(picture, crop_horizontally, length - window + 1, crop)
-    best = max(range(len(score)), key=lambda start: (-round(float(cut[start]), 2), int(faces[start]),
-                                                     -round(float(padded[start]), 2), round(float(score[start]), 6),
-                                                     -abs(start - centre)))
+    face_cut, faces, penalty = _whole(picture, crop_horizontally, length - window + 1, crop, profile, scale)
+    score = score - penalty
+    best = max(range(len(score)), key=lambda start: (-round(float(face_cut[start]), 2), int(faces[start]),
+                                                     round(float(score[start]), 6), -abs(start - centre)))
     position = best / (length - window)
     return (position, 0.5) if crop_horizontally else (0.5, position)
 
 
-def _whole(picture: Image.Image, crop_horizontally: bool, starts: int,
-           crop: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+TEXT_CUT_COST = 2.0  # a text line cut anywhere costs its own saliency this many times over (a letter cut off is
+# as bad as the line cut in half)
+PADDED_CUT_COST = 0.5  # ... its padded box (a letter missed at an end; a face's hair and chin), this many times
+CUT_TOLERANCE = 0.005  # a box's share cut off below which it counts as whole (rounding)
+
+
+def _whole(picture: Image.Image, crop_horizontally: bool, starts: int, crop: float, profile: np.ndarray,
+           scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each of the `starts` window positions along the cut axis (the crop `crop` picture px long, at the offset
-    ImageOps.fit gives that position): how much of the faces and text lines found it cuts, how many faces it keeps
-    whole, and how much of their padded boxes it cuts (hair, chin, a letter missed at a line's end: weighed after
-    the faces kept). A box's cut is the smaller of its parts inside and outside the crop over its length (0 kept
-    whole or left out whole, 0.5 cut in half). A box longer than the crop cannot be kept whole and is left to the
-    saliency (so is a padded box). Measured in the picture's own pixels, not the saliency map's."""
+    ImageOps.fit gives that position): how much it cuts the faces found, how many faces it keeps whole, and the
+    saliency it costs for cutting text lines and padded boxes. A box's cut is the smaller of its parts inside and
+    outside the crop over its length (0 kept whole or left out whole, 0.5 cut in half), measured in the picture's
+    own pixels. Faces (the cascade seldom finds one that is not there) come first, before the saliency; cutting a
+    text line anywhere is weighed against it, at TEXT_CUT_COST times the saliency along the line's span (the stroke
+    detector also finds rows of stripes or texture on photographs, which must not outweigh the subject). A box
+    longer than the crop cannot be kept whole and is left to the saliency."""
     from sgd.design.subjects import keep_whole
 
-    cut, padded_cut, faces = np.zeros(starts), np.zeros(starts), np.zeros(starts, dtype=np.int64)
+    face_cut, penalty, faces = np.zeros(starts), np.zeros(starts), np.zeros(starts, dtype=np.int64)
     full = picture.width if crop_horizontally else picture.height
     start = np.linspace(0.0, full - crop, starts) if starts > 1 else np.zeros(1)
 
@@ -137,18 +146,26 @@ def _whole(picture: Image.Image, crop_horizontally: bool, starts: int,
         inside = np.clip(np.minimum(high, start + crop) - np.maximum(low, start), 0, None)
         return np.minimum(inside, span - inside) / span, inside >= span - 1e-6
 
+    def mass(low: float, high: float) -> float:
+        """The saliency profile over a span of the picture."""
+        return float(profile[int(low * scale):max(int(low * scale) + 1, math.ceil(high * scale))].sum())
+
     for box in keep_whole(picture):
         px, py, pw, ph = box.padded
-        found = cut_of(box.x, box.right) if crop_horizontally else cut_of(box.y, box.bottom)
+        low, high = (box.x, box.right) if crop_horizontally else (box.y, box.bottom)
+        pad_low, pad_high = (px, px + pw) if crop_horizontally else (py, py + ph)
+        found = cut_of(low, high)
         if found is None:
             continue
-        cut += found[0]
-        padded = cut_of(px, px + pw) if crop_horizontally else cut_of(py, py + ph)
-        if padded is not None:
-            padded_cut += padded[0]
         if box.kind == "face":
+            face_cut += found[0]
             faces += found[1]
-    return cut, faces, padded_cut
+        else:
+            penalty += TEXT_CUT_COST * (found[0] > CUT_TOLERANCE) * mass(low, high)
+        padded = cut_of(pad_low, pad_high)
+        if padded is not None:
+            penalty += PADDED_CUT_COST * (padded[0] > CUT_TOLERANCE) * mass(pad_low, pad_high)
+    return face_cut, faces, penalty
 
 
 SURROUND_SHARE = 0.15  # the surround a pixel's colour is compared with: this share of the saliency map's shorter side

@@ -35,6 +35,7 @@ TEXT_SIDES = (256, 384, 512)  # px: the text detection copies' longer sides
 FACE_PAD = 0.25  # of the face box's size, each side: forehead, chin, ears
 TEXT_PAD_ALONG = 1.0  # of the line's height, at either end (a letter the detector missed); none above and below:
 # the line's box already spans its ascenders and descenders (they are strokes)
+SAME_LINE_HEIGHTS = 1.6  # lines merge only when their heights are within this ratio
 MAX_TEXT_LINES = 12  # a picture with more is a page of text (or texture): only the largest are kept whole
 CACHE_SIZE = 16
 
@@ -123,8 +124,8 @@ def _text_lines(copy: Image.Image, size: tuple[int, int]) -> list[KeepWhole]:
 
 
 def merge_lines(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
-    """Boxes that overlap, or share most of a band of rows and lie within a line height of each other (the words
-    of one line, or one line found at two scales), united until no two more can be."""
+    """Boxes of similar height that overlap, or share most of a band of rows and lie within a line height of each
+    other (the words of one line, or one line found at two scales), united until no two more can be."""
     merged = list(boxes)
     changed = True
     while changed:
@@ -145,6 +146,8 @@ def merge_lines(boxes: list[tuple[float, float, float, float]]) -> list[tuple[fl
 
 
 def _same_line(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    if max(a[3], b[3]) > SAME_LINE_HEIGHTS * min(a[3], b[3]):
+        return False  # a line beside a taller "line" (a row of stripes) is another thing
     rows = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     gap = max(a[0], b[0]) - min(a[0] + a[2], b[0] + b[2])
     cols = -gap
