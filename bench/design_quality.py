@@ -18,7 +18,9 @@ social sizes under several seeds. Reported:
 - logo: present on every standard size at or above its minimum width, clear of edges and copy by its clear space;
   drawn as it is, as a one-colour knockout or on a plate; for a kit with two uploaded versions (light and dark),
   the version made for the background under it;
-- imagery: the smart crop keeps >= 90 % of a marked subject box, on generated photographs with a known subject.
+- imagery: the smart crop keeps >= 90 % of a marked subject box, on generated photographs with a known subject; and
+  it keeps a drawn face and a line of text whole (or leaves them out whole), never cut, on generated pictures where a
+  brighter subject competes for the crop (bench.support.photos).
 
 Writes design_quality.json and design_quality.md to --out (and, with --sheets, contact sheets of the renders).
 A measurement, not a gate: exit code 0 either way.
@@ -300,6 +302,54 @@ def crop_keeps_subject(samples: int = 60) -> dict[str, Any]:
             "mean_kept": round(float(np.mean(kept_shares)), 4), "min_kept": round(float(np.min(kept_shares)), 4)}
 
 
+def crop_keeps_faces_and_text(samples: int = 24) -> dict[str, Any]:
+    """On generated pictures with a drawn face, a line of text and a competing bright subject (bench.support.photos),
+    cropped to every standard size: how often the face and the text are kept whole (entirely inside the crop), cut
+    (partly inside), or left out whole. A box larger than the crop along the cut axis cannot be kept whole and is
+    counted apart. Detection itself is reported too (the padded box found covers 90 % of the drawn one)."""
+    from bench.support.photos import face_and_text_photo
+
+    counts = {kind: {"whole": 0, "cut": 0, "left_out": 0, "too_large": 0} for kind in ("face", "text")}
+    detected = {"face": 0, "text": 0}
+    pictures = 0
+    for seed in range(samples):
+        width, height = [(1600, 1000), (1000, 1600), (1400, 1400), (2000, 800)][seed % 4]
+        data, face, text = face_and_text_photo(500 + seed, width, height)
+        picture = Image.open(io.BytesIO(data)).convert("RGB")
+        pictures += 1
+        try:
+            from sgd.design.subjects import keep_whole
+        except ImportError:  # main before faces and text were detected: the crop alone is measured
+            found: tuple[Any, ...] = ()
+        else:
+            found = keep_whole(picture)
+        for kind, truth in (("face", face), ("text", text)):
+            detected[kind] += any(box.kind == kind and _covered(box.padded, truth) >= 0.9 for box in found)
+        for _kind, target_w, target_h in STANDARD_SIZES:
+            cx, cy = salient_centering(picture, (target_w, target_h))
+            scale = max(target_w / width, target_h / height)
+            crop_w, crop_h = target_w / scale, target_h / scale
+            x0, y0 = (width - crop_w) * cx, (height - crop_h) * cy
+            for kind, truth in (("face", face), ("text", text)):
+                if truth.w > crop_w + 0.5 or truth.h > crop_h + 0.5:
+                    counts[kind]["too_large"] += 1
+                    continue
+                inside_w = max(0.0, min(truth.right, x0 + crop_w) - max(truth.x, x0))
+                inside_h = max(0.0, min(truth.bottom, y0 + crop_h) - max(truth.y, y0))
+                share = inside_w * inside_h / (truth.w * truth.h)
+                outcome = "whole" if share >= 0.999 else "left_out" if share <= 0.001 else "cut"
+                counts[kind][outcome] += 1
+    return {"pictures": pictures, "crops": pictures * len(STANDARD_SIZES), "detected": detected, **counts}
+
+
+def _covered(box: tuple[float, float, float, float], truth: Any) -> float:
+    """The share of `truth` inside `box`."""
+    x, y, w, h = box
+    inside_w = max(0.0, min(x + w, truth.right) - max(x, truth.x))
+    inside_h = max(0.0, min(y + h, truth.bottom) - max(y, truth.y))
+    return inside_w * inside_h / max(1, truth.w * truth.h)
+
+
 @dataclass
 class KitReport:
     name: str
@@ -447,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
             "distinct_per_size": {report.name: {size: len(set(seeds)) for size, seeds in report.templates.items()}
                                   for report in reports},
             "calm_vs_energetic_differ_at_seed_0": differing,
+            "calm_vs_energetic_per_size": {size: {"calm": bank.templates[size], "energetic": games.templates[size]}
+                                           for size in bank.templates},
         },
         "colour_roles": {report.name: {"cta_only_outside_pct_max": round(max(report.cta_only_outside), 4)
                                        if report.cta_only_outside else None,
@@ -469,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
                                "version_mismatches": report.logo_version_mismatches[:12]}
                  for kit, report in zip(kits, reports, strict=True)},
         "imagery": crop_keeps_subject(),
+        "faces_and_text": crop_keeps_faces_and_text(),
         "engine_ms": percentiles([ms for report in reports for ms in report.render_ms]),
     }
     (args.out / "design_quality.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -509,6 +562,15 @@ def markdown(result: dict[str, Any]) -> str:
     lines.append(f"| Smart crop keeps the subject box | >= {TARGET_CROP_KEPT:.0%} kept | "
                  f"{imagery['kept_at_target']} of {imagery['crops']} crops (mean {imagery['mean_kept']:.1%}, "
                  f"min {imagery['min_kept']:.1%}) |")
+    uncut = result.get("faces_and_text")
+    if uncut:
+        for kind in ("face", "text"):
+            row = uncut[kind]
+            fits = row["whole"] + row["cut"] + row["left_out"]
+            lines.append(f"| Smart crop keeps the {kind} whole (drawn {kind}, competing subject) | never cut | "
+                         f"whole {row['whole']}, cut {row['cut']}, left out {row['left_out']} of {fits} crops it fits "
+                         f"({row['too_large']} larger than the crop); {kind} found in "
+                         f"{uncut['detected'][kind]} of {uncut['pictures']} pictures |")
     engine = result["engine_ms"]
     lines.append(f"| Engine time per render (all sizes) | info | p50 {engine['p50']} ms, p95 {engine['p95']} ms |")
     lines += ["", "## Per kit", "",
@@ -526,6 +588,13 @@ def markdown(result: dict[str, Any]) -> str:
                      f"{roles['cta_only_outside_pct_max'] if roles['cta_only_outside_pct_max'] is not None else 'n/a'}"
                      f" | {roles['proportion_miss_count']} | {len(roles['never_background_misses'])} | "
                      f"{min(distinct.values())}-{max(distinct.values())} |")
+    per_size = structure.get("calm_vs_energetic_per_size")
+    if per_size:
+        lines += ["", "## Structure per size: calm bank vs games studio (seeds 0, 1, 2, ...)", "",
+                  "| Size | Calm (Harbour Bank) | Energetic (Pixel Riot) | Differ at seed 0 |", "|---|---|---|---|"]
+        for size, pair in per_size.items():
+            lines.append(f"| {size} | {', '.join(pair['calm'])} | {', '.join(pair['energetic'])} | "
+                         f"{'yes' if structure['calm_vs_energetic_differ_at_seed_0'][size] else '**no**'} |")
     problems = [f"- {name}: {problem}" for name, logo in result["logo"].items() for problem in logo["problems"]]
     if problems:
         lines += ["", "Logo problems:", "", *problems[:20]]

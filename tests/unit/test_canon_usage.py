@@ -1,9 +1,12 @@
 """Colour roles, usage rules and the personality read from a guideline's words, with provenance; inferred (and
 marked so) where the documents are silent."""
 
+import math
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sgd.canon.derive import derive_canon
 from sgd.canon.usage import derive_colour_usage, inferred_personality
 from sgd.guardrails import contract_errors
@@ -120,7 +123,9 @@ def test_a_markdown_colour_table_with_role_and_usage_columns_gives_roles_and_rul
     ("The logo is never smaller than 80 px wide on screen.", 80.0, False),
     ("Minimum size: the logotype must be at least 120 pixels across.", 120.0, False),
     ("Always place the logo on a white plate.", None, True),
-    ("Never put the logo in a box. Keep the logo at a minimum of 25 mm in print.", None, False),
+    ("Never put the logo in a box. Keep the logo at a minimum of 25 mm in print.", 95.0, False),
+    ("The logo is never smaller than 1 inch wide.", 96.0, False),
+    ("Minimum size: the logo must be at least 20 mm (print) or 60 px (screen) wide.", 60.0, False),
     ("Our logo is a wordmark.", None, False),
 ])
 def test_the_logo_s_minimum_width_and_plate_are_read_from_the_guideline(text: str, minimum: float | None,
@@ -133,5 +138,38 @@ def test_the_logo_s_minimum_width_and_plate_are_read_from_the_guideline(text: st
     assert derived.canon.get("logo_plate", False) is plate
     cited = [entry for entry in derived.provenance if entry["field"] in ("logo_min_width_px", "logo_plate")]
     assert all(entry["evidence_ids"] == ["ev-1"] for entry in cited)
-    if "mm" in text:
+    if "px" not in text and ("mm" in text or "inch" in text):  # converted from print units, and the provenance says how
         assert "print units only" in cited[0]["note"]
+        assert "96 px per inch" in cited[0]["note"]
+
+
+@pytest.mark.parametrize(("sentence", "pixels"), [
+    ("at least 25 mm", 95.0),  # 25 / 25.4 * 96 = 94.49, rounded up so the minimum holds
+    ("at least 2.5 cm", 95.0),
+    ("never below 1 in wide", 96.0),
+    ('minimum 0.75" across', 72.0),
+    ("minimum 12 millimetres", 46.0),  # 45.35
+    ("minimum 1,5 cm", 57.0),  # a decimal comma; 56.69
+    ("minimum 1 mm", None),  # 4 px: below the canon's bounds (8 px), not a usable minimum
+    ("the logo has no stated size", None),
+])
+def test_a_print_minimum_converts_at_the_css_reference_pixel(sentence: str, pixels: float | None) -> None:
+    from sgd.canon.usage import CSS_PX_PER_INCH, print_minimum_px
+
+    assert CSS_PX_PER_INCH == 96.0
+    converted = print_minimum_px(sentence)
+    assert (converted[0] if converted else None) == pixels
+
+
+@settings(max_examples=60, deadline=None)
+@given(millimetres=st.floats(3, 500), unit=st.sampled_from(["mm", "cm", "in"]))
+def test_a_print_minimum_is_never_rounded_below_its_length(millimetres: float, unit: str) -> None:
+    from sgd.canon.usage import print_minimum_px
+
+    value = round(millimetres / {"mm": 1, "cm": 10, "in": 25.4}[unit], 2)
+    converted = print_minimum_px(f"at least {value} {unit}")
+    inches = value / {"mm": 25.4, "cm": 2.54, "in": 1}[unit]
+    if converted is None:
+        assert not 8 <= math.ceil(inches * 96 - 1e-6) <= 2000
+    else:
+        assert inches * 96 - 1e-6 <= converted[0] < inches * 96 + 1

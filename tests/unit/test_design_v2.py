@@ -184,12 +184,37 @@ def test_small_banners_keep_the_call_to_action_on_one_line_and_the_headline_larg
                    if role not in ("headline", "cta"))
 
 
-def test_a_320x100_banner_sets_its_logo_above_the_copy() -> None:
-    design = render(BANK, 320, 100)
+def test_a_320x100_strip_sets_its_logo_above_the_copy() -> None:
+    design = render(GAMES, 320, 100)
+    assert design.layout["template"] == "strip"
     logo = Box(*design.layout["logo_box"])
     entry = next(entry for entry in design.layout["text_boxes"] if entry["role"] == "headline")
     assert logo.bottom <= Box(*entry["box"]).y
     assert entry["lines"] == ["Made for the long run"]  # the copy has the banner's width, not a column beside it
+
+
+@pytest.mark.parametrize(("width", "height"), [(728, 90), (320, 100), (320, 50)])
+def test_a_calm_brand_s_short_banner_is_headline_led_and_a_loud_one_s_logo_led(width: int, height: int) -> None:
+    """The short banners admit two structures, and the personality chooses: the calm bank's copy opens the banner
+    and its call to action and logo sign off on a field at the far end (signoff); the games studio's logo leads
+    (strip). Both keep the CTA at 4.5:1 and the logo's clear space."""
+    calm, loud = render(BANK, width, height), render(GAMES, width, height)
+    assert (calm.layout["template"], loud.layout["template"]) == ("signoff", "strip")
+    for design in (calm, loud):
+        logo = Box(*design.layout["logo_box"])
+        clear = design.layout["clear_space_px"]
+        boxes = {entry["role"]: entry for entry in design.layout["text_boxes"]}
+        assert boxes["cta"]["contrast_ratio"] >= 4.5
+        for entry in boxes.values():
+            assert clearance(logo, Box(*entry["box"])) >= clear
+    headline = Box(*next(entry["box"] for entry in calm.layout["text_boxes"] if entry["role"] == "headline"))
+    cta = Box(*next(entry["box"] for entry in calm.layout["text_boxes"] if entry["role"] == "cta"))
+    logo = Box(*calm.layout["logo_box"])
+    assert headline.right < cta.x  # headline first, then the sign-off
+    assert headline.right < logo.x
+    loud_headline = Box(*next(entry["box"] for entry in loud.layout["text_boxes"] if entry["role"] == "headline"))
+    loud_logo = Box(*loud.layout["logo_box"])
+    assert loud_logo.right < loud_headline.x or loud_logo.bottom <= loud_headline.y  # the logo first
 
 
 @settings(max_examples=20, deadline=None)

@@ -13,6 +13,7 @@ provenance says "inferred".
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -137,12 +138,13 @@ class LogoRules:
 def derive_logo_rules(evidence: Sequence[Mapping[str, Any]], evidence_id: Any) -> LogoRules:
     """The logo's minimum width in pixels ("the logo is never smaller than 80 px wide") and whether the guideline
     puts it on a plate ("always place the logo on a white box"), from the sentences about the logo, with provenance.
-    A minimum given only in print units (mm, in) is not converted: the engine's documented default applies and the
-    provenance says so."""
+    A minimum given only in print units (mm, cm, in) is converted at the CSS reference pixel, 96 px per inch
+    (CSS_PX_PER_INCH; 1 mm = 3.78 px), rounded up so the minimum holds; the provenance states the conversion. A
+    minimum in pixels wins over one in print units."""
     minimum: float | None = None
     plate = False
     provenance: list[dict[str, Any]] = []
-    print_only: tuple[str, str] | None = None
+    print_only: tuple[str, str, tuple[float, str]] | None = None
     for item in evidence:
         source = str(evidence_id(item))
         for sentence in _sentences(str(item.get("text") or "")):
@@ -153,16 +155,40 @@ def derive_logo_rules(evidence: Sequence[Mapping[str, Any]], evidence_id: Any) -
                 if pixels and LOGO_MIN_WIDTH_RANGE[0] <= float(pixels.group(1)) <= LOGO_MIN_WIDTH_RANGE[1]:
                     minimum = float(pixels.group(1))
                     provenance.append(_entry("logo_min_width_px", minimum, [source], note=sentence[:300]))
-                elif re.search(r"\d\s*(?:mm|millimet(?:re|er)s?|cm|in(?:ch(?:es)?)?)\b", sentence, re.I):
-                    print_only = print_only or (source, sentence)
+                elif print_only is None and (converted := print_minimum_px(sentence)) is not None:
+                    print_only = (source, sentence, converted)
             if not plate and _PLATE.search(sentence) and _ALWAYS.search(sentence) and not _NEVER.search(sentence):
                 plate = True
                 provenance.append(_entry("logo_plate", True, [source], note=sentence[:300]))
     if minimum is None and print_only is not None:
-        provenance.append(_entry("logo_min_width_px", None, [print_only[0]],
-                                 note=("the guideline gives the logo's minimum in print units only; the engine's "
-                                       f"default minimum applies on screen: {print_only[1]}")[:300]))
+        source, sentence, (minimum, stated) = print_only
+        note = (f"the guideline gives the logo's minimum in print units only: {stated} = {minimum:g} px at the CSS "
+                f"reference pixel (96 px per inch, rounded up): {sentence}")
+        provenance.append(_entry("logo_min_width_px", minimum, [source], note=note[:300]))
     return LogoRules(minimum, plate, provenance)
+
+
+CSS_PX_PER_INCH = 96.0  # the CSS reference pixel: 1 in = 96 px, so 1 mm = 96 / 25.4 px
+_PRINT_UNITS = {"mm": 1 / 25.4, "millimetre": 1 / 25.4, "millimeter": 1 / 25.4, "cm": 10 / 25.4,
+                "centimetre": 10 / 25.4, "centimeter": 10 / 25.4, "in": 1.0, "inch": 1.0, "\"": 1.0}
+_PRINT = re.compile(r"(\d{1,4}(?:[.,]\d+)?)\s*(mm|millimet(?:re|er)s?|cm|centimet(?:re|er)s?|inch(?:es)?|in\b|\")",
+                    re.I)
+
+
+def print_minimum_px(sentence: str) -> tuple[float, str] | None:
+    """The first length in print units in `sentence` ("25 mm", "2.5 cm", "1 in", '0.75"') in CSS pixels (96 per
+    inch), rounded up to a whole pixel, with the length as stated; None when there is none or it falls outside the
+    canon's bounds."""
+    found = _PRINT.search(sentence)
+    if found is None:
+        return None
+    unit = found.group(2).lower()
+    unit = "inch" if unit.startswith("inch") else unit.rstrip("s")
+    inches = float(found.group(1).replace(",", ".")) * _PRINT_UNITS[unit]
+    pixels = float(math.ceil(round(inches * CSS_PX_PER_INCH, 6)))
+    if not LOGO_MIN_WIDTH_RANGE[0] <= pixels <= LOGO_MIN_WIDTH_RANGE[1]:
+        return None
+    return pixels, found.group(0).strip()
 
 
 def inferred_personality(voice: VoiceFields) -> tuple[PersonalityFields | None, list[dict[str, Any]]]:

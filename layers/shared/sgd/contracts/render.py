@@ -161,7 +161,7 @@ class AssetLayout(Reply):
     colors_used: list[HexColor] = []
     clear_space_px: int | None = Field(None, description="The logo clear space kept, in pixels")
     template: str | None = Field(None, description="hero, split, band, stack, frame, editorial, diagonal, spotlight, "
-                                 "strip or tower")
+                                 "strip, signoff or tower")
     variant: int | None = Field(None, description="The layout variation (the asset's seed)")
     personality: str | None = Field(None, description="The brand personality the style followed, e.g. 'calm, formal, "
                                     "minimal'; none when the canon says nothing of it")

@@ -201,8 +201,12 @@ def _try_stack(skeleton: Skeleton, area: Box, copy: Mapping[str, str], faces: Fa
             return None, "cta"
         include = {**include, "cta": False}
     if cta_apart is not None and cta_apart.box.x - 2 * skeleton.gap > area.right:
-        # The button came out narrower than its area: the copy takes the room it left.
-        area = Box(area.x, area.y, cta_apart.box.x - 2 * skeleton.gap - area.x, area.h)
+        # The button came out narrower than its area: the copy takes the room it left, unless that room is on
+        # another surface (the signoff's end field, where the button sits above the logo).
+        wider = Box(area.x, area.y, cta_apart.box.x - 2 * skeleton.gap - area.x, area.h)
+        if not any(shape.name == "ground" and shape.box.intersects(wider) and not shape.box.intersects(area)
+                   for shape in skeleton.surfaces):
+            area = wider
     available = area.h - (kicker[1] + kicker[2] if kicker else 0)
     reserve = 0
     if include["subline"]:

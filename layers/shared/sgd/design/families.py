@@ -5,6 +5,9 @@
 - spotlight: a large circle, partly off the canvas, holds the picture or the graphic. Playful.
 - strip: banners too short for a stack: logo, copy and call to action side by side, a graphic tile at the far end
   when there is room; the logo has a field of its own (the canvas colour unless a proportion rule needs another).
+- signoff: the same short banners, headline-led: the copy opens the banner on the canvas colour and the call to
+  action and the logo sign off on a field of their own at the far end (on 320x100, the call to action above the
+  logo). Calm: no graphic tile, one split.
 - tower: skyscrapers: the logo on top, then the picture, the copy and the call to action down the column.
 
 Each builder turns a base skeleton (canvas, unit, margin, gap, variant) into the family's skeleton. Pure geometry."""
@@ -15,7 +18,7 @@ from dataclasses import replace
 
 from sgd.design.geometry import Box, Shape, Skeleton
 
-FAMILIES = ("editorial", "diagonal", "spotlight", "strip", "tower")
+FAMILIES = ("editorial", "diagonal", "spotlight", "strip", "signoff", "tower")
 STACKED_STRIP_PX = 60  # a strip without a graphic tile and this much inner height sets its logo above the copy
 
 
@@ -23,6 +26,8 @@ def build_family(base: Skeleton, has_imagery: bool, keep_out: Box | None = None)
     """The family's skeleton; `keep_out` (the logo's clear-space box) moves a spotlight's circle out of its way."""
     if base.template == "spotlight":
         return _spotlight(base, has_imagery, keep_out)
+    if base.template == "signoff":
+        return _signoff(base, keep_out)
     builder = {"editorial": _editorial, "diagonal": _diagonal, "strip": _strip, "tower": _tower}[base.template]
     return builder(base, has_imagery)
 
@@ -142,6 +147,37 @@ def _strip(base: Skeleton, has_imagery: bool) -> Skeleton:
     # The logo's field: the canvas colour, unless a proportion rule needs a second one.
     ground = Shape("ground", "rect", field, "ground")
     return replace(base, margin=margin, media=tile, surfaces=(*surfaces, ground), copy_area=copy_area, kicker=False,
+                   panel_behind_copy=False, logo_slot=logo_slot, cta_area=cta_area)
+
+
+def _signoff(base: Skeleton, keep_out: Box | None = None) -> Skeleton:
+    """copy | call to action | logo, the last two on a field of their own (flipped: copy | logo | call to action). A
+    narrow banner with height to spare (320x100) sets the call to action above the logo in the field (flipped: the
+    logo above). The call to action keeps out of the logo's clear space (`keep_out`)."""
+    canvas, gap, flip = base.canvas, base.gap, base.variant.flip
+    width, height = canvas.w, canvas.h
+    margin = max(2, round(0.12 * height))
+    inner = canvas.inset(margin)
+    if width < 5 * height and inner.h >= STACKED_STRIP_PX:
+        field = Box(width - round(0.36 * width), 0, round(0.36 * width), height)
+        column = Box(field.x + margin, inner.y, field.w - 2 * margin, inner.h)
+        top = Box(column.x, column.y, column.w, round(0.52 * column.h))
+        bottom = Box(column.x, top.bottom + 2 * gap, column.w, column.bottom - top.bottom - 2 * gap)
+        cta_area, logo_slot = (bottom, top) if flip else (top, bottom)
+    else:
+        # The end field stays under about two fifths of the banner (a 60/30 brand keeps its split on it).
+        cta_width = min(max(round(0.2 * width), round(1.8 * inner.h)), round(0.28 * width))
+        logo_width = min(round(0.12 * width), round(1.8 * inner.h))
+        field_width = cta_width + logo_width + 2 * gap + 2 * margin
+        field = Box(width - field_width, 0, field_width, height)
+        first = Box(field.x + margin, inner.y, cta_width if not flip else logo_width, inner.h)
+        second = Box(first.right + 2 * gap, inner.y, inner.right - first.right - 2 * gap, inner.h)
+        cta_area, logo_slot = (second, first) if flip else (first, second)
+    if keep_out is not None:
+        cta_area = cta_area.minus(keep_out) or cta_area
+    copy_area = Box(inner.x, inner.y, field.x - margin - inner.x, inner.h)
+    ground = Shape("ground", "rect", field, "ground")
+    return replace(base, margin=margin, media=None, surfaces=(ground,), copy_area=copy_area, kicker=False,
                    panel_behind_copy=False, logo_slot=logo_slot, cta_area=cta_area)
 
 

@@ -78,7 +78,7 @@ for _family in FAMILIES:  # the families' own geometry does the work; seeds vary
         ("center", "middle", True, "bar", "brand"),
         ("left", "top", True, "bar", "brand"),
         ("left", "top", False, "bar", "accent"),
-    ) if _family != "strip" else (  # a strip's copy sits in one row: its height in the row and the tile's end vary it
+    ) if _family not in ("strip", "signoff") else (  # one row: the copy's height in it and the ends vary it
         ("left", "middle", False, "bar", "brand"),
         ("center", "middle", True, "bar", "inverted"),
         ("left", "top", False, "bar", "accent"),
@@ -110,10 +110,12 @@ TEMPLATE_CHARACTER: dict[str, tuple[float, float, float]] = {
     "hero": (0.55, 0.45, 0.2),  # without a picture, type on a plain field: the minimal layout
     "split": (0.4, 0.35, 0.45), "band": (0.45, 0.4, 0.4), "stack": (0.45, 0.45, 0.45),
     "frame": (0.3, 0.3, 0.55), "editorial": (0.1, 0.15, 0.15), "diagonal": (0.9, 0.6, 0.65),
-    "spotlight": (0.6, 0.9, 0.6), "strip": (0.5, 0.5, 0.5), "tower": (0.5, 0.5, 0.5),
+    "spotlight": (0.6, 0.9, 0.6), "strip": (0.65, 0.6, 0.6), "signoff": (0.2, 0.25, 0.3),
+    "tower": (0.5, 0.5, 0.5),
 }
 # By aspect ratio (width / height, at least): the templates that lay out well on such a canvas. Banners too short
-# for a stacked copy block (under SHORT_BANNER_PX high) get the strip only.
+# for a stacked copy block (under SHORT_BANNER_PX high) get the two one-row banners only: the logo-led strip (a
+# graphic tile where there is room: energetic) and the headline-led signoff (calm).
 ASPECT_TEMPLATES: tuple[tuple[float, tuple[str, ...]], ...] = (
     (4.5, ("strip", "band")),
     (2.5, ("band", "diagonal", "editorial", "split", "strip")),
@@ -123,6 +125,7 @@ ASPECT_TEMPLATES: tuple[tuple[float, tuple[str, ...]], ...] = (
     (0.0, ("tower", "stack", "editorial", "diagonal")),
 )
 SHORT_BANNER_PX = 120
+SIGNOFF_MIN_WIDTH = 300  # px: the narrowest banner the signoff is offered on (320x50 and 320x100 are the narrowest)
 
 
 def template_candidates(width: int, height: int, character: tuple[float, float, float] | None = None,
@@ -132,12 +135,15 @@ def template_candidates(width: int, height: int, character: tuple[float, float, 
     ratio = width / max(1, height)
     fitting: tuple[str, ...] = next(templates for threshold, templates in ASPECT_TEMPLATES if ratio >= threshold)
     if height < SHORT_BANNER_PX and ratio >= 2:
-        fitting = ("strip",)
+        fitting = ("strip", "signoff")
+    if width < SIGNOFF_MIN_WIDTH:  # its end field (call to action and logo side by side) would leave no copy room
+        fitting = tuple(template for template in fitting if template != "signoff") or ("strip",)
     if character is not None:
         fitting = tuple(sorted(fitting, key=lambda template: (
             sum((a - b) ** 2 for a, b in zip(TEMPLATE_CHARACTER[template], character, strict=True)),
             fitting.index(template))))
-    if first is not None and first in TEMPLATES and first not in fitting and first not in ("strip", "tower"):
+    if first is not None and first in TEMPLATES and first not in fitting and \
+            first not in ("strip", "signoff", "tower"):
         fitting = (first, *fitting)  # a classic or adaptable template the plan chose; strip and tower need their shape
     elif first is not None and first in fitting:
         fitting = (first, *(template for template in fitting if template != first))

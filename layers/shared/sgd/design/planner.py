@@ -41,6 +41,7 @@ TEMPLATE_LAYOUTS: dict[str, TemplateLayout] = {
     "diagonal": TemplateLayout("the plain side of the slanted field", "top-left"),
     "spotlight": TemplateLayout("the area beside the circle", "top-left"),
     "strip": TemplateLayout("the middle of the banner", "top-left"),
+    "signoff": TemplateLayout("the left of the banner", "top-right"),
     "tower": TemplateLayout("the lower half of the column", "top-left"),
 }
 
@@ -55,7 +56,8 @@ TEMPLATE_ALTERNATIVES: dict[str, tuple[str, ...]] = {
     "editorial": ("split", "stack", "hero"),
     "diagonal": ("split", "hero", "stack"),
     "spotlight": ("hero", "split", "stack"),
-    "strip": ("strip",),  # a banner too short for anything else: the repair changes colours and the logo instead
+    "strip": ("signoff",),  # the other one-row banner; nothing else fits one this short
+    "signoff": ("strip",),
     "tower": ("stack",),
 }
 # Violation kinds a repair fixes without changing the layout template.
