@@ -169,11 +169,14 @@ class View:
         return hits[needed] / np.maximum(1, components.area[needed])
 
 
-def stroke_view(labels: np.ndarray, reduced: np.ndarray, scale: int, spread: np.ndarray | None = None) -> View:
+def stroke_view(labels: np.ndarray, reduced: np.ndarray, scale: int, spread: np.ndarray | None = None, *,
+                plain: bool = False) -> View:
     """A view whose labels are polarities (sgd.critique.text_strokes: 1 darker, 2 lighter than the local
     background, -1 neither) rather than colours: detect_lines then finds text at any contrast. `spread`: the
-    reduced copy's channel spread when already known."""
-    return View(labels, channel_spread(reduced) if spread is None else spread, scale, polarity=True)
+    reduced copy's channel spread when already known. `plain`: group the strokes into lines as colours are
+    grouped, without the refinements for judging a design's text (the background in a glyph's surround, heavy
+    letters' fill, sizing by the tallest letter); the imagery crop only asks where lines are on a photograph."""
+    return View(labels, channel_spread(reduced) if spread is None else spread, scale, polarity=not plain)
 
 
 def detect_lines(view: View, policy: CritiquePolicy) -> tuple[list[DetectedLine], np.ndarray]:

@@ -88,9 +88,11 @@ def opponent(rgb: np.ndarray) -> np.ndarray:
     return np.stack([luma, CHROMA_WEIGHT * (red - green), CHROMA_WEIGHT * (0.5 * (red + green) - blue)], axis=-1)
 
 
-def polarity_labels(rgb: np.ndarray, min_level: float = MIN_LEVEL, chroma: bool = True) -> np.ndarray:
+def polarity_labels(rgb: np.ndarray, min_level: float = MIN_LEVEL, chroma: bool = True,
+                    peak_share: float = PEAK_SHARE) -> np.ndarray:
     """(h, w) int8 of a design copy: 1 where a pixel stands out darker than its local background, 2 lighter (by
-    chroma alone: its luma decides the side), -1 elsewhere (no component: a letter's counter is not a glyph)."""
+    chroma alone: its luma decides the side), -1 elsewhere (no component: a letter's counter is not a glyph).
+    `peak_share`: see PEAK_SHARE (0: every pixel over the noise threshold stands out, the imagery crop's reading)."""
     pixels = rgb.astype(np.float32)
     red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
     luma = 0.299 * red + 0.587 * green + 0.114 * blue
@@ -111,7 +113,8 @@ def polarity_labels(rgb: np.ndarray, min_level: float = MIN_LEVEL, chroma: bool 
     # A glyph's outline is where its ink covers half a pixel: a pixel stands out only from half the largest
     # difference around it (anti-aliased rims of clear text would otherwise join neighbouring letters, and a
     # thin gap between them is all that separates them in a reduced copy).
-    standing = difference > np.maximum(threshold, PEAK_SHARE * max_filter(difference, PEAK_RADIUS))
+    standing = difference > (np.maximum(threshold, peak_share * max_filter(difference, PEAK_RADIUS)) if peak_share
+                             else threshold)
     labels = np.full(standing.shape, -1, dtype=np.int8)
     labels[standing & (luma_delta <= 0)] = 1
     labels[standing & (luma_delta > 0)] = 2

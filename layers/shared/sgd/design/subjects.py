@@ -114,7 +114,10 @@ def _text_lines(copy: Image.Image, size: tuple[int, int]) -> list[KeepWhole]:
         small = _reduced(copy, side)
         factor = size[0] / small.size[0]
         rgb = np.ascontiguousarray(np.asarray(small))
-        lines, _components = detect_lines(stroke_view(polarity_labels(rgb).astype(np.int16), rgb, 1), _policy())
+        # The detector's plain reading (no half-cover cut, no stroke-line refinements): those separate a design's
+        # clear letters; on a photograph they lose lines and letters (a sign's last letter, 2 of 6 generated lines).
+        labels = polarity_labels(rgb, peak_share=0).astype(np.int16)
+        lines, _components = detect_lines(stroke_view(labels, rgb, 1, plain=True), _policy())
         for line in lines:
             x, y, w, h = line.box
             boxes.append((x * factor, y * factor, w * factor, h * factor))
