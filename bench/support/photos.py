@@ -7,35 +7,15 @@ from __future__ import annotations
 
 import io
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from sgd.design.geometry import Box, clearance
 
 FONT = Path(__file__).resolve().parents[2] / "layers" / "imaging" / "fonts" / "DejaVuSans-Bold.ttf"
 WORDS = ("OPEN DAILY", "FRESH BREAD", "SUMMER SALE", "NEW SEASON", "CITY RUN 2026", "FREE ENTRY")
 SKINS = ((214, 170, 140), (180, 130, 95), (120, 80, 55), (235, 200, 175))
-
-
-@dataclass(frozen=True)
-class Box:
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @property
-    def right(self) -> int:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> int:
-        return self.y + self.h
-
-    def overlaps(self, other: Box, margin: int = 0) -> bool:
-        return not (self.right + margin <= other.x or other.right + margin <= self.x or
-                    self.bottom + margin <= other.y or other.bottom + margin <= self.y)
 
 
 def textured_ground(rng: random.Random, seed: int, width: int, height: int) -> Image.Image:
@@ -82,7 +62,7 @@ def face_and_text_photo(seed: int, width: int = 1600, height: int = 1000) -> tup
     for _attempt in range(200):
         tx, ty = rng.uniform(0, width - (right - left) - 1), rng.uniform(0, height - (bottom - top) - 1)
         text_box = Box(round(tx), round(ty), right - left, bottom - top)
-        if not text_box.overlaps(face, margin=round(0.1 * short)):
+        if clearance(text_box, face) >= round(0.1 * short):
             break
     plate = rng.choice([None, (245, 240, 230), (30, 40, 60)])
     pad = round(0.3 * text_box.h)
@@ -95,7 +75,7 @@ def face_and_text_photo(seed: int, width: int = 1600, height: int = 1000) -> tup
     blob_w, blob_h = round(rng.uniform(0.12, 0.2) * width), round(rng.uniform(0.15, 0.3) * height)
     for _attempt in range(200):
         blob = Box(rng.randint(0, width - blob_w), rng.randint(0, height - blob_h), blob_w, blob_h)
-        if not blob.overlaps(face, 10) and not blob.overlaps(text_box, 10):
+        if clearance(blob, face) >= 10 and clearance(blob, text_box) >= 10:
             colour = (rng.randint(150, 255), rng.randint(0, 80), 40)
             draw.ellipse((blob.x, blob.y, blob.right, blob.bottom), fill=colour)
             for stripe in range(6):
