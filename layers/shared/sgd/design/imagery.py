@@ -98,8 +98,8 @@ def salient_centering(picture: Image.Image, size: tuple[int, int]) -> tuple[floa
     crop_horizontally = width * target_h > height * target_w  # the picture is wider than the target
     profile = saliency.sum(axis=0) if crop_horizontally else saliency.sum(axis=1)
     length = len(profile)
-    window = (height * target_w / target_h if crop_horizontally else width * target_h / target_w) * scale
-    window = min(length, max(1, round(window)))
+    crop = height * target_w / target_h if crop_horizontally else width * target_h / target_w  # picture px
+    window = min(length, max(1, round(crop * scale)))
     if window >= length:
         return 0.5, 0.5
     cumulative = np.concatenate([[0.0], np.cumsum(profile)])
@@ -107,7 +107,6 @@ def salient_centering(picture: Image.Image, size: tuple[int, int]) -> tuple[floa
     edges = profile[:length - window + 1] + profile[window - 1:]
     score = kept - CUT_PENALTY * edges
     centre = (length - window) / 2
-    crop = height * target_w / target_h if crop_horizontally else width * target_h / target_w
     face_cut, faces, penalty = _whole(picture, crop_horizontally, length - window + 1, crop, profile, scale)
     score = score - penalty
     best = max(range(len(score)), key=lambda start: (-round(float(face_cut[start]), 2), int(faces[start]),
