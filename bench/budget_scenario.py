@@ -85,7 +85,7 @@ def run_variant(*, renders: int, fits: int, over_cap: bool) -> dict[str, Any]:
 
     with FakeOpenRouter() as fake, tempfile.TemporaryDirectory(prefix="sgd-budget-") as data_dir:
         fake.respond_with(answer)
-        options = RuntimeOptions(data_dir=Path(data_dir), persist=False, environment={
+        options = RuntimeOptions(data_dir=Path(data_dir), persist=False, throttle=False, environment={
             "OPENROUTER_API_KEY": "sk-bench", "OPENROUTER_BASE_URL": fake.base_url})
         with LocalRuntime(options, root=ROOT) as runtime:
             org = f"bench{uuid.uuid4().hex[:10]}"

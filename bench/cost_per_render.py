@@ -96,8 +96,8 @@ def measure(samples: int) -> dict[str, Any]:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
     with (tempfile.TemporaryDirectory(prefix="sgd-cost-") as data_dir,
-          LocalRuntime(RuntimeOptions(data_dir=Path(data_dir), persist=False, snap_start=False), root=ROOT)
-          as runtime):
+          LocalRuntime(RuntimeOptions(data_dir=Path(data_dir), persist=False, snap_start=False, throttle=False),
+                       root=ROOT) as runtime):
         with_canon(runtime)
         spec = runtime.stack.functions["RenderFunction"]
         environment = runtime.function_environment("RenderFunction")

@@ -103,7 +103,7 @@ def measure_latency(runs: int) -> dict[str, Any]:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
     with tempfile.TemporaryDirectory() as folder, LocalRuntime(
-            RuntimeOptions(data_dir=Path(folder), persist=False), root=ROOT) as runtime:
+            RuntimeOptions(data_dir=Path(folder), persist=False, throttle=False), root=ROOT) as runtime:
         client = Client(runtime)
         upload_and_wait(client, "warm-up", PDF, "application/pdf")  # cold start of the ingest function
         upload_and_wait(client, "warm-up", LOGO, "image/png")
@@ -203,7 +203,7 @@ def measure_embedding_cache() -> dict[str, Any]:
 
     with fake_embeddings_server() as url, tempfile.TemporaryDirectory() as folder:
         environment = {"SGD_EMBEDDINGS": "openai", "SGD_EMBEDDINGS_URL": url, "SGD_EMBEDDINGS_MODEL": "fake-embed-64"}
-        with LocalRuntime(RuntimeOptions(data_dir=Path(folder), persist=False, environment=environment),
+        with LocalRuntime(RuntimeOptions(data_dir=Path(folder), persist=False, throttle=False, environment=environment),
                           root=ROOT) as runtime:
             client = Client(runtime)
             FakeEmbeddings.texts = 0

@@ -54,7 +54,7 @@ def latency_main(argv: list[str] | None, *, name: str, doc: str | None, title: s
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     with (tempfile.TemporaryDirectory(prefix="sgd-bench-") as data_dir,
-          LocalRuntime(RuntimeOptions(data_dir=Path(data_dir), persist=False), root=ROOT) as runtime):
+          LocalRuntime(RuntimeOptions(data_dir=Path(data_dir), persist=False, throttle=False), root=ROOT) as runtime):
         results = measure(runtime, Client(runtime), args.samples, args.warmup)
     text = latency_table(f"{title} ({args.samples} samples each, after warm-up; full Lambda path, local engine)",
                          labels, results)

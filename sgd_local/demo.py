@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from sgd_local.ingest_client import wait_for_upload
+from sgd_local.ingest_client import request_within_throttle, wait_for_upload
 from sgd_local.runtime import LocalRuntime, RuntimeOptions, project_root
 from sgd_local.server import make_server
 
@@ -116,7 +116,7 @@ class Api:
         if authorized:
             all_headers["authorization"] = f"Bearer {self.token}"
         started = time.perf_counter()
-        response = self.client.request(method, path, json=body, headers=all_headers)
+        response = request_within_throttle(self.client, method, path, json=body, headers=all_headers)
         return response, (time.perf_counter() - started) * 1000
 
 

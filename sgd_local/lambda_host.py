@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 from sgd_local.template import LOCAL_ACCOUNT, LOCAL_REGION, FunctionSpec
 
+INIT_PHASE_LIMIT_S = 10.0  # Lambda's limit on an instance's init, apart from the function's timeout
+
 
 @dataclass
 class LambdaContext:
@@ -328,6 +330,11 @@ class FunctionPool:
     _parent: _PrimedParent | None = None
     snapshot: dict[str, Any] | None = None  # the primed process's init_ms and prime_ms, once it is ready
 
+    @property
+    def init_limit_s(self) -> float:
+        """Lambda gives init (and a SnapStart restore) 10 s of its own, or the function's timeout when longer."""
+        return max(INIT_PHASE_LIMIT_S, float(self.spec.timeout_s))
+
     def start(self) -> FunctionPool:
         """Takes the snapshot (when primed) and starts the warm instances. Requests may arrive meanwhile: a warm
         instance holds an instance slot while it starts, then goes to the longest waiter or the idle list."""
@@ -364,7 +371,7 @@ class FunctionPool:
 
     def _start_worker(self) -> _Worker:
         if self.primed and (parent := self._snapshot()) is not None:
-            return parent.fork(self.spec.timeout_s)
+            return parent.fork(self.init_limit_s)
         context = multiprocessing.get_context("spawn")
         parent_end, child = context.Pipe()
         process = context.Process(
@@ -434,18 +441,18 @@ class FunctionPool:
 
     def _run(self, worker: _Worker, event: Any, request_id: str, started: float,
              gateway_deadline: float | None) -> Invocation:
-        deadline = started + self.spec.timeout_s
         cold_init = None
         try:
             if worker.init_ms is None:
-                if not worker.connection.poll(self.spec.timeout_s):
+                if not worker.connection.poll(self.init_limit_s):
                     raise TimeoutError
                 worker.init_ms = worker.connection.recv()["init_ms"]
+            deadline = time.perf_counter() + self.spec.timeout_s  # the function's timeout counts from its invoke
             if worker.invocations == 0:
                 cold_init = worker.init_ms
             worker.connection.send({"event": event, "request_id": request_id})
             wait_until = deadline if gateway_deadline is None else min(
-                deadline, started + max(0.0, gateway_deadline - time.monotonic()))
+                deadline, time.perf_counter() + max(0.0, gateway_deadline - time.monotonic()))
             if not worker.connection.poll(max(0.0, wait_until - time.perf_counter())):
                 if wait_until < deadline:  # the gateway gave up first: the instance finishes on its own
                     threading.Thread(target=self._finish_late, args=(worker, deadline), daemon=True).start()

@@ -24,7 +24,8 @@ def runtime_adapters(runtime: Any) -> Any:
 
 def lift_rate_limits(runtime: Any, org: str) -> None:
     """Latency benches measure the product path at machine speed, not the per-org rate limiter (bench.load and the
-    rate limit tests do): the org gets limits it cannot reach."""
+    rate limit tests do): the org gets limits it cannot reach. Their runtimes run without the stage throttle for the
+    same reason."""
     from sgd.repositories.rate_limits import RateLimitCounters
     from sgd.settings import ROUTE_CLASSES
 

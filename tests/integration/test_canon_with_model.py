@@ -28,7 +28,7 @@ def keyed() -> Iterator[tuple[ApiClient, Any]]:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
     with FakeOpenRouter() as fake, tempfile.TemporaryDirectory() as data_dir:
-        options = RuntimeOptions(data_dir=Path(data_dir), persist=False, environment={
+        options = RuntimeOptions(data_dir=Path(data_dir), persist=False, throttle=False, environment={
             "OPENROUTER_API_KEY": "sk-test", "OPENROUTER_BASE_URL": fake.base_url})
         with LocalRuntime(options, root=ROOT) as runtime:
             api = ApiClient(runtime)

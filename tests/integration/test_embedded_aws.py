@@ -116,7 +116,7 @@ def test_objects_outside_uploads_do_not_trigger_ingest(runtime: Any) -> None:
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
-    options = RuntimeOptions(data_dir=tmp_path)
+    options = RuntimeOptions(data_dir=tmp_path, throttle=False)
     with LocalRuntime(options, root=ROOT) as first:
         bucket = first.stack.bucket_name
         first.aws.client("s3").put_object(Bucket=bucket, Key="notes/acme/keep/a.txt", Body=b"kept")
@@ -131,7 +131,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         first.aws.client("dynamodb").put_item(TableName="CacheTable", Item={"pk": {"S": "plan#1"},
                                                                            "blob": {"B": b"\x00\x01"}})
         endpoint = first.aws.endpoint
-    with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as second:
+    with LocalRuntime(RuntimeOptions(data_dir=tmp_path, throttle=False), root=ROOT) as second:
         assert second.aws.endpoint != endpoint  # a new moto server, filled from the saved state...
         with pytest.raises(httpx.TransportError):
             httpx.get(endpoint, timeout=2)  # ...because the first one is gone
@@ -153,7 +153,7 @@ def journal_status(runtime: Any) -> dict[str, Any]:
 def test_reads_never_write_and_writes_append_one_record_each(tmp_path: Path) -> None:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
-    with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as runtime:
+    with LocalRuntime(RuntimeOptions(data_dir=tmp_path, throttle=False), root=ROOT) as runtime:
         s3, dynamodb, bucket = runtime.aws.client("s3"), runtime.aws.client("dynamodb"), runtime.stack.bucket_name
         assert journal_status(runtime) == {"appended": 0, "recording": True, "bytes": 0}
         s3.put_object(Bucket=bucket, Key="notes/acme/j/a.txt", Body=b"one")
@@ -176,7 +176,7 @@ def test_reads_never_write_and_writes_append_one_record_each(tmp_path: Path) -> 
 def test_a_crash_loses_no_write_the_journal_replays_them(tmp_path: Path) -> None:
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
-    first = LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT).start()
+    first = LocalRuntime(RuntimeOptions(data_dir=tmp_path, throttle=False), root=ROOT).start()
     bucket = first.stack.bucket_name
     try:
         s3, dynamodb = first.aws.client("s3"), first.aws.client("dynamodb")
@@ -201,7 +201,7 @@ def test_a_crash_loses_no_write_the_journal_replays_them(tmp_path: Path) -> None
         first.aws._server.kill()  # no clean stop: nothing but the journal has these writes
         first.aws._server.wait()
     assert not (tmp_path / "aws" / "state" / "dynamodb" / "CacheTable.json").exists()
-    with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as second:
+    with LocalRuntime(RuntimeOptions(data_dir=tmp_path, throttle=False), root=ROOT) as second:
         s3, dynamodb = second.aws.client("s3"), second.aws.client("dynamodb")
         restored = s3.get_object(Bucket=bucket, Key="notes/acme/crash/a.txt")
         assert restored["Body"].read() == b"second"
@@ -213,7 +213,7 @@ def test_a_crash_loses_no_write_the_journal_replays_them(tmp_path: Path) -> None
         assert item["n"] == {"N": "4"}
         assert journal_status(second)["bytes"] == 0  # folded into the snapshot at start
     # ...and that snapshot alone brings it back (nothing was written by the second runtime)
-    with LocalRuntime(RuntimeOptions(data_dir=tmp_path), root=ROOT) as third:
+    with LocalRuntime(RuntimeOptions(data_dir=tmp_path, throttle=False), root=ROOT) as third:
         item = third.aws.client("dynamodb").get_item(TableName="CacheTable", Key={"pk": {"S": "count#1"}})["Item"]
         assert item["n"] == {"N": "4"}
 

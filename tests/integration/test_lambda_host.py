@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 HANDLERS = '''
 import os, time
 INSTANCE = os.getpid()
+time.sleep(float(os.environ.get("INIT_SLEEP_S", "0")))
 if os.environ.get("FAIL_AT_INIT"):
     raise RuntimeError("bad configuration at cold start")
 
@@ -89,6 +90,17 @@ def test_a_timed_out_instance_is_killed_and_replaced(tmp_path: Path) -> None:
         fresh = pool.invoke({})
         assert fresh.ok
         assert fresh.payload["instance"] != warm.payload["instance"]
+    finally:
+        pool.close()
+
+
+def test_an_init_longer_than_the_timeout_has_lambdas_own_init_limit(tmp_path: Path) -> None:
+    pool = FunctionPool(spec_for(tmp_path, timeout_s=1), environment={"INIT_SLEEP_S": "1.5"})
+    try:
+        first = pool.invoke({})
+        assert first.ok, first.payload  # init has 10 s apart from the 1 s the invoke gets
+        assert first.init_ms is not None
+        assert first.init_ms >= 1500
     finally:
         pool.close()
 

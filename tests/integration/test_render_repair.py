@@ -200,7 +200,8 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
     with FakeOpenRouter() as fake:
-        options = RuntimeOptions(data_dir=tmp_path_factory.mktemp("sgd-repair-keyed"), persist=False, environment={
+        options = RuntimeOptions(data_dir=tmp_path_factory.mktemp("sgd-repair-keyed"), persist=False, throttle=False,
+                                 environment={
             "OPENROUTER_API_KEY": "sk-test", "OPENROUTER_BASE_URL": fake.base_url})
         with LocalRuntime(options, root=ROOT) as keyed_runtime:
             yield keyed_runtime, fake

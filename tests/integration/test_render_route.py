@@ -342,7 +342,8 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]
     with FakeOpenRouter() as fake:
         fake.respond_with(lambda request: Reply.image(imagery.getvalue()) if "modalities" in request.body
                           else Reply.json(plan))
-        options = RuntimeOptions(data_dir=tmp_path_factory.mktemp("sgd-keyed"), persist=False, environment={
+        options = RuntimeOptions(data_dir=tmp_path_factory.mktemp("sgd-keyed"), persist=False, throttle=False,
+                                 environment={
             "OPENROUTER_API_KEY": "sk-test", "OPENROUTER_BASE_URL": fake.base_url})
         with LocalRuntime(options, root=ROOT) as runtime:
             yield runtime, fake

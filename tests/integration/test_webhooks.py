@@ -163,7 +163,7 @@ def hooked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A runtime whose functions may post webhooks to loopback (as a developer's machine would)."""
     from sgd_local.runtime import LocalRuntime, RuntimeOptions
 
-    options = RuntimeOptions(data_dir=tmp_path_factory.mktemp("sgd-hooks"), persist=False, environment={
+    options = RuntimeOptions(data_dir=tmp_path_factory.mktemp("sgd-hooks"), persist=False, throttle=False, environment={
         "SGD_OUTBOUND_ALLOW_LOOPBACK": "true", "SGD_WEBHOOK_SECRET": SECRET})
     with LocalRuntime(options, root=ROOT) as runtime:
         yield runtime
