@@ -143,6 +143,12 @@ class Reply:
         return Reply("completion", payload=_completion_tail(message, "stop", _usage(120, 1290, cost)))
 
     @staticmethod
+    def parts(*parts: dict[str, Any], cost: float | None = 0.0001) -> Reply:
+        """content as an array of parts (OpenAI's form), as some providers answer instead of a string."""
+        message = {"role": "assistant", "content": list(parts)}
+        return Reply("completion", payload=_completion_tail(message, "stop", _usage(120, 40, cost)))
+
+    @staticmethod
     def disconnect() -> Reply:
         return Reply("disconnect")
 

@@ -7,6 +7,7 @@ concurrency, image output, and what reaches the logs.
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import io
 import json
@@ -145,6 +146,14 @@ def test_primary_answers_with_a_valid_plan(harness: Harness, fake: FakeOpenRoute
     user_turn = json.loads(sent.body["messages"][-1]["content"])
     assert user_turn["instruction"] == SECRET_INSTRUCTION
     assert user_turn["canon"] == CANON
+
+
+def test_an_answer_in_content_parts_is_read_as_its_text(harness: Harness, fake: FakeOpenRouter) -> None:
+    text = json.dumps(VALID_PLAN)
+    fake.script(PRIMARY, Reply.parts({"type": "text", "text": text[:20]}, {"type": "text", "text": text[20:]}))
+    result = harness.plan()
+    assert result.output == VALID_PLAN
+    assert outcomes(result) == [(PRIMARY, "ok")]
 
 
 def test_retryable_failures_retry_with_backoff_then_fall_back(harness: Harness, fake: FakeOpenRouter) -> None:
@@ -409,6 +418,14 @@ def test_a_generated_image_is_decoded_and_verified(harness: Harness, fake: FakeO
     sent = fake.requests[0].body
     assert sent["modalities"] == ["image", "text"]
     assert sent["image_config"] == {"aspect_ratio": "16:9"}
+
+
+def test_an_image_in_content_parts_is_decoded(harness: Harness, fake: FakeOpenRouter) -> None:
+    url = f"data:image/png;base64,{base64.b64encode(png(64, 32)).decode()}"
+    fake.script(harness.policy.tasks["image"].primary,
+                Reply.parts({"type": "text", "text": "Here it is."}, {"type": "image_url", "image_url": url}))
+    result = generate(harness)
+    assert (result.output.width, result.output.height, result.output.mime) == (64, 32, "image/png")
 
 
 def test_images_that_are_not_images_or_too_large_are_rejected(fake: FakeOpenRouter, runtime: Any) -> None:

@@ -106,6 +106,18 @@ def _error_failure(error: Any, status: int, headers: httpx.Headers) -> AttemptFa
         headers.get("retry-after")))
 
 
+_TEXT_PARTS = ("text", "output_text")
+
+
+def _image_url(part: Any) -> str | None:
+    """An image part's URL: {"type": "image_url", "image_url": {"url": ...}}, or the URL as a plain string."""
+    if not isinstance(part, dict) or part.get("type", "image_url") != "image_url":
+        return None
+    image_url = part.get("image_url")
+    url = image_url.get("url") if isinstance(image_url, dict) else image_url
+    return url if isinstance(url, str) and url else None
+
+
 def _read_completion(body: Any) -> Completion:
     try:
         choice = body["choices"][0]
@@ -125,11 +137,13 @@ def _read_completion(body: Any) -> Completion:
                                             "answer")[:_MESSAGE_LIMIT])
     usage = body.get("usage") or {}
     cost = usage.get("cost")
-    images = [
-        image["image_url"]["url"] for image in message.get("images") or []
-        if isinstance(image, dict) and isinstance(image.get("image_url"), dict) and image["image_url"].get("url")
-    ]
     content = message.get("content")
+    parts = content if isinstance(content, list) else []
+    # Some providers answer with content parts (OpenAI's array form) rather than a string and `images`.
+    images = [url for part in [*(message.get("images") or []), *parts] if (url := _image_url(part))]
+    if parts:
+        texts = [part.get("text") for part in parts if isinstance(part, dict) and part.get("type") in _TEXT_PARTS]
+        content = "".join(text for text in texts if isinstance(text, str)) or None
     return Completion(
         content=content if isinstance(content, str) else None,
         images=images,
