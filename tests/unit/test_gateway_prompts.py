@@ -26,7 +26,9 @@ def test_image_requests_snap_to_the_nearest_supported_aspect_ratio(size: tuple[i
 
 
 @pytest.mark.parametrize("content", [json.dumps(PLAN), f"```json\n{json.dumps(PLAN)}\n```",
-                                     f"```\n{json.dumps(PLAN)}```"])
+                                     f"```\n{json.dumps(PLAN)}```",
+                                     f"Here is the plan:\n```json\n{json.dumps(PLAN)}\n```\nAsk if you need more.",
+                                     f"Sure. {json.dumps(PLAN)} That keeps the logo clear."])
 def test_structured_answers_are_read_with_or_without_a_code_fence(content: str) -> None:
     assert read_structured("planner", content) == (PLAN, [])
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -16,7 +17,7 @@ Messages = list[dict[str, Any]]
 
 CONTRACT_OF_TASK = {"planner": "render_plan.json", "canon": "canon.json", "critic": "critique.json"}
 _EVIDENCE_CHARS = 60_000  # what a canon extraction sends at most; the rest would only add cost
-_FENCED = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
+_FENCED = re.compile(r"```(?:json|JSON)?\s*(.*?)\s*```", re.DOTALL)
 # Aspect ratios image models accept (Gemini's list, the widest in use); requests snap to the nearest.
 IMAGE_ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 
@@ -96,12 +97,27 @@ def read_structured(task: str, content: str | None) -> tuple[Any, list[str]]:
     """(document, errors): errors is empty when the answer is JSON that satisfies the task's contract."""
     if not content or not content.strip():
         return None, ["(root): the answer is empty"]
-    fenced = _FENCED.match(content)
     try:
-        document = json.loads(fenced.group(1) if fenced else content)
+        document = _json_in(content)
     except json.JSONDecodeError as error:
         return None, [f"(root): not valid JSON ({error.msg} at character {error.pos})"]
     return document, contract_errors(CONTRACT_OF_TASK[task], document)
+
+
+def _json_in(content: str) -> Any:
+    """The answer's JSON: all of it, else its first code fence, else the object that starts at its first brace (a
+    model that wraps the JSON in a sentence); a repair turn costs more than reading past the words."""
+    try:
+        return json.loads(content)
+    except json.JSONDecodeError as error:
+        first_error = error
+    if fenced := _FENCED.search(content):
+        with contextlib.suppress(json.JSONDecodeError):
+            return json.loads(fenced.group(1))
+    if (brace := content.find("{")) >= 0:
+        with contextlib.suppress(json.JSONDecodeError):
+            return json.JSONDecoder().raw_decode(content, brace)[0]
+    raise first_error
 
 
 def nearest_aspect_ratio(width: int, height: int) -> str:
