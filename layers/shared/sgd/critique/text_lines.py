@@ -131,6 +131,9 @@ class View:
     source: TextLabels | None = None  # the full-resolution design a reduced view was made from
     pixels: np.ndarray | None = None  # the view's own RGB pixels (the reduced copy), shared with stroke detection
     polarity: bool = False  # labels are polarities (stroke_view): the background itself is label -1
+    pairs: bool = False  # two small glyphs may be a word ("On"): a lossless design at full resolution, where no
+    # codec halo makes pairs of specks
+    side: int | None = None  # the design's shorter side in view px when the view is a crop of it
 
     @staticmethod
     def of(analysis: ColourAnalysis, text_labels: TextLabels, scale: int) -> View:
@@ -231,8 +234,9 @@ def detect_lines_and_pieces(view: View, policy: CritiquePolicy) -> tuple[list[De
         surround = np.array([_surrounding_label(labels, components, int(member), view.polarity)
                              for member in members])
         accepted = [line for line in (_accept_line(components, group, thickness, core_share, int(label),
-                                                    min(height, width),
-                                                    MAX_STROKE_LINE_FILL if view.polarity else MAX_LINE_FILL)
+                                                    view.side or min(height, width),
+                                                    MAX_STROKE_LINE_FILL if view.polarity else MAX_LINE_FILL,
+                                                    view.pairs)
                                       for group in _group_into_lines(components, members, surround))
                     if line is not None]
         if accepted:
@@ -359,14 +363,15 @@ def _group_into_lines(components: Any, members: np.ndarray, surround: np.ndarray
 
 
 def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core_share: np.ndarray,
-                 label: int, view_side: int, max_fill: float = MAX_LINE_FILL) -> DetectedLine | None:
+                 label: int, view_side: int, max_fill: float = MAX_LINE_FILL, pairs: bool = False
+                 ) -> DetectedLine | None:
     heights = (components.y1[group] - components.y0[group]).astype(np.float64)
     widths = (components.x1[group] - components.x0[group]).astype(np.float64)
     areas = components.area[group].astype(np.float64)
     median_height = float(np.median(heights))
     if group.size < MIN_LARGE_GLYPHS and median_height >= LARGE_GLYPH_SHARE * view_side:
         return None  # two big shapes side by side: a brand graphic's motifs far more often than a two-letter word
-    if median_height < SMALL_GLYPH_PX and group.size < MIN_SMALL_GLYPHS:
+    if median_height < SMALL_GLYPH_PX and group.size < (2 if pairs else MIN_SMALL_GLYPHS):
         return None  # two specks: a codec's halo, not a word
     if median_height >= SMALL_GLYPH_PX and float(np.median(core_share[group])) < MIN_LINE_CORE_SHARE:
         return None  # outlines of blended edge pixels around real glyphs

@@ -20,7 +20,7 @@ WCAG ratios. `stroke_em` (the mean stroke width over the font size) tells bold f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -30,6 +30,7 @@ from sgd.critique.regions import (
     Box,
     Components,
     boundary_pixels,
+    channel_distance,
     clip_box,
     connected_components,
     dilate,
@@ -161,10 +162,12 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
     return linear @ np.array([0.2126, 0.7152, 0.0722])
 
 
-def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, policy: CritiquePolicy
-                 ) -> StrokeLine | None:
+def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, policy: CritiquePolicy,
+                 flat_ink: float | None = None) -> StrokeLine | None:
     """The line's ink, background, worst-percentile ratio and stroke weight, on the full-resolution pixels of
-    `box`; `mask` (bool, box-sized) marks its glyphs."""
+    `box`; `mask` (bool, box-sized) marks its glyphs. `flat_ink`: the glyphs are the pixels within this many
+    channel levels of one flat ink (sgd.critique.text_ink), which is evidence enough that they are text: the ink
+    need not stand apart from the ring's variation (a photograph's), only not be all around it too."""
     x, y, w, h = box
     region = rgb[y:y + h, x:x + w]
     if not mask.any():
@@ -196,12 +199,14 @@ def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, po
     # photograph's texture or a codec's halo does not).
     ring_spread = float(np.median(np.abs(ring_residual).max(axis=-1)))
     separation = float(np.median(inside[inside >= cut]))
-    if separation < max(MIN_LEVEL, SEPARATION * ring_spread):
+    if flat_ink is None and separation < max(MIN_LEVEL, SEPARATION * ring_spread):
         return None
     # ... and the ink is not all around it too (the rim of a large shape, where the shape itself goes on).
     ink_residual = np.median(residual[core], axis=0)
     to_ink = np.abs(residual - ink_residual).max(axis=-1)
-    if float(np.mean(np.abs(ring_residual - ink_residual).max(axis=-1) <= 0.5 * separation)) > MAX_INK_IN_RING:
+    in_ring = channel_distance(ring_pixels, ink) <= flat_ink if flat_ink is not None else \
+        np.abs(ring_residual - ink_residual).max(axis=-1) <= 0.5 * separation
+    if float(np.mean(in_ring)) > MAX_INK_IN_RING:
         return None
     to_background = distinct
     # The glyphs whole: a thick stroke can stand out only along its edges (its middle is as far from the local
@@ -375,7 +380,8 @@ def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: 
         for mask in (excluded, photo):
             if mask is not None:
                 labels[mask[wy:wy + wh, wx:wx + ww]] = -1
-        lines_here, pixel_component = detect_lines(stroke_view(labels, crop, 1), policy)
+        lines_here, pixel_component = detect_lines(replace(stroke_view(labels, crop, 1), pairs=not lossy,
+                                                           side=min(height, width)), policy)
         for line in lines_here:
             lx, ly, lw, lh = line.box
             line_box = (lx + wx, ly + wy, lw, lh)
