@@ -254,8 +254,13 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
                                photo=grow(analysis.photo, 2 * scale), lossy=lossy, view=view)
     if not lossy and analysis.photo.any():
         photo = analysis.photo if analysis.excluded is None else analysis.photo & ~analysis.excluded
-        found_lines += ink_lines(analysis.rgb, analysis.spread, photo, policy,
-                                 skip=[region.box for region in regions] + [line.box for line in found_lines])
+        inked = ink_lines(analysis.rgb, analysis.spread, photo, policy,
+                          skip=[region.box for region in regions] + [line.box for line in found_lines])
+        # A line of flat ink on a photograph is measured on its own glyphs: colour-found pieces mostly inside it
+        # (the photograph's specks of a colour near the ink, part of a word) are replaced by it.
+        regions = [region for region in regions
+                   if not any(overlap_area(region.box, line.box) >= 0.5 * _area(region.box) for line in inked)]
+        found_lines += inked
     for found in found_lines:
         bold = bool(found.stroke_em >= policy.bold_stroke_em)
         required, large = required_contrast(found.size_px, policy, bold)

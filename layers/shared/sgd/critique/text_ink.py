@@ -37,7 +37,8 @@ MAX_SEARCH_SHARE = 0.5  # of the canvas: the area searched for the lines of all 
 def ink_lines(rgb: np.ndarray, spread: np.ndarray, photo: np.ndarray, policy: CritiquePolicy,
               skip: list[Box] | None = None) -> list[StrokeLine]:
     """Lines of flat-ink text on or beside the photographic areas `photo` ((H, W) bool) of a lossless design,
-    measured at full resolution; lines mostly inside a `skip` box (already measured) are left out."""
+    measured at full resolution; lines mostly inside a `skip` box (already measured) are left out (a smaller box
+    inside a line does not hide it: a speck of the photograph's own colour read as a word)."""
     if not photo.any():
         return []
     height, width = rgb.shape[:2]
@@ -82,7 +83,7 @@ def ink_lines(rgb: np.ndarray, spread: np.ndarray, photo: np.ndarray, policy: Cr
         for line in lines:
             lx, ly, lw, lh = line.box
             line_box = (lx + wx, ly + wy, lw, lh)
-            if any(overlap_area(line_box, other) >= 0.5 * min(lw * lh, other[2] * other[3]) for other in known):
+            if any(overlap_area(line_box, other) >= 0.5 * lw * lh for other in known):
                 continue
             size_px = line.size_px(1)
             pad = max(2, round(0.25 * size_px)) + 1
