@@ -78,8 +78,7 @@ def ink_lines(rgb: np.ndarray, spread: np.ndarray, photo: np.ndarray, policy: Cr
             break
         area = rgb[wy:wy + wh, wx:wx + ww]
         labels = np.where(channel_distance(area, ink) <= INK_TOLERANCE, 1, -1).astype(np.int16)
-        lines, pixel_component = detect_lines(View(labels, spread[wy:wy + wh, wx:wx + ww], 1, polarity=True,
-                                                      side=min(height, width)), policy)
+        lines, pixel_component = detect_lines(View(labels, spread[wy:wy + wh, wx:wx + ww], 1, polarity=True), policy)
         for line in lines:
             lx, ly, lw, lh = line.box
             line_box = (lx + wx, ly + wy, lw, lh)

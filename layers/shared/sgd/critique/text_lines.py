@@ -133,7 +133,6 @@ class View:
     polarity: bool = False  # labels are polarities (stroke_view): the background itself is label -1
     pairs: bool = False  # two small glyphs may be a word ("On"): a lossless design at full resolution, where no
     # codec halo makes pairs of specks
-    side: int | None = None  # the design's shorter side in view px when the view is a crop of it
 
     @staticmethod
     def of(analysis: ColourAnalysis, text_labels: TextLabels, scale: int) -> View:
@@ -234,7 +233,7 @@ def detect_lines_and_pieces(view: View, policy: CritiquePolicy) -> tuple[list[De
         surround = np.array([_surrounding_label(labels, components, int(member), view.polarity)
                              for member in members])
         accepted = [line for line in (_accept_line(components, group, thickness, core_share, int(label),
-                                                    view.side or min(height, width),
+                                                    min(height, width),
                                                     MAX_STROKE_LINE_FILL if view.polarity else MAX_LINE_FILL,
                                                     view.pairs)
                                       for group in _group_into_lines(components, members, surround))
@@ -369,9 +368,10 @@ def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core
     widths = (components.x1[group] - components.x0[group]).astype(np.float64)
     areas = components.area[group].astype(np.float64)
     median_height = float(np.median(heights))
-    if group.size < MIN_LARGE_GLYPHS and median_height >= LARGE_GLYPH_SHARE * view_side:
+    small_pair = pairs and median_height < SMALL_GLYPH_PX  # "On": a short word of small text
+    if group.size < MIN_LARGE_GLYPHS and median_height >= LARGE_GLYPH_SHARE * view_side and not small_pair:
         return None  # two big shapes side by side: a brand graphic's motifs far more often than a two-letter word
-    if median_height < SMALL_GLYPH_PX and group.size < (2 if pairs else MIN_SMALL_GLYPHS):
+    if median_height < SMALL_GLYPH_PX and group.size < MIN_SMALL_GLYPHS and not small_pair:
         return None  # two specks: a codec's halo, not a word
     if median_height >= SMALL_GLYPH_PX and float(np.median(core_share[group])) < MIN_LINE_CORE_SHARE:
         return None  # outlines of blended edge pixels around real glyphs

@@ -52,6 +52,10 @@ CHROMA_WEIGHT = 0.5
 MAX_LINES = 60
 MAX_RING_SAMPLES = 4000
 MAX_INK_IN_RING = 0.1  # share of the ring around a line that may look like its ink
+EXACT_INK = 1  # channel levels: a ring pixel this close to a line's ink is the ink itself (a gradient through the
+# ink colour crosses it in a narrow band)
+SAME_AS_INK = 1.01  # a ratio below this: the worst tenth of the ring around a line is its ink
+MAX_PIECES_OF_SHAPE = 3
 FINE_MAX_VIEW_PX = 12  # glyph pieces up to this tall (view px) in clusters are looked at again at full resolution
 FINE_MAX_SHARE = 0.25  # ... over at most this share of the canvas
 PANEL_MAX_VIEW_PX = 48  # small panels (view px tall) whose text is looked for again at full resolution ...
@@ -336,8 +340,10 @@ def _measured(rgb: np.ndarray, pixel_component: np.ndarray, members: np.ndarray,
     cols = np.minimum(np.arange(x, x + w) // scale, pixel_component.shape[1] - 1)
     mask = np.isin(pixel_component[np.ix_(rows, cols)], members)
     measured = measure_line(rgb, mask, full, size_px, policy)
-    if measured is None:
-        return None
+    if measured is None or (members.size <= MAX_PIECES_OF_SHAPE and measured.ratio < SAME_AS_INK and
+                            _ink_around(rgb[y:y + h, x:x + w], mask, measured)):
+        return None  # two or three pieces whose ink is all around them (their worst tenth is the ink): a shape's
+        # edge or corner (a faint word on a gradient through its ink colour has more letters)
     return StrokeLine(line_box, measured.ink, measured.background, measured.ratio, size_px, measured.stroke_em)
 
 
@@ -380,8 +386,7 @@ def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: 
         for mask in (excluded, photo):
             if mask is not None:
                 labels[mask[wy:wy + wh, wx:wx + ww]] = -1
-        lines_here, pixel_component = detect_lines(replace(stroke_view(labels, crop, 1), pairs=not lossy,
-                                                           side=min(height, width)), policy)
+        lines_here, pixel_component = detect_lines(replace(stroke_view(labels, crop, 1), pairs=not lossy), policy)
         for line in lines_here:
             lx, ly, lw, lh = line.box
             line_box = (lx + wx, ly + wy, lw, lh)
@@ -394,6 +399,16 @@ def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: 
                                         measured.size_px, measured.stroke_em))
                 known.append(line_box)
     return found
+
+
+def _ink_around(rgb: np.ndarray, mask: np.ndarray, line: StrokeLine) -> bool:
+    """Whether more than MAX_INK_IN_RING of the ring around the glyphs (`mask`, over `rgb`) is the line's ink
+    itself, within EXACT_INK levels: the glyphs are then pieces of a larger shape of that colour."""
+    reach = max(2, round(0.25 * line.size_px))
+    ring = dilate(mask, reach) & ~grow(mask, 1)
+    if not ring.any():
+        return False
+    return float(np.mean(channel_distance(rgb[ring], np.array(line.ink)) <= EXACT_INK)) > MAX_INK_IN_RING
 
 
 def _loose_pieces(components: Components, lines: list[DetectedLine]) -> np.ndarray:
