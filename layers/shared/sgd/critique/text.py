@@ -33,7 +33,7 @@ from sgd.critique.regions import (
 )
 from sgd.critique.text_ink import ink_lines
 from sgd.critique.text_lines import TextLabels, View, detect_lines
-from sgd.critique.text_strokes import measure_line, stroke_lines
+from sgd.critique.text_strokes import SAME_AS_INK, measure_line, stroke_lines
 from sgd.design.color import contrast_ratio, normalize_hex, parse_hex, to_hex
 from sgd.design.colorimetry import srgb_to_lab
 
@@ -233,6 +233,10 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
                 weighed is None or analysis.clusters[foreground].region == "photo"):
             # Glyph-like patches of a photograph's own colours (between the letters of text on it, too): they do
             # not stand apart from it, or their "ink" is one of its colours (text has a flat ink of its own).
+            continue
+        if region is not None and region.ratio < SAME_AS_INK:
+            # Its own colour is the worst tenth around it (a codec's variant of it, counted as another cluster):
+            # the counters and gaps of letters in another colour, read inverted, not text of its own.
             continue
         if region is not None and varied and weighed is None and photo_share >= PHOTO_EDGE_SHARE:
             # At a photograph's edge, patches of its texture of one colour cluster (or of the page's) that do not
