@@ -37,6 +37,7 @@ MAX_THICKNESS = 0.45  # one glyph's stroke thickness / height (discs and squares
 MAX_LINE_THICKNESS = 0.33  # ... the median over a line
 MIN_LARGE_GLYPHS = 3  # display-size "words" of fewer shapes than this ...
 LARGE_GLYPH_SHARE = 0.06  # ... from this share of the canvas's shorter side are not read as text
+NESTED_MIN_SHARE = 0.25  # a shape inside another's box, from this share of its height, makes both a graphic
 MAX_LINE_FILL = 0.66  # the median glyph's ink over its box: letters stay well under it, filled shapes over
 MAX_STROKE_LINE_FILL = 0.72  # ... found by their strokes, where a heavy letter's parts count as glyphs (the legs of a
 # bold M, 0.7; a bold i, 0.9; DejaVu Sans Bold's letters 0.55-0.71): still under a disc's 0.785
@@ -373,7 +374,9 @@ def _without_nested(components: Any, line: DetectedLine, thickness: np.ndarray, 
     members = line.members
     x0, y0, x1, y1 = (components.x0[members], components.y0[members], components.x1[members], components.y1[members])
     inside = (x0[None, :] > x0[:, None]) & (x1[None, :] < x1[:, None]) & (y0[None, :] > y0[:, None]) & \
-        (y1[None, :] < y1[:, None])  # [i, j]: member j lies within member i's box
+        (y1[None, :] < y1[:, None])  # [i, j]: member j lies within member i's box ...
+    heights = (y1 - y0).astype(np.float64)
+    inside &= heights[None, :] >= NESTED_MIN_SHARE * heights[:, None]  # ... and is no speck (a photograph's)
     nested = inside.any(axis=0) | inside.any(axis=1)
     if not nested.any():
         return line
