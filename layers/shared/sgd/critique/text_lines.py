@@ -243,9 +243,8 @@ def detect_lines_and_pieces(view: View, policy: CritiquePolicy) -> tuple[list[De
             pieces = np.flatnonzero(piece & (components.label == label))
             completed = [_completed(components, line, pieces, labels, thickness, view.polarity) for line in accepted]
             if not view.polarity:
-                completed = [line for line in (_without_nested(components, line, thickness, core_share,
-                                                               min(height, width)) for line in completed)
-                             if line is not None]
+                completed = [line for line in (_without_nested(components, line, min(height, width))
+                                               for line in completed) if line is not None]
             lines += _joined(completed, components)
     if view.polarity:  # lines found by their strokes are sized by their tallest letter
         lines = [_line_of(components, line.members, line.label, tallest_letter=True) for line in lines]
@@ -365,12 +364,12 @@ def _group_into_lines(components: Any, members: np.ndarray, surround: np.ndarray
     return groups
 
 
-def _without_nested(components: Any, line: DetectedLine, thickness: np.ndarray, core_share: np.ndarray,
-                    view_side: int) -> DetectedLine | None:
-    """The line without the shapes that hold another of its members inside their box, nor that other, judged again
-    as a line: a disc inside a ring of its own colour (a bullseye, a target) is a graphic, and letters hold no piece
-    of their own colour in their counters (the dots of i and j and full stops sit beside or above, not inside).
-    Colour views only: found by its strokes, a heavy letter's inner and outer rims are pieces of one polarity."""
+def _without_nested(components: Any, line: DetectedLine, view_side: int) -> DetectedLine | None:
+    """The line without the shapes that hold another of its members inside their box, nor that other (what is left
+    must still be more than two big shapes): a disc inside a ring of its own colour (a bullseye, a target) is a
+    graphic, and letters hold no piece of their own colour in their counters (the dots of i and j and full stops
+    sit beside or above, not inside). Colour views only: found by its strokes, a heavy letter's inner and outer
+    rims are pieces of one polarity."""
     members = line.members
     x0, y0, x1, y1 = (components.x0[members], components.y0[members], components.x1[members], components.y1[members])
     inside = (x0[None, :] > x0[:, None]) & (x1[None, :] < x1[:, None]) & (y0[None, :] > y0[:, None]) & \
@@ -381,7 +380,10 @@ def _without_nested(components: Any, line: DetectedLine, thickness: np.ndarray, 
     if not nested.any():
         return line
     rest = members[~nested]
-    return _accept_line(components, rest, thickness, core_share, line.label, view_side) if rest.size >= 2 else None
+    if rest.size < 2 or (rest.size < MIN_LARGE_GLYPHS and float(np.median(heights[~nested])) >=
+                         LARGE_GLYPH_SHARE * view_side):
+        return None  # what is left is no line, or two big shapes (the rest of a graphic)
+    return _line_of(components, rest, line.label)
 
 
 def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core_share: np.ndarray,
