@@ -669,3 +669,42 @@ def test_a_logo_version_of_the_canon_is_found_as_that_version(version: str, back
     assert not [v for v in measured.violations if v["kind"] == "logo_safe_zone"], measured.violations
     left, top, right, bottom = shown.getchannel("A").getbbox() or (0, 0, 0, 0)
     assert _close(tuple(check["logo_box"]), (375 + left, 490 + top, right - left, bottom - top))
+
+
+def _two_tone(logo_png: bytes, first: tuple[int, int, int], second: tuple[int, int, int]) -> Image.Image:
+    """A two-colour logo (a disc with a ring and a letter in a second colour) in two other colours: each pixel's
+    place on the blend from the logo's first to its second colour, kept (anti-aliasing included)."""
+    pixels = np.asarray(Image.open(io.BytesIO(logo_png)).convert("RGBA")).astype(np.float64)
+    opaque = pixels[..., 3] > 250
+    colours, counts = np.unique(pixels[opaque][:, :3], axis=0, return_counts=True)
+    old_first, old_second = colours[np.argsort(-counts)[:2]]
+    direction = old_second - old_first
+    share = np.clip((pixels[..., :3] - old_first) @ direction / float(direction @ direction), 0, 1)[..., None]
+    pixels[..., :3] = np.array(first) + share * (np.array(second) - np.array(first))
+    return Image.fromarray(np.rint(pixels).astype(np.uint8), "RGBA")
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), [
+    ((0x1D, 0x36, 0x31), (0x5F, 0xA0, 0x8C), "recoloured"),  # disc in a canon colour, ring and letter in another hue
+    ((0x1D, 0x36, 0x31), (0xF7, 0xF4, 0xEE), "knockout"),  # the ring and letter cut out: the page shows through
+])
+@pytest.mark.parametrize("width", [84, 100])
+def test_a_two_colour_logo_is_recoloured_when_any_part_shows_a_colour_of_its_own(
+        first: tuple[int, int, int], second: tuple[int, int, int], expected: str, width: int) -> None:
+    """Most of a disc logo's pixels are its disc: a logo whose disc is a canon colour (or its own) but whose thin
+    ring and letter show a colour that is neither its ink, the background nor a blend of them was read as a
+    one-colour knockout. Each part of the logo's own colours is judged: recoloured. A knockout whose
+    ring and letter show the page stays a knockout."""
+    from sgd.critique.measure import measure_design
+
+    logo_png = LOGOS["northwind-coffee"]
+    mark = _two_tone(logo_png, first, second)
+    mark = mark.resize((width, round(width * mark.height / mark.width)), Image.Resampling.LANCZOS)
+    design = Image.new("RGB", (800, 800), "#F7F4EE")
+    design.paste(mark, (500, 300), mark)
+    canon = {"palette_hex": ["#F7F4EE", "#1D3631", "#3B2314", "#C8A27A"], "logo_safe_zone_pct": 5}
+    measured = measure_design(design, canon, POLICY, logo=prepare_logo(logo_png))  # type: ignore[arg-type]
+    check = measured.checks["logo_safe_zone"]
+    assert check["found"] is True, check
+    assert check["colours"] == expected, check
+    assert any("recoloured" in v["message"] for v in measured.violations) == (expected == "recoloured")

@@ -489,3 +489,87 @@ def test_small_bold_text_on_a_small_panel_is_sized_from_its_letters() -> None:
     assert line["size_px"] < 18.67, line
     assert line["required"] == 4.5
     assert [v for v in measurement.violations if v["kind"] == "contrast"]
+
+
+def _photo(rng: np.random.Generator, width: int, height: int, low: float, high: float) -> np.ndarray:
+    """A photograph-like texture: smooth colour fields of a few scales plus per-pixel grain (uint8 RGB)."""
+    total = np.zeros((height, width, 3))
+    for cells, weight in ((3, 1.0), (11, 0.5), (31, 0.25)):
+        field = rng.uniform(0, 1, (cells, max(2, round(cells * width / height)), 3))
+        layer = Image.fromarray((field * 255).astype(np.uint8)).resize((width, height), Image.Resampling.BICUBIC)
+        total += weight * np.asarray(layer, dtype=np.float64) / 255
+    total = low + (high - low) * (total - total.min()) / max(1e-9, float(np.ptp(total)))
+    total = total * rng.uniform(0.7, 1.0, 3) + rng.normal(0, 0.015, total.shape)
+    return np.clip(total * 255, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("text", "family", "size", "bold", "light", "target", "seed"), [
+    ("Season open", "DejaVu Sans", 96, True, False, 1.15, 1),  # large bold, nearly invisible on a dark photo
+    ("Fresh roast today", "Liberation Sans", 36, False, True, 1.3, 2),  # regular, on a light photo
+    ("Register", "DejaVu Sans", 48, True, False, 1.5, 3),
+])
+def test_faint_flat_text_on_a_photograph_is_found_by_its_ink(text: str, family: str, size: int, bold: bool,
+                                                              light: bool, target: float, seed: int) -> None:
+    """Text in one flat colour on a photograph, at 1.15-1.5:1: the stroke pass leaves photographs out (their texture
+    stands out everywhere) and the colour clusters merge the ink into the photograph's colours, so main found no
+    text. The ink is flat where the photograph's grain is not: found, and judged against the ring around its
+    glyphs (the 10th percentile of the per-pixel ratios, computed here), as unreadable or failing."""
+    from sgd.critique.measure import measure_design
+
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGB", (1080, 1080), "#F2F4F7")
+    face = face_of(family, "bold" if bold else "regular", size)
+    left, top, right, bottom = ImageDraw.Draw(image).textbbox((0, 0), text, font=face)
+    pad = round(0.6 * size)
+    width, height = right - left + 2 * pad, bottom - top + 2 * pad
+    photo = _photo(rng, width, height, *((0.7, 0.95) if light else (0.05, 0.3)))
+    mean = photo.reshape(-1, 3).mean(axis=0)
+    toward = np.zeros(3) if light else np.full(3, 255.0)
+    share = next(t for t in np.linspace(0, 1, 401) if _ratio(mean + t * (toward - mean), mean) >= target)
+    ink = tuple(int(v) for v in np.rint(mean + share * (toward - mean)))
+    mask = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(mask).text((pad - left, pad - top), text, fill=255, font=face)
+    panel = Image.fromarray(photo)
+    panel.paste(Image.new("RGB", panel.size, ink), (0, 0), mask)
+    image.paste(panel, (120, 400))
+    glyphs = np.asarray(mask) > 127
+    reach = max(2, round(0.25 * size))
+    ring = (np.asarray(mask.filter(ImageFilter.MaxFilter(2 * reach + 1))) > 0) & \
+        ~(np.asarray(mask.filter(ImageFilter.MaxFilter(3))) > 0)
+    truth = float(np.percentile(_ratio(np.asarray(panel)[ring], np.array(ink)), 10))
+    text_box = [120 + pad, 400 + pad, right - left, bottom - top]
+    measurement = measure_design(image, {"palette_hex": ["#F2F4F7"]}, POLICY)
+    lines = [line for line in measurement.checks["contrast"]["text_boxes"] if _iou(line["box"], text_box) > 0]
+    assert lines, measurement.checks["contrast"]
+    assert all(line["ok"] is False for line in lines)
+    assert any(abs(line["ratio"] - truth) <= 0.1 for line in lines), (truth, lines)
+    findings = [v for v in measurement.violations if v["kind"] == "contrast"]
+    assert findings
+    assert all(_iou(finding["box"], text_box) > 0 for finding in findings), findings
+    assert glyphs.any()
+
+
+@pytest.mark.parametrize(("text", "family", "size", "bold", "ink", "background"), [
+    ("On", "DejaVu Sans", 16, True, "#D7D8D6", "#EEF4EC"),  # ~1.3:1
+    ("Us", "Liberation Sans", 16, False, "#B1BEB4", "#EDF4F5"),  # ~1.7:1
+    ("Our", "DejaVu Serif", 14, False, "#DEE6E3", "#E9F2EF"),  # ~1.1:1, "ur" joined by a serif
+])
+def test_a_short_small_word_is_found(text: str, family: str, size: int, bold: bool, ink: str,
+                                     background: str) -> None:
+    """A two-letter word of small text: two glyphs under 16 px were refused as "two specks" (a codec's halo), and
+    at full size in a crop the two-big-shapes rule measured them against the crop's side. In a lossless design two
+    small glyphs at full resolution may be a word."""
+    from sgd.critique.measure import measure_design
+
+    image = Image.new("RGB", (1080, 1080), "#FFFFFF")
+    draw = ImageDraw.Draw(image)
+    face = face_of(family, "bold" if bold else "regular", size)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=face)
+    x, y, pad = 600, 300, 14
+    draw.rectangle((x, y, x + right - left + 2 * pad - 1, y + bottom - top + 2 * pad - 1), fill=background)
+    draw.text((x + pad - left, y + pad - top), text, fill=ink, font=face)
+    text_box = [x + pad, y + pad, right - left, bottom - top]
+    measurement = measure_design(image, {"palette_hex": ["#FFFFFF", background, ink]}, POLICY)
+    findings = [v for v in measurement.violations if v["kind"] == "contrast"]
+    assert findings, measurement.checks["contrast"]
+    assert all(_iou(finding["box"], text_box) > 0 for finding in findings)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from sgd.critique.logo_prepared import PreparedLogo
+from sgd.critique.logo_prepared import PreparedLogo, Template
 from sgd.critique.regions import grow, iou
 from sgd.lru import LruCache
 
@@ -279,6 +279,10 @@ INK_DISTANCE = 24  # channel levels from the background from which a pixel insid
 KNOCKOUT_DELTA_E = 10.0  # a one-colour logo's ink this close to a canon colour (or white or black) is that colour
 BACKGROUND_DELTA_E = 5.0  # a cut-out shows the background: within a codec's drift of it
 OTHER_SHARE = 0.03  # a one-colour logo: at most this share of its flat pixels neither ink nor background
+PART_MIN_PIXELS = 12  # a part of the logo in one colour of its own, inside its outline (pixels at the template's size)
+PART_BLEND_LEVELS = 24.0  # channel levels off the ink-to-background blends: a colour of its own
+PART_FLAT_SPREAD = 12  # ... shows a colour of its own when its pixels are this close to their median (levels; a
+# photograph through a cut-out is not)
 FLAT_SPREAD = 24  # 3x3 channel spread up to which a pixel is inside a fill, not on an edge (JPEG included)
 
 
@@ -305,7 +309,15 @@ def colour_verdict(rgb: np.ndarray, logo: PreparedLogo, box: tuple[int, int, int
     expected = template.premultiplied[solid] / np.maximum(template.alpha[solid, None], 1e-6) * 255.0
     seen = region[solid]
     distance = ciede2000(srgb_to_lab(seen), srgb_to_lab(expected))
-    if float(np.median(distance)) <= tolerance:
+    parts = _colour_parts(template, solid)
+    seen_rgb = np.array([np.median(region[part], axis=0) for part in parts]).reshape(-1, 3)
+    part_seen = srgb_to_lab(seen_rgb)
+    part_expected = srgb_to_lab(np.array([np.median(template.premultiplied[part] /
+                                                    np.maximum(template.alpha[part, None], 1e-6) * 255.0, axis=0)
+                                          for part in parts]).reshape(-1, 3))
+    # As ingested: most of it within tolerance, and so is each part of a colour of its own (a thin ring in another
+    # colour is a small share of the pixels, but a designer sees it).
+    if float(np.median(distance)) <= tolerance and bool((ciede2000(part_seen, part_expected) <= tolerance).all()):
         return ColourVerdict("as_ingested", None)
     outside = ~grow(template.alpha > 0.05, 2)
     background = np.median(region[outside], axis=0) if outside.any() else np.median(seen, axis=0)
@@ -313,7 +325,8 @@ def colour_verdict(rgb: np.ndarray, logo: PreparedLogo, box: tuple[int, int, int
     # footprint is either. A recoloured logo keeps a second (third...) colour of its own.
     from sgd.critique.regions import channel_spread
 
-    flat = (channel_spread(np.ascontiguousarray(rgb[y:y + h, x:x + w])) <= FLAT_SPREAD) & (template.alpha > 0.5)
+    spread_here = channel_spread(np.ascontiguousarray(rgb[y:y + h, x:x + w]))
+    flat = (spread_here <= FLAT_SPREAD) & (template.alpha > 0.5)
     inside = region[flat]
     if len(inside) < 12:
         return ColourVerdict("as_ingested", None)
@@ -328,8 +341,45 @@ def colour_verdict(rgb: np.ndarray, logo: PreparedLogo, box: tuple[int, int, int
     colour = "#{:02X}{:02X}{:02X}".format(*(int(np.rint(v)) for v in median_rgb))
     is_ink = ciede2000(ink_lab, np.repeat(centre[None], len(ink_lab), 0)) <= KNOCKOUT_DELTA_E
     one_colour = float(np.count_nonzero(~is_ink)) <= OTHER_SHARE * len(inside)
+    if one_colour and parts:
+        # A knockout's every part is its ink, a cut-out showing the background, or a blend of the two (anti-aliased
+        # edges; a knockout graded by the logo's lightness, as the design engine makes them): a part of the logo's
+        # own colours showing a flat colour off those blends is a second colour, however thin.
+        part_flat = np.array([float(np.median(np.abs(region[part] - seen_rgb[index]).max(axis=-1)))
+                              <= PART_FLAT_SPREAD for index, part in enumerate(parts)])
+        to_ink = ciede2000(part_seen, np.repeat(centre[None], len(parts), 0))
+        to_background = ciede2000(part_seen, np.repeat(background_lab[None], len(parts), 0))
+        own = (to_ink > KNOCKOUT_DELTA_E) & (to_background > KNOCKOUT_DELTA_E) & \
+            (_off_blend(seen_rgb, median_rgb, background) > PART_BLEND_LEVELS)
+        one_colour = not bool((part_flat & own).any())
     allowed = [*allowed_hex, "#FFFFFF", "#000000"]
     allowed_lab = srgb_to_lab(np.array([[int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16)] for h in allowed],
                                        dtype=np.float64))
     near = float(ciede2000(allowed_lab, np.repeat(centre[None], len(allowed), 0)).min()) <= KNOCKOUT_DELTA_E
     return ColourVerdict("knockout" if one_colour and near else "recoloured", colour)
+
+
+def _colour_parts(template: Template, solid: np.ndarray) -> list[np.ndarray]:
+    """Masks of the logo's parts of one colour each (as ingested, 5 bits per channel), from PART_MIN_PIXELS: inside
+    their outlines (one pixel in from where another colour or the edge begins: anti-aliased blends are no part), or
+    whole when too thin for that."""
+    from sgd.critique.palette_bins import bin_index
+    from sgd.critique.regions import shrink
+
+    colours = np.clip(np.rint(template.premultiplied / np.maximum(template.alpha[..., None], 1e-6) * 255.0), 0, 255)
+    keys = bin_index(colours.astype(np.uint8)).astype(np.int64)
+    keys[~solid] = -1
+    values, counts = np.unique(keys[keys >= 0], return_counts=True)
+    parts: list[np.ndarray] = []
+    for value in values[counts >= PART_MIN_PIXELS].tolist():
+        part = shrink(keys == value, 1)
+        parts.append(part if np.count_nonzero(part) >= PART_MIN_PIXELS else keys == value)  # thin: all of it
+    return parts
+
+
+def _off_blend(colours: np.ndarray, ink: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(n,) each RGB colour's largest channel distance from the nearest blend of `ink` and `background`."""
+    direction = background.astype(np.float64) - ink
+    length = float(direction @ direction)
+    share = np.clip((colours - ink) @ direction / length, 0.0, 1.0) if length > 0 else np.zeros(len(colours))
+    return np.abs(colours - (ink + share[:, None] * direction)).max(axis=-1)

@@ -31,8 +31,9 @@ from sgd.critique.regions import (
     overlap_area,
     shrink,
 )
+from sgd.critique.text_ink import ink_lines
 from sgd.critique.text_lines import TextLabels, View, detect_lines
-from sgd.critique.text_strokes import measure_line, stroke_lines
+from sgd.critique.text_strokes import SAME_AS_INK, measure_line, stroke_lines
 from sgd.design.color import contrast_ratio, normalize_hex, parse_hex, to_hex
 from sgd.design.colorimetry import srgb_to_lab
 
@@ -41,6 +42,7 @@ INK_SHARE = 0.1  # a colour under a detected line's glyphs counts as its ink fro
 CORE_REACH = 2  # px (samples) around a detected glyph mask that still belong to the glyph's shape (a halo ring's
 # inside: the stroke it surrounds)
 INK_AGREES = 32  # channel levels between a line's colour and its strokes' measured ink for the strokes to judge it
+PHOTO_EDGE_SHARE = 0.25  # of a line's box on or next to a photograph: its glyphs must stand out as strokes
 VARIED_LEVELS = 4.0  # luma levels the background around a line spans (10th to 90th percentile) beyond a flat fill
 
 
@@ -211,8 +213,9 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
             continue
         bold = None
         weight_decides = policy.large_bold_text_px <= size_px < policy.large_text_px
-        on_photo = bool(photo_around[line_box[1]:line_box[1] + line_box[3],
-                                     line_box[0]:line_box[0] + line_box[2]].mean() >= 0.5)
+        photo_share = float(photo_around[line_box[1]:line_box[1] + line_box[3],
+                                         line_box[0]:line_box[0] + line_box[2]].mean())
+        on_photo = photo_share >= 0.5
         varied = _varied_background(analysis.rgb[y:y + h:step, x:x + w:step], ink)
         if weight_decides or on_photo or varied:
             mask = np.isin(pixel_component[np.ix_(np.minimum(np.arange(y, y + h) // scale,
@@ -231,6 +234,14 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
             # Glyph-like patches of a photograph's own colours (between the letters of text on it, too): they do
             # not stand apart from it, or their "ink" is one of its colours (text has a flat ink of its own).
             continue
+        if region is not None and region.ratio < SAME_AS_INK:
+            # Its own colour is the worst tenth around it (a codec's variant of it, counted as another cluster):
+            # the counters and gaps of letters in another colour, read inverted, not text of its own.
+            continue
+        if region is not None and varied and weighed is None and photo_share >= PHOTO_EDGE_SHARE:
+            # At a photograph's edge, patches of its texture of one colour cluster (or of the page's) that do not
+            # stand apart from what is around them as strokes do: texture, not text.
+            continue
         if region is not None and varied and weighed is not None and weighed.ratio < region.ratio and \
                 max(abs(a - b) for a, b in zip(weighed.ink, parse_hex(region.color), strict=True)) <= INK_AGREES:
             # On a gradient or a photograph the colour clusters stand for ranges of colours: the ratio is the
@@ -240,10 +251,21 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
         if region is not None:
             regions.append(replace(region, box=line_box))
     regions = _without_blend_echoes(regions)
-    # Text whose colour the clusters merged into its background (a ratio near 1:1) is found by its strokes.
-    for found in stroke_lines(analysis.rgb, policy, scale, analysis.excluded,
-                              skip=[region.box for region in regions], photo=grow(analysis.photo, 2 * scale),
-                              lossy=analysis.lossy_snap_delta_e > 0, view=view):
+    # Text whose colour the clusters merged into its background (a ratio near 1:1) is found by its strokes, and on
+    # a photograph (left out of the stroke pass: its texture stands out everywhere) by its flat ink.
+    lossy = analysis.lossy_snap_delta_e > 0
+    found_lines = stroke_lines(analysis.rgb, policy, scale, analysis.excluded, skip=[region.box for region in regions],
+                               photo=grow(analysis.photo, 2 * scale), lossy=lossy, view=view)
+    if not lossy and analysis.photo.any():
+        photo = analysis.photo if analysis.excluded is None else analysis.photo & ~analysis.excluded
+        inked = ink_lines(analysis.rgb, analysis.spread, photo, policy,
+                          skip=[region.box for region in regions] + [line.box for line in found_lines])
+        # A line of flat ink on a photograph is measured on its own glyphs: colour-found pieces mostly inside it
+        # (the photograph's specks of a colour near the ink, part of a word) are replaced by it.
+        regions = [region for region in regions
+                   if not any(overlap_area(region.box, line.box) >= 0.5 * _area(region.box) for line in inked)]
+        found_lines += inked
+    for found in found_lines:
         bold = bool(found.stroke_em >= policy.bold_stroke_em)
         required, large = required_contrast(found.size_px, policy, bold)
         regions.append(TextRegion(found.box, None, to_hex(found.ink), to_hex(found.background), found.ratio,

@@ -37,6 +37,7 @@ MAX_THICKNESS = 0.45  # one glyph's stroke thickness / height (discs and squares
 MAX_LINE_THICKNESS = 0.33  # ... the median over a line
 MIN_LARGE_GLYPHS = 3  # display-size "words" of fewer shapes than this ...
 LARGE_GLYPH_SHARE = 0.06  # ... from this share of the canvas's shorter side are not read as text
+NESTED_MIN_SHARE = 0.25  # a shape inside another's box, from this share of its height, makes both a graphic
 MAX_LINE_FILL = 0.66  # the median glyph's ink over its box: letters stay well under it, filled shapes over
 MAX_STROKE_LINE_FILL = 0.72  # ... found by their strokes, where a heavy letter's parts count as glyphs (the legs of a
 # bold M, 0.7; a bold i, 0.9; DejaVu Sans Bold's letters 0.55-0.71): still under a disc's 0.785
@@ -131,6 +132,8 @@ class View:
     source: TextLabels | None = None  # the full-resolution design a reduced view was made from
     pixels: np.ndarray | None = None  # the view's own RGB pixels (the reduced copy), shared with stroke detection
     polarity: bool = False  # labels are polarities (stroke_view): the background itself is label -1
+    pairs: bool = False  # two small glyphs may be a word ("On"): a lossless design at full resolution, where no
+    # codec halo makes pairs of specks
 
     @staticmethod
     def of(analysis: ColourAnalysis, text_labels: TextLabels, scale: int) -> View:
@@ -232,14 +235,17 @@ def detect_lines_and_pieces(view: View, policy: CritiquePolicy) -> tuple[list[De
                              for member in members])
         accepted = [line for line in (_accept_line(components, group, thickness, core_share, int(label),
                                                     min(height, width),
-                                                    MAX_STROKE_LINE_FILL if view.polarity else MAX_LINE_FILL)
+                                                    MAX_STROKE_LINE_FILL if view.polarity else MAX_LINE_FILL,
+                                                    view.pairs)
                                       for group in _group_into_lines(components, members, surround))
                     if line is not None]
         if accepted:
             pieces = np.flatnonzero(piece & (components.label == label))
-            lines += _joined([_completed(components, line, pieces, labels, thickness, view.polarity)
-                              for line in accepted],
-                             components)
+            completed = [_completed(components, line, pieces, labels, thickness, view.polarity) for line in accepted]
+            if not view.polarity:
+                completed = [line for line in (_without_nested(components, line, min(height, width))
+                                               for line in completed) if line is not None]
+            lines += _joined(completed, components)
     if view.polarity:  # lines found by their strokes are sized by their tallest letter
         lines = [_line_of(components, line.members, line.label, tallest_letter=True) for line in lines]
     return lines, components
@@ -358,15 +364,39 @@ def _group_into_lines(components: Any, members: np.ndarray, surround: np.ndarray
     return groups
 
 
+def _without_nested(components: Any, line: DetectedLine, view_side: int) -> DetectedLine | None:
+    """The line without the shapes that hold another of its members inside their box, nor that other (what is left
+    must still be more than two big shapes): a disc inside a ring of its own colour (a bullseye, a target) is a
+    graphic, and letters hold no piece of their own colour in their counters (the dots of i and j and full stops
+    sit beside or above, not inside). Colour views only: found by its strokes, a heavy letter's inner and outer
+    rims are pieces of one polarity."""
+    members = line.members
+    x0, y0, x1, y1 = (components.x0[members], components.y0[members], components.x1[members], components.y1[members])
+    inside = (x0[None, :] > x0[:, None]) & (x1[None, :] < x1[:, None]) & (y0[None, :] > y0[:, None]) & \
+        (y1[None, :] < y1[:, None])  # [i, j]: member j lies within member i's box ...
+    heights = (y1 - y0).astype(np.float64)
+    inside &= heights[None, :] >= NESTED_MIN_SHARE * heights[:, None]  # ... and is no speck (a photograph's)
+    nested = inside.any(axis=0) | inside.any(axis=1)
+    if not nested.any():
+        return line
+    rest = members[~nested]
+    if rest.size < 2 or (rest.size < MIN_LARGE_GLYPHS and float(np.median(heights[~nested])) >=
+                         LARGE_GLYPH_SHARE * view_side):
+        return None  # what is left is no line, or two big shapes (the rest of a graphic)
+    return _line_of(components, rest, line.label)
+
+
 def _accept_line(components: Any, group: np.ndarray, thickness: np.ndarray, core_share: np.ndarray,
-                 label: int, view_side: int, max_fill: float = MAX_LINE_FILL) -> DetectedLine | None:
+                 label: int, view_side: int, max_fill: float = MAX_LINE_FILL, pairs: bool = False
+                 ) -> DetectedLine | None:
     heights = (components.y1[group] - components.y0[group]).astype(np.float64)
     widths = (components.x1[group] - components.x0[group]).astype(np.float64)
     areas = components.area[group].astype(np.float64)
     median_height = float(np.median(heights))
-    if group.size < MIN_LARGE_GLYPHS and median_height >= LARGE_GLYPH_SHARE * view_side:
+    small_pair = pairs and median_height < SMALL_GLYPH_PX  # "On": a short word of small text
+    if group.size < MIN_LARGE_GLYPHS and median_height >= LARGE_GLYPH_SHARE * view_side and not small_pair:
         return None  # two big shapes side by side: a brand graphic's motifs far more often than a two-letter word
-    if median_height < SMALL_GLYPH_PX and group.size < MIN_SMALL_GLYPHS:
+    if median_height < SMALL_GLYPH_PX and group.size < MIN_SMALL_GLYPHS and not small_pair:
         return None  # two specks: a codec's halo, not a word
     if median_height >= SMALL_GLYPH_PX and float(np.median(core_share[group])) < MIN_LINE_CORE_SHARE:
         return None  # outlines of blended edge pixels around real glyphs

@@ -20,7 +20,7 @@ WCAG ratios. `stroke_em` (the mean stroke width over the font size) tells bold f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -30,6 +30,7 @@ from sgd.critique.regions import (
     Box,
     Components,
     boundary_pixels,
+    channel_distance,
     clip_box,
     connected_components,
     dilate,
@@ -51,6 +52,10 @@ CHROMA_WEIGHT = 0.5
 MAX_LINES = 60
 MAX_RING_SAMPLES = 4000
 MAX_INK_IN_RING = 0.1  # share of the ring around a line that may look like its ink
+EXACT_INK = 1  # channel levels: a ring pixel this close to a line's ink is the ink itself (a gradient through the
+# ink colour crosses it in a narrow band)
+SAME_AS_INK = 1.01  # a ratio below this: the worst tenth of the ring around a line is its ink
+MAX_PIECES_OF_SHAPE = 3
 FINE_MAX_VIEW_PX = 12  # glyph pieces up to this tall (view px) in clusters are looked at again at full resolution
 FINE_MAX_SHARE = 0.25  # ... over at most this share of the canvas
 PANEL_MAX_VIEW_PX = 48  # small panels (view px tall) whose text is looked for again at full resolution ...
@@ -161,10 +166,12 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
     return linear @ np.array([0.2126, 0.7152, 0.0722])
 
 
-def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, policy: CritiquePolicy
-                 ) -> StrokeLine | None:
+def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, policy: CritiquePolicy,
+                 flat_ink: float | None = None) -> StrokeLine | None:
     """The line's ink, background, worst-percentile ratio and stroke weight, on the full-resolution pixels of
-    `box`; `mask` (bool, box-sized) marks its glyphs."""
+    `box`; `mask` (bool, box-sized) marks its glyphs. `flat_ink`: the glyphs are the pixels within this many
+    channel levels of one flat ink (sgd.critique.text_ink), which is evidence enough that they are text: the ink
+    need not stand apart from the ring's variation (a photograph's), only not be all around it too."""
     x, y, w, h = box
     region = rgb[y:y + h, x:x + w]
     if not mask.any():
@@ -196,12 +203,14 @@ def measure_line(rgb: np.ndarray, mask: np.ndarray, box: Box, size_px: float, po
     # photograph's texture or a codec's halo does not).
     ring_spread = float(np.median(np.abs(ring_residual).max(axis=-1)))
     separation = float(np.median(inside[inside >= cut]))
-    if separation < max(MIN_LEVEL, SEPARATION * ring_spread):
+    if flat_ink is None and separation < max(MIN_LEVEL, SEPARATION * ring_spread):
         return None
     # ... and the ink is not all around it too (the rim of a large shape, where the shape itself goes on).
     ink_residual = np.median(residual[core], axis=0)
     to_ink = np.abs(residual - ink_residual).max(axis=-1)
-    if float(np.mean(np.abs(ring_residual - ink_residual).max(axis=-1) <= 0.5 * separation)) > MAX_INK_IN_RING:
+    in_ring = channel_distance(ring_pixels, ink) <= flat_ink if flat_ink is not None else \
+        np.abs(ring_residual - ink_residual).max(axis=-1) <= 0.5 * separation
+    if float(np.mean(in_ring)) > MAX_INK_IN_RING:
         return None
     to_background = distinct
     # The glyphs whole: a thick stroke can stand out only along its edges (its middle is as far from the local
@@ -331,8 +340,10 @@ def _measured(rgb: np.ndarray, pixel_component: np.ndarray, members: np.ndarray,
     cols = np.minimum(np.arange(x, x + w) // scale, pixel_component.shape[1] - 1)
     mask = np.isin(pixel_component[np.ix_(rows, cols)], members)
     measured = measure_line(rgb, mask, full, size_px, policy)
-    if measured is None:
-        return None
+    if measured is None or (members.size <= MAX_PIECES_OF_SHAPE and measured.ratio < SAME_AS_INK and
+                            _ink_around(rgb[y:y + h, x:x + w], mask, measured)):
+        return None  # two or three pieces whose ink is all around them (their worst tenth is the ink): a shape's
+        # edge or corner (a faint word on a gradient through its ink colour has more letters)
     return StrokeLine(line_box, measured.ink, measured.background, measured.ratio, size_px, measured.stroke_em)
 
 
@@ -375,7 +386,7 @@ def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: 
         for mask in (excluded, photo):
             if mask is not None:
                 labels[mask[wy:wy + wh, wx:wx + ww]] = -1
-        lines_here, pixel_component = detect_lines(stroke_view(labels, crop, 1), policy)
+        lines_here, pixel_component = detect_lines(replace(stroke_view(labels, crop, 1), pairs=not lossy), policy)
         for line in lines_here:
             lx, ly, lw, lh = line.box
             line_box = (lx + wx, ly + wy, lw, lh)
@@ -388,6 +399,16 @@ def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: 
                                         measured.size_px, measured.stroke_em))
                 known.append(line_box)
     return found
+
+
+def _ink_around(rgb: np.ndarray, mask: np.ndarray, line: StrokeLine) -> bool:
+    """Whether more than MAX_INK_IN_RING of the ring around the glyphs (`mask`, over `rgb`) is the line's ink
+    itself, within EXACT_INK levels: the glyphs are then pieces of a larger shape of that colour."""
+    reach = max(2, round(0.25 * line.size_px))
+    ring = dilate(mask, reach) & ~grow(mask, 1)
+    if not ring.any():
+        return False
+    return float(np.mean(channel_distance(rgb[ring], np.array(line.ink)) <= EXACT_INK)) > MAX_INK_IN_RING
 
 
 def _loose_pieces(components: Components, lines: list[DetectedLine]) -> np.ndarray:
