@@ -478,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
                     for value in report.regions]
     bank, games = reports[-3], reports[-2]
     differing = {size: bank.templates[size][0] != games.templates[size][0] for size in bank.templates}
+    differing_seeds = {size: sum(a != b for a, b in zip(bank.templates[size], games.templates[size], strict=True))
+                       for size in bank.templates}
     with tempfile.TemporaryDirectory() as folder:
         # OCR reads seed 0 of every kit and size: every layout family and type size, in minutes not hours.
         first_seeds = [(label, design) for label, design in renders if label.endswith("seed 0")]
@@ -489,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
             "distinct_per_size": {report.name: {size: len(set(seeds)) for size, seeds in report.templates.items()}
                                   for report in reports},
             "calm_vs_energetic_differ_at_seed_0": differing,
+            "calm_vs_energetic_seeds_differing": differing_seeds,
             "calm_vs_energetic_per_size": {size: {"calm": bank.templates[size], "energetic": games.templates[size]}
                                            for size in bank.templates},
         },
@@ -541,6 +544,9 @@ def markdown(result: dict[str, Any]) -> str:
              f"| Calm bank vs games studio, same instruction, seed 0 | differ on every size | "
              f"{sum(structure['calm_vs_energetic_differ_at_seed_0'].values())} of "
              f"{len(structure['calm_vs_energetic_differ_at_seed_0'])} sizes |",
+             f"| Calm bank vs games studio, every seed | differ on every size and seed | "
+             f"{sum(structure['calm_vs_energetic_seeds_differing'].values())} of "
+             f"{len(structure['calm_vs_energetic_seeds_differing']) * result['seeds']} (size, seed) pairs |",
              f"| Edge density, calm vs energetic brands | calm < energetic | {fit['calm_edge_density']} vs "
              f"{fit['energetic_edge_density']} |",
              f"| Colour regions, calm vs energetic brands | calm < energetic | {fit['calm_colour_regions']} vs "
@@ -591,10 +597,12 @@ def markdown(result: dict[str, Any]) -> str:
     per_size = structure.get("calm_vs_energetic_per_size")
     if per_size:
         lines += ["", "## Structure per size: calm bank vs games studio (seeds 0, 1, 2, ...)", "",
-                  "| Size | Calm (Harbour Bank) | Energetic (Pixel Riot) | Differ at seed 0 |", "|---|---|---|---|"]
+                  "| Size | Calm (Harbour Bank) | Energetic (Pixel Riot) | Differ at seed 0 | Seeds differing |",
+                  "|---|---|---|---|---|"]
         for size, pair in per_size.items():
             lines.append(f"| {size} | {', '.join(pair['calm'])} | {', '.join(pair['energetic'])} | "
-                         f"{'yes' if structure['calm_vs_energetic_differ_at_seed_0'][size] else '**no**'} |")
+                         f"{'yes' if structure['calm_vs_energetic_differ_at_seed_0'][size] else '**no**'} | "
+                         f"{structure['calm_vs_energetic_seeds_differing'][size]} of {len(pair['calm'])} |")
     problems = [f"- {name}: {problem}" for name, logo in result["logo"].items() for problem in logo["problems"]]
     if problems:
         lines += ["", "Logo problems:", "", *problems[:20]]
