@@ -140,6 +140,18 @@ def test_a_60_30_bank_and_a_games_studio_differ_in_structure_on_every_seed(width
         assert abs(shares["#0A2342"] - 30) <= 10, (seed, shares)
 
 
+@pytest.mark.parametrize(("width", "height"), [size for size in STANDARD_SIZES if min(size) >= 250])
+def test_a_subline_is_set_at_12_px_or_more_or_left_out_from_a_250_px_side(width: int, height: int) -> None:
+    """The subline is a sentence to read: 11 px on a 300x250 lost a word to OCR. The call to action and the legal
+    line keep the body floor (11 px)."""
+    for canon in (BANK, GAMES):
+        for seed in range(3):
+            design = render(canon, width, height, seed)
+            sizes = [box["size_px"] for box in design.layout["text_boxes"] if box["role"] == "subline"]
+            assert all(size >= 12 for size in sizes), (canon["voice"], seed, sizes)
+            assert sizes or any("subline left out" in note for note in design.notes)
+
+
 def test_seeds_walk_the_templates_that_fit_the_size() -> None:
     candidates = template_candidates(1200, 628)
     assert [render(BANK | {"voice": {"tone": ""}}, 1200, 628, seed).layout["template"]
