@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 import random
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
+from sgd.critique.regions import connected_components
 from sgd.design.faces import cascade, detect_faces, group_rectangles
 from sgd.design.imagery import SALIENCY_SIDE, salient_centering
 from sgd.design.subjects import FACE_SIDE, MIN_INK_CONTRAST, KeepWhole, keep_whole, merge_lines, reads_as_text
@@ -91,14 +93,16 @@ def test_faces_and_text_are_found_in_a_generated_picture() -> None:
     assert found_text >= 5
 
 
-def _pieces(shapes: list[tuple[int, int, int, int]], ink: float, ground: float = 120.0) -> tuple[np.ndarray, ...]:
-    """A detected line's component map over its box (pieces 0..n-1 at (x, y, w, h)), its members and its luma."""
-    components = np.full((30, 120), -1, dtype=np.int32)
-    luma = np.full(components.shape, ground, dtype=np.float32)
-    for index, (x, y, w, h) in enumerate(shapes):
-        components[y:y + h, x:x + w] = index
+def _pieces(shapes: list[tuple[int, int, int, int]], ink: float, ground: float = 120.0) -> tuple[Any, ...]:
+    """A detected line as reads_as_text gets it: the copy's pieces (shapes at (x, y, w, h) drawn in one polarity),
+    the line's members (every piece), its box and the copy's luma."""
+    labels = np.full((30, 120), -1, dtype=np.int16)
+    luma = np.full(labels.shape, ground, dtype=np.float32)
+    for x, y, w, h in shapes:
+        labels[y:y + h, x:x + w] = 1
         luma[y:y + h, x:x + w] = ink
-    return components, np.arange(len(shapes)), luma
+    pieces = connected_components(labels, ignore=-1, pixel_map=True)
+    return pieces, np.arange(len(pieces)), (0, 0, 120, 30), luma
 
 
 def test_a_line_reads_as_text_by_its_letters_and_their_contrast() -> None:

@@ -3,14 +3,14 @@
 - Faces: sgd.design.faces (OpenCV's frontal-face Haar cascade, evaluated in numpy) on a copy FACE_SIDE px along its
   longer side, so faces from about an eighth of the picture's longer side up are found.
 - Text: the critic's stroke detector (sgd.critique.text_strokes.polarity_labels: pixels that stand out from their
-  local background, darker or lighter; sgd.critique.text_lines.detect_lines: pieces grouped into lines by the glyph
-  and baseline rules), on copies TEXT_SIDES px along the longer side. Only the detection is used, not the critic's
-  contrast measurement (which leaves out lines whose surround is busy, as a photograph is). Made for flat designs,
-  it finds a line best when its letters are about 8 to 16 px tall in the copy, so a line is found on one copy and
-  missed on another, or its words apart: the copies' lines are united, and lines that share a band of rows and lie
-  within a line height of each other are one. On a photograph the detector also groups grain, the arcs of an
-  outline and rows of stripes into "lines": a line is kept only when it reads as text (reads_as_text: several
-  letters of one height and of a letter's proportions, standing clear of their ground).
+  local background, darker or lighter; sgd.critique.text_lines.detect_lines_and_pieces: pieces grouped into lines
+  by the glyph and baseline rules), on copies TEXT_SIDES px along the longer side. Only the detection is used, not
+  the critic's contrast measurement (which leaves out lines whose surround is busy, as a photograph is). Made for
+  flat designs, it finds a line best when its letters are about 8 to 16 px tall in the copy, so a line is found on
+  one copy and missed on another, or its words apart: the copies' lines are united, and lines that share a band of
+  rows and lie within a line height of each other are one. On a photograph the detector also groups grain, the
+  arcs of an outline and rows of stripes into "lines": a line is kept only when it reads as text (reads_as_text:
+  several letters of one height and of a letter's proportions, standing clear of their ground).
 
 Each box comes with a padded one (a face box spans brows to mouth, so a crop edge just outside it would still cut
 forehead or chin; a line's detected ends may miss a letter).
@@ -31,6 +31,7 @@ from PIL import Image
 
 if TYPE_CHECKING:
     from sgd.critique.policy import CritiquePolicy
+    from sgd.critique.regions import Components
 
 FACE_SIDE = 192  # px: the face detection copy's longer side (the cascade's window is 24 px)
 TEXT_SIDES = (256, 384, 512)  # px: the text detection copies' longer sides
@@ -116,7 +117,7 @@ def _policy() -> CritiquePolicy:
 
 
 def _text_lines(copy: Image.Image, size: tuple[int, int]) -> list[KeepWhole]:
-    from sgd.critique.text_lines import detect_lines, stroke_view
+    from sgd.critique.text_lines import detect_lines_and_pieces, stroke_view
     from sgd.critique.text_strokes import polarity_labels
 
     boxes: list[tuple[float, float, float, float]] = []
@@ -127,53 +128,42 @@ def _text_lines(copy: Image.Image, size: tuple[int, int]) -> list[KeepWhole]:
         # The detector's plain reading (no half-cover cut, no stroke-line refinements): those separate a design's
         # clear letters; on a photograph they lose lines and letters (a sign's last letter, 2 of 6 generated lines).
         labels = polarity_labels(rgb, peak_share=0).astype(np.int16)
-        lines, components = detect_lines(stroke_view(labels, rgb, 1, plain=True), _policy())
-        luma = None
+        lines, pieces = detect_lines_and_pieces(stroke_view(labels, rgb, 1, plain=True), _policy())
+        if not lines:
+            continue
+        luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         for line in lines:
-            x, y, w, h = line.box
-            if luma is None:
-                luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-            if reads_as_text(components[y:y + h, x:x + w], line.members, luma[y:y + h, x:x + w]):
+            if reads_as_text(pieces, line.members, line.box, luma):
+                x, y, w, h = line.box
                 boxes.append((x * factor, y * factor, w * factor, h * factor))
     merged = merge_lines(boxes)
     merged.sort(key=lambda box: -box[2] * box[3])
     return [KeepWhole("text", *box, (0, 0, 0, 0)) for box in merged[:MAX_TEXT_LINES]]
 
 
-def reads_as_text(components: np.ndarray, members: np.ndarray, luma: np.ndarray) -> bool:
-    """Whether a detected line (`components`: the component map over its box, `members` its pieces, `luma` the
-    copy's lightness over its box) reads as text: MIN_LETTERS pieces of letter proportions in one band of heights
-    (LETTER_BAND), and those letters MIN_INK_CONTRAST luma levels from the rest of the box (medians). Rows of
-    stripes fail the proportions, a photograph's grain and a face's features the letter count or the contrast."""
-    ids = np.asarray(members)
-    inside = np.isin(components, ids)
-    rows, cols = np.nonzero(inside)
-    if rows.size == 0:
-        return False
-    order = np.sort(ids)
-    index = np.searchsorted(order, components[rows, cols])
-    count = order.size
-    x0, y0 = np.full(count, np.iinfo(np.int64).max), np.full(count, np.iinfo(np.int64).max)
-    x1, y1 = np.full(count, -1), np.full(count, -1)
-    np.minimum.at(x0, index, cols)
-    np.minimum.at(y0, index, rows)
-    np.maximum.at(x1, index, cols)
-    np.maximum.at(y1, index, rows)
-    present = x1 >= 0
-    widths, heights = (x1 - x0 + 1)[present], (y1 - y0 + 1)[present]
+def reads_as_text(pieces: Components, members: np.ndarray, box: tuple[int, int, int, int], luma: np.ndarray) -> bool:
+    """Whether a detected line (`members` of the copy's connected `pieces`, within `box`; `luma` the copy's
+    lightness) reads as text: MIN_LETTERS pieces of letter proportions in one band of heights (LETTER_BAND), and
+    those letters MIN_INK_CONTRAST luma levels from the rest of the box (medians). Rows of stripes fail the
+    proportions, a photograph's grain and a face's features the letter count or the contrast."""
+    members = np.asarray(members)
+    widths = (pieces.x1[members] - pieces.x0[members]).astype(np.float64)
+    heights = (pieces.y1[members] - pieces.y0[members]).astype(np.float64)
     shaped = (widths >= LETTER_PROPORTIONS[0] * heights) & (widths <= LETTER_PROPORTIONS[1] * heights)
     best, band = 0, np.zeros(heights.size, dtype=bool)
     for height in np.unique(heights[heights >= MIN_LETTER_PX]):
         letters = shaped & (heights >= height) & (heights <= LETTER_BAND * height + 0.5)
         if int(letters.sum()) >= best:  # the taller band among equals: capitals over the x-height
             best, band = int(letters.sum()), letters
-    if best < MIN_LETTERS:
+    if best < MIN_LETTERS or pieces.pixel_component is None:
         return False
-    ink = np.isin(components, order[present][band])
-    ground = ~inside
-    if not ground.any():
+    x, y, w, h = box
+    local = pieces.pixel_component[y:y + h, x:x + w]
+    ink, ground = np.isin(local, members[band]), ~np.isin(local, members)
+    if not ink.any() or not ground.any():
         return False
-    return bool(abs(float(np.median(luma[ink])) - float(np.median(luma[ground]))) >= MIN_INK_CONTRAST)
+    lightness = luma[y:y + h, x:x + w]
+    return bool(abs(float(np.median(lightness[ink])) - float(np.median(lightness[ground]))) >= MIN_INK_CONTRAST)
 
 
 def merge_lines(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
