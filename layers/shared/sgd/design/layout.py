@@ -131,7 +131,8 @@ SIGNOFF_MIN_WIDTH = 300  # px: the narrowest banner the signoff is offered on (3
 def template_candidates(width: int, height: int, character: tuple[float, float, float] | None = None,
                         first: str | None = None) -> tuple[str, ...]:
     """The templates for a width x height canvas, the nearest to `character` (the brand's personality axes) first;
-    `first` (the plan's template, when it fits the size) leads. Seeds walk this list."""
+    `first` (the plan's template, when it fits the size) leads. A brand's seeds walk its own of them
+    (personal_templates); the engine's fallbacks walk this whole list."""
     ratio = width / max(1, height)
     fitting: tuple[str, ...] = next(templates for threshold, templates in ASPECT_TEMPLATES if ratio >= threshold)
     if height < SHORT_BANNER_PX and ratio >= 2:
