@@ -56,6 +56,7 @@ from sgd.design.planner import palette_in_use, rule_based_plan  # noqa: E402
 from sgd.design.request import BrandLook, Design, LogoVersion  # noqa: E402
 
 from bench.stats import percentiles  # noqa: E402
+from bench.support.photos import covered_share, subject_photo  # noqa: E402
 
 STANDARD_SIZES: tuple[tuple[str, int, int], ...] = (
     ("ad", 728, 90), ("ad", 300, 250), ("ad", 160, 600), ("ad", 300, 600), ("ad", 970, 250), ("ad", 320, 100),
@@ -108,29 +109,6 @@ def generated_logo(colour: str, shape: str) -> bytes:
     return buffer.getvalue()
 
 
-def generated_photo(seed: int, width: int = 1600, height: int = 1000) -> tuple[bytes, Box]:
-    """A photograph-like picture: a soft textured background and one subject (a bright blob with detail) at a
-    random place; returns the PNG and the subject's box."""
-    rng = random.Random(seed)
-    base = np.zeros((height, width, 3), dtype=np.float64)
-    yy, xx = np.mgrid[0:height, 0:width]
-    for channel in range(3):
-        wave_x, wave_y = rng.uniform(180, 400), rng.uniform(200, 500)
-        base[..., channel] = 120 + 40 * np.sin(xx / wave_x + channel) * np.cos(yy / wave_y)
-    noise = np.random.default_rng(seed).normal(0, 6, (height, width, 3))
-    image = Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8), "RGB")
-    draw = ImageDraw.Draw(image)
-    subject_w, subject_h = rng.randint(width // 7, width // 4), rng.randint(height // 6, height // 3)
-    x, y = rng.randint(0, width - subject_w), rng.randint(0, height - subject_h)
-    draw.ellipse((x, y, x + subject_w, y + subject_h), fill=(rng.randint(150, 255), rng.randint(0, 80), 40))
-    for stripe in range(6):
-        sx = x + subject_w * (stripe + 1) // 8
-        draw.line((sx, y + subject_h // 5, sx, y + subject_h * 4 // 5), fill=(250, 240, 200), width=4)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue(), Box(x, y, subject_w, subject_h)
-
-
 def generated_kits() -> list[Kit]:
     bank = {"name": "Harbour Bank", "palette_hex": ["#0A2342", "#FFFFFF", "#E9EEF3", "#00A19A"], "forbidden_hex": [],
             "fonts": ["Liberation Serif", "Liberation Sans"],
@@ -150,7 +128,7 @@ def generated_kits() -> list[Kit]:
                "logo_safe_zone_pct": 10, "logo_min_width_px": 40, "logo_asset_id": "logo",
                "usage_rules": [{"kind": "never_background", "hex": "#C9B79C",
                                 "statement": "Sand is never a background"}]}
-    photo, _subject = generated_photo(7)
+    photo, _subject = subject_photo(7)
     return [Kit("harbour-bank (generated)", bank, generated_logo("#0A2342", "ring"), calm=True),
             # Two uploaded logo versions: navy for light backgrounds, white for dark ones.
             Kit("pixel-riot (generated)", games, generated_logo("#1B1464", "triangle"), calm=False,
@@ -283,12 +261,18 @@ def _words(text: str) -> list[str]:
 
 
 def crop_keeps_subject(samples: int = 60) -> dict[str, Any]:
+    """The subject box kept by the crop to every standard size, on generated pictures with no text and no face; and
+    how many text lines the crop's detection (sgd.design.subjects) found in them anyway (stripes, grain)."""
+    from sgd.design.subjects import keep_whole
+
     kept_shares = []
+    text_lines = 0
     for seed in range(samples):
         rng = random.Random(seed)
         width, height = rng.choice([(1600, 1000), (1000, 1600), (1400, 1400), (2000, 800)])
-        data, subject = generated_photo(100 + seed, width, height)
+        data, subject = subject_photo(100 + seed, width, height)
         picture = Image.open(io.BytesIO(data))
+        text_lines += sum(box.kind == "text" for box in keep_whole(picture.convert("RGB")))
         for _kind, target_w, target_h in STANDARD_SIZES:
             cx, cy = salient_centering(picture, (target_w, target_h))
             scale = max(target_w / width, target_h / height)
@@ -299,7 +283,23 @@ def crop_keeps_subject(samples: int = 60) -> dict[str, Any]:
             # A subject larger than the crop can be kept at most to the crop's size.
             kept_shares.append(inside_w * inside_h / (min(subject.w, crop_w) * min(subject.h, crop_h)))
     return {"crops": len(kept_shares), "kept_at_target": sum(share >= TARGET_CROP_KEPT for share in kept_shares),
-            "mean_kept": round(float(np.mean(kept_shares)), 4), "min_kept": round(float(np.min(kept_shares)), 4)}
+            "mean_kept": round(float(np.mean(kept_shares)), 4), "min_kept": round(float(np.min(kept_shares)), 4),
+            "pictures": samples, "text_lines_found": text_lines}
+
+
+def text_found(samples: int = 36) -> dict[str, Any]:
+    """Lines of mixed-case text in every bundled font (bench.support.photos.text_photo) found by the crop's
+    detection: the padded box found covers 90 % of the drawn line."""
+    from sgd.design.subjects import keep_whole
+
+    from bench.support.photos import text_photo
+
+    found = 0
+    for seed in range(samples):
+        width, height = [(1600, 1000), (1000, 1600), (1400, 1400), (2000, 800)][seed % 4]
+        picture, text = text_photo(900 + seed, width, height)
+        found += any(box.kind == "text" and covered_share(box.padded, text) >= 0.9 for box in keep_whole(picture))
+    return {"pictures": samples, "found": found}
 
 
 def crop_keeps_faces_and_text(samples: int = 24) -> dict[str, Any]:
@@ -324,7 +324,7 @@ def crop_keeps_faces_and_text(samples: int = 24) -> dict[str, Any]:
         else:
             found = keep_whole(picture)
         for kind, truth in (("face", face), ("text", text)):
-            detected[kind] += any(box.kind == kind and _covered(box.padded, truth) >= 0.9 for box in found)
+            detected[kind] += any(box.kind == kind and covered_share(box.padded, truth) >= 0.9 for box in found)
         for _kind, target_w, target_h in STANDARD_SIZES:
             cx, cy = salient_centering(picture, (target_w, target_h))
             scale = max(target_w / width, target_h / height)
@@ -340,14 +340,6 @@ def crop_keeps_faces_and_text(samples: int = 24) -> dict[str, Any]:
                 outcome = "whole" if share >= 0.999 else "left_out" if share <= 0.001 else "cut"
                 counts[kind][outcome] += 1
     return {"pictures": pictures, "crops": pictures * len(STANDARD_SIZES), "detected": detected, **counts}
-
-
-def _covered(box: tuple[float, float, float, float], truth: Any) -> float:
-    """The share of `truth` inside `box`."""
-    x, y, w, h = box
-    inside_w = max(0.0, min(x + w, truth.right) - max(x, truth.x))
-    inside_h = max(0.0, min(y + h, truth.bottom) - max(y, truth.y))
-    return inside_w * inside_h / max(1, truth.w * truth.h)
 
 
 @dataclass
@@ -486,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
                     for value in report.regions]
     bank, games = reports[-3], reports[-2]
     differing = {size: bank.templates[size][0] != games.templates[size][0] for size in bank.templates}
+    differing_seeds = {size: sum(a != b for a, b in zip(bank.templates[size], games.templates[size], strict=True))
+                       for size in bank.templates}
     with tempfile.TemporaryDirectory() as folder:
         # OCR reads seed 0 of every kit and size: every layout family and type size, in minutes not hours.
         first_seeds = [(label, design) for label, design in renders if label.endswith("seed 0")]
@@ -497,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
             "distinct_per_size": {report.name: {size: len(set(seeds)) for size, seeds in report.templates.items()}
                                   for report in reports},
             "calm_vs_energetic_differ_at_seed_0": differing,
+            "calm_vs_energetic_seeds_differing": differing_seeds,
             "calm_vs_energetic_per_size": {size: {"calm": bank.templates[size], "energetic": games.templates[size]}
                                            for size in bank.templates},
         },
@@ -522,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
                  for kit, report in zip(kits, reports, strict=True)},
         "imagery": crop_keeps_subject(),
         "faces_and_text": crop_keeps_faces_and_text(),
+        "text_found": text_found(),
         "engine_ms": percentiles([ms for report in reports for ms in report.render_ms]),
     }
     (args.out / "design_quality.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -548,6 +544,9 @@ def markdown(result: dict[str, Any]) -> str:
              f"| Calm bank vs games studio, same instruction, seed 0 | differ on every size | "
              f"{sum(structure['calm_vs_energetic_differ_at_seed_0'].values())} of "
              f"{len(structure['calm_vs_energetic_differ_at_seed_0'])} sizes |",
+             f"| Calm bank vs games studio, every seed | differ on every size and seed | "
+             f"{sum(structure['calm_vs_energetic_seeds_differing'].values())} of "
+             f"{len(structure['calm_vs_energetic_seeds_differing']) * result['seeds']} (size, seed) pairs |",
              f"| Edge density, calm vs energetic brands | calm < energetic | {fit['calm_edge_density']} vs "
              f"{fit['energetic_edge_density']} |",
              f"| Colour regions, calm vs energetic brands | calm < energetic | {fit['calm_colour_regions']} vs "
@@ -562,6 +561,13 @@ def markdown(result: dict[str, Any]) -> str:
     lines.append(f"| Smart crop keeps the subject box | >= {TARGET_CROP_KEPT:.0%} kept | "
                  f"{imagery['kept_at_target']} of {imagery['crops']} crops (mean {imagery['mean_kept']:.1%}, "
                  f"min {imagery['min_kept']:.1%}) |")
+    if "text_lines_found" in imagery:
+        lines.append(f"| Text lines found where there is no text (stripes, grain) | 0 | "
+                     f"{imagery['text_lines_found']} in {imagery['pictures']} pictures |")
+    if "text_found" in result:
+        found = result["text_found"]
+        lines.append(f"| Mixed-case text found (every bundled font, on a plate or on the picture) | every line | "
+                     f"{found['found']} of {found['pictures']} pictures |")
     uncut = result.get("faces_and_text")
     if uncut:
         for kind in ("face", "text"):
@@ -591,10 +597,12 @@ def markdown(result: dict[str, Any]) -> str:
     per_size = structure.get("calm_vs_energetic_per_size")
     if per_size:
         lines += ["", "## Structure per size: calm bank vs games studio (seeds 0, 1, 2, ...)", "",
-                  "| Size | Calm (Harbour Bank) | Energetic (Pixel Riot) | Differ at seed 0 |", "|---|---|---|---|"]
+                  "| Size | Calm (Harbour Bank) | Energetic (Pixel Riot) | Differ at seed 0 | Seeds differing |",
+                  "|---|---|---|---|---|"]
         for size, pair in per_size.items():
             lines.append(f"| {size} | {', '.join(pair['calm'])} | {', '.join(pair['energetic'])} | "
-                         f"{'yes' if structure['calm_vs_energetic_differ_at_seed_0'][size] else '**no**'} |")
+                         f"{'yes' if structure['calm_vs_energetic_differ_at_seed_0'][size] else '**no**'} | "
+                         f"{structure['calm_vs_energetic_seeds_differing'][size]} of {len(pair['calm'])} |")
     problems = [f"- {name}: {problem}" for name, logo in result["logo"].items() for problem in logo["problems"]]
     if problems:
         lines += ["", "Logo problems:", "", *problems[:20]]

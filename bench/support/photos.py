@@ -13,9 +13,20 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from sgd.design.geometry import Box, clearance
 
-FONT = Path(__file__).resolve().parents[2] / "layers" / "imaging" / "fonts" / "DejaVuSans-Bold.ttf"
+FONTS = Path(__file__).resolve().parents[2] / "layers" / "imaging" / "fonts"
+FONT = FONTS / "DejaVuSans-Bold.ttf"
 WORDS = ("OPEN DAILY", "FRESH BREAD", "SUMMER SALE", "NEW SEASON", "CITY RUN 2026", "FREE ENTRY")
+PHRASES = ("Fresh bread daily", "Open until late", "summer sale", "Book your table", "Hello world", "City Run 2026",
+           "Free entry", "new season", "Coffee & cake", "Tickets at the door", "shop now", "Quality you can taste")
 SKINS = ((214, 170, 140), (180, 130, 95), (120, 80, 55), (235, 200, 175))
+
+
+def covered_share(box: tuple[float, float, float, float], truth: Box) -> float:
+    """The share of `truth` inside `box` (x, y, w, h)."""
+    x, y, w, h = box
+    inside_w = max(0.0, min(x + w, truth.right) - max(x, truth.x))
+    inside_h = max(0.0, min(y + h, truth.bottom) - max(y, truth.y))
+    return inside_w * inside_h / max(1, truth.w * truth.h)
 
 
 def textured_ground(rng: random.Random, seed: int, width: int, height: int) -> Image.Image:
@@ -43,6 +54,44 @@ def draw_face(draw: ImageDraw.ImageDraw, x: float, y: float, size: float, skin: 
     draw.polygon([(x + 0.5 * s, y + 0.6 * s), (x + 0.44 * s, y + 0.85 * s), (x + 0.56 * s, y + 0.85 * s)], fill=shade)
     draw.ellipse((x + 0.35 * s, y + 0.98 * s, x + 0.65 * s, y + 1.06 * s), fill=(150, 60, 60))
     return Box(round(x - 0.08 * s), round(y - 0.1 * s), round(1.16 * s), round(1.4 * s))
+
+
+def subject_photo(seed: int, width: int = 1600, height: int = 1000) -> tuple[bytes, Box]:
+    """A photograph-like picture: the textured ground and one subject (a bright blob with light stripes) at a random
+    place; returns the PNG and the subject's box."""
+    rng = random.Random(seed)
+    image = textured_ground(rng, seed, width, height)
+    draw = ImageDraw.Draw(image)
+    subject_w, subject_h = rng.randint(width // 7, width // 4), rng.randint(height // 6, height // 3)
+    x, y = rng.randint(0, width - subject_w), rng.randint(0, height - subject_h)
+    draw.ellipse((x, y, x + subject_w, y + subject_h), fill=(rng.randint(150, 255), rng.randint(0, 80), 40))
+    for stripe in range(6):
+        sx = x + subject_w * (stripe + 1) // 8
+        draw.line((sx, y + subject_h // 5, sx, y + subject_h * 4 // 5), fill=(250, 240, 200), width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue(), Box(x, y, subject_w, subject_h)
+
+
+def text_photo(seed: int, width: int = 1600, height: int = 1000) -> tuple[Image.Image, Box]:
+    """A picture with one line of mixed-case text in one of the bundled fonts (sans, serif or mono, regular or bold),
+    on a sign plate or straight on the textured ground; returns the picture and the text's box."""
+    rng = random.Random(seed)
+    image = textured_ground(rng, seed, width, height)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(rng.choice(sorted(FONTS.glob("*.ttf")))),
+                              max(12, round(rng.uniform(0.04, 0.09) * min(width, height))))
+    words = rng.choice(PHRASES)
+    left, top, right, bottom = draw.textbbox((0, 0), words, font=font)
+    tx, ty = rng.uniform(0, width - (right - left) - 1), rng.uniform(0, height - (bottom - top) - 1)
+    plate = rng.choice([None, (245, 240, 230), (30, 40, 60)])
+    pad = round(0.3 * (bottom - top))
+    if plate is not None:
+        draw.rectangle((tx - pad, ty - pad, tx + right - left + pad, ty + bottom - top + pad), fill=plate)
+    ink = (20, 20, 20) if plate == (245, 240, 230) else (250, 250, 250) if plate else \
+        rng.choice([(250, 250, 250), (255, 230, 0), (15, 15, 15)])
+    draw.text((tx - left, ty - top), words, font=font, fill=ink)
+    return image, Box(round(tx), round(ty), round(right - left), round(bottom - top))
 
 
 def face_and_text_photo(seed: int, width: int = 1600, height: int = 1000) -> tuple[bytes, Box, Box]:

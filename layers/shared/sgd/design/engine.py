@@ -11,6 +11,7 @@ Route modules must import this module lazily (inside the handler): it loads nump
 from __future__ import annotations
 
 import io
+import itertools
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from sgd.design.layout import (
     LogoPlacement,
     build_skeleton,
     clear_space_px,
+    personal_templates,
     template_candidates,
     template_for_seed,
     variant_for,
@@ -44,6 +46,7 @@ from sgd.design.request import MIME_TYPES, Design, DesignRequest, validate_reque
 
 PNG_COMPRESS_LEVEL = 1  # flat colour compresses well even at the fastest zlib level
 JPEG_QUALITY = WEBP_QUALITY = 90
+GRAPHIC_TRIES = 3  # brand graphic styles tried on one layout for the canon's proportions before the next layout
 WEBP_METHOD = 2  # libwebp effort 0-6: 2 encodes a 1080x1080 design about twice as fast as 4 for a few % more bytes
 
 
@@ -61,7 +64,12 @@ def render_design(request: DesignRequest) -> Design:
     candidates = template_candidates(request.width, request.height,
                                      personality.character if personality.expressed else None,
                                      first=layout_plan.get("template"))
-    template, variant_index = template_for_seed(candidates, request.seed)
+    # Seeds walk the brand's own structures (the plan's template, when it chose one, leads); the fallbacks below
+    # walk every candidate.
+    walk = personal_templates(candidates, personality.character if personality.expressed else None)
+    if layout_plan.get("template") == candidates[0]:
+        walk = (candidates[0], *(name for name in walk if name != candidates[0]))
+    template, variant_index = template_for_seed(walk, request.seed)
     headline = (layout_plan.get("headline") or "").strip()
     if not headline:
         headline = FALLBACK_HEADLINE
@@ -119,14 +127,14 @@ def render_design(request: DesignRequest) -> Design:
                                             lambda share: skeleton_for(keep_out, share), style.headline_scale)
         return _Arrangement(name, placement, skeleton, stack, has_imagery, arrange_notes)
 
-    def plan_for(arrangement: _Arrangement) -> Plan:
+    def plan_for(arrangement: _Arrangement, graphic_seed: int) -> Plan:
         """The colours that bring this layout's shares within the canon's proportion rules, planned on the
-        layout's regions before it is painted."""
+        layout's regions (its brand graphic drawn for `graphic_seed`) before it is painted."""
         default = ColorRoles.choose(palette, layout_plan, arrangement.skeleton, arrangement.stack,
                                     roles=look.color_roles, rules=look.usage_rules)
         keep_out = arrangement.placement.keep_out if arrangement.placement else None
         shares = role_shares(arrangement.skeleton, arrangement.stack, arrangement.has_imagery, keep_out,
-                             request.seed, style)
+                             graphic_seed, style)
         return plan_colors(shares, default, default.text_candidates(), copy_contrast(arrangement.stack),
                            arrangement.stack.panel is not None)
 
@@ -143,28 +151,40 @@ def render_design(request: DesignRequest) -> Design:
                     notes.append(f"layout {name} instead of {template}: the logo and its clear space fit only there")
                     chosen = other
                     break
-    plan = plan_for(chosen) if proportion_ruled else None
+    graphic_seed = request.seed
+    plan = plan_for(chosen, graphic_seed) if proportion_ruled else None
     if plan is not None and plan.miss > 0:
-        # The canon's proportions come first: the size's other layouts (in the seed's order, then their other
-        # variants) until one whose regions can reach them; the nearest one when none can.
+        # The canon's proportions come first: the layout with the brand's other graphic styles (a sparser graphic
+        # leaves its base colour more room), then the size's other layouts (in the seed's order, then their other
+        # variants), each with its graphic styles in turn, until one whose regions can reach them; the nearest one
+        # when none can.
+        def graphic_seeds(arrangement: _Arrangement) -> range:
+            drawn = media_graphic and arrangement.skeleton.media is not None
+            return range(request.seed, request.seed + (min(style.graphic_choices, GRAPHIC_TRIES) if drawn else 1))
+
         tried = {(chosen.template, variant_index if chosen is seeded else 0)}
         order = [(name, (variant_index + step) % VARIANTS_PER_CYCLE) for step in range(2)
                  for name in _rotated(candidates, template)]
-        for name, index in order:
-            if (name, index) in tried:
-                continue
-            tried.add((name, index))
-            other = arrange(name, index)
+        others = (arrange(name, index) for name, index in dict.fromkeys(order) if (name, index) not in tried)
+        for other in itertools.chain([chosen], others):
             if logo_wanted and other.placement is None:
                 continue
-            other_plan = plan_for(other)
-            if other_plan.miss < plan.miss:
-                chosen, plan = other, other_plan
-                if plan.miss == 0:
-                    break
+            for graphic in graphic_seeds(other):
+                if other is chosen and graphic == graphic_seed:
+                    continue
+                other_plan = plan_for(other, graphic)
+                if other_plan.miss < plan.miss:
+                    chosen, plan, graphic_seed = other, other_plan, graphic
+                    if plan.miss == 0:
+                        break
+            if plan.miss == 0:
+                break
         if chosen.template != template:
             notes.append(f"layout {chosen.template} instead of {template}: its regions reach the canon's "
                          "proportions")
+        if graphic_seed != request.seed:
+            notes.append("another of the brand's graphic styles: the seed's leaves the canon's proportions out of "
+                         "reach")
     template, placement, skeleton, stack = chosen.template, chosen.placement, chosen.skeleton, chosen.stack
     notes.extend(chosen.notes)
     if not chosen.has_imagery:
@@ -175,7 +195,7 @@ def render_design(request: DesignRequest) -> Design:
         colors = ColorRoles.choose(palette, layout_plan, skeleton, stack, roles=look.color_roles,
                                    rules=look.usage_rules, preferences=preferences)
         image, painted = paint_background(skeleton, colors, imagery, treatment, skeleton.decor,
-                                          placement.keep_out if placement else None, request.seed, style)
+                                          placement.keep_out if placement else None, graphic_seed, style)
         paint_notes: list[str] = []
         text_boxes = draw_copy(image, stack, colors, faces, painted, paint_notes, style.button)
         logo_box, logo_used = draw_logo(image, logo_image, placement, painted, colors, paint_notes,

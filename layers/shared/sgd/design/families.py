@@ -8,7 +8,8 @@
 - signoff: the same short banners, headline-led: the copy opens the banner on the canvas colour and the call to
   action and the logo sign off on a field of their own at the far end (on 320x100, the call to action above the
   logo). Calm: no graphic tile, one split.
-- tower: skyscrapers: the logo on top, then the picture, the copy and the call to action down the column.
+- tower: skyscrapers: the logo on top, then the picture, the copy and the call to action down the column (flipped:
+  the copy under the logo, the picture at the foot).
 
 Each builder turns a base skeleton (canvas, unit, margin, gap, variant) into the family's skeleton. Pure geometry."""
 
@@ -182,13 +183,19 @@ def _signoff(base: Skeleton, keep_out: Box | None = None) -> Skeleton:
 
 
 def _tower(base: Skeleton, has_imagery: bool) -> Skeleton:
-    """Logo on top, the picture, then the copy, the call to action at the foot."""
+    """Logo on top, the picture, then the copy, the call to action at the foot; flipped, the copy under the logo and
+    the picture at the foot, full-bleed."""
     canvas, margin, gap = base.canvas, base.margin, base.gap
     width, height = canvas.w, canvas.h
     inner = canvas.inset(margin)
     logo_slot = Box(inner.x, inner.y, inner.w, round(0.13 * height))
-    media = Box(0, logo_slot.bottom + 2 * gap, width, round(0.36 * height))
-    copy_area = Box(inner.x, media.bottom + 2 * gap, inner.w, inner.bottom - media.bottom - 2 * gap)
+    media_height = round(0.36 * height)
+    if base.variant.flip:
+        media = Box(0, height - media_height, width, media_height)
+        copy_area = Box(inner.x, logo_slot.bottom + 2 * gap, inner.w, media.y - 2 * gap - logo_slot.bottom - 2 * gap)
+    else:
+        media = Box(0, logo_slot.bottom + 2 * gap, width, media_height)
+        copy_area = Box(inner.x, media.bottom + 2 * gap, inner.w, inner.bottom - media.bottom - 2 * gap)
     surfaces = () if has_imagery else (Shape("media", "rect", media, "media"),)
     return replace(base, media=media, surfaces=surfaces, copy_area=copy_area, kicker=False,
                    panel_behind_copy=False, logo_slot=logo_slot)

@@ -78,10 +78,10 @@ CUT_PENALTY = 2.0  # how much a crop edge through busy detail (text, a face's fe
 def smart_fit(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
     """The picture scaled to cover `size` (aspect kept, never stretched) and cropped to it where it keeps the most
     of the picture's salient detail: a window sliding along the axis that has to be cut. Faces and lines of text
-    found in the picture (sgd.design.subjects) are kept whole or left out whole wherever a window allows it, and
-    the window keeping the most faces whole is preferred; among the rest, the window is scored on an
-    edge-and-colour saliency map, with crop edges through quiet parts rather than busy detail. A picture that
-    already has the target's aspect is only scaled."""
+    found in the picture (sgd.design.subjects) are kept whole or left out whole wherever a window allows it (faces
+    first, then text), and the window keeping the most faces whole is preferred; among the rest, the window is
+    scored on an edge-and-colour saliency map, with crop edges through quiet parts rather than busy detail. A
+    picture that already has the target's aspect is only scaled."""
     return ImageOps.fit(picture, size, Image.Resampling.LANCZOS, centering=salient_centering(picture, size))
 
 
@@ -107,33 +107,34 @@ def salient_centering(picture: Image.Image, size: tuple[int, int]) -> tuple[floa
     edges = profile[:length - window + 1] + profile[window - 1:]
     score = kept - CUT_PENALTY * edges
     centre = (length - window) / 2
-    face_cut, faces, penalty = _whole(picture, crop_horizontally, length - window + 1, crop, profile, scale)
+    face_cut, text_cut, faces, penalty = _whole(picture, crop_horizontally, length - window + 1, crop, profile, scale)
     score = score - penalty
-    best = max(range(len(score)), key=lambda start: (-round(float(face_cut[start]), 2), int(faces[start]),
+    best = max(range(len(score)), key=lambda start: (-round(float(face_cut[start]), 2),
+                                                     -round(float(text_cut[start]), 2), int(faces[start]),
                                                      round(float(score[start]), 6), -abs(start - centre)))
     position = best / (length - window)
     return (position, 0.5) if crop_horizontally else (0.5, position)
 
 
-TEXT_CUT_COST = 2.0  # a text line cut anywhere costs its own saliency this many times over (a letter cut off is
-# as bad as the line cut in half)
-PADDED_CUT_COST = 0.5  # ... its padded box (a letter missed at an end; a face's hair and chin), this many times
+PADDED_CUT_COST = 0.5  # a padded box cut (a letter missed at a line's end; a face's hair and chin) costs its own
+# saliency this many times over
 CUT_TOLERANCE = 0.005  # a box's share cut off below which it counts as whole (rounding)
 
 
 def _whole(picture: Image.Image, crop_horizontally: bool, starts: int, crop: float, profile: np.ndarray,
-           scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For each of the `starts` window positions along the cut axis (the crop `crop` picture px long, at the offset
-    ImageOps.fit gives that position): how much it cuts the faces found, how many faces it keeps whole, and the
-    saliency it costs for cutting text lines and padded boxes. A box's cut is the smaller of its parts inside and
-    outside the crop over its length (0 kept whole or left out whole, 0.5 cut in half), measured in the picture's
-    own pixels. Faces (the cascade seldom finds one that is not there) come first, before the saliency; cutting a
-    text line anywhere is weighed against it, at TEXT_CUT_COST times the saliency along the line's span (the stroke
-    detector also finds rows of stripes or texture on photographs, which must not outweigh the subject). A box
+    ImageOps.fit gives that position): how much it cuts the faces found and the text lines found, how many faces
+    it keeps whole, and the saliency it costs for cutting padded boxes. A box's cut is the smaller of its parts
+    inside and outside the crop over its length (0 kept whole or left out whole, 0.5 cut in half), measured in the
+    picture's own pixels. Faces, then text lines, come before the saliency (the cascade seldom finds a face that is
+    not there; a line is kept only when it reads as text, sgd.design.subjects.reads_as_text: before that rule the
+    stroke detector's rows of stripes outweighed the subject, and text was weighed against the saliency). A box
     longer than the crop cannot be kept whole and is left to the saliency."""
     from sgd.design.subjects import keep_whole
 
-    face_cut, penalty, faces = np.zeros(starts), np.zeros(starts), np.zeros(starts, dtype=np.int64)
+    face_cut, text_cut, penalty = np.zeros(starts), np.zeros(starts), np.zeros(starts)
+    faces = np.zeros(starts, dtype=np.int64)
     full = picture.width if crop_horizontally else picture.height
     start = np.linspace(0.0, full - crop, starts) if starts > 1 else np.zeros(1)
 
@@ -160,11 +161,11 @@ def _whole(picture: Image.Image, crop_horizontally: bool, starts: int, crop: flo
             face_cut += found[0]
             faces += found[1]
         else:
-            penalty += TEXT_CUT_COST * (found[0] > CUT_TOLERANCE) * mass(low, high)
+            text_cut += found[0]
         padded = cut_of(pad_low, pad_high)
         if padded is not None:
             penalty += PADDED_CUT_COST * (padded[0] > CUT_TOLERANCE) * mass(pad_low, pad_high)
-    return face_cut, faces, penalty
+    return face_cut, text_cut, faces, penalty
 
 
 SURROUND_SHARE = 0.15  # the surround a pixel's colour is compared with: this share of the saliency map's shorter side

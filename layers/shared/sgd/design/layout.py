@@ -131,7 +131,8 @@ SIGNOFF_MIN_WIDTH = 300  # px: the narrowest banner the signoff is offered on (3
 def template_candidates(width: int, height: int, character: tuple[float, float, float] | None = None,
                         first: str | None = None) -> tuple[str, ...]:
     """The templates for a width x height canvas, the nearest to `character` (the brand's personality axes) first;
-    `first` (the plan's template, when it fits the size) leads. Seeds walk this list."""
+    `first` (the plan's template, when it fits the size) leads. A brand's seeds walk its own of them
+    (personal_templates); the engine's fallbacks walk this whole list."""
     ratio = width / max(1, height)
     fitting: tuple[str, ...] = next(templates for threshold, templates in ASPECT_TEMPLATES if ratio >= threshold)
     if height < SHORT_BANNER_PX and ratio >= 2:
@@ -148,6 +149,22 @@ def template_candidates(width: int, height: int, character: tuple[float, float, 
     elif first is not None and first in fitting:
         fitting = (first, *(template for template in fitting if template != first))
     return fitting
+
+
+def personal_templates(candidates: tuple[str, ...], character: tuple[float, float, float] | None) -> tuple[str, ...]:
+    """The candidates a brand's seeds walk: those that lean the way its personality leans, i.e. whose character,
+    centred on the axes' middle, points the same way as the brand's (a positive dot product: the template is nearer
+    to the brand's character than to its opposite). A calm, plain brand and a loud, playful one then walk different
+    structures of a size, and a template in the middle of every axis (the tower) belongs to neither: it is reached
+    when the brand's own cannot carry the logo or the canon's proportions (the engine's fallbacks walk every
+    candidate). Without a personality, or when no candidate leans its way, every candidate."""
+    if character is None:
+        return candidates
+    def leans_along(template: str) -> bool:
+        return sum((2 * brand - 1) * (2 * lean - 1)
+                   for brand, lean in zip(character, TEMPLATE_CHARACTER[template], strict=True)) > 0
+
+    return tuple(template for template in candidates if leans_along(template)) or candidates
 
 
 def template_for_seed(candidates: tuple[str, ...], seed: int) -> tuple[str, int]:

@@ -3,12 +3,14 @@
 - Faces: sgd.design.faces (OpenCV's frontal-face Haar cascade, evaluated in numpy) on a copy FACE_SIDE px along its
   longer side, so faces from about an eighth of the picture's longer side up are found.
 - Text: the critic's stroke detector (sgd.critique.text_strokes.polarity_labels: pixels that stand out from their
-  local background, darker or lighter; sgd.critique.text_lines.detect_lines: pieces grouped into lines by the glyph
-  and baseline rules), on copies TEXT_SIDES px along the longer side. Only the detection is used, not the critic's
-  contrast measurement (which leaves out lines whose surround is busy, as a photograph is). Made for flat designs,
-  it finds a line best when its letters are about 8 to 16 px tall in the copy, so a line is found on one copy and
-  missed on another, or its words apart: the copies' lines are united, and lines that share a band of rows and lie
-  within a line height of each other are one.
+  local background, darker or lighter; sgd.critique.text_lines.detect_lines_and_pieces: pieces grouped into lines
+  by the glyph and baseline rules), on copies TEXT_SIDES px along the longer side. Only the detection is used, not
+  the critic's contrast measurement (which leaves out lines whose surround is busy, as a photograph is). Made for
+  flat designs, it finds a line best when its letters are about 8 to 16 px tall in the copy, so a line is found on
+  one copy and missed on another, or its words apart: the copies' lines are united, and lines that share a band of
+  rows and lie within a line height of each other are one. On a photograph the detector also groups grain, the
+  arcs of an outline and rows of stripes into "lines": a line is kept only when it reads as text (reads_as_text:
+  several letters of one height and of a letter's proportions, standing clear of their ground).
 
 Each box comes with a padded one (a face box spans brows to mouth, so a crop edge just outside it would still cut
 forehead or chin; a line's detected ends may miss a letter).
@@ -29,6 +31,7 @@ from PIL import Image
 
 if TYPE_CHECKING:
     from sgd.critique.policy import CritiquePolicy
+    from sgd.critique.regions import Components
 
 FACE_SIDE = 192  # px: the face detection copy's longer side (the cascade's window is 24 px)
 TEXT_SIDES = (256, 384, 512)  # px: the text detection copies' longer sides
@@ -37,6 +40,14 @@ TEXT_PAD_ALONG = 1.0  # of the line's height, at either end (a letter the detect
 # the line's box already spans its ascenders and descenders (they are strokes)
 SAME_LINE_HEIGHTS = 1.6  # lines merge only when their heights are within this ratio
 MAX_TEXT_LINES = 12  # a picture with more is a page of text (or texture): only the largest are kept whole
+# What reads as a line of text on a photograph (the stroke detector, made for flat designs, also groups a photograph's
+# grain, the arcs of an outline and rows of stripes into "lines"): several letters of one height ...
+MIN_LETTERS = 3  # ... at least this many separate shapes ...
+LETTER_BAND = 1.25  # ... whose heights lie within this ratio (capitals, or x-height letters) ...
+LETTER_PROPORTIONS = (0.25, 2.2)  # ... each of a letter's width / height (not a bar or a stripe, not a long band) ...
+MIN_LETTER_PX = 3  # ... and at least this tall in the detection copy (smaller pieces are dots and specks)
+MIN_INK_CONTRAST = 24  # luma levels (0-255) between the letters and the rest of the line's box: text is set to be
+# read, so it stands clear of its ground; grain that passes the detector's noise threshold stays under ~20
 CACHE_SIZE = 16
 
 Kind = Literal["face", "text"]
@@ -106,7 +117,7 @@ def _policy() -> CritiquePolicy:
 
 
 def _text_lines(copy: Image.Image, size: tuple[int, int]) -> list[KeepWhole]:
-    from sgd.critique.text_lines import detect_lines, stroke_view
+    from sgd.critique.text_lines import detect_lines_and_pieces, stroke_view
     from sgd.critique.text_strokes import polarity_labels
 
     boxes: list[tuple[float, float, float, float]] = []
@@ -117,13 +128,42 @@ def _text_lines(copy: Image.Image, size: tuple[int, int]) -> list[KeepWhole]:
         # The detector's plain reading (no half-cover cut, no stroke-line refinements): those separate a design's
         # clear letters; on a photograph they lose lines and letters (a sign's last letter, 2 of 6 generated lines).
         labels = polarity_labels(rgb, peak_share=0).astype(np.int16)
-        lines, _components = detect_lines(stroke_view(labels, rgb, 1, plain=True), _policy())
+        lines, pieces = detect_lines_and_pieces(stroke_view(labels, rgb, 1, plain=True), _policy())
+        if not lines:
+            continue
+        luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         for line in lines:
-            x, y, w, h = line.box
-            boxes.append((x * factor, y * factor, w * factor, h * factor))
+            if reads_as_text(pieces, line.members, line.box, luma):
+                x, y, w, h = line.box
+                boxes.append((x * factor, y * factor, w * factor, h * factor))
     merged = merge_lines(boxes)
     merged.sort(key=lambda box: -box[2] * box[3])
     return [KeepWhole("text", *box, (0, 0, 0, 0)) for box in merged[:MAX_TEXT_LINES]]
+
+
+def reads_as_text(pieces: Components, members: np.ndarray, box: tuple[int, int, int, int], luma: np.ndarray) -> bool:
+    """Whether a detected line (`members` of the copy's connected `pieces`, within `box`; `luma` the copy's
+    lightness) reads as text: MIN_LETTERS pieces of letter proportions in one band of heights (LETTER_BAND), and
+    those letters MIN_INK_CONTRAST luma levels from the rest of the box (medians). Rows of stripes fail the
+    proportions, a photograph's grain and a face's features the letter count or the contrast."""
+    members = np.asarray(members)
+    widths = (pieces.x1[members] - pieces.x0[members]).astype(np.float64)
+    heights = (pieces.y1[members] - pieces.y0[members]).astype(np.float64)
+    shaped = (widths >= LETTER_PROPORTIONS[0] * heights) & (widths <= LETTER_PROPORTIONS[1] * heights)
+    best, band = 0, np.zeros(heights.size, dtype=bool)
+    for height in np.unique(heights[heights >= MIN_LETTER_PX]):
+        letters = shaped & (heights >= height) & (heights <= LETTER_BAND * height + 0.5)
+        if int(letters.sum()) >= best:  # the taller band among equals: capitals over the x-height
+            best, band = int(letters.sum()), letters
+    if best < MIN_LETTERS or pieces.pixel_component is None:
+        return False
+    x, y, w, h = box
+    local = pieces.pixel_component[y:y + h, x:x + w]
+    ink, ground = np.isin(local, members[band]), ~np.isin(local, members)
+    if not ink.any() or not ground.any():
+        return False
+    lightness = luma[y:y + h, x:x + w]
+    return bool(abs(float(np.median(lightness[ink])) - float(np.median(lightness[ground]))) >= MIN_INK_CONTRAST)
 
 
 def merge_lines(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
