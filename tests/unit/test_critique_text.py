@@ -97,6 +97,24 @@ def test_repeated_shapes_are_not_text() -> None:
     assert check["text_boxes"] == []
 
 
+def test_a_tile_graphics_curved_edges_are_not_a_line_of_text() -> None:
+    """An engine render (saved as it was) whose tile graphic of dark quarter circles, half circles and triangles on
+    navy: small pieces along its anti-aliased edges, linked pair by pair, climbed into a 400 px tall "line" of 22 px
+    glyphs, reported as unreadable text at 1.73:1. The headline's three lines are still found and pass."""
+    from sgd.critique.logo import prepare_logo
+    from sgd.critique.measure import decode_design, measure_design
+
+    kit = BRANDS / "helio-energy"
+    canon = json.loads((kit / "truth.json").read_text()) | {"logo_asset_id": "logo"}
+    image = decode_design((Path(__file__).parent / "data" / "tile_graphic_render.png").read_bytes())
+    measured = measure_design(image, canon, POLICY, logo=prepare_logo((kit / "logo.png").read_bytes()))  # type: ignore[arg-type]
+    check = measured.checks["contrast"]
+    boxes = [entry["box"] for entry in check["text_boxes"]]
+    assert len(boxes) == 3, check["text_boxes"]
+    assert all(entry["ok"] for entry in check["text_boxes"])
+    assert all(box[1] + box[3] < 600 for box in boxes)  # the headline sits above the graphic (y 616 on)
+
+
 def test_detected_font_size_decides_large_text() -> None:
     small, _ = text_design("#949494", "#FFFFFF", size=16)  # 3.03:1, fine only for large text
     large, _ = text_design("#949494", "#FFFFFF", size=48)

@@ -56,6 +56,7 @@ MIN_ON_BASELINE = 0.5
 # Line completion: pieces in a line's band join it across word spaces of up to JOIN_GAP line heights.
 JOIN_GAP = 1.25
 JOIN_MAX_HEIGHT = 2.2  # of the seed glyphs' median height (ascenders and descenders over x-height seeds)
+MAX_LINE_SPAN = 3.0  # a line's height over its font's glyph height: ascenders, descenders and accents fit in it
 PATTERN_SPREAD = 0.06  # relative spread of glyph sizes below which a "line" is a row of identical shapes
 MAX_GLYPHS_PER_COLOUR = 3000  # more one-colour glyph-sized components than this is texture
 # Colours closer than this are one colour for text (a lossy codec's halo around a fill is no text colour): their
@@ -248,6 +249,9 @@ def detect_lines_and_pieces(view: View, policy: CritiquePolicy) -> tuple[list[De
             lines += _joined(completed, components)
     if view.polarity:  # lines found by their strokes are sized by their tallest letter
         lines = [_line_of(components, line.members, line.label, tallest_letter=True) for line in lines]
+    # Pieces linked pair by pair can climb a shape's curved or slanted edge, each a little lower than the last: a
+    # "line" many glyphs tall is such a staircase (a tile graphic's anti-aliased edges), not a line of text.
+    lines = [line for line in lines if line.box[3] <= MAX_LINE_SPAN * line.glyph_height]
     return lines, components
 
 
