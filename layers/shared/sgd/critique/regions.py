@@ -56,6 +56,11 @@ def overlap_area(first: Sequence[float], second: Sequence[float]) -> float:
     return max(0, w) * max(0, h)
 
 
+def mostly_covered(box: Sequence[float], others: Iterable[Sequence[float]]) -> bool:
+    """Whether one of `others` covers at least half of `box`."""
+    return any(overlap_area(box, other) >= 0.5 * box[2] * box[3] for other in others)
+
+
 def iou(first: Sequence[float], second: Sequence[float]) -> float:
     """Intersection over union of two [x, y, w, h] boxes (0 when both are empty)."""
     overlap = overlap_area(first, second)

@@ -28,6 +28,7 @@ from sgd.critique.regions import (
     dilate,
     expand_box,
     grow,
+    mostly_covered,
     overlap_area,
     shrink,
 )
@@ -263,7 +264,7 @@ def regions_detected(analysis: ColourAnalysis, policy: CritiquePolicy, scale: in
         # A line of flat ink on a photograph is measured on its own glyphs: colour-found pieces mostly inside it
         # (the photograph's specks of a colour near the ink, part of a word) are replaced by it.
         regions = [region for region in regions
-                   if not any(overlap_area(region.box, line.box) >= 0.5 * _area(region.box) for line in inked)]
+                   if not mostly_covered(region.box, [line.box for line in inked])]
         found_lines += inked
     for found in found_lines:
         bold = bool(found.stroke_em >= policy.bold_stroke_em)

@@ -23,7 +23,7 @@ import numpy as np
 
 from sgd.critique.palette_bins import BIN_COUNT, bin_index, near_texture
 from sgd.critique.policy import CritiquePolicy
-from sgd.critique.regions import Box, channel_distance, clip_box, overlap_area
+from sgd.critique.regions import Box, channel_distance, clip_box, mostly_covered
 from sgd.critique.text_lines import View, detect_lines
 from sgd.critique.text_strokes import StrokeLine, measure_line
 
@@ -82,7 +82,7 @@ def ink_lines(rgb: np.ndarray, spread: np.ndarray, photo: np.ndarray, policy: Cr
         for line in lines:
             lx, ly, lw, lh = line.box
             line_box = (lx + wx, ly + wy, lw, lh)
-            if any(overlap_area(line_box, other) >= 0.5 * lw * lh for other in known):
+            if mostly_covered(line_box, known):
                 continue
             size_px = line.size_px(1)
             pad = max(2, round(0.25 * size_px)) + 1

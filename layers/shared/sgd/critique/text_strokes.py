@@ -36,6 +36,7 @@ from sgd.critique.regions import (
     dilate,
     grow,
     max_filter,
+    mostly_covered,
     overlap_area,
 )
 from sgd.critique.text_lines import DetectedLine, View, detect_lines, detect_lines_and_pieces, stroke_view
@@ -370,7 +371,7 @@ def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: 
         [(full(box), 2 * BACKGROUND_RADIUS) for box in _piece_clusters(components, lines)]
     looked = list(known)
     for box, margin in places:
-        if any(overlap_area(box, other) >= 0.5 * box[2] * box[3] for other in looked):
+        if mostly_covered(box, looked):
             continue
         looked.append(box)
         window = clip_box((box[0] - margin, box[1] - margin, box[2] + 2 * margin, box[3] + 2 * margin), width, height)
@@ -390,8 +391,7 @@ def _fine_pass(rgb: np.ndarray, policy: CritiquePolicy, scale: int, components: 
         for line in lines_here:
             lx, ly, lw, lh = line.box
             line_box = (lx + wx, ly + wy, lw, lh)
-            if overlap_area(line_box, box) < 0.5 * lw * lh or \
-                    any(overlap_area(line_box, other) >= 0.5 * min(lw * lh, other[2] * other[3]) for other in known):
+            if not mostly_covered(line_box, [box]) or _skipped(line_box, known):
                 continue
             measured = _measured(crop, pixel_component, line.members, line.box, line.size_px(1), 1, policy)
             if measured is not None:
